@@ -1,0 +1,90 @@
+import type {
+  ApplyResult,
+  Decision,
+  GuestRequest,
+  MirrorState,
+  ObservedPf,
+  PfCapabilities,
+  Plan,
+  VfCounters,
+} from '../model/index.js';
+
+/** A PF as discovered by a driver, before any policy is applied. */
+export interface PfInfo {
+  id: string;
+  driver: string;
+  pciAddr?: string;
+  netdev?: string;
+  totalVfs: number;
+  numVfs: number;
+  linkSpeedMbps: number;
+  capabilities: PfCapabilities;
+}
+
+/** Something the NIC or kernel told the driver. */
+export type DriverEvent =
+  /** The PF lost its VF configuration (reset, driver reload, sriov_numvfs cycled). */
+  | { type: 'pfReset'; pf: string; reason: string }
+  /** Something changed on the PF or one VF (a link notification, `ip link` run by hand). */
+  | { type: 'changed'; pf: string; vf?: number; reason: string };
+
+/**
+ * Answers a guest's mailbox request. The NIC applies the change only when the answer is
+ * `ack` (the sim NIC does; a real PF driver would).
+ */
+export type GuestRequestHandler = (
+  pf: string,
+  vf: number,
+  request: GuestRequest,
+) => Promise<Decision>;
+
+export interface ObserveOptions {
+  /** Read counters too (slower on real NICs; leave out when only config is needed). */
+  stats?: boolean;
+  /** Only this PF. */
+  pf?: string;
+}
+
+/**
+ * What every NIC driver implements. Constructors only assign fields; start() acquires
+ * resources (sockets, timers) and stop() releases every one of them (STYLE.md #13).
+ */
+export interface NicDriver {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The PFs this driver can manage, with their capabilities. */
+  discover(): Promise<PfInfo[]>;
+  /** Read back the state of PFs and their VFs. */
+  observe(options?: ObserveOptions): Promise<ObservedPf[]>;
+  /** Counters of every VF, keyed by vfKey(pf, vf). */
+  readCounters(pf?: string): Promise<Map<string, VfCounters>>;
+  /**
+   * Execute a plan in order. Never throws for a failed step: each step's outcome is
+   * reported, and steps after a failed step of the same VF are skipped.
+   */
+  apply(plan: Plan): Promise<ApplyResult>;
+  /** Copy a VF's traffic to another VF of the same PF, or stop (null). */
+  setMirror(pf: string, vf: number, mirror: MirrorState | null): Promise<void>;
+  /** Give the VF back: restore what it had before nicvisor took it over. */
+  release(pf: string, vf: number): Promise<void>;
+  /** Subscribe to driver events; returns the unsubscribe function. */
+  onEvent(listener: (event: DriverEvent) => void): () => void;
+  /** Set who answers guests' mailbox requests (drivers without a mailbox ignore it). */
+  setGuestRequestHandler(handler: GuestRequestHandler | null): void;
+}
+
+/**
+ * Thrown when a driver is asked for something it cannot do. Callers branch on it
+ * (`err instanceof UnsupportedError`) to tell "cannot" from "failed" (STYLE.md #3).
+ */
+export class UnsupportedError extends Error {
+  readonly driver: string;
+  readonly feature: string;
+  constructor(driver: string, feature: string, detail: string) {
+    super(`driver ${driver} does not support ${feature}: ${detail}`);
+    this.name = 'UnsupportedError';
+    this.driver = driver;
+    this.feature = feature;
+  }
+}

@@ -1,0 +1,174 @@
+import { z } from 'zod';
+import { EswitchMode, MAX_VFS_PER_PF, MTU_MAX, MTU_MIN } from './common.js';
+
+export const TrafficClass = z.strictObject({
+  name: z.string().min(1).optional().describe('Label shown in the dashboard.'),
+  bandwidth: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .describe('Share (%) of the PF’s link this class gets; the classes of a PF sum to 100.'),
+  group: z.number().int().min(0).max(7).default(0).describe('Bandwidth group of the class.'),
+  strictPriority: z.boolean().default(false).describe('Served before the others.'),
+});
+export type TrafficClass = z.infer<typeof TrafficClass>;
+
+export const PfPolicy = z
+  .strictObject({
+    pf: z
+      .string()
+      .min(1)
+      .describe(
+        'PF id: PCI address (`0000:08:00.0`) for the linux driver, `sim:NIC/PORT` for sim.',
+      ),
+    numVfs: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_VFS_PER_PF)
+      .describe('How many VFs to create; at most the PF’s total (`sriov_totalvfs`).'),
+    totalVfs: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_VFS_PER_PF)
+      .optional()
+      .describe('Override of the PF’s VF limit for devices that do not report one.'),
+    mtu: z
+      .number()
+      .int()
+      .min(MTU_MIN)
+      .max(MTU_MAX)
+      .default(1500)
+      .describe('PF MTU; also the largest MTU any VF of it may use.'),
+    loopback: z
+      .boolean()
+      .default(true)
+      .describe('Switch VF-to-VF traffic inside the NIC (VEB); needed for mirroring.'),
+    flowControl: z
+      .enum(['none', 'rx', 'tx', 'both'])
+      .default('none')
+      .describe('802.3x pause frames on the uplink.'),
+    qos: z
+      .strictObject({
+        trafficClasses: z.array(TrafficClass).min(1).max(8),
+      })
+      .optional()
+      .describe('Traffic classes of the uplink (DCB/ETS-like).'),
+    oversubscribe: z
+      .boolean()
+      .default(false)
+      .describe('Allow VF shares of one traffic class to sum past 100%.'),
+    eswitchMode: EswitchMode.default('legacy').describe(
+      'Embedded switch mode: `legacy` (VEB) or `switchdev` (representors).',
+    ),
+    lag: z
+      .string()
+      .optional()
+      .describe('Name of the VF-LAG bond this PF belongs to (designed, not built yet).'),
+  })
+  .describe('Policy of one SR-IOV physical function (NIC port).');
+export type PfPolicy = z.infer<typeof PfPolicy>;
+
+export const SimNicSpec = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
+  ports: z.number().int().min(1).max(8).default(2),
+  totalVfs: z.number().int().min(1).max(MAX_VFS_PER_PF).default(64),
+  linkSpeedMbps: z.number().int().min(1).default(25000),
+});
+
+export const DaemonSettings = z
+  .strictObject({
+    stateDir: z
+      .string()
+      .default('/var/lib/nicvisor')
+      .describe('Where VF policy files (`vfs/`), guest state and snapshots are kept.'),
+    socket: z
+      .string()
+      .default('/run/nicvisor/nicvisor.sock')
+      .describe('Unix socket of the API (mode 0660).'),
+    socketGroup: z.string().optional().describe('Group that owns the API socket.'),
+    tcp: z
+      .strictObject({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(7710),
+        token: z.string().min(16).optional().describe('Bearer token (at least 16 characters).'),
+        tokenFile: z.string().optional().describe('File holding the bearer token.'),
+      })
+      .optional()
+      .describe(
+        'Optional TCP listener for the API and dashboard; refuses to start without a token.',
+      ),
+    logLevel: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+      .default('info')
+      .describe('Daemon log level; changeable at run time with `nicvisor log-level`.'),
+    auditLog: z
+      .strictObject({
+        path: z.string().optional().describe('Default: STATEDIR/audit.log.'),
+        maxBytes: z
+          .number()
+          .int()
+          .min(4096)
+          .default(10 * 1024 * 1024),
+        keep: z.number().int().min(1).max(100).default(5),
+      })
+      .default({ maxBytes: 10 * 1024 * 1024, keep: 5 })
+      .describe('JSON-lines audit log of policy changes and guest decisions, rotated by size.'),
+    driftIntervalMs: z
+      .number()
+      .int()
+      .min(100)
+      .default(5000)
+      .describe('How often every VF is compared with its policy and repaired.'),
+    statsIntervalMs: z
+      .number()
+      .int()
+      .min(100)
+      .default(1000)
+      .describe('How often counters are read into the cache served by /v1/stats and /metrics.'),
+    hookTimeoutMs: z.number().int().min(100).default(10000),
+    hookUser: z.string().optional().describe('User the onStart/onStop hooks run as.'),
+    guestRequestsPerSecond: z
+      .number()
+      .min(1)
+      .default(50)
+      .describe('Rate limit of guest requests per VF (token bucket).'),
+    guestRequestBurst: z.number().int().min(1).default(100),
+    bodyLimitBytes: z.number().int().min(1024).max(16777216).default(65536),
+  })
+  .describe('Settings of the nicvisor daemon itself.');
+export type DaemonSettings = z.infer<typeof DaemonSettings>;
+
+export const MainConfig = z
+  .strictObject({
+    driver: z
+      .string()
+      .default('sim')
+      .describe('NIC driver: `sim` (embedded simulated NIC) or `linux`.'),
+    daemon: DaemonSettings.default(DaemonSettings.parse({})),
+    sim: z
+      .strictObject({
+        nics: z
+          .array(SimNicSpec)
+          .min(1)
+          .default([{ name: 'nic0', ports: 2, totalVfs: 64, linkSpeedMbps: 25000 }]),
+        demoTraffic: z
+          .boolean()
+          .default(false)
+          .describe('Send a little demo traffic so counters move.'),
+      })
+      .optional()
+      .describe('The simulated NIC (driver `sim`).'),
+    linux: z
+      .strictObject({
+        sysfsRoot: z.string().default('/sys'),
+      })
+      .optional()
+      .describe('Settings of the linux driver.'),
+    pfs: z.array(PfPolicy).default([]).describe('Policies of the PFs nicvisor manages.'),
+  })
+  .describe('Main configuration file (`/etc/nicvisor/nicvisor.json`).');
+export type MainConfigInput = z.input<typeof MainConfig>;
+export type MainConfig = z.infer<typeof MainConfig>;

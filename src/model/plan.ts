@@ -1,0 +1,86 @@
+import type { EswitchMode } from './common.js';
+import type { MirrorState, VfSettingKey, VfSettings } from './state.js';
+
+/**
+ * One change the driver must make. Steps are typed values (STYLE.md #7): plan() produces
+ * them, a driver's apply() executes them, and each prints as desired/current.
+ */
+export type PlanStep =
+  | {
+      kind: 'setNumVfs';
+      pf: string;
+      from: number;
+      to: number;
+      reason: string;
+    }
+  | {
+      kind: 'setPf';
+      pf: string;
+      field: 'mtu' | 'loopback' | 'trafficClasses';
+      from: unknown;
+      to: unknown;
+      reason: string;
+    }
+  | {
+      kind: 'setEswitchMode';
+      pf: string;
+      from: EswitchMode;
+      to: EswitchMode;
+      reason: string;
+    }
+  | {
+      kind: 'setVf';
+      pf: string;
+      vf: number;
+      name: string;
+      field: VfSettingKey;
+      from: VfSettings[VfSettingKey] | undefined;
+      to: VfSettings[VfSettingKey];
+      reason: string;
+    }
+  | {
+      kind: 'setMirror';
+      pf: string;
+      vf: number;
+      name: string;
+      from: MirrorState | null;
+      to: MirrorState | null;
+      reason: string;
+    };
+
+export interface Plan {
+  steps: PlanStep[];
+}
+
+export type StepOutcome =
+  | { step: PlanStep; status: 'done' }
+  | { step: PlanStep; status: 'failed'; error: string }
+  | { step: PlanStep; status: 'skipped'; error: string };
+
+export interface ApplyResult {
+  outcomes: StepOutcome[];
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return '-';
+  if (v === null) return 'none';
+  if (Array.isArray(v)) return v.length === 0 ? '[]' : v.join(',');
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+/** One line per step: `sim:nic0/0 vf 3 (web-1) vlans: desired 100 current 200 — policy`. */
+export function formatStep(step: PlanStep): string {
+  switch (step.kind) {
+    case 'setNumVfs':
+      return `${step.pf} numVfs: desired ${step.to} current ${step.from} — ${step.reason}`;
+    case 'setPf':
+      return `${step.pf} ${step.field}: desired ${show(step.to)} current ${show(step.from)} — ${step.reason}`;
+    case 'setEswitchMode':
+      return `${step.pf} eswitchMode: desired ${step.to} current ${step.from} — ${step.reason}`;
+    case 'setVf':
+      return `${step.pf} vf ${step.vf} (${step.name}) ${step.field}: desired ${show(step.to)} current ${show(step.from)} — ${step.reason}`;
+    case 'setMirror':
+      return `${step.pf} vf ${step.vf} (${step.name}) mirror: desired ${show(step.to)} current ${show(step.from)} — ${step.reason}`;
+  }
+}

@@ -1,0 +1,115 @@
+import {
+  type DesiredPf,
+  type DesiredVf,
+  emptyGuestState,
+  type GuestState,
+  type MainConfig,
+  normaliseMac,
+  type PfPolicy,
+  type VfPolicy,
+  type VfSettings,
+  ZERO_MAC,
+} from '../model/index.js';
+import { normaliseClassShares } from './qos.js';
+
+export interface DesiredState {
+  pfs: DesiredPf[];
+  vfs: DesiredVf[];
+}
+
+function uniqueSorted<T>(values: Iterable<T>): T[] {
+  return [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The MAC a VF holds as primary: the guest's choice if acknowledged, else the policy default. */
+export function primaryMac(policy: VfPolicy, guest: GuestState): string {
+  return normaliseMac(guest.mac ?? policy.macs[0] ?? ZERO_MAC);
+}
+
+/** The VF's settings from its policy plus what its guest was allowed to change. */
+export function vfSettings(
+  policy: VfPolicy,
+  guest: GuestState,
+  pf: PfPolicy | undefined,
+  shares: number[],
+): VfSettings {
+  const mac = primaryMac(policy, guest);
+  const maxMtu = policy.mtu ?? pf?.mtu ?? 1500;
+  return {
+    mac,
+    macFilters: uniqueSorted(guest.macs.map(normaliseMac)).filter((m) => m !== mac),
+    vlans: uniqueSorted([...policy.vlans, ...guest.vlans]),
+    untagged: policy.untagged,
+    vlanProto: policy.vlanProto,
+    vlanQoS: policy.vlanQoS,
+    stripOuterTag: policy.stripOuterTag,
+    macAntiSpoof: policy.macAntiSpoof,
+    vlanAntiSpoof: policy.vlanAntiSpoof,
+    trust: policy.trust,
+    allowBroadcast: policy.allowBroadcast,
+    allowMulticast: policy.allowMulticast,
+    allowUnknownUnicast: policy.allowUnknownUnicast,
+    promisc: guest.promisc,
+    allmulti: guest.allmulti,
+    linkState: policy.linkState,
+    mtu: guest.mtu ?? maxMtu,
+    minTxRate: policy.minTxRate,
+    maxTxRate: policy.maxTxRate,
+    trafficShares: shares,
+  };
+}
+
+export function desiredPf(pf: PfPolicy): DesiredPf {
+  return {
+    kind: 'desired',
+    id: pf.pf,
+    numVfs: pf.numVfs,
+    mtu: pf.mtu,
+    loopback: pf.loopback,
+    eswitchMode: pf.eswitchMode,
+    trafficClasses: pf.qos?.trafficClasses.map((c) => c.bandwidth) ?? [],
+  };
+}
+
+/**
+ * Compute the desired state of every PF and VF from a validated configuration.
+ * Traffic shares are normalised per PF and class over the active VFs (link not disabled).
+ */
+export function desiredState(
+  config: MainConfig,
+  policies: readonly VfPolicy[],
+  guests: ReadonlyMap<string, GuestState>,
+  revisions: ReadonlyMap<string, number>,
+): DesiredState {
+  const pfById = new Map(config.pfs.map((p) => [p.pf, p]));
+  const shares = new Map<string, number[]>();
+  for (const pf of config.pfs) {
+    const classes = pf.qos?.trafficClasses.length ?? 0;
+    const active = policies.filter((p) => p.pf === pf.pf && p.linkState !== 'disable');
+    const rows = normaliseClassShares(
+      active.map((p) => p.trafficShares),
+      classes,
+    );
+    active.forEach((p, i) => {
+      shares.set(p.name, rows[i]);
+    });
+  }
+  const byName = new Map(policies.map((p) => [p.name, p]));
+  const vfs = policies.map((policy): DesiredVf => {
+    const guest = guests.get(policy.name) ?? emptyGuestState();
+    const target = policy.mirror ? byName.get(policy.mirror.target) : undefined;
+    return {
+      kind: 'desired',
+      name: policy.name,
+      pf: policy.pf,
+      vf: policy.vf,
+      revision: revisions.get(policy.name) ?? 0,
+      settings: vfSettings(policy, guest, pfById.get(policy.pf), shares.get(policy.name) ?? []),
+      mirror:
+        policy.mirror && target
+          ? { targetVf: target.vf, direction: policy.mirror.direction }
+          : null,
+    };
+  });
+  return { pfs: config.pfs.map(desiredPf), vfs };
+}

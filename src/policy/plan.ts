@@ -1,0 +1,163 @@
+import type {
+  DesiredPf,
+  DesiredVf,
+  MirrorState,
+  ObservedPf,
+  ObservedVf,
+  Plan,
+  PlanStep,
+  VfSettingKey,
+  VfSettings,
+} from '../model/index.js';
+import type { DesiredState } from './desired.js';
+
+/**
+ * Order in which a VF's fields are changed. The link is taken down first when the policy
+ * disables it, and brought up last otherwise, so a guest never sees a half-configured link;
+ * identity (MAC, VLAN) comes before the filters that depend on it.
+ */
+export const VF_FIELD_ORDER: readonly VfSettingKey[] = [
+  'mac',
+  'macFilters',
+  'untagged',
+  'vlanProto',
+  'vlans',
+  'vlanQoS',
+  'stripOuterTag',
+  'macAntiSpoof',
+  'vlanAntiSpoof',
+  'trust',
+  'allowBroadcast',
+  'allowMulticast',
+  'allowUnknownUnicast',
+  'promisc',
+  'allmulti',
+  'mtu',
+  'minTxRate',
+  'maxTxRate',
+  'trafficShares',
+  'linkState',
+];
+
+/** Lists whose order carries no meaning are compared as sets. */
+const SET_FIELDS = new Set<VfSettingKey>(['macFilters', 'vlans']);
+
+function sameValue(field: VfSettingKey, a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return false;
+    const [x, y] = SET_FIELDS.has(field) ? [[...a].sort(), [...b].sort()] : [a, b];
+    return x.every((v, i) => v === y[i]);
+  }
+  return a === b;
+}
+
+function sameMirror(a: MirrorState | null, b: MirrorState | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.targetVf === b.targetVf && a.direction === b.direction;
+}
+
+/** Fields of a VF that differ from what is observed, in VF_FIELD_ORDER. */
+export function vfDiff(desired: VfSettings, observed: VfSettings | undefined): VfSettingKey[] {
+  const keys = VF_FIELD_ORDER.filter((k) => !observed || !sameValue(k, desired[k], observed[k]));
+  // Disabling the link goes first: stop traffic before changing what it may carry.
+  if (desired.linkState === 'disable' && keys.includes('linkState')) {
+    return ['linkState', ...keys.filter((k) => k !== 'linkState')];
+  }
+  return keys;
+}
+
+function pfSteps(d: DesiredPf, o: ObservedPf): PlanStep[] {
+  const steps: PlanStep[] = [];
+  const reason = 'PF policy';
+  if (d.numVfs !== o.numVfs) {
+    steps.push({ kind: 'setNumVfs', pf: d.id, from: o.numVfs, to: d.numVfs, reason });
+  }
+  if (d.eswitchMode !== o.eswitchMode) {
+    steps.push({
+      kind: 'setEswitchMode',
+      pf: d.id,
+      from: o.eswitchMode,
+      to: d.eswitchMode,
+      reason,
+    });
+  }
+  // Never write an MTU that is already right: on igb it resets every VF (lab README).
+  if (d.mtu !== o.mtu)
+    steps.push({ kind: 'setPf', pf: d.id, field: 'mtu', from: o.mtu, to: d.mtu, reason });
+  if (d.loopback !== o.loopback) {
+    steps.push({
+      kind: 'setPf',
+      pf: d.id,
+      field: 'loopback',
+      from: o.loopback,
+      to: d.loopback,
+      reason,
+    });
+  }
+  if (d.trafficClasses.join(',') !== o.trafficClasses.join(',')) {
+    steps.push({
+      kind: 'setPf',
+      pf: d.id,
+      field: 'trafficClasses',
+      from: o.trafficClasses,
+      to: d.trafficClasses,
+      reason,
+    });
+  }
+  return steps;
+}
+
+function vfSteps(d: DesiredVf, o: ObservedVf | undefined): PlanStep[] {
+  const reason = `policy ${d.name} revision ${d.revision}`;
+  return vfDiff(d.settings, o?.settings).map((field) => ({
+    kind: 'setVf',
+    pf: d.pf,
+    vf: d.vf,
+    name: d.name,
+    field,
+    from: o?.settings[field],
+    to: d.settings[field],
+    reason,
+  }));
+}
+
+/**
+ * What must change, in order, to turn the observed state into the desired one. Pure: it
+ * returns a value that can be printed (formatStep) and handed to a driver's apply().
+ *
+ * When a PF's VF count changes the kernel recreates every VF, so VF steps for that PF are
+ * left out: the caller applies this plan, observes again and plans again.
+ * PFs and VFs without a policy are not touched.
+ */
+export function plan(desired: DesiredState, observed: readonly ObservedPf[]): Plan {
+  const obsPf = new Map(observed.map((p) => [p.id, p]));
+  const steps: PlanStep[] = [];
+  const resizing = new Set<string>();
+  for (const d of desired.pfs) {
+    const o = obsPf.get(d.id);
+    if (!o) continue;
+    const s = pfSteps(d, o);
+    if (s.some((x) => x.kind === 'setNumVfs')) resizing.add(d.id);
+    steps.push(...s);
+  }
+  const mirrors: PlanStep[] = [];
+  for (const d of desired.vfs) {
+    if (resizing.has(d.pf)) continue;
+    const o = obsPf.get(d.pf)?.vfs.find((v) => v.vf === d.vf);
+    steps.push(...vfSteps(d, o));
+    const current = o?.mirror ?? null;
+    if (!sameMirror(d.mirror, current)) {
+      mirrors.push({
+        kind: 'setMirror',
+        pf: d.pf,
+        vf: d.vf,
+        name: d.name,
+        from: current,
+        to: d.mirror,
+        reason: `policy ${d.name} revision ${d.revision}`,
+      });
+    }
+  }
+  // Mirrors last: their target must already be configured.
+  return { steps: [...steps, ...mirrors] };
+}
