@@ -37,4 +37,13 @@ cap err-vf-range  link set "$PF" vf 9 trust on
 cap err-mcast-mac link set "$PF" vf 0 mac 03:00:00:00:00:01
 cap show-d        -d link show "$PF"
 cap show-sd       -s -d link show "$PF"
+cap err-mtu       link set "$PF" mtu 70000
 ip -d -j link show "$PF" > "$OUT/pf.json"
+# 256 VFs: the VF list with stats passes 64 KiB and its 16-bit length wraps.
+echo 0 > $D/sriov_numvfs
+echo 256 > /sys/kernel/debug/netdevsim/netdevsim10/max_vfs
+echo 256 > $D/sriov_numvfs
+ip link set "$PF" vf 255 mac 02:00:00:00:00:ff vlan 255 qos 5
+ip link set "$PF" vf 200 trust on
+cap show-256      -s -d link show "$PF"
+ip -d -j link show "$PF" > "$OUT/pf-256.json"

@@ -18,7 +18,7 @@ function exchanges(text) {
       out.push(cur);
       continue;
     }
-    const dump = /^ \| [0-9a-f]{5}  ((?:[0-9a-f]{2} {1,2}){1,16})/.exec(line);
+    const dump = /^ \| [0-9a-f]{5} {2}((?:[0-9a-f]{2} +){1,16})/.exec(line);
     if (dump && cur) cur.hex += dump[1].replace(/\s+/g, '');
     else if (!line.startsWith(' ')) cur = null;
   }

@@ -108,7 +108,7 @@ export interface NlAck {
  */
 export function decodeAck(msg: NlMsg, done = false): NlAck {
   const p = msg.payload;
-  const errno = p.length >= 4 ? -p.readInt32LE(0) : 0;
+  const errno = p.length >= 4 ? -p.readInt32LE(0) || 0 : 0;
   if (!(msg.flags & NLM_F_ACK_TLVS)) return { errno };
   let tlvStart = 4;
   if (!done) {
