@@ -119,6 +119,11 @@ export class Sysfs {
     return readInt(join(this.root, 'kernel/debug/netdevsim', pf.id, 'max_vfs'));
   }
 
+  /** MTU of any netdev (a VF's, when its driver runs in this namespace). */
+  async netdevMtu(netdev: string): Promise<number | undefined> {
+    return readInt(join(this.root, 'class/net', netdev, 'mtu'));
+  }
+
   async readNumVfs(pf: SysfsPf): Promise<number> {
     return (await readInt(join(pf.devPath, 'sriov_numvfs'))) ?? 0;
   }

@@ -1,0 +1,72 @@
+import { NETLINK_ROUTE, RTM_DELLINK, RTM_NEWLINK, RTNLGRP_LINK } from './netlink/constants.js';
+import { NetlinkListener } from './netlink/transport.js';
+
+/**
+ * Calls `check` when something may have changed behind nicvisor's back: on every rtnetlink
+ * link notification (debounced: one `ip link set` emits one, a PF reset emits a burst) and
+ * on a slow poll, because some resets send no notification at all (netdevsim's
+ * sriov_numvfs 0→N recreates the VFs silently). Checks never overlap.
+ */
+export class DriftWatcher {
+  private listener: NetlinkListener | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private debounce: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again: string | null = null;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly check: (reason: string) => Promise<void>,
+    private readonly onError: (e: Error) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.listener) return;
+    this.listener = new NetlinkListener(NETLINK_ROUTE, [RTNLGRP_LINK]);
+    await this.listener.start(
+      (msg) => {
+        if (msg.type === RTM_NEWLINK || msg.type === RTM_DELLINK) this.soon('link notification');
+      },
+      (why) => this.soon(`notifications lost (${why})`),
+    );
+    this.timer = setInterval(() => this.trigger('poll'), this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.debounce) clearTimeout(this.debounce);
+    this.timer = null;
+    this.debounce = null;
+    this.again = null;
+    const l = this.listener;
+    this.listener = null;
+    await l?.stop();
+    await this.running;
+  }
+
+  private soon(reason: string): void {
+    if (this.debounce || !this.listener) return;
+    this.debounce = setTimeout(() => {
+      this.debounce = null;
+      this.trigger(reason);
+    }, 30);
+  }
+
+  /** Runs a check now, or once more right after the one in progress. */
+  trigger(reason: string): void {
+    if (!this.listener) return;
+    if (this.running) {
+      this.again = reason;
+      return;
+    }
+    this.running = this.check(reason)
+      .catch((e: Error) => this.onError(e))
+      .finally(() => {
+        this.running = null;
+        const next = this.again;
+        this.again = null;
+        if (next) this.trigger(next);
+      });
+  }
+}

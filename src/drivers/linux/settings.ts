@@ -1,0 +1,182 @@
+import type { PfCapabilities, VfSettingKey, VfSettings } from '../../model/index.js';
+import type { VfChange } from './netlink/link-request.js';
+import type { VfInfo } from './netlink/vf-decode.js';
+
+/** Fields the kernel programs (rtnetlink IFLA_VF_*); every other field is only recorded. */
+export const KERNEL_FIELDS: ReadonlySet<VfSettingKey> = new Set<VfSettingKey>([
+  'mac',
+  'vlans',
+  'vlanQoS',
+  'vlanProto',
+  'macAntiSpoof',
+  'vlanAntiSpoof',
+  'trust',
+  'linkState',
+  'minTxRate',
+  'maxTxRate',
+]);
+
+/**
+ * Settings the kernel neither programs nor reports for a VF (guest MTU and modes, filters
+ * the NIC cannot do): reported back as last applied, or as the neutral value.
+ */
+const RECORDED_DEFAULTS = {
+  macFilters: [] as string[],
+  untagged: false,
+  stripOuterTag: true,
+  allowBroadcast: true,
+  allowMulticast: true,
+  allowUnknownUnicast: false,
+  promisc: false,
+  allmulti: false,
+  trafficShares: [] as number[],
+};
+
+/** The kernel's view of a VF plus recorded fields, as the model's VfSettings. */
+export function observedSettings(
+  info: VfInfo,
+  recorded: Partial<VfSettings> | undefined,
+  vfMtu: number | undefined,
+): VfSettings {
+  const spoof = info.spoofchk ?? false;
+  return {
+    ...RECORDED_DEFAULTS,
+    mtu: vfMtu ?? 1500,
+    ...recorded,
+    mac: info.mac.toLowerCase(),
+    vlans: info.vlan === 0 ? [] : [info.vlan],
+    vlanQoS: info.qos,
+    // With no VLAN the kernel reports 802.1Q whatever was asked; keep what was applied.
+    vlanProto: info.vlan === 0 ? (recorded?.vlanProto ?? info.vlanProto) : info.vlanProto,
+    macAntiSpoof: spoof,
+    vlanAntiSpoof: spoof,
+    trust: info.trust ?? false,
+    linkState: info.linkState,
+    minTxRate: info.minTxRate,
+    maxTxRate: info.maxTxRate,
+  };
+}
+
+export type KernelState = Pick<
+  VfInfo,
+  | 'mac'
+  | 'vlan'
+  | 'qos'
+  | 'vlanProto'
+  | 'spoofchk'
+  | 'trust'
+  | 'linkState'
+  | 'minTxRate'
+  | 'maxTxRate'
+>;
+
+export function kernelState(i: KernelState): KernelState {
+  return {
+    mac: i.mac.toLowerCase(),
+    vlan: i.vlan,
+    qos: i.qos,
+    vlanProto: i.vlanProto,
+    spoofchk: i.spoofchk,
+    trust: i.trust,
+    linkState: i.linkState,
+    minTxRate: i.minTxRate,
+    maxTxRate: i.maxTxRate,
+  };
+}
+
+/** Folds one field's desired value into the kernel state it leads to. */
+export function withField(s: KernelState, field: VfSettingKey, value: unknown): KernelState {
+  const n = { ...s };
+  switch (field) {
+    case 'mac':
+      n.mac = String(value).toLowerCase();
+      break;
+    case 'vlans':
+      n.vlan = (value as number[])[0] ?? 0;
+      break;
+    case 'vlanQoS':
+      n.qos = value as number;
+      break;
+    case 'vlanProto':
+      n.vlanProto = value as KernelState['vlanProto'];
+      break;
+    case 'macAntiSpoof':
+    case 'vlanAntiSpoof':
+      n.spoofchk = value as boolean;
+      break;
+    case 'trust':
+      n.trust = value as boolean;
+      break;
+    case 'linkState':
+      n.linkState = value as KernelState['linkState'];
+      break;
+    case 'minTxRate':
+      n.minTxRate = value as number;
+      break;
+    case 'maxTxRate':
+      n.maxTxRate = value as number;
+      break;
+  }
+  return n;
+}
+
+/** Attribute group each kernel field is sent in (VLAN and rate are composite structs). */
+export function groupOf(
+  field: VfSettingKey,
+): 'mac' | 'vlan' | 'spoofchk' | 'trust' | 'linkState' | 'rate' | null {
+  switch (field) {
+    case 'mac':
+      return 'mac';
+    case 'vlans':
+    case 'vlanQoS':
+    case 'vlanProto':
+      return 'vlan';
+    case 'macAntiSpoof':
+    case 'vlanAntiSpoof':
+      return 'spoofchk';
+    case 'trust':
+      return 'trust';
+    case 'linkState':
+      return 'linkState';
+    case 'minTxRate':
+    case 'maxTxRate':
+      return 'rate';
+    default:
+      return null;
+  }
+}
+
+/**
+ * The RTM_SETLINK change that puts `s` into the kernel for the given attribute groups.
+ * 802.1Q goes as the classic IFLA_VF_VLAN (what every driver and kernel accepts); only
+ * 802.1ad needs the list form with a protocol.
+ */
+export function changeOf(vf: number, s: KernelState, groups: Iterable<string>): VfChange {
+  const c: VfChange = { vf };
+  for (const g of groups) {
+    if (g === 'mac') c.mac = s.mac;
+    if (g === 'vlan') {
+      c.vlan = { vlan: s.vlan, qos: s.vlan === 0 ? 0 : s.qos };
+      if (s.vlanProto === '802.1ad' && s.vlan !== 0) c.vlan.proto = '802.1ad';
+    }
+    if (g === 'spoofchk' && s.spoofchk !== undefined) c.spoofchk = s.spoofchk;
+    if (g === 'trust' && s.trust !== undefined) c.trust = s.trust;
+    if (g === 'linkState') c.linkState = s.linkState;
+    if (g === 'rate') c.rate = { min: s.minTxRate, max: s.maxTxRate };
+  }
+  return c;
+}
+
+/**
+ * When a field is one the PF's driver cannot program, the only acceptable value is the
+ * neutral one; returns an error text for any other value, null when fine.
+ */
+export function refusal(caps: PfCapabilities, field: VfSettingKey, value: unknown): string | null {
+  const policyField = field === 'macFilters' ? 'guestMacs' : field;
+  const limit =
+    caps.unsupportedVfFields[policyField as keyof PfCapabilities['unsupportedVfFields']];
+  if (!limit || limit.sameAs || !('only' in limit)) return null;
+  const fieldValue = field === 'macFilters' ? (value as string[]).length : value;
+  if (JSON.stringify(fieldValue) === JSON.stringify(limit.only)) return null;
+  return `driver ${caps.driver} does not support ${policyField} = ${JSON.stringify(fieldValue)}: ${limit.reason} (allowed: ${JSON.stringify(limit.only)})`;
+}
