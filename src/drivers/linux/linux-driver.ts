@@ -109,7 +109,7 @@ export class LinuxDriver implements NicDriver {
       found.map((p) => p.ifindex),
       false,
     );
-    this.pfs.clear();
+    const next = new Map<string, PfEntry>();
     for (const [i, sys] of found.entries()) {
       const link = links[i] instanceof NetlinkError ? undefined : (links[i] as LinkInfo);
       const devlink = { bus: sys.bus, dev: sys.id };
@@ -132,8 +132,11 @@ export class LinuxDriver implements NicDriver {
         maxMtu: link?.maxMtu,
         hasDevlinkEswitch: mode !== undefined,
       });
-      this.pfs.set(sys.id, { sys, caps, devlink, eswitch: mode ?? 'legacy' });
+      next.set(sys.id, { sys, caps, devlink, eswitch: mode ?? 'legacy' });
     }
+    // Swapped in whole, so a failed refresh leaves the previous view in place.
+    this.pfs.clear();
+    for (const [id, e] of next) this.pfs.set(id, e);
     return [...this.pfs.values()];
   }
 
@@ -336,7 +339,8 @@ export class LinuxDriver implements NicDriver {
     );
     if (outcome.status === 'done' && step.kind !== 'setPf') {
       // New VFs or a new eswitch mode: the kernel's VFs and ifindexes are new.
-      for (const k of [...this.known.keys()]) if (k.startsWith(`${step.pf}#`)) this.known.delete(k);
+      this.forgetPf(step.pf);
+      if (step.kind === 'setNumVfs') this.lastNumVfs.set(step.pf, step.to);
       await this.refresh();
     }
     return outcome;
