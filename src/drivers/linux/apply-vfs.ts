@@ -29,6 +29,8 @@ export interface VfApplyContext {
   record(pf: string, vf: number, field: SetVf['field'], value: unknown): void;
   /** Called once per VF before its first change, with the state it had. */
   takeOver(pf: string, vf: number, before: KernelState): Promise<void>;
+  /** The PF's link as sysfs shows it now, e.g. `link down` or `link up at 1000 Mbps`. */
+  linkNow(pf: string): Promise<string>;
 }
 
 interface VfWork {
@@ -39,7 +41,7 @@ interface VfWork {
 
 const key = (pf: string, vf: number) => `${pf}#${vf}`;
 
-function describeRefusal(
+export function describeRefusal(
   pfId: string,
   netdev: string,
   driver: string,
@@ -137,6 +139,9 @@ async function pinpoint(
       out.set(step, { step, status: 'done' });
     } else {
       failed = describeRefusal(w.pf, pf.netdev, pf.driver, change, ack);
+      // igb refuses any rate while the PF link is down and above the current speed.
+      if (change.rate)
+        failed += `; the PF's ${await ctx.linkNow(w.pf)} (rates are checked against the current link speed)`;
       out.set(step, { step, status: 'failed', error: failed });
     }
   }

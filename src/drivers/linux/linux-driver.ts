@@ -14,7 +14,7 @@ import { vfKey, zeroCounters } from '../../model/index.js';
 import type { DriverEvent, NicDriver, ObserveOptions, PfInfo } from '../driver.js';
 import { UnsupportedError } from '../driver.js';
 import { applyPfStep } from './apply-pf.js';
-import { applyVfSteps, type VfApplyContext } from './apply-vfs.js';
+import { applyVfSteps, describeRefusal, type VfApplyContext } from './apply-vfs.js';
 import { linuxCapabilities } from './capabilities.js';
 import { vfCounters } from './counters.js';
 import { DriftWatcher } from './drift.js';
@@ -23,7 +23,13 @@ import type { LinkInfo } from './netlink/link-decode.js';
 import { NetlinkError } from './netlink/message.js';
 import type { VfInfo } from './netlink/vf-decode.js';
 import { Devlink, Rtnl } from './rtnl.js';
-import { changeOf, type KernelState, kernelState, observedSettings } from './settings.js';
+import {
+  changeOf,
+  differingGroups,
+  type KernelState,
+  kernelState,
+  observedSettings,
+} from './settings.js';
 import { SnapshotStore } from './snapshot.js';
 import { Sysfs, type SysfsPf } from './sysfs.js';
 
@@ -70,6 +76,8 @@ export class LinuxDriver implements NicDriver {
   private readonly listeners = new Set<(e: DriverEvent) => void>();
   private watcher: DriftWatcher | null = null;
   private applying = 0;
+  /** Bumped when an apply starts or ends: a drift check that overlapped one is discarded. */
+  private applyEpoch = 0;
   private started = false;
 
   constructor(private readonly opts: LinuxDriverOptions) {
@@ -278,6 +286,10 @@ export class LinuxDriver implements NicDriver {
         (r as Record<string, unknown>)[field] = value;
         this.recorded.set(key(pf, vf), r);
       },
+      linkNow: async (pf) => {
+        const e = this.pfs.get(pf);
+        return e ? this.sysfs.linkNow(e.sys.netdev) : 'link unknown';
+      },
       takeOver: async (pf, vf, before) => {
         this.managed.add(key(pf, vf));
         if (this.snapshots.get(pf, vf)) return;
@@ -289,6 +301,7 @@ export class LinuxDriver implements NicDriver {
   async apply(plan: Plan): Promise<ApplyResult> {
     this.requireStarted();
     this.applying++;
+    this.applyEpoch++;
     try {
       const outcomes: StepOutcome[] = [];
       let i = 0;
@@ -309,6 +322,7 @@ export class LinuxDriver implements NicDriver {
       return { outcomes };
     } finally {
       this.applying--;
+      this.applyEpoch++;
     }
   }
 
@@ -354,7 +368,11 @@ export class LinuxDriver implements NicDriver {
     );
   }
 
-  /** Puts back the settings the VF had before nicvisor first changed it. */
+  /**
+   * Puts back the settings the VF had before nicvisor first changed it. Only what differs is
+   * sent (igb refuses even an unchanged rate while its link is down), group by group so one
+   * refusal does not keep the rest from being restored.
+   */
   async release(pf: string, vf: number): Promise<void> {
     this.requireStarted();
     const snap = this.snapshots.get(pf, vf);
@@ -367,13 +385,28 @@ export class LinuxDriver implements NicDriver {
       throw new Error(
         `PF ${pf} not found while releasing vf ${vf}; its snapshot stays in ${this.snapshots.dir}`,
       );
-    const groups = ['mac', 'vlan', 'spoofchk', 'trust', 'rate'];
-    if (!e.caps.unsupportedVfFields.linkState) groups.push('linkState');
-    const change = changeOf(vf, snap.settings, groups);
-    const [ack] = await this.rtnl.setVfs([{ ifindex: e.sys.ifindex, change }]);
-    if (ack.errno !== 0)
-      throw new NetlinkError(`PF ${pf} (${e.sys.netdev}) vf ${vf}: restore snapshot`, ack);
-    this.known.set(k, snap.settings);
+    const now = (await this.vfContext().kernelStates([{ pf, vf }])).get(k);
+    const groups = differingGroups(snap.settings, now).filter(
+      (g) => g !== 'linkState' || !e.caps.unsupportedVfFields.linkState,
+    );
+    const changes = groups.map((g) => ({
+      ifindex: e.sys.ifindex,
+      change: changeOf(vf, snap.settings, [g]),
+    }));
+    const acks = await this.rtnl.setVfs(changes);
+    const errors = acks
+      .map((ack, i) =>
+        ack.errno === 0
+          ? null
+          : describeRefusal(pf, e.sys.netdev, e.sys.driver, changes[i].change, ack),
+      )
+      .filter((x): x is string => x !== null);
+    this.known.delete(k);
+    if (errors.length > 0) {
+      throw new Error(
+        `restoring vf ${vf} from ${this.snapshots.dir}: ${errors.join('; ')}; the snapshot is kept, release again to retry`,
+      );
+    }
     await this.snapshots.remove(pf, vf);
   }
 
@@ -402,9 +435,12 @@ export class LinuxDriver implements NicDriver {
   /** Compares the kernel with what nicvisor last knew; reports resets and changed VFs. */
   private async checkDrift(reason: string): Promise<void> {
     if (!this.started || this.applying > 0) return;
+    const epoch = this.applyEpoch;
     const before = new Map([...this.pfs.values()].map((e) => [e.sys.id, e.sys.ifindex]));
     await this.refresh();
     const links = await this.readLinks([...this.pfs.values()], false);
+    // nicvisor's own changes are not drift: read again on the next notification or poll.
+    if (epoch !== this.applyEpoch) return;
     for (const [id, ifindex] of before) {
       const e = this.pfs.get(id);
       const link = links.get(id);

@@ -180,3 +180,18 @@ export function refusal(caps: PfCapabilities, field: VfSettingKey, value: unknow
   if (JSON.stringify(fieldValue) === JSON.stringify(limit.only)) return null;
   return `driver ${caps.driver} does not support ${policyField} = ${JSON.stringify(fieldValue)}: ${limit.reason} (allowed: ${JSON.stringify(limit.only)})`;
 }
+
+/** Attribute groups in which two kernel states differ (all of them when `b` is unknown). */
+export function differingGroups(a: KernelState, b: KernelState | undefined): string[] {
+  const all = ['mac', 'vlan', 'spoofchk', 'trust', 'linkState', 'rate'];
+  if (!b) return all;
+  const same: Record<string, boolean> = {
+    mac: a.mac.toLowerCase() === b.mac.toLowerCase(),
+    vlan: a.vlan === b.vlan && a.qos === b.qos && (a.vlan === 0 || a.vlanProto === b.vlanProto),
+    spoofchk: a.spoofchk === undefined || a.spoofchk === b.spoofchk,
+    trust: a.trust === undefined || a.trust === b.trust,
+    linkState: a.linkState === b.linkState,
+    rate: a.minTxRate === b.minTxRate && a.maxTxRate === b.maxTxRate,
+  };
+  return all.filter((g) => !same[g]);
+}

@@ -124,6 +124,13 @@ export class Sysfs {
     return readInt(join(this.root, 'class/net', netdev, 'mtu'));
   }
 
+  /** `link down`, or `link up at N Mbps`, from carrier and speed. */
+  async linkNow(netdev: string): Promise<string> {
+    const net = join(this.root, 'class/net', netdev);
+    if ((await readInt(join(net, 'carrier'))) !== 1) return 'link is down';
+    return `link is up at ${(await readInt(join(net, 'speed'))) ?? '?'} Mbps`;
+  }
+
   async readNumVfs(pf: SysfsPf): Promise<number> {
     return (await readInt(join(pf.devPath, 'sriov_numvfs'))) ?? 0;
   }

@@ -1,0 +1,217 @@
+/**
+ * Linux driver figures, measured inside the lab VM against netdevsim (a real kernel):
+ *  1. one VF change through the driver vs. a spawned `ip link set … vf …` (µs, ratio);
+ *  2. a full policy on 64 VFs: driver vs. one `ip` spawn per attribute (ms, ratio);
+ *  3. reading config + stats of every VF of a PF (64 and 256 VFs).
+ * On the host, run() boots the lab VM and runs this file inside it (root, QEMU and a built
+ * VM needed, else it says why it skips). The VM runs under TCG emulation, so absolute
+ * times are slower than on hardware; the ratios are what to compare.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { LinuxDriver } from '../src/drivers/linux/index.js';
+import { MainConfig, type PlanStep, VfPolicy, type VfPolicyInput } from '../src/model/index.js';
+import { desiredState } from '../src/policy/desired.js';
+import { plan } from '../src/policy/plan.js';
+import { fmt, percentile } from './_stats.js';
+
+const run$ = promisify(execFile);
+const DEV = '/sys/bus/netdevsim/devices/netdevsim20';
+const PF = 'netdevsim20';
+
+function sh(cmd: string): string {
+  return spawnSync('/bin/sh', ['-c', cmd], { encoding: 'utf8' }).stdout;
+}
+
+function setup(maxVfs: number): string {
+  sh('modprobe netdevsim');
+  if (!existsSync(DEV)) sh('echo "20 1" > /sys/bus/netdevsim/new_device');
+  for (let i = 0; i < 50 && !existsSync(`${DEV}/net`); i++) sh('sleep 0.1');
+  sh(`echo 0 > ${DEV}/sriov_numvfs; echo ${maxVfs} > /sys/kernel/debug/netdevsim/${PF}/max_vfs`);
+  const netdev = sh(`ls ${DEV}/net`).trim().split('\n')[0];
+  sh(`ip link set ${netdev} up`);
+  return netdev;
+}
+
+function policy(vf: number, flip: boolean): VfPolicyInput {
+  const hex = vf.toString(16).padStart(2, '0');
+  return {
+    name: `b-${vf}`,
+    pf: PF,
+    vf,
+    macs: [`02:00:00:00:${flip ? '0b' : '0a'}:${hex}`],
+    vlans: [flip ? 200 + vf : 100 + vf],
+    vlanQoS: flip ? 5 : 2,
+    vlanProto: flip ? '802.1ad' : '802.1Q',
+    trust: flip,
+    macAntiSpoof: !flip,
+    vlanAntiSpoof: !flip,
+    linkState: flip ? 'enable' : 'disable',
+    minTxRate: flip ? 20 : 10,
+    maxTxRate: flip ? 200 : 100,
+  };
+}
+
+/** The `ip` commands a script without batching would run: one per attribute. */
+function ipCommands(netdev: string, p: VfPolicyInput): string[][] {
+  const base = ['link', 'set', netdev, 'vf', String(p.vf)];
+  const anti = p.macAntiSpoof ? 'on' : 'off';
+  return [
+    [...base, 'mac', p.macs?.[0] ?? ''],
+    [
+      ...base,
+      'vlan',
+      String(p.vlans?.[0]),
+      'qos',
+      String(p.vlanQoS),
+      'proto',
+      p.vlanProto ?? '802.1Q',
+    ],
+    [...base, 'spoofchk', anti],
+    [...base, 'trust', p.trust ? 'on' : 'off'],
+    [...base, 'state', p.linkState ?? 'auto'],
+    [...base, 'min_tx_rate', String(p.minTxRate), 'max_tx_rate', String(p.maxTxRate)],
+  ];
+}
+
+async function converge(driver: LinuxDriver, numVfs: number, pols: VfPolicy[]): Promise<number> {
+  const cfg = MainConfig.parse({ driver: 'linux', pfs: [{ pf: PF, numVfs }] });
+  let applyMs = 0;
+  for (let i = 0; i < 3; i++) {
+    const p = plan(desiredState(cfg, pols, new Map(), new Map()), await driver.observe({ pf: PF }));
+    if (p.steps.length === 0) break;
+    const t0 = performance.now();
+    const r = await driver.apply(p);
+    applyMs += performance.now() - t0;
+    const bad = r.outcomes.find((o) => o.status !== 'done');
+    if (bad) throw new Error(`bench apply failed: ${JSON.stringify(bad)}`);
+  }
+  return applyMs;
+}
+
+async function oneChange(driver: LinuxDriver, netdev: string): Promise<void> {
+  const step = (on: boolean): PlanStep => ({
+    kind: 'setVf',
+    pf: PF,
+    vf: 0,
+    name: 'b-0',
+    field: 'trust',
+    from: !on,
+    to: on,
+    reason: 'bench',
+  });
+  for (let i = 0; i < 20; i++) await driver.apply({ steps: [step(i % 2 === 0)] }); // warm-up
+  const drv: number[] = [];
+  for (let i = 0; i < 400; i++) {
+    const t0 = performance.now();
+    const r = await driver.apply({ steps: [step(i % 2 === 0)] });
+    drv.push((performance.now() - t0) * 1000);
+    if (r.outcomes[0].status !== 'done') throw new Error('bench: change failed');
+  }
+  const ip: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const t0 = performance.now();
+    await run$('ip', ['link', 'set', netdev, 'vf', '0', 'trust', i % 2 ? 'on' : 'off']);
+    ip.push((performance.now() - t0) * 1000);
+  }
+  drv.sort((a, b) => a - b);
+  ip.sort((a, b) => a - b);
+  const d = percentile(drv, 50);
+  const s = percentile(ip, 50);
+  console.log(
+    `one VF change: driver p50 ${fmt(d)} µs (p99 ${fmt(percentile(drv, 99))}), spawned ip p50 ${fmt(s)} µs (p99 ${fmt(percentile(ip, 99))}) -> ${fmt(s / d)}x faster`,
+  );
+}
+
+async function fullPolicy(driver: LinuxDriver, netdev: string): Promise<void> {
+  const a = Array.from({ length: 64 }, (_, i) => VfPolicy.parse(policy(i, false)));
+  const b = Array.from({ length: 64 }, (_, i) => VfPolicy.parse(policy(i, true)));
+  await converge(driver, 64, a);
+  const runs: number[] = [];
+  for (let i = 0; i < 6; i++) runs.push(await converge(driver, 64, i % 2 === 0 ? b : a));
+  runs.sort((x, y) => x - y);
+  const steps = 64 * 12;
+  const t0 = performance.now();
+  let spawns = 0;
+  for (const p of b) {
+    for (const args of ipCommands(netdev, policy(p.vf, true))) {
+      await run$('ip', args);
+      spawns++;
+    }
+  }
+  const ipMs = performance.now() - t0;
+  const d = percentile(runs, 50);
+  console.log(
+    `full policy on 64 VFs (${steps} field changes): driver apply p50 ${fmt(d)} ms, ${spawns} ip spawns ${fmt(ipMs)} ms -> ${fmt(ipMs / d)}x faster`,
+  );
+}
+
+async function readAll(driver: LinuxDriver, n: number): Promise<void> {
+  const times: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t0 = performance.now();
+    const [pf] = await driver.observe({ pf: PF, stats: true });
+    times.push(performance.now() - t0);
+    if (pf.vfs.length !== n) throw new Error(`bench: read ${pf.vfs.length} of ${n} VFs`);
+  }
+  times.sort((x, y) => x - y);
+  console.log(
+    `read config + stats of ${n} VFs of one PF (observe): p50 ${fmt(percentile(times, 50), 2)} ms`,
+  );
+}
+
+async function inVm(): Promise<void> {
+  const netdev = setup(256);
+  const driver = new LinuxDriver({
+    sysfsRoot: '/sys',
+    stateDir: mkdtempSync(join(tmpdir(), 'nicvisor-bench-')),
+    pollIntervalMs: 60000,
+  });
+  await driver.start();
+  try {
+    await converge(driver, 64, [VfPolicy.parse(policy(0, false))]);
+    await oneChange(driver, netdev);
+    await fullPolicy(driver, netdev);
+    await readAll(driver, 64);
+    await converge(driver, 256, []);
+    await readAll(driver, 256);
+  } finally {
+    await driver.stop();
+  }
+}
+
+function bootVm(): void {
+  const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
+  const vm = process.env.NICVISOR_LABVM ?? '/var/cache/nicvisor-labvm';
+  const runVm = join(repo, '../shared/lab/run-vm.sh');
+  const why =
+    process.getuid?.() !== 0
+      ? 'not root'
+      : !existsSync(join(vm, 'initrd.img'))
+        ? `no lab VM in ${vm} (build it: ../shared/lab/build-vm.sh ${vm})`
+        : !existsSync(runVm)
+          ? `no ${runVm}`
+          : null;
+  if (why) {
+    console.log(`linux bench skipped: ${why}`);
+    return;
+  }
+  const r = spawnSync(runVm, ['-v', vm, '--timeout', '600', join(repo, 'test/lab/vm/bench.sh')], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  for (const line of r.stdout.split('\n')) if (/^(one|full|read)/.test(line)) console.log(line);
+  if (r.status !== 0) console.log(`linux bench: lab VM exited ${r.status}`);
+}
+
+export async function run(): Promise<void> {
+  if (process.env.NICVISOR_LAB === 'netdevsim') await inVm();
+  else bootVm();
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await run();
