@@ -92,7 +92,9 @@ export class Sysfs {
     if (numVfs === undefined) return undefined;
     const port = await read(join(net, 'phys_port_name'));
     if (port && REPRESENTOR_PORT.test(port)) return undefined;
-    const devPath = await realpath(dev);
+    // A representor or VF netdev may vanish between readdir and here (eswitch mode change).
+    const devPath = await realpath(dev).catch(() => undefined);
+    if (!devPath) return undefined;
     const bus = (await linkName(join(dev, 'subsystem'))) ?? 'pci';
     const speed = await readInt(join(net, 'speed'));
     return {

@@ -182,7 +182,7 @@ describe('linux driver on igb (emulated 82576)', { skip }, () => {
 
   it('repairs a VF changed with `ip link` behind its back within 2 s', async () => {
     const t0 = Date.now();
-    const ev = nextEvent(driver, (e) => e.pf === pf, 2000);
+    const ev = nextEvent(driver, (e) => e.pf === pf, 5000);
     sh(`ip link set ${NETDEV} vf 0 vlan 0`);
     await ev;
     await reconcile(driver, cfg, pols);

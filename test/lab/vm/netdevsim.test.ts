@@ -93,7 +93,7 @@ describe('linux driver on netdevsim', { skip }, () => {
 
   it('repairs a VF changed with `ip link` behind its back within 2 s', async () => {
     const t0 = Date.now();
-    const ev = nextEvent(driver, (e) => e.pf === PF, 2000);
+    const ev = nextEvent(driver, (e) => e.pf === PF, 5000);
     sh(`ip link set ${netdev} vf 3 trust off vlan 0`);
     await ev;
     await reconcile(driver, cfg8, pols8);
@@ -115,7 +115,7 @@ describe('linux driver on netdevsim', { skip }, () => {
 
   it('repairs every VF after a reset behind its back within 2 s', async () => {
     const t0 = Date.now();
-    const ev = nextEvent(driver, (e) => e.pf === PF, 2000);
+    const ev = nextEvent(driver, (e) => e.pf === PF, 5000);
     // Rewriting max_vfs (allowed with no VFs) reallocates netdevsim's VF table: a reset.
     sh(`echo 0 > ${DEV}/sriov_numvfs; echo 64 > ${DBG}/max_vfs; echo 8 > ${DEV}/sriov_numvfs`);
     const e = await ev;
