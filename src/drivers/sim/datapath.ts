@@ -12,7 +12,7 @@ import {
   TX_ERRORS,
   TX_PACKETS,
 } from './counters.js';
-import { BROADCAST, type FrameView, insertTag, parseFrame, stripTag, TAG_LEN } from './frame.js';
+import { type FrameView, insertTag, isBroadcast, parseFrame, stripTag, TAG_LEN } from './frame.js';
 import type { SimPf } from './pf.js';
 import { classOf } from './qos.js';
 import { type SimVf, VLAN_PORT, VLAN_TRUNK, VLAN_UNTAGGED } from './vf.js';
@@ -52,7 +52,7 @@ export function transmit(pf: SimPf, vf: SimVf, buf: Buffer, len: number): TxVerd
     c[TX_ERRORS]++;
     return 'malformed';
   }
-  if (vf.macAntiSpoof && !vf.ownsMac(f.src)) {
+  if (vf.macAntiSpoof && !vf.ownsMac(f.srcHi, f.srcLo)) {
     c[SPOOFED]++;
     return 'spoofed';
   }
@@ -103,7 +103,7 @@ function forward(pf: SimPf, src: SimVf, buf: Buffer, len: number): boolean {
     const local = flood(pf, src, buf, len, f);
     return toWire(pf, src, buf, len) || local;
   }
-  const owner = pf.macTable.get(f.dst);
+  const owner = pf.macTable.get(f.dstHi, f.dstLo);
   if (owner !== undefined && owner !== src && deliver(pf, owner, buf, len, f, UNICAST)) {
     return true;
   }
@@ -125,7 +125,7 @@ export function receiveFromWire(pf: SimPf, buf: Buffer, len: number): boolean {
   if (!pf.wireUp) taken = false;
   else if ((buf[0] & 1) !== 0) taken = flood(pf, null, buf, len, f);
   else {
-    const owner = pf.macTable.get(f.dst);
+    const owner = pf.macTable.get(f.dstHi, f.dstLo);
     taken = owner !== undefined && deliver(pf, owner, buf, len, f, UNICAST);
     if (!taken) taken = floodUnknown(pf, null, buf, len, f);
   }
@@ -135,7 +135,7 @@ export function receiveFromWire(pf: SimPf, buf: Buffer, len: number): boolean {
 }
 
 function flood(pf: SimPf, src: SimVf | null, buf: Buffer, len: number, f: FrameView): boolean {
-  const kind = f.dst === BROADCAST ? BROADCAST_KIND : MULTICAST;
+  const kind = isBroadcast(f) ? BROADCAST_KIND : MULTICAST;
   const vfs = pf.vfs;
   let any = false;
   for (let i = 0; i < vfs.length; i++) {
@@ -152,11 +152,11 @@ function floodUnknown(
   len: number,
   f: FrameView,
 ): boolean {
-  const vfs = pf.vfs;
+  const vfs = pf.unknownVfs;
   let any = false;
   for (let i = 0; i < vfs.length; i++) {
     const vf = vfs[i];
-    if (vf !== src && vf.acceptUnknown && deliver(pf, vf, buf, len, f, UNKNOWN)) any = true;
+    if (vf !== src && deliver(pf, vf, buf, len, f, UNKNOWN)) any = true;
   }
   return any;
 }

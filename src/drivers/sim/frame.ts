@@ -12,8 +12,6 @@ export const TAG_LEN = 4;
 export const TPID_8021Q = 0x8100;
 /** 802.1ad S-tag (QinQ outer tag). */
 export const TPID_8021AD = 0x88a8;
-/** MAC as a 48-bit number: ff:ff:ff:ff:ff:ff. */
-export const BROADCAST = 0xffffffffffff;
 /** Largest frame the sim carries: jumbo MTU + header + two tags, with room to insert one. */
 export const MAX_FRAME_LEN = 9216 + ETH_HEADER_LEN + 3 * TAG_LEN;
 
@@ -28,8 +26,11 @@ function isTpid(type: number): boolean {
 /** What the switch needs to know about one frame; one instance is reused for many frames. */
 export class FrameView {
   len = 0;
-  dst = 0;
-  src = 0;
+  /** MACs as high and low 24-bit halves (small integers stay unboxed in V8). */
+  dstHi = 0;
+  dstLo = 0;
+  srcHi = 0;
+  srcLo = 0;
   /** TPID of the outer tag, 0 when the frame is untagged. */
   outerTpid = 0;
   outerVid = 0;
@@ -43,12 +44,13 @@ export class FrameView {
   headerLen = 0;
 }
 
-/** Reads a MAC at `o` as a 48-bit number (exact in a double). */
-export function readMac(buf: Buffer, o: number): number {
-  return (
-    (buf[o] * 0x10000 + ((buf[o + 1] << 8) | buf[o + 2])) * 0x1000000 +
-    ((buf[o + 3] << 16) | (buf[o + 4] << 8) | buf[o + 5])
-  );
+function read24(buf: Buffer, o: number): number {
+  return (buf[o] << 16) | (buf[o + 1] << 8) | buf[o + 2];
+}
+
+/** True for ff:ff:ff:ff:ff:ff. */
+export function isBroadcast(f: FrameView): boolean {
+  return f.dstHi === 0xffffff && f.dstLo === 0xffffff;
 }
 
 /**
@@ -58,8 +60,10 @@ export function readMac(buf: Buffer, o: number): number {
 export function parseFrame(buf: Buffer, len: number, out: FrameView): boolean {
   if (len < ETH_HEADER_LEN || len > buf.length) return false;
   out.len = len;
-  out.dst = readMac(buf, 0);
-  out.src = readMac(buf, 6);
+  out.dstHi = read24(buf, 0);
+  out.dstLo = read24(buf, 3);
+  out.srcHi = read24(buf, 6);
+  out.srcLo = read24(buf, 9);
   out.outerTpid = 0;
   out.outerVid = 0;
   out.outerPcp = 0;

@@ -3,6 +3,7 @@ import type { Capture } from './capture.js';
 import type { Clock } from './clock.js';
 import { type CounterArray, newCounters } from './counters.js';
 import { FrameView, MAX_FRAME_LEN } from './frame.js';
+import { MacTable } from './mac-table.js';
 import { classBuckets, type TokenBucket } from './qos.js';
 import {
   checkVfValue,
@@ -42,7 +43,9 @@ export class SimPf {
   vfs: SimVf[] = [];
   readonly counters: CounterArray = newCounters();
   /** Destination MAC → the VF that owns it (primary MAC or a MAC filter). */
-  macTable = new Map<number, SimVf>();
+  readonly macTable = new MacTable();
+  /** VFs that accept unknown unicast, so flooding it does not scan every VF. */
+  unknownVfs: SimVf[] = [];
   classBuckets: (TokenBucket | null)[] = [];
   wireCaptures: Capture[] | null = null;
   wireListeners: ((frame: Buffer, len: number) => void)[] = [];
@@ -90,11 +93,10 @@ export class SimPf {
     const ctx = this.context();
     for (const vf of only ? [only] : this.vfs) vf.compile(ctx);
     for (const vf of this.vfs) vf.linkMirror(this.vfs);
+    this.unknownVfs = this.vfs.filter((v) => v.acceptUnknown);
     this.macTable.clear();
     // Lower VF index wins a MAC two VFs claim (validation refuses that configuration).
-    for (let i = this.vfs.length - 1; i >= 0; i--) {
-      for (const m of this.vfs[i].macs) this.macTable.set(m, this.vfs[i]);
-    }
+    for (const vf of this.vfs) for (const m of vf.macs) this.macTable.add(m, vf);
   }
 
   /** Create `n` VFs with default settings; like the kernel, every existing VF is recreated. */

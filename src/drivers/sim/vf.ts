@@ -3,6 +3,7 @@ import { macToNum } from './build.js';
 import type { Capture } from './capture.js';
 import { type CounterArray, newCounters } from './counters.js';
 import { tci, tpidOf } from './frame.js';
+import { HALF } from './mac-table.js';
 import { shareBuckets, TokenBucket } from './qos.js';
 
 /** How the VF treats VLAN tags, derived from `vlans`, `untagged` and `stripOuterTag`. */
@@ -36,7 +37,10 @@ export class SimVf {
   readonly counters: CounterArray = newCounters();
 
   // Compiled from settings by compile(); read by the datapath.
+  /** Own MACs (primary first, then filters) as 48-bit numbers and as 24-bit halves. */
   macs: number[] = [];
+  macHi: number[] = [];
+  macLo: number[] = [];
   vlanMode = VLAN_TRANSPARENT;
   tpid = 0;
   vlanBits = new Uint8Array(4096);
@@ -66,6 +70,8 @@ export class SimVf {
   compile(pf: PfContext): void {
     const s = this.settings;
     this.macs = [s.mac, ...s.macFilters].map(macToNum).filter((m) => m !== 0);
+    this.macHi = this.macs.map((m) => Math.floor(m / HALF));
+    this.macLo = this.macs.map((m) => m % HALF);
     this.tpid = tpidOf(s.vlanProto);
     this.vlanBits.fill(0);
     for (const v of s.vlans) this.vlanBits[v] = 1;
@@ -98,9 +104,9 @@ export class SimVf {
     this.mirrorOut = dir === 'out' || dir === 'all' ? target : null;
   }
 
-  ownsMac(mac: number): boolean {
-    const macs = this.macs;
-    for (let i = 0; i < macs.length; i++) if (macs[i] === mac) return true;
+  ownsMac(hi: number, lo: number): boolean {
+    const los = this.macLo;
+    for (let i = 0; i < los.length; i++) if (los[i] === lo && this.macHi[i] === hi) return true;
     return false;
   }
 }
