@@ -196,6 +196,8 @@ const CASES: RxCase[] = [
 for (const c of CASES) {
   test(`rx: ${c.name}`, () => {
     const { nic } = rig(2);
+    // A jumbo uplink, so the VF's own MTU is what a case tests.
+    nic.pf(PF).mtu = 9216;
     program(nic, 0, c.vf);
     const cap = nic.capture(PF, 0);
     const f = frame(c.frame);
@@ -225,6 +227,17 @@ test('rx: a runt frame from the wire is a PF error and reaches nobody', () => {
   assert.equal(nic.sendFromWire(PF, Buffer.alloc(10)), false);
   assert.equal(cap.frames.length, 0);
   assertCounters(counters(nic, 'pf'), { rxErrors: 1 }, 'PF rx error');
+});
+
+test('rx: a frame above the PF MTU is an uplink error, whatever the VF allows', () => {
+  const { nic } = rig(2);
+  nic.pf(PF).mtu = 9000;
+  program(nic, 0, { mtu: 9000 });
+  assert.equal(nic.sendFromWire(PF, frame({ size: 9014 })), true);
+  nic.pf(PF).mtu = 1500;
+  assert.equal(nic.sendFromWire(PF, frame({ size: 1515 })), false);
+  assertCounters(counters(nic, 'pf'), { rxErrors: 1 }, 'PF rx error');
+  assertCounters(counters(nic, 0), { rxPackets: 1, rxErrors: 0 }, 'the VF never saw it');
 });
 
 test('rx: a frame no VF takes is counted as dropped on the PF', () => {

@@ -121,6 +121,11 @@ export function receiveFromWire(pf: SimPf, buf: Buffer, len: number): boolean {
     pc[RX_ERRORS]++;
     return false;
   }
+  // The uplink's own MTU comes first: a frame too big for the PF never reaches the VEB.
+  if (len - f.headerLen > pf.mtu) {
+    pc[RX_ERRORS]++;
+    return false;
+  }
   let taken = false;
   if (!pf.wireUp) taken = false;
   else if ((buf[0] & 1) !== 0) taken = flood(pf, null, buf, len, f);

@@ -1,4 +1,10 @@
-import type { EswitchMode, MirrorState, VfSettingKey, VfSettings } from '../../model/index.js';
+import {
+  type EswitchMode,
+  type MirrorState,
+  type VfSettingKey,
+  type VfSettings,
+  ZERO_MAC,
+} from '../../model/index.js';
 import type { Capture } from './capture.js';
 import type { Clock } from './clock.js';
 import { type CounterArray, newCounters } from './counters.js';
@@ -149,7 +155,7 @@ export class SimPf {
     const mine =
       field === 'mac'
         ? 1 + own.macFilters.length
-        : (own.mac === '00:00:00:00:00:00' ? 0 : 1) + (value as string[]).length;
+        : (own.mac === ZERO_MAC ? 0 : 1) + (value as string[]).length;
     if (others + mine > MACS_PER_PF) {
       throw new Error(
         `${this.where(index)}: ${field}: the PF's MAC filter table holds ${MACS_PER_PF} entries and ${others} are used by other VFs; remove MACs elsewhere`,
