@@ -16,7 +16,10 @@ function expected(
   neutral: unknown,
   record: Record<string, unknown>,
 ): { value: unknown; text: string } {
-  if (limit.sameAs) return { value: record[limit.sameAs], text: `equal to ${limit.sameAs}` };
+  if (limit.sameAs) {
+    const value = record[limit.sameAs];
+    return { value, text: `${show(value)} (equal to ${limit.sameAs})` };
+  }
   const value = 'only' in limit ? limit.only : neutral;
   return { value, text: value === undefined ? 'unset' : show(value) };
 }
@@ -40,7 +43,7 @@ export const unsupportedFields: Rule = (ctx, out) => {
           field,
           value: record[field],
           allowed: want.text,
-          fix: `set ${field} ${want.value === undefined && !limit.sameAs ? 'unset (remove it)' : `to ${want.text}`}, or move the VF to a PF whose driver supports it`,
+          fix: `set ${field} ${want.value === undefined ? 'unset (remove it)' : `to ${want.text}`}, or move the VF to a PF whose driver supports it`,
           what: `driver ${caps.driver} cannot enforce ${field} = ${show(record[field])}: ${limit.reason}`,
         }),
       );
