@@ -36,7 +36,8 @@ describe('qos: normaliseShares', () => {
             out.reduce((a, b) => a + b, 0),
             100,
           );
-          out.forEach((x, i) => assert.ok(Math.abs(x - (shares[i] * 100) / total) < 1));
+          for (const [i, x] of out.entries())
+            assert.ok(Math.abs(x - (shares[i] * 100) / total) < 1);
           return true;
         },
       ),
