@@ -122,6 +122,11 @@ export function defaultCapabilities(
 
 /** Default capabilities of every PF of a config that its driver would discover. */
 export function defaultCapabilityMap(config: MainConfig): Map<string, PfCapabilities> {
+  if (!(KNOWN_DRIVERS as readonly string[]).includes(config.driver)) {
+    throw new Error(
+      `unknown driver "${config.driver}": valid drivers are ${KNOWN_DRIVERS.join(', ')}; set "driver" in the main config to one of them`,
+    );
+  }
   const out = new Map<string, PfCapabilities>();
   for (const pf of config.pfs) {
     const caps = defaultCapabilities(config.driver, pf, config);

@@ -44,9 +44,13 @@ export function register(program: Command): void {
       const vfFile = (name: string) => join(outDir, 'vfs', `${name}.json`);
       const config = MainConfig.safeParse(result.main);
       const caps = config.success ? defaultCapabilityMap(config.data) : new Map();
+      // Problems name the VFd file the setting came from: the output does not exist yet.
       const check = validate(
-        { file: mainFile, data: result.main },
-        result.vfs.map((v) => ({ file: vfFile(v.name), data: v })),
+        { file: `${vfdCfg} (as nicvisor.json)`, data: result.main },
+        result.vfs.map((v, i) => ({
+          file: `${result.sources[i]} (as vfs/${v.name}.json)`,
+          data: v,
+        })),
         caps,
       );
       if (check.problems.length > 0) {

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import {
   defaultCapabilityMap,
   formatProblem,
+  KNOWN_DRIVERS,
   MainConfig,
+  type PfCapabilities,
   type Problem,
 } from '../../model/index.js';
 import { validate } from '../../policy/validate.js';
@@ -35,7 +37,19 @@ export function register(program: Command): void {
         });
       } else {
         const parsed = MainConfig.safeParse(docs.main.data);
-        const caps = parsed.success ? defaultCapabilityMap(parsed.data) : new Map();
+        let caps = new Map<string, PfCapabilities>();
+        try {
+          if (parsed.success) caps = defaultCapabilityMap(parsed.data);
+        } catch (err) {
+          problems.push({
+            file: docs.main.file,
+            field: 'driver',
+            value: parsed.data?.driver,
+            allowed: KNOWN_DRIVERS.join(', '),
+            fix: `set "driver" to one of ${KNOWN_DRIVERS.join(', ')}`,
+            message: (err as Error).message,
+          });
+        }
         const r = validate(docs.main, docs.vfs, caps);
         problems.push(...r.problems);
         if (r.config) {

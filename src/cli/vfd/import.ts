@@ -12,6 +12,8 @@ export interface VfdInput {
 export interface ImportResult {
   main: MainConfigInput;
   vfs: VfPolicyInput[];
+  /** The VFd file each VF policy came from (same order as `vfs`). */
+  sources: string[];
   notes: ImportNote[];
 }
 
@@ -96,5 +98,5 @@ export function importVfd(cfg: VfdInput, vfFiles: readonly VfdInput[]): ImportRe
       return { ...p.policy, numVfs: top };
     }),
   };
-  return { main, vfs: vfs.map((v) => v.policy), notes };
+  return { main, vfs: vfs.map((v) => v.policy), sources: vfs.map((v) => v.file), notes };
 }

@@ -164,7 +164,8 @@ export function importVfConfig(
     vf: Number(vf.vfid ?? -1),
     vlans,
     untagged: vlans.length === 0,
-    stripOuterTag: vf.strip_stag === true,
+    // Without a VLAN there is no tag to strip: keep nicvisor's default rather than VFd's.
+    ...(vlans.length > 0 ? { stripOuterTag: vf.strip_stag === true } : {}),
     macs: macList(vf, note),
     macAntiSpoof: true,
     vlanAntiSpoof: true,
