@@ -68,7 +68,14 @@ export const LINUX_CAPABILITIES: Omit<PfCapabilities, 'totalVfs' | 'linkSpeedMbp
 /** Offline, the real link speed is unknown: assume the fastest common port. */
 export const LINUX_ASSUMED_LINK_MBPS = 100000;
 
+/** Drivers with default capabilities; keep in step with src/drivers/registry.ts. */
 export const KNOWN_DRIVERS = ['linux', 'sim'] as const;
+
+function unknownDriver(driver: string): Error {
+  return new Error(
+    `unknown driver "${driver}": valid drivers are ${KNOWN_DRIVERS.join(', ')}; set "driver" in the main config to one of them`,
+  );
+}
 
 /** `sim:nic0/1` → { nic: 'nic0', port: 1 }, or null when the id is not a sim PF id. */
 export function parseSimPfId(id: string): { nic: string; port: number } | null {
@@ -115,18 +122,13 @@ export function defaultCapabilities(
       linkSpeedMbps: LINUX_ASSUMED_LINK_MBPS,
     };
   }
-  throw new Error(
-    `unknown driver "${driver}": valid drivers are ${KNOWN_DRIVERS.join(', ')}; set "driver" in the main config to one of them`,
-  );
+  throw unknownDriver(driver);
 }
 
 /** Default capabilities of every PF of a config that its driver would discover. */
 export function defaultCapabilityMap(config: MainConfig): Map<string, PfCapabilities> {
-  if (!(KNOWN_DRIVERS as readonly string[]).includes(config.driver)) {
-    throw new Error(
-      `unknown driver "${config.driver}": valid drivers are ${KNOWN_DRIVERS.join(', ')}; set "driver" in the main config to one of them`,
-    );
-  }
+  if (!(KNOWN_DRIVERS as readonly string[]).includes(config.driver))
+    throw unknownDriver(config.driver);
   const out = new Map<string, PfCapabilities>();
   for (const pf of config.pfs) {
     const caps = defaultCapabilities(config.driver, pf, config);
