@@ -29,7 +29,6 @@ describe('nicvisor validate', () => {
   });
 
   it('prints every problem of every file to stderr and exits 1', () => {
-    const sub = join(dir, 'bad');
     write('bad-a.json', { name: 'bad-a', pf: 'sim:nic0/0', vf: 9, vlans: [5000] });
     write('bad-b.json', '{ "name": "bad-b", ');
     const r = nicvisor('validate', main, join(dir, 'bad-a.json'), join(dir, 'bad-b.json'));
@@ -47,12 +46,9 @@ describe('nicvisor validate', () => {
       `${join(dir, 'bad-a.json')}: vlans.0: vf 9 (bad-a) on sim:nic0/0: vlan 5000 is out of range 1-4094 (allowed: 1-4094; fix: use a VLAN ID from 1 to 4094 (0 and 4095 are reserved))`,
     );
     assert.equal(lines[3], '3 problem(s) found');
-    assert.ok(sub);
   });
 
   it('reads every *.json of a directory and can print JSON', () => {
-    const d = join(dir, 'set');
-    rmSync(d, { recursive: true, force: true });
     const r0 = nicvisor('validate', '--json', main, dir);
     assert.equal(r0.code, 1, 'the directory holds the bad files of the previous test too');
     const out = JSON.parse(r0.stdout) as { ok: boolean; problems: { field: string }[] };
