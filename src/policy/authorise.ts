@@ -1,0 +1,136 @@
+import {
+  type Decision,
+  type GuestRequest,
+  MTU_MIN,
+  normaliseMac,
+  type ObservedPf,
+  type ObservedVf,
+  type VfPolicy,
+  VLAN_MAX,
+  VLAN_MIN,
+} from '../model/index.js';
+import {
+  ack,
+  decideDel,
+  decideTake,
+  heldMacs,
+  label,
+  nack,
+  type PfPeers,
+} from './authorise-mac.js';
+
+export { type PfPeers, pfPeers } from './authorise-mac.js';
+export { applyGuestRequest } from './guest-state.js';
+
+function addVlan(vlan: number, policy: VfPolicy, vf: ObservedVf): Decision {
+  if (vlan < VLAN_MIN || vlan > VLAN_MAX) {
+    return nack(`VLAN ${vlan} is out of range ${VLAN_MIN}-${VLAN_MAX}`);
+  }
+  if (policy.vlans.includes(vlan))
+    return ack(`VLAN ${vlan} is already allowed by the policy of ${label(policy)}`);
+  if (policy.untagged && !policy.trust) {
+    return nack(`${label(policy)} is on a flat (untagged) network; VLAN ${vlan} refused`);
+  }
+  if (vf.settings.vlans.includes(vlan)) return ack(`${label(policy)} already has VLAN ${vlan}`);
+  if (policy.trust) return ack(`${label(policy)} is trusted`);
+  const allow = policy.vlans.length > 0 ? policy.vlans.join(', ') : 'empty';
+  return nack(
+    `VLAN ${vlan} is not in the allow-list of ${label(policy)} (${allow}); add it to vlans in the policy`,
+  );
+}
+
+function delVlan(vlan: number, policy: VfPolicy, vf: ObservedVf): Decision {
+  if (policy.vlans.includes(vlan)) {
+    return ack(`VLAN ${vlan} is in the policy of ${label(policy)}; it stays`);
+  }
+  if (!vf.settings.vlans.includes(vlan)) {
+    return ack(`${label(policy)} is not in VLAN ${vlan}; nothing to remove`);
+  }
+  return ack(`removed guest VLAN ${vlan} from ${label(policy)}`);
+}
+
+function setMtu(mtu: number, policy: VfPolicy, pf: ObservedPf): Decision {
+  const max = policy.mtu ?? pf.mtu;
+  if (mtu < MTU_MIN || mtu > max) {
+    return nack(`MTU ${mtu} is out of range ${MTU_MIN}-${max} for ${label(policy)}`);
+  }
+  return ack(`MTU ${mtu} is within ${MTU_MIN}-${max}`);
+}
+
+function mode(
+  what: string,
+  enable: boolean,
+  allowed: boolean,
+  field: string,
+  policy: VfPolicy,
+): Decision {
+  if (!enable) return ack(`${what} off`);
+  if (allowed) return ack(`${what} allowed by ${field} of ${label(policy)}`);
+  if (policy.trust) return ack(`${label(policy)} is trusted`);
+  return nack(`${what} refused: the policy of ${label(policy)} has ${field}: false`);
+}
+
+/**
+ * Decide a guest's request to change its own VF, against the VF's policy and what the NIC
+ * holds now (`vf`, and the other VFs of `pf`). Pure and fast (called per mailbox message).
+ * `peers` (from pfPeers over the PF's policies) adds names to reasons and protects other
+ * VFs' default MACs; the daemon always passes it.
+ *
+ * Improvements on VFd: a guest's "clear my MACs" never removes the MACs its policy lists,
+ * and a trusted VF still never gets a MAC another VF holds.
+ */
+export function authorise(
+  request: GuestRequest,
+  policy: VfPolicy,
+  vf: ObservedVf,
+  pf: ObservedPf,
+  peers?: PfPeers,
+): Decision {
+  switch (request.type) {
+    case 'setMac': {
+      const primary = normaliseMac(vf.settings.mac);
+      if (normaliseMac(request.mac) === primary) {
+        return ack(`MAC ${primary} is already the primary MAC of ${label(policy)}`);
+      }
+      const filters = vf.settings.macFilters.map(normaliseMac);
+      const after = (m: string) => [m, ...filters.filter((f) => f !== m)];
+      return decideTake({ mac: request.mac, policy, vf, pf, peers, after }, 'use');
+    }
+    case 'addMac': {
+      const held = heldMacs(vf.settings);
+      if (held.includes(normaliseMac(request.mac))) {
+        return ack(`${label(policy)} already holds MAC ${normaliseMac(request.mac)}`);
+      }
+      return decideTake(
+        { mac: request.mac, policy, vf, pf, peers, after: (m) => [...held, m] },
+        'add',
+      );
+    }
+    case 'delMac':
+      return decideDel(request.mac, policy, vf);
+    case 'addVlan':
+      return addVlan(request.vlan, policy, vf);
+    case 'delVlan':
+      return delVlan(request.vlan, policy, vf);
+    case 'setMtu':
+      return setMtu(request.mtu, policy, pf);
+    case 'setPromisc':
+      return mode(
+        'promiscuous mode',
+        request.enable,
+        policy.allowUnknownUnicast,
+        'allowUnknownUnicast',
+        policy,
+      );
+    case 'setAllmulti':
+      return mode(
+        'all-multicast mode',
+        request.enable,
+        policy.allowMulticast,
+        'allowMulticast',
+        policy,
+      );
+    case 'reset':
+      return ack(`${label(policy)} returns to its policy`);
+  }
+}
