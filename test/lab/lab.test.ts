@@ -37,7 +37,8 @@ describe('linux driver in the lab VM', { skip: skipReason() }, () => {
     });
     const out = `${r.stdout}${r.stderr}`;
     for (const line of out.split('\n'))
-      if (/^(== lab|\s*[✔✖]|# |run-vm\.sh:)/.test(line)) console.log(`lab: ${line.replace(/^# /, '')}`);
+      if (/^(== lab|\s*[✔✖]|# |run-vm\.sh:)/.test(line))
+        console.log(`lab: ${line.replace(/^# /, '')}`);
     assert.equal(r.status, 0, `lab run failed:\n${out.slice(-4000)}`);
   });
 });

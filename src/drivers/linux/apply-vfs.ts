@@ -1,4 +1,5 @@
 import type { PfCapabilities, PlanStep, StepOutcome } from '../../model/index.js';
+import { isUnicastMac, ZERO_MAC } from '../../model/index.js';
 import { fixFor, ipEquivalent } from './ip-equivalent.js';
 import type { VfChange } from './netlink/link-request.js';
 import { errnoName, type NlAck } from './netlink/message.js';
@@ -53,6 +54,26 @@ export function describeRefusal(
   return `PF ${pfId} (${netdev}) vf ${c.vf}: \`${ipEquivalent(netdev, c)}\` refused: ${text} (${code})${kernel}; fix: ${fixFor(code, driver)}`;
 }
 
+/**
+ * Values the kernel would refuse with a bare EINVAL, caught first so the error names the
+ * range (STYLE.md #11). The kernel stays the judge of everything else.
+ */
+function outOfRange(field: SetVf['field'], v: unknown): string | null {
+  if (field === 'vlans') {
+    const bad = (v as number[]).find((x) => !Number.isInteger(x) || x < 1 || x > 4094);
+    return bad === undefined
+      ? null
+      : `vlan ${bad} is out of range 1-4094; fix: use a VLAN ID 1-4094`;
+  }
+  if (field === 'vlanQoS' && (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 7)) {
+    return `vlanQoS ${v} is out of range 0-7; fix: use an 802.1p priority 0-7`;
+  }
+  if (field === 'mac' && !isUnicastMac(String(v)) && String(v) !== ZERO_MAC) {
+    return `mac ${v} is not a unicast MAC; fix: use a MAC whose first octet is even, e.g. 02:…`;
+  }
+  return null;
+}
+
 function groupSteps(steps: SetVf[]): VfWork[] {
   const byVf = new Map<string, VfWork>();
   for (const s of steps) {
@@ -85,7 +106,7 @@ function prepare(
       });
       continue;
     }
-    const refused = refusal(caps, step.field, step.to);
+    const refused = refusal(caps, step.field, step.to) ?? outOfRange(step.field, step.to);
     if (refused) {
       failed = `PF ${w.pf} vf ${w.vf}: ${refused}`;
       out.set(step, { step, status: 'failed', error: failed });
@@ -106,7 +127,8 @@ function prepare(
     if (g && unsupported) out.set(step, { step, status: 'done' });
     else sent.push(step);
   }
-  return { change: groups.size > 0 && !failed ? changeOf(w.vf, after, groups) : null, after, sent };
+  // Steps before a refused one still go to the kernel; the rest were marked skipped above.
+  return { change: groups.size > 0 ? changeOf(w.vf, after, groups) : null, after, sent };
 }
 
 /** Retries a refused VF field by field (in plan order) so the error lands on its step. */

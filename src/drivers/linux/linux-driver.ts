@@ -70,8 +70,6 @@ export class LinuxDriver implements NicDriver {
   private readonly known = new Map<string, KernelState>();
   /** Fields the kernel does not hold, as last applied. */
   private readonly recorded = new Map<string, Partial<VfSettings>>();
-  /** VFs nicvisor changed (drift is watched on these). */
-  private readonly managed = new Set<string>();
   private readonly lastNumVfs = new Map<string, number>();
   private readonly listeners = new Set<(e: DriverEvent) => void>();
   private watcher: DriftWatcher | null = null;
@@ -291,7 +289,6 @@ export class LinuxDriver implements NicDriver {
         return e ? this.sysfs.linkNow(e.sys.netdev) : 'link unknown';
       },
       takeOver: async (pf, vf, before) => {
-        this.managed.add(key(pf, vf));
         if (this.snapshots.get(pf, vf)) return;
         await this.snapshots.save({ pf, vf, takenAt: new Date().toISOString(), settings: before });
       },
@@ -377,7 +374,6 @@ export class LinuxDriver implements NicDriver {
     this.requireStarted();
     const snap = this.snapshots.get(pf, vf);
     const k = key(pf, vf);
-    this.managed.delete(k);
     this.recorded.delete(k);
     if (!snap) return;
     const e = this.pfs.get(pf);
@@ -434,6 +430,8 @@ export class LinuxDriver implements NicDriver {
 
   /** Compares the kernel with what nicvisor last knew; reports resets and changed VFs. */
   private async checkDrift(reason: string): Promise<void> {
+    if (process.env.NICVISOR_DEBUG)
+      console.log(`# drift check (${reason}) applying=${this.applying}`);
     if (!this.started || this.applying > 0) return;
     const epoch = this.applyEpoch;
     const before = new Map([...this.pfs.values()].map((e) => [e.sys.id, e.sys.ifindex]));
@@ -473,10 +471,13 @@ export class LinuxDriver implements NicDriver {
       const was = this.known.get(k);
       const now = kernelState(v);
       this.known.set(k, now);
-      if (was && this.managed.has(k) && JSON.stringify(was) !== JSON.stringify(now))
-        changed.push(v.vf);
+      // Every VF is watched, not only those this process changed: after a daemon restart
+      // the VFs already in sync were never touched, yet their drift matters as much.
+      if (was && JSON.stringify(was) !== JSON.stringify(now)) changed.push(v.vf);
     }
-    if (changed.length > 1) {
+    // A reset puts a VF back to the driver's blank state; someone's `ip link` changes a field.
+    const blank = changed.every((vf) => isBlank(this.known.get(key(pf, vf))));
+    if (changed.length > 1 || (changed.length === 1 && blank)) {
       this.emit({
         type: 'pfReset',
         pf,
@@ -511,4 +512,17 @@ function pfCounters(link: LinkInfo): VfCounters {
     txDropped: s.txDropped,
     rxMulticast: s.multicast,
   };
+}
+
+/** What a VF looks like after its PF driver (re)creates it: no MAC, VLAN, trust or rates. */
+function isBlank(s: KernelState | undefined): boolean {
+  return (
+    !!s &&
+    s.mac === '00:00:00:00:00:00' &&
+    s.vlan === 0 &&
+    !s.trust &&
+    s.minTxRate === 0 &&
+    s.maxTxRate === 0 &&
+    s.linkState === 'auto'
+  );
 }

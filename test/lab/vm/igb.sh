@@ -14,4 +14,4 @@ done
 [ -n "$PF" ] || { echo "igb.sh: no igb netdev" >&2; exit 1; }
 ip link set "$PF" up
 export NICVISOR_LAB=igb NICVISOR_IGB_PF=$PF
-node --test --test-reporter=spec dist/test/lab/vm/igb.test.js
+node --test --test-reporter=spec --test-concurrency=1 dist/test/lab/vm/igb.test.js dist/test/lab/vm/conformance.test.js
