@@ -85,26 +85,38 @@ export class LinuxDriver implements NicDriver {
 
   async start(): Promise<void> {
     if (this.started) return;
-    await this.snapshots.load();
-    await this.rtnl.open();
-    await this.devlink.open();
-    this.started = true;
-    await this.refresh();
     this.watcher = new DriftWatcher(
       this.opts.pollIntervalMs ?? 1000,
       (reason) => this.checkDrift(reason),
       (e) => this.emit({ type: 'changed', pf: '*', reason: `drift check failed: ${e.message}` }),
     );
-    await this.watcher.start();
+    // Each socket's worker thread takes a while to boot (about 1 s under emulation): together.
+    const opened = await Promise.allSettled([
+      this.snapshots.load(),
+      this.rtnl.open(),
+      this.devlink.open(),
+      this.watcher.start(),
+    ]);
+    const failed = opened.find((r) => r.status === 'rejected');
+    if (failed) {
+      await this.closeAll();
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    this.started = true;
+    await this.refresh();
+  }
+
+  private async closeAll(): Promise<void> {
+    await this.watcher?.stop();
+    this.watcher = null;
+    await this.rtnl.close();
+    await this.devlink.close();
   }
 
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
-    await this.watcher?.stop();
-    this.watcher = null;
-    await this.rtnl.close();
-    await this.devlink.close();
+    await this.closeAll();
     this.listeners.clear();
   }
 

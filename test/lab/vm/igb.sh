@@ -14,4 +14,10 @@ done
 [ -n "$PF" ] || { echo "igb.sh: no igb netdev" >&2; exit 1; }
 ip link set "$PF" up
 export NICVISOR_LAB=igb NICVISOR_IGB_PF=$PF
-node --test --test-reporter=spec --test-concurrency=1 dist/test/lab/vm/igb.test.js dist/test/lab/vm/conformance.test.js
+node --test --test-reporter=spec dist/test/lab/vm/igb.test.js
+rc=$?
+# The conformance suite needs no VF netdevs: VFs left unbound (as for VFs passed to VMs
+# through vfio) are created in a fraction of the time igbvf's probe takes under emulation.
+echo 0 > "/sys/class/net/$PF/device/sriov_drivers_autoprobe"
+node --test --test-reporter=spec dist/test/lab/vm/conformance.test.js || rc=1
+exit $rc
