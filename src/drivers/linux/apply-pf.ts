@@ -1,7 +1,7 @@
 import type { PlanStep, StepOutcome } from '../../model/index.js';
 import { UnsupportedError } from '../driver.js';
-import type { PfEntry } from './linux-driver.js';
 import { NetlinkError } from './netlink/message.js';
+import type { PfEntry } from './pf-registry.js';
 import type { Devlink, Rtnl } from './rtnl.js';
 import type { Sysfs } from './sysfs.js';
 
@@ -31,8 +31,7 @@ export async function applyPfStep(ctx: PfApplyContext, step: PfStep): Promise<St
             `${name}: numVfs ${step.to} is above the device limit; allowed 0-${caps.totalVfs}; fix: lower numVfs${sys.totalVfs === undefined ? ' or set totalVfs in the PF policy (netdevsim: raise debugfs max_vfs)' : ''}`,
           );
         }
-        await ctx.sysfs.setNumVfs(sys, step.to);
-        return { step, status: 'done' };
+        return await setNumVfs(ctx, step);
       case 'setEswitchMode':
         if (!caps.eswitchModes.includes(step.to)) {
           const e = new UnsupportedError(
@@ -79,3 +78,18 @@ async function setPfField(
   );
   return failed(step, e.message);
 }
+
+/**
+ * Writes the VF count. igb resets the port when SR-IOV is enabled or disabled and its link
+ * renegotiates for a few seconds, during which it refuses every VF rate (EINVAL): wait for
+ * the carrier to come back when it was up before, so the VF steps that follow succeed.
+ */
+async function setNumVfs(ctx: PfApplyContext, step: Extract<PfStep, { kind: 'setNumVfs' }>) {
+  const { sys } = ctx.entry;
+  const hadCarrier = await ctx.sysfs.carrier(sys.netdev);
+  await ctx.sysfs.setNumVfs(sys, step.to);
+  if (hadCarrier) await ctx.sysfs.waitForCarrier(sys.netdev, CARRIER_WAIT_MS);
+  return { step, status: 'done' } as StepOutcome;
+}
+
+const CARRIER_WAIT_MS = 10000;

@@ -2,36 +2,30 @@ import type {
   ApplyResult,
   MirrorState,
   ObservedPf,
-  ObservedVf,
-  PfCapabilities,
   Plan,
   PlanStep,
   StepOutcome,
   VfCounters,
-  VfSettings,
 } from '../../model/index.js';
-import { vfKey, zeroCounters } from '../../model/index.js';
+import { vfKey } from '../../model/index.js';
 import type { DriverEvent, NicDriver, ObserveOptions, PfInfo } from '../driver.js';
 import { UnsupportedError } from '../driver.js';
 import { applyPfStep } from './apply-pf.js';
-import { applyVfSteps, describeRefusal, type VfApplyContext } from './apply-vfs.js';
-import { linuxCapabilities } from './capabilities.js';
-import { vfCounters } from './counters.js';
+import { applyVfSteps, type VfApplyContext } from './apply-vfs.js';
 import { DriftWatcher } from './drift.js';
-import type { DevlinkHandle, DevlinkPort, EswitchModeName } from './netlink/genl.js';
-import type { LinkInfo } from './netlink/link-decode.js';
-import { NetlinkError } from './netlink/message.js';
-import type { VfInfo } from './netlink/vf-decode.js';
+import { DriftDetector } from './drift-check.js';
+import { DEVLINK_PORT_FLAVOUR_PCI_VF } from './netlink/constants.js';
+import type { DevlinkPort } from './netlink/genl.js';
+import { observedPf } from './observe.js';
+import { PfRegistry } from './pf-registry.js';
+import { restoreVf } from './release.js';
 import { Devlink, Rtnl } from './rtnl.js';
-import {
-  changeOf,
-  differingGroups,
-  type KernelState,
-  kernelState,
-  observedSettings,
-} from './settings.js';
+import type { KernelState } from './settings.js';
 import { SnapshotStore } from './snapshot.js';
-import { Sysfs, type SysfsPf } from './sysfs.js';
+import { Sysfs } from './sysfs.js';
+import { VfCache } from './vf-cache.js';
+
+export type { PfEntry } from './pf-registry.js';
 
 export interface LinuxDriverOptions {
   /** `/sys`, or a fake tree in tests. */
@@ -44,15 +38,9 @@ export interface LinuxDriverOptions {
   pollIntervalMs?: number;
 }
 
-/** One PF the driver manages: what sysfs says, and what it can do. */
-export interface PfEntry {
-  sys: SysfsPf;
-  caps: PfCapabilities;
-  devlink: DevlinkHandle;
-  eswitch: EswitchModeName;
-}
+type SetVf = Extract<PlanStep, { kind: 'setVf' }>;
 
-const key = (pf: string, vf: number) => vfKey(pf, vf);
+const NOT_FOUND = 'fix: check the PCI address in the policy against `nicvisor show pfs`';
 
 /**
  * The linux driver: sysfs for PFs and VF counts, rtnetlink for VF attributes and counters,
@@ -65,12 +53,9 @@ export class LinuxDriver implements NicDriver {
   private readonly rtnl = new Rtnl();
   private readonly devlink = new Devlink();
   private readonly snapshots: SnapshotStore;
-  private readonly pfs = new Map<string, PfEntry>();
-  /** What the kernel holds for each VF, as last read or acknowledged. */
-  private readonly known = new Map<string, KernelState>();
-  /** Fields the kernel does not hold, as last applied. */
-  private readonly recorded = new Map<string, Partial<VfSettings>>();
-  private readonly lastNumVfs = new Map<string, number>();
+  private readonly pfs: PfRegistry;
+  private readonly cache = new VfCache();
+  private readonly drift: DriftDetector;
   private readonly listeners = new Set<(e: DriverEvent) => void>();
   private watcher: DriftWatcher | null = null;
   private applying = 0;
@@ -81,6 +66,8 @@ export class LinuxDriver implements NicDriver {
   constructor(private readonly opts: LinuxDriverOptions) {
     this.sysfs = new Sysfs(opts.sysfsRoot);
     this.snapshots = new SnapshotStore(opts.stateDir);
+    this.pfs = new PfRegistry(this.sysfs, this.rtnl, this.devlink, opts.totalVfsOverrides);
+    this.drift = new DriftDetector(this.pfs, this.cache, (e) => this.emit(e));
   }
 
   async start(): Promise<void> {
@@ -88,7 +75,12 @@ export class LinuxDriver implements NicDriver {
     this.watcher = new DriftWatcher(
       this.opts.pollIntervalMs ?? 1000,
       (reason) => this.checkDrift(reason),
-      (e) => this.emit({ type: 'changed', pf: '*', reason: `drift check failed: ${e.message}` }),
+      // A failed check may hide drift: ask for a re-plan of every PF rather than stay quiet.
+      (e) => {
+        for (const p of this.pfs.all()) {
+          this.emit({ type: 'changed', pf: p.sys.id, reason: `drift check failed: ${e.message}` });
+        }
+      },
     );
     // Each socket's worker thread takes a while to boot (about 1 s under emulation): together.
     const opened = await Promise.allSettled([
@@ -103,7 +95,7 @@ export class LinuxDriver implements NicDriver {
       throw (failed as PromiseRejectedResult).reason;
     }
     this.started = true;
-    await this.refresh();
+    await this.pfs.refresh();
   }
 
   private async closeAll(): Promise<void> {
@@ -120,48 +112,13 @@ export class LinuxDriver implements NicDriver {
     this.listeners.clear();
   }
 
-  /** Re-reads sysfs (PFs come and go with driver reloads; their ifindex changes). */
-  private async refresh(): Promise<PfEntry[]> {
-    const found = await this.sysfs.listPfs();
-    const links = await this.rtnl.getLinks(
-      found.map((p) => p.ifindex),
-      false,
-    );
-    const next = new Map<string, PfEntry>();
-    for (const [i, sys] of found.entries()) {
-      const link = links[i] instanceof NetlinkError ? undefined : (links[i] as LinkInfo);
-      const devlink = { bus: sys.bus, dev: sys.id };
-      const mode = await this.devlink.getEswitchMode(devlink);
-      const totalVfs =
-        sys.totalVfs ??
-        this.opts.totalVfsOverrides?.get(sys.id) ??
-        (sys.driver === 'netdevsim' ? await this.sysfs.netdevsimMaxVfs(sys) : undefined) ??
-        linuxCapabilities({
-          driver: sys.driver,
-          totalVfs: 0,
-          linkSpeedMbps: 0,
-          maxMtu: 0,
-          hasDevlinkEswitch: false,
-        }).totalVfs;
-      const caps = linuxCapabilities({
-        driver: sys.driver,
-        totalVfs: totalVfs || sys.numVfs,
-        linkSpeedMbps: sys.speedMbps,
-        maxMtu: link?.maxMtu,
-        hasDevlinkEswitch: mode !== undefined,
-      });
-      next.set(sys.id, { sys, caps, devlink, eswitch: mode ?? 'legacy' });
-    }
-    // Swapped in whole, so a failed refresh leaves the previous view in place.
-    this.pfs.clear();
-    for (const [id, e] of next) this.pfs.set(id, e);
-    return [...this.pfs.values()];
+  private requireStarted(): void {
+    if (!this.started) throw new Error('linux driver is not started (call start() first)');
   }
 
   async discover(): Promise<PfInfo[]> {
     this.requireStarted();
-    const entries = await this.refresh();
-    return entries.map((e) => ({
+    return (await this.pfs.refresh()).map((e) => ({
       id: e.sys.id,
       driver: e.caps.driver,
       pciAddr: e.sys.bus === 'pci' ? e.sys.id : undefined,
@@ -173,91 +130,44 @@ export class LinuxDriver implements NicDriver {
     }));
   }
 
-  private requireStarted(): void {
-    if (!this.started) throw new Error('linux driver is not started (call start() first)');
-  }
-
-  /** Reads the given PFs' links (pipelined); a PF whose netdev vanished triggers a refresh. */
-  private async readLinks(entries: PfEntry[], stats: boolean): Promise<Map<string, LinkInfo>> {
-    let res = await this.rtnl.getLinks(
-      entries.map((e) => e.sys.ifindex),
-      stats,
-    );
-    if (res.some((r) => r instanceof NetlinkError)) {
-      await this.refresh();
-      entries = entries.map((e) => this.pfs.get(e.sys.id)).filter((e): e is PfEntry => !!e);
-      res = await this.rtnl.getLinks(
-        entries.map((e) => e.sys.ifindex),
-        stats,
-      );
-    }
-    const out = new Map<string, LinkInfo>();
-    entries.forEach((e, i) => {
-      const r = res[i];
-      if (!(r instanceof NetlinkError)) out.set(e.sys.id, r);
-    });
-    return out;
-  }
-
+  /** Equivalent to: `ip -d [-s] link show PF` for every PF, in one pipelined request. */
   async observe(options: ObserveOptions = {}): Promise<ObservedPf[]> {
     this.requireStarted();
-    const entries = [...this.pfs.values()].filter((e) => !options.pf || e.sys.id === options.pf);
-    const links = await this.readLinks(entries, options.stats ?? false);
+    const entries = this.pfs.all().filter((e) => !options.pf || e.sys.id === options.pf);
+    const links = await this.pfs.readLinks(entries, options.stats ?? false);
     const out: ObservedPf[] = [];
     for (const e of entries) {
       const link = links.get(e.sys.id);
       if (!link) continue;
       e.eswitch = (await this.devlink.getEswitchMode(e.devlink)) ?? 'legacy';
-      out.push(await this.observedPf(e, link));
+      const o = await observedPf(e, link, this.sysfs, this.cache);
+      this.drift.seen(o.id, o.numVfs);
+      out.push(o);
     }
     return out;
-  }
-
-  private async observedPf(e: PfEntry, link: LinkInfo): Promise<ObservedPf> {
-    const sysVfs = new Map((await this.sysfs.listVfs(e.sys)).map((v) => [v.vf, v]));
-    const vfs: ObservedVf[] = [];
-    for (const info of link.vfs) {
-      const k = key(e.sys.id, info.vf);
-      this.known.set(k, kernelState(info));
-      const sv = sysVfs.get(info.vf);
-      const vfMtu = sv?.netdev ? await this.sysfs.netdevMtu(sv.netdev) : undefined;
-      vfs.push({
-        kind: 'observed',
-        pf: e.sys.id,
-        vf: info.vf,
-        pciAddr: sv?.pciAddr,
-        netdev: sv?.netdev,
-        settings: observedSettings(info, this.recorded.get(k), vfMtu),
-        mirror: null,
-        counters: vfCounters(info.stats),
-        linkUp: info.linkState === 'enable' || (info.linkState === 'auto' && link.lowerUp),
-      });
-    }
-    const numVfs = link.numVfs ?? e.sys.numVfs;
-    this.lastNumVfs.set(e.sys.id, numVfs);
-    return {
-      kind: 'observed',
-      id: e.sys.id,
-      driver: e.caps.driver,
-      pciAddr: e.sys.bus === 'pci' ? e.sys.id : undefined,
-      netdev: link.name,
-      totalVfs: e.caps.totalVfs,
-      numVfs,
-      linkUp: link.lowerUp,
-      linkSpeedMbps: e.sys.speedMbps,
-      mtu: link.mtu,
-      loopback: true,
-      eswitchMode: e.eswitch,
-      trafficClasses: [],
-      counters: link.stats ? pfCounters(link) : zeroCounters(),
-      vfs,
-    };
   }
 
   async readCounters(pf?: string): Promise<Map<string, VfCounters>> {
     const pfs = await this.observe({ stats: true, pf });
     const out = new Map<string, VfCounters>();
-    for (const p of pfs) for (const v of p.vfs) out.set(key(p.id, v.vf), v.counters);
+    for (const p of pfs) for (const v of p.vfs) out.set(vfKey(p.id, v.vf), v.counters);
+    return out;
+  }
+
+  /** Current kernel state of these VFs: cached, else read (one request for all PFs). */
+  private async kernelStates(keys: Array<{ pf: string; vf: number }>) {
+    const missing = new Set(keys.filter((k) => !this.cache.kernel(k.pf, k.vf)).map((k) => k.pf));
+    if (missing.size > 0) {
+      const entries = this.pfs.all().filter((e) => missing.has(e.sys.id));
+      for (const [id, link] of await this.pfs.readLinks(entries, false)) {
+        this.cache.rememberLink(id, link);
+      }
+    }
+    const out = new Map<string, KernelState>();
+    for (const k of keys) {
+      const s = this.cache.kernel(k.pf, k.vf);
+      if (s) out.set(vfKey(k.pf, k.vf), s);
+    }
     return out;
   }
 
@@ -267,38 +177,15 @@ export class LinuxDriver implements NicDriver {
       rtnl: this.rtnl,
       pf: (id) => {
         const e = this.pfs.get(id);
-        return (
-          e && { netdev: e.sys.netdev, ifindex: e.sys.ifindex, caps: e.caps, driver: e.sys.driver }
-        );
+        if (!e) return undefined;
+        return { netdev: e.sys.netdev, ifindex: e.sys.ifindex, caps: e.caps, driver: e.sys.driver };
       },
-      kernelStates: async (keys) => {
-        const missing = [
-          ...new Set(keys.filter((k) => !this.known.has(key(k.pf, k.vf))).map((k) => k.pf)),
-        ];
-        if (missing.length > 0) {
-          const entries = missing.map((id) => this.pfs.get(id)).filter((e): e is PfEntry => !!e);
-          const links = await this.readLinks(entries, false);
-          for (const [id, link] of links)
-            for (const v of link.vfs) this.known.set(key(id, v.vf), kernelState(v));
-        }
-        const out = new Map<string, KernelState>();
-        for (const k of keys) {
-          const s = this.known.get(key(k.pf, k.vf));
-          if (s) out.set(key(k.pf, k.vf), s);
-        }
-        return out;
-      },
-      remember: (pf, vf, s) => {
-        this.known.set(key(pf, vf), s);
-      },
-      record: (pf, vf, field, value) => {
-        const r = this.recorded.get(key(pf, vf)) ?? {};
-        (r as Record<string, unknown>)[field] = value;
-        this.recorded.set(key(pf, vf), r);
-      },
+      kernelStates: (keys) => this.kernelStates(keys),
+      remember: (pf, vf, s) => this.cache.remember(pf, vf, s),
+      record: (pf, vf, field, value) => this.cache.record(pf, vf, field, value),
       linkNow: async (pf) => {
         const e = this.pfs.get(pf);
-        return e ? this.sysfs.linkNow(e.sys.netdev) : 'link unknown';
+        return e ? this.sysfs.linkNow(e.sys.netdev) : 'link is unknown';
       },
       takeOver: async (pf, vf, before) => {
         if (this.snapshots.get(pf, vf)) return;
@@ -316,17 +203,17 @@ export class LinuxDriver implements NicDriver {
       let i = 0;
       while (i < plan.steps.length) {
         const step = plan.steps[i];
-        if (step.kind === 'setVf') {
-          // Consecutive VF steps go out together: one message per VF, all in one send.
-          let j = i;
-          while (j < plan.steps.length && plan.steps[j].kind === 'setVf') j++;
-          const run = plan.steps.slice(i, j) as Array<Extract<PlanStep, { kind: 'setVf' }>>;
-          outcomes.push(...(await applyVfSteps(this.vfContext(), run)));
-          i = j;
+        if (step.kind !== 'setVf') {
+          outcomes.push(await this.applyOther(step));
+          i++;
           continue;
         }
-        outcomes.push(await this.applyOther(step));
-        i++;
+        // Consecutive VF steps go out together: one message per VF, all in one send.
+        let j = i;
+        while (j < plan.steps.length && plan.steps[j].kind === 'setVf') j++;
+        const run = plan.steps.slice(i, j) as SetVf[];
+        outcomes.push(...(await applyVfSteps(this.vfContext(), run)));
+        i = j;
       }
       return { outcomes };
     } finally {
@@ -337,85 +224,48 @@ export class LinuxDriver implements NicDriver {
 
   private async applyOther(step: Exclude<PlanStep, { kind: 'setVf' }>): Promise<StepOutcome> {
     if (step.kind === 'setMirror') {
-      const e = new UnsupportedError(
-        'linux',
-        'mirror',
-        'no NIC mirroring through the kernel in legacy mode',
-      );
+      const why = 'no NIC mirroring through the kernel in legacy mode';
+      const e = new UnsupportedError('linux', 'mirror', why);
       return { step, status: 'failed', error: `PF ${step.pf} vf ${step.vf}: ${e.message}` };
     }
-    let entry = this.pfs.get(step.pf);
-    if (!entry) {
-      await this.refresh();
-      entry = this.pfs.get(step.pf);
-    }
-    if (!entry) {
-      return {
-        step,
-        status: 'failed',
-        error: `PF ${step.pf} not found; fix: check the PCI address in the policy against \`nicvisor show pfs\``,
-      };
-    }
-    const outcome = await applyPfStep(
-      { rtnl: this.rtnl, devlink: this.devlink, sysfs: this.sysfs, entry },
-      step,
-    );
+    const entry =
+      this.pfs.get(step.pf) ?? (await this.pfs.refresh()).find((e) => e.sys.id === step.pf);
+    if (!entry) return { step, status: 'failed', error: `PF ${step.pf} not found; ${NOT_FOUND}` };
+    const ctx = { rtnl: this.rtnl, devlink: this.devlink, sysfs: this.sysfs, entry };
+    const outcome = await applyPfStep(ctx, step);
     if (outcome.status === 'done' && step.kind !== 'setPf') {
       // New VFs or a new eswitch mode: the kernel's VFs and ifindexes are new.
-      this.forgetPf(step.pf);
-      if (step.kind === 'setNumVfs') this.lastNumVfs.set(step.pf, step.to);
-      await this.refresh();
+      this.cache.forgetPf(step.pf);
+      if (step.kind === 'setNumVfs') this.drift.seen(step.pf, step.to);
+      await this.pfs.refresh();
     }
     return outcome;
   }
 
   async setMirror(pf: string, vf: number, _mirror: MirrorState | null): Promise<void> {
-    throw new UnsupportedError(
-      'linux',
-      'mirror',
-      `PF ${pf} vf ${vf}: no NIC mirroring through the kernel in legacy mode`,
-    );
+    const why = `PF ${pf} vf ${vf}: no NIC mirroring through the kernel in legacy mode`;
+    throw new UnsupportedError('linux', 'mirror', why);
   }
 
-  /**
-   * Puts back the settings the VF had before nicvisor first changed it. Only what differs is
-   * sent (igb refuses even an unchanged rate while its link is down), group by group so one
-   * refusal does not keep the rest from being restored.
-   */
+  /** Gives the VF back as it was before nicvisor first changed it (see release.ts). */
   async release(pf: string, vf: number): Promise<void> {
     this.requireStarted();
-    const snap = this.snapshots.get(pf, vf);
-    const k = key(pf, vf);
-    this.recorded.delete(k);
-    if (!snap) return;
     const e = this.pfs.get(pf);
-    if (!e)
+    if (!this.snapshots.get(pf, vf)) {
+      this.cache.forgetVf(pf, vf);
+      return;
+    }
+    if (!e) {
       throw new Error(
         `PF ${pf} not found while releasing vf ${vf}; its snapshot stays in ${this.snapshots.dir}`,
       );
-    const now = (await this.vfContext().kernelStates([{ pf, vf }])).get(k);
-    const groups = differingGroups(snap.settings, now).filter(
-      (g) => g !== 'linkState' || !e.caps.unsupportedVfFields.linkState,
-    );
-    const changes = groups.map((g) => ({
-      ifindex: e.sys.ifindex,
-      change: changeOf(vf, snap.settings, [g]),
-    }));
-    const acks = await this.rtnl.setVfs(changes);
-    const errors = acks
-      .map((ack, i) =>
-        ack.errno === 0
-          ? null
-          : describeRefusal(pf, e.sys.netdev, e.sys.driver, changes[i].change, ack),
-      )
-      .filter((x): x is string => x !== null);
-    this.known.delete(k);
-    if (errors.length > 0) {
-      throw new Error(
-        `restoring vf ${vf} from ${this.snapshots.dir}: ${errors.join('; ')}; the snapshot is kept, release again to retry`,
-      );
     }
-    await this.snapshots.remove(pf, vf);
+    const now = (await this.kernelStates([{ pf, vf }])).get(vfKey(pf, vf));
+    try {
+      await restoreVf(this.rtnl, this.snapshots, e, vf, now);
+    } finally {
+      this.cache.forgetVf(pf, vf);
+    }
   }
 
   onEvent(listener: (event: DriverEvent) => void): () => void {
@@ -431,110 +281,22 @@ export class LinuxDriver implements NicDriver {
     for (const l of this.listeners) l(e);
   }
 
-  /** switchdev representors of a PF's VFs (devlink `pcivf` ports with their netdev). */
+  /**
+   * switchdev representors of a PF's VFs: devlink `pcivf` ports with their netdev.
+   * Equivalent to: `devlink port show` filtered to the PF's device.
+   */
   async representors(pf: string): Promise<DevlinkPort[]> {
     const e = this.pfs.get(pf);
     if (!e) return [];
-    return (await this.devlink.ports(e.devlink)).filter(
-      (p) => p.vfNumber !== undefined && p.flavour === 4,
+    const ports = await this.devlink.ports(e.devlink);
+    return ports.filter(
+      (p) => p.vfNumber !== undefined && p.flavour === DEVLINK_PORT_FLAVOUR_PCI_VF,
     );
   }
 
-  /** Compares the kernel with what nicvisor last knew; reports resets and changed VFs. */
   private async checkDrift(reason: string): Promise<void> {
-    if (process.env.NICVISOR_DEBUG)
-      console.log(`# drift check (${reason}) applying=${this.applying}`);
     if (!this.started || this.applying > 0) return;
     const epoch = this.applyEpoch;
-    const before = new Map([...this.pfs.values()].map((e) => [e.sys.id, e.sys.ifindex]));
-    await this.refresh();
-    const links = await this.readLinks([...this.pfs.values()], false);
-    // nicvisor's own changes are not drift: read again on the next notification or poll.
-    if (epoch !== this.applyEpoch) return;
-    for (const [id, ifindex] of before) {
-      const e = this.pfs.get(id);
-      const link = links.get(id);
-      if (!e || !link) {
-        this.emit({ type: 'pfReset', pf: id, reason: `PF ${id} disappeared (${reason})` });
-        this.forgetPf(id);
-        continue;
-      }
-      const numVfs = link.numVfs ?? e.sys.numVfs;
-      const lastNum = this.lastNumVfs.get(id);
-      this.lastNumVfs.set(id, numVfs);
-      if (e.sys.ifindex !== ifindex || (lastNum !== undefined && lastNum !== numVfs)) {
-        const why =
-          e.sys.ifindex !== ifindex
-            ? `netdev ${e.sys.netdev} was re-created (driver reload)`
-            : `numVfs changed ${lastNum} → ${numVfs}`;
-        this.forgetPf(id);
-        for (const v of link.vfs) this.known.set(key(id, v.vf), kernelState(v));
-        this.emit({ type: 'pfReset', pf: id, reason: `PF ${id}: ${why} (${reason})` });
-        continue;
-      }
-      this.compareVfs(id, link.vfs, reason);
-    }
+    await this.drift.check(reason, () => epoch !== this.applyEpoch);
   }
-
-  private compareVfs(pf: string, vfs: VfInfo[], reason: string): void {
-    const changed: number[] = [];
-    for (const v of vfs) {
-      const k = key(pf, v.vf);
-      const was = this.known.get(k);
-      const now = kernelState(v);
-      this.known.set(k, now);
-      // Every VF is watched, not only those this process changed: after a daemon restart
-      // the VFs already in sync were never touched, yet their drift matters as much.
-      if (was && JSON.stringify(was) !== JSON.stringify(now)) changed.push(v.vf);
-    }
-    // A reset puts a VF back to the driver's blank state; someone's `ip link` changes a field.
-    const blank = changed.every((vf) => isBlank(this.known.get(key(pf, vf))));
-    if (changed.length > 1 || (changed.length === 1 && blank)) {
-      this.emit({
-        type: 'pfReset',
-        pf,
-        reason: `PF ${pf}: vfs ${changed.join(',')} lost their settings (${reason})`,
-      });
-    } else if (changed.length === 1) {
-      this.emit({
-        type: 'changed',
-        pf,
-        vf: changed[0],
-        reason: `PF ${pf} vf ${changed[0]} changed behind nicvisor's back (${reason})`,
-      });
-    }
-  }
-
-  private forgetPf(pf: string): void {
-    for (const k of [...this.known.keys()]) if (k.startsWith(`${pf}#`)) this.known.delete(k);
-  }
-}
-
-function pfCounters(link: LinkInfo): VfCounters {
-  const s = link.stats!;
-  return {
-    ...zeroCounters(),
-    rxPackets: s.rxPackets,
-    rxBytes: s.rxBytes,
-    txPackets: s.txPackets,
-    txBytes: s.txBytes,
-    rxErrors: s.rxErrors,
-    txErrors: s.txErrors,
-    rxDropped: s.rxDropped,
-    txDropped: s.txDropped,
-    rxMulticast: s.multicast,
-  };
-}
-
-/** What a VF looks like after its PF driver (re)creates it: no MAC, VLAN, trust or rates. */
-function isBlank(s: KernelState | undefined): boolean {
-  return (
-    !!s &&
-    s.mac === '00:00:00:00:00:00' &&
-    s.vlan === 0 &&
-    !s.trust &&
-    s.minTxRate === 0 &&
-    s.maxTxRate === 0 &&
-    s.linkState === 'auto'
-  );
 }

@@ -126,6 +126,20 @@ export class Sysfs {
     return readInt(join(this.root, 'class/net', netdev, 'mtu'));
   }
 
+  async carrier(netdev: string): Promise<boolean> {
+    return (await readInt(join(this.root, 'class/net', netdev, 'carrier'))) === 1;
+  }
+
+  /** Waits until the netdev has carrier again; false on timeout. */
+  async waitForCarrier(netdev: string, timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (!(await this.carrier(netdev))) {
+      if (Date.now() >= until) return false;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return true;
+  }
+
   /** `link down`, or `link up at N Mbps`, from carrier and speed. */
   async linkNow(netdev: string): Promise<string> {
     const net = join(this.root, 'class/net', netdev);
