@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { SnapshotStore, type VfSnapshot } from '../../../src/drivers/linux/snapshot.js';
+
+const snap: VfSnapshot = {
+  pf: '0000:01:00.0',
+  vf: 3,
+  takenAt: '2026-01-01T00:00:00.000Z',
+  settings: {
+    mac: '02:77:77:77:77:77',
+    vlan: 77,
+    qos: 7,
+    vlanProto: '802.1Q',
+    spoofchk: false,
+    trust: true,
+    linkState: 'disable',
+    minTxRate: 0,
+    maxTxRate: 0,
+  },
+};
+
+describe('SnapshotStore', () => {
+  it('persists snapshots as JSON under STATEDIR/linux-snapshots and reloads them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nicvisor-snap-'));
+    try {
+      const a = new SnapshotStore(dir);
+      await a.load();
+      await a.save(snap);
+      assert.deepEqual(readdirSync(join(dir, 'linux-snapshots')), ['0000_01_00.0-vf3.json']);
+      const b = new SnapshotStore(dir);
+      await b.load();
+      assert.deepEqual(b.get('0000:01:00.0', 3), snap);
+      assert.equal(b.get('0000:01:00.0', 4), undefined);
+      assert.deepEqual(
+        JSON.parse(readFileSync(join(dir, 'linux-snapshots/0000_01_00.0-vf3.json'), 'utf8')),
+        snap,
+      );
+      await b.remove('0000:01:00.0', 3);
+      assert.deepEqual(readdirSync(join(dir, 'linux-snapshots')), []);
+      assert.equal(b.get('0000:01:00.0', 3), undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
