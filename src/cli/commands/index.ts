@@ -1,4 +1,19 @@
 import type { Command } from 'commander';
+import * as admin from './admin.js';
+import * as apply from './apply.js';
+import * as del from './delete.js';
+import * as mirror from './mirror.js';
+import * as request from './request.js';
+import * as serve from './serve.js';
+import * as show from './show.js';
 
 /** Every sub-command; each module exports `register(program)`. */
-export const commands: ((program: Command) => void)[] = [];
+export const commands: ((program: Command) => void)[] = [
+  serve.register,
+  show.register,
+  apply.register,
+  del.register,
+  mirror.register,
+  request.register,
+  admin.register,
+];

@@ -1,0 +1,41 @@
+/** Every error leaves the API as an ApiError body: what went wrong, plus problems if any. */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DaemonError } from '../daemon/errors.js';
+import { LockTimeoutError } from '../daemon/mutex.js';
+import type { ApiError } from './types.js';
+
+export function errorHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof DaemonError) {
+    const body: ApiError = {
+      error: err.message,
+      ...(err.problems ? { problems: err.problems } : {}),
+    };
+    return reply.code(err.status).send(body);
+  }
+  if (err instanceof LockTimeoutError) return reply.code(503).send({ error: err.message });
+  const fe = err as FastifyError;
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+    const hint =
+      fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? `request body too large: the limit is ${req.routeOptions.bodyLimit ?? '?'} bytes (daemon.bodyLimitBytes)`
+        : fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? 'send the body as application/json'
+          : `invalid request: ${fe.message}`;
+    const problems =
+      fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+        ? [
+            {
+              file: req.url,
+              field: '(body)',
+              value: null,
+              allowed: 'a JSON document',
+              fix: 'send valid JSON',
+              message: fe.message,
+            },
+          ]
+        : undefined;
+    return reply.code(fe.statusCode).send({ error: hint, ...(problems ? { problems } : {}) });
+  }
+  req.log.error({ err }, 'request failed');
+  return reply.code(500).send({ error: `internal error: ${err.message}` });
+}
