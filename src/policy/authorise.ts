@@ -34,11 +34,21 @@ function macDecision(
   return nack(`MAC ${m} is not in the policy's macs and guestMacs is 0`);
 }
 
+/** Placeholder of the policy branch's PfPeers (names of a PF's VFs). */
+export interface PfPeers {
+  names: Map<number, string>;
+}
+
+export function pfPeers(policies: readonly VfPolicy[]): PfPeers {
+  return { names: new Map(policies.map((p) => [p.vf, p.name])) };
+}
+
 export function authorise(
   request: GuestRequest,
   policy: VfPolicy,
-  vf: ObservedVf | undefined,
-  pf: ObservedPf | undefined,
+  vf: ObservedVf,
+  pf: ObservedPf,
+  _peers?: PfPeers,
 ): Decision {
   switch (request.type) {
     case 'setMac':
