@@ -52,7 +52,11 @@ export const PfPolicy = z
       .describe('802.3x pause frames on the uplink.'),
     qos: z
       .strictObject({
-        trafficClasses: z.array(TrafficClass).min(1).max(8),
+        trafficClasses: z
+          .array(TrafficClass)
+          .min(1)
+          .max(8)
+          .describe('The classes, index = class number (0 lowest priority).'),
       })
       .optional()
       .describe('Traffic classes of the uplink (DCB/ETS-like).'),
@@ -72,10 +76,19 @@ export const PfPolicy = z
 export type PfPolicy = z.infer<typeof PfPolicy>;
 
 export const SimNicSpec = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
-  ports: z.number().int().min(1).max(8).default(2),
-  totalVfs: z.number().int().min(1).max(MAX_VFS_PER_PF).default(64),
-  linkSpeedMbps: z.number().int().min(1).default(25000),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/)
+    .describe('NIC name; its PFs are `sim:NAME/PORT`.'),
+  ports: z.number().int().min(1).max(8).default(2).describe('PFs (ports) of the NIC.'),
+  totalVfs: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_VFS_PER_PF)
+    .default(64)
+    .describe('VFs each port offers (its `sriov_totalvfs`).'),
+  linkSpeedMbps: z.number().int().min(1).default(25000).describe('Link speed of each port.'),
 });
 
 export const DaemonSettings = z
@@ -91,8 +104,8 @@ export const DaemonSettings = z
     socketGroup: z.string().optional().describe('Group that owns the API socket.'),
     tcp: z
       .strictObject({
-        host: z.string().default('127.0.0.1'),
-        port: z.number().int().min(0).max(65535).default(7710),
+        host: z.string().default('127.0.0.1').describe('Address to listen on.'),
+        port: z.number().int().min(0).max(65535).default(7710).describe('TCP port.'),
         token: z.string().min(16).optional().describe('Bearer token (at least 16 characters).'),
         tokenFile: z.string().optional().describe('File holding the bearer token.'),
       })
@@ -111,8 +124,9 @@ export const DaemonSettings = z
           .number()
           .int()
           .min(4096)
-          .default(10 * 1024 * 1024),
-        keep: z.number().int().min(1).max(100).default(5),
+          .default(10 * 1024 * 1024)
+          .describe('Rotate when the log reaches this size.'),
+        keep: z.number().int().min(1).max(100).default(5).describe('Rotated logs to keep.'),
       })
       .default({ maxBytes: 10 * 1024 * 1024, keep: 5 })
       .describe('JSON-lines audit log of policy changes and guest decisions, rotated by size.'),
@@ -128,15 +142,31 @@ export const DaemonSettings = z
       .min(100)
       .default(1000)
       .describe('How often counters are read into the cache served by /v1/stats and /metrics.'),
-    hookTimeoutMs: z.number().int().min(100).default(10000),
+    hookTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .default(10000)
+      .describe('onStart/onStop hooks are killed after this long.'),
     hookUser: z.string().optional().describe('User the onStart/onStop hooks run as.'),
     guestRequestsPerSecond: z
       .number()
       .min(1)
       .default(50)
       .describe('Rate limit of guest requests per VF (token bucket).'),
-    guestRequestBurst: z.number().int().min(1).default(100),
-    bodyLimitBytes: z.number().int().min(1024).max(16777216).default(65536),
+    guestRequestBurst: z
+      .number()
+      .int()
+      .min(1)
+      .default(100)
+      .describe('Guest requests a VF may send at once before the rate limit applies.'),
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16777216)
+      .default(65536)
+      .describe('Largest API request body accepted.'),
   })
   .describe('Settings of the nicvisor daemon itself.');
 export type DaemonSettings = z.infer<typeof DaemonSettings>;
@@ -153,7 +183,8 @@ export const MainConfig = z
         nics: z
           .array(SimNicSpec)
           .min(1)
-          .default([{ name: 'nic0', ports: 2, totalVfs: 64, linkSpeedMbps: 25000 }]),
+          .default([{ name: 'nic0', ports: 2, totalVfs: 64, linkSpeedMbps: 25000 }])
+          .describe('The simulated NICs.'),
         demoTraffic: z
           .boolean()
           .default(false)
@@ -163,7 +194,10 @@ export const MainConfig = z
       .describe('The simulated NIC (driver `sim`).'),
     linux: z
       .strictObject({
-        sysfsRoot: z.string().default('/sys'),
+        sysfsRoot: z
+          .string()
+          .default('/sys')
+          .describe('Where sysfs is mounted (tests use a fake tree).'),
       })
       .optional()
       .describe('Settings of the linux driver.'),
