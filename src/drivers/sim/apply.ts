@@ -1,0 +1,124 @@
+import {
+  type ApplyResult,
+  type MirrorState,
+  MTU_MAX,
+  MTU_MIN,
+  type Plan,
+  type PlanStep,
+  type StepOutcome,
+  type VfSettings,
+  vfKey,
+} from '../../model/index.js';
+import { UnsupportedError } from '../driver.js';
+import { SIM_DRIVER } from './caps.js';
+import type { SimNic } from './nic.js';
+import type { SimPf } from './pf.js';
+import { cloneSettings } from './settings.js';
+
+/** What a VF looked like before nicvisor first changed it (STYLE.md #9). */
+export interface VfSnapshot {
+  settings: VfSettings;
+  mirror: MirrorState | null;
+}
+
+export type Snapshots = Map<string, VfSnapshot>;
+
+function snapshot(pf: SimPf, vf: number, snapshots: Snapshots): void {
+  const key = vfKey(pf.id, vf);
+  if (snapshots.has(key)) return;
+  const v = pf.vf(vf);
+  snapshots.set(key, { settings: cloneSettings(v.settings), mirror: v.mirror });
+}
+
+function setPfField(pf: SimPf, field: string, to: unknown): void {
+  if (field === 'mtu') {
+    if (typeof to !== 'number' || !Number.isInteger(to) || to < MTU_MIN || to > MTU_MAX) {
+      throw new Error(`${pf.id}: mtu ${JSON.stringify(to)} is out of range ${MTU_MIN}-${MTU_MAX}`);
+    }
+    pf.mtu = to;
+  } else if (field === 'loopback') {
+    if (typeof to !== 'boolean') {
+      throw new Error(`${pf.id}: loopback ${JSON.stringify(to)} is not a boolean`);
+    }
+    pf.loopback = to;
+  } else if (field === 'trafficClasses') {
+    const ok =
+      Array.isArray(to) &&
+      to.length <= 8 &&
+      to.every((x) => Number.isInteger(x) && x >= 0 && x <= 100) &&
+      (to.length === 0 || to.reduce((a: number, b: number) => a + b, 0) === 100);
+    if (!ok) {
+      throw new Error(
+        `${pf.id}: trafficClasses ${JSON.stringify(to)} must be up to 8 percentages summing to 100 (or [] for none)`,
+      );
+    }
+    pf.setTrafficClasses(to as number[]);
+  } else {
+    throw new Error(`${pf.id}: unknown PF setting "${field}"`);
+  }
+}
+
+/** Execute one step; throws with a message naming the object, value, range and fix. */
+function runStep(nic: SimNic, step: PlanStep, snapshots: Snapshots): void {
+  const pf = nic.pf(step.pf);
+  switch (step.kind) {
+    case 'setNumVfs':
+      pf.resize(step.to);
+      // The VFs were recreated: their snapshots describe VFs that no longer exist.
+      for (const k of [...snapshots.keys()]) if (k.startsWith(`${pf.id}#`)) snapshots.delete(k);
+      return;
+    case 'setPf':
+      setPfField(pf, step.field, step.to);
+      return;
+    case 'setEswitchMode':
+      if (step.to !== 'legacy') {
+        throw new UnsupportedError(
+          SIM_DRIVER,
+          'eswitchMode',
+          `${pf.id}: "${step.to}" needs representor ports; the sim offers legacy only`,
+        );
+      }
+      pf.eswitchMode = step.to;
+      return;
+    case 'setVf':
+      pf.vf(step.vf);
+      snapshot(pf, step.vf, snapshots);
+      pf.setVfField(step.vf, step.field, step.to, true);
+      return;
+    case 'setMirror':
+      pf.vf(step.vf);
+      snapshot(pf, step.vf, snapshots);
+      pf.setMirror(step.vf, step.to);
+      return;
+  }
+}
+
+/**
+ * Execute a plan in order and report every step. A failed step never throws; the later
+ * steps of the same VF are skipped so it is not left half-configured in a new way.
+ */
+export function applyPlan(nic: SimNic, plan: Plan, snapshots: Snapshots): ApplyResult {
+  const failed = new Map<string, string>();
+  const outcomes: StepOutcome[] = [];
+  for (const step of plan.steps) {
+    const key = step.kind === 'setVf' || step.kind === 'setMirror' ? vfKey(step.pf, step.vf) : '';
+    const earlier = failed.get(key);
+    if (earlier !== undefined) {
+      outcomes.push({
+        step,
+        status: 'skipped',
+        error: `skipped because an earlier step of vf ${(step as { vf: number }).vf} on ${step.pf} failed (${earlier})`,
+      });
+      continue;
+    }
+    try {
+      runStep(nic, step, snapshots);
+      outcomes.push({ step, status: 'done' });
+    } catch (err) {
+      const error = (err as Error).message;
+      outcomes.push({ step, status: 'failed', error });
+      if (key) failed.set(key, step.kind === 'setVf' ? step.field : 'mirror');
+    }
+  }
+  return { outcomes };
+}

@@ -1,0 +1,68 @@
+import { MAC_RE, type VlanProto } from '../../model/index.js';
+import { ETH_HEADER_LEN, TAG_LEN, tci, tpidOf } from './frame.js';
+
+/** MAC string (`02:00:00:00:00:01`) to the 48-bit number the switch compares. */
+export function macToNum(mac: string): number {
+  if (!MAC_RE.test(mac)) {
+    throw new Error(`"${mac}" is not a MAC address; write six hex pairs like 02:00:00:00:00:01`);
+  }
+  return Number.parseInt(mac.replaceAll(':', ''), 16);
+}
+
+/** 48-bit number to the lower-case colon form. */
+export function numToMac(n: number): string {
+  const hex = n.toString(16).padStart(12, '0');
+  return hex.match(/../g)!.join(':');
+}
+
+export interface TagSpec {
+  /** `802.1Q` (0x8100), `802.1ad` (0x88a8) or a raw TPID. Default 802.1Q. */
+  proto?: VlanProto | number;
+  vid: number;
+  pcp?: number;
+}
+
+export interface FrameSpec {
+  dst: string;
+  src: string;
+  /** Outer tag first. */
+  tags?: TagSpec[];
+  /** Default 0x0800 (IPv4). */
+  etherType?: number;
+  /** Payload bytes; default: a counting pattern of `size` bytes in total. */
+  payload?: Buffer;
+  /** Total frame length (without FCS) when no payload is given; default 64. */
+  size?: number;
+}
+
+function writeMac(buf: Buffer, at: number, mac: string): void {
+  const n = macToNum(mac);
+  buf.writeUIntBE(n, at, 6);
+}
+
+/**
+ * Build a real Ethernet frame (for tests, the demo traffic and benches). With `size` the
+ * payload is padded so the frame is exactly that long (at least its header).
+ */
+export function buildFrame(spec: FrameSpec): Buffer {
+  const tags = spec.tags ?? [];
+  const header = ETH_HEADER_LEN + TAG_LEN * tags.length;
+  const payload =
+    spec.payload ??
+    Buffer.from(
+      Array.from({ length: Math.max(0, (spec.size ?? 64) - header) }, (_, i) => i & 0xff),
+    );
+  const buf = Buffer.alloc(header + payload.length);
+  writeMac(buf, 0, spec.dst);
+  writeMac(buf, 6, spec.src);
+  let off = 12;
+  for (const t of tags) {
+    const tpid = typeof t.proto === 'number' ? t.proto : tpidOf(t.proto ?? '802.1Q');
+    buf.writeUInt16BE(tpid, off);
+    buf.writeUInt16BE(tci(t.vid, t.pcp ?? 0), off + 2);
+    off += TAG_LEN;
+  }
+  buf.writeUInt16BE(spec.etherType ?? 0x0800, off);
+  payload.copy(buf, header);
+  return buf;
+}

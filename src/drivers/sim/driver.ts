@@ -1,0 +1,157 @@
+import {
+  type ApplyResult,
+  type MirrorState,
+  type ObservedPf,
+  type ObservedVf,
+  type Plan,
+  type VfCounters,
+  vfKey,
+} from '../../model/index.js';
+import type {
+  DriverEvent,
+  GuestRequestHandler,
+  NicDriver,
+  ObserveOptions,
+  PfInfo,
+} from '../driver.js';
+import { applyPlan, type Snapshots } from './apply.js';
+import { SIM_DRIVER, simCapabilities } from './caps.js';
+import { toVfCounters } from './counters.js';
+import type { DemoTraffic } from './demo.js';
+import type { SimNic } from './nic.js';
+import type { SimPf } from './pf.js';
+import { cloneSettings } from './settings.js';
+
+/**
+ * The NicDriver over a SimNic. The NIC itself is public (`driver.nic`) so tests, benches and
+ * the demo traffic can inject and capture frames; the daemon uses only the interface.
+ */
+export class SimDriver implements NicDriver {
+  readonly name = SIM_DRIVER;
+  readonly nic: SimNic;
+  private readonly demo: DemoTraffic | null;
+  private readonly snapshots: Snapshots = new Map();
+  private readonly listeners = new Set<(event: DriverEvent) => void>();
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(nic: SimNic, demo: DemoTraffic | null) {
+    this.nic = nic;
+    this.demo = demo;
+  }
+
+  async start(): Promise<void> {
+    if (this.unsubscribe) return;
+    this.unsubscribe = this.nic.on((e) => {
+      for (const l of [...this.listeners]) l(e);
+    });
+    this.demo?.start();
+  }
+
+  async stop(): Promise<void> {
+    this.demo?.stop();
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.listeners.clear();
+    this.nic.setGuestRequestHandler(null);
+  }
+
+  async discover(): Promise<PfInfo[]> {
+    return [...this.nic.pfs.values()].map((pf) => ({
+      id: pf.id,
+      driver: SIM_DRIVER,
+      netdev: `${pf.spec.nic}p${pf.spec.port}`,
+      totalVfs: pf.spec.totalVfs,
+      numVfs: pf.numVfs,
+      linkSpeedMbps: pf.spec.linkSpeedMbps,
+      capabilities: simCapabilities(pf),
+    }));
+  }
+
+  private observeVf(pf: SimPf, index: number): ObservedVf {
+    const vf = pf.vfs[index];
+    return {
+      kind: 'observed',
+      pf: pf.id,
+      vf: index,
+      netdev: `${pf.spec.nic}p${pf.spec.port}v${index}`,
+      settings: cloneSettings(vf.settings),
+      mirror: vf.mirror ? { ...vf.mirror } : null,
+      counters: toVfCounters(vf.counters),
+      linkUp: vf.linkUp,
+    };
+  }
+
+  private pfsOf(id?: string): SimPf[] {
+    return id === undefined ? [...this.nic.pfs.values()] : [this.nic.pf(id)];
+  }
+
+  async observe(options: ObserveOptions = {}): Promise<ObservedPf[]> {
+    return this.pfsOf(options.pf).map((pf) => ({
+      kind: 'observed',
+      id: pf.id,
+      driver: SIM_DRIVER,
+      netdev: `${pf.spec.nic}p${pf.spec.port}`,
+      totalVfs: pf.spec.totalVfs,
+      numVfs: pf.numVfs,
+      linkUp: pf.wireUp,
+      linkSpeedMbps: pf.spec.linkSpeedMbps,
+      mtu: pf.mtu,
+      loopback: pf.loopback,
+      eswitchMode: pf.eswitchMode,
+      trafficClasses: [...pf.trafficClasses],
+      counters: toVfCounters(pf.counters),
+      vfs: pf.vfs.map((_, i) => this.observeVf(pf, i)),
+    }));
+  }
+
+  async readCounters(pf?: string): Promise<Map<string, VfCounters>> {
+    const out = new Map<string, VfCounters>();
+    for (const p of this.pfsOf(pf)) {
+      for (const vf of p.vfs) out.set(vfKey(p.id, vf.index), toVfCounters(vf.counters));
+    }
+    return out;
+  }
+
+  async apply(plan: Plan): Promise<ApplyResult> {
+    return applyPlan(this.nic, plan, this.snapshots);
+  }
+
+  async setMirror(pf: string, vf: number, mirror: MirrorState | null): Promise<void> {
+    const result = applyPlan(
+      this.nic,
+      {
+        steps: [
+          { kind: 'setMirror', pf, vf, name: '', from: null, to: mirror, reason: 'setMirror' },
+        ],
+      },
+      this.snapshots,
+    );
+    const o = result.outcomes[0];
+    if (o.status !== 'done') throw new Error(o.error);
+  }
+
+  /** Restore the VF from the snapshot taken before nicvisor first changed it. */
+  async release(pfId: string, vf: number): Promise<void> {
+    const pf = this.nic.pf(pfId);
+    pf.vf(vf);
+    const key = vfKey(pfId, vf);
+    const snap = this.snapshots.get(key);
+    if (!snap) return;
+    const v = pf.vf(vf);
+    v.programmed = cloneSettings(snap.settings);
+    pf.replaceVfSettings(vf, snap.settings);
+    pf.setMirror(vf, snap.mirror);
+    this.snapshots.delete(key);
+  }
+
+  onEvent(listener: (event: DriverEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  setGuestRequestHandler(handler: GuestRequestHandler | null): void {
+    this.nic.setGuestRequestHandler(handler);
+  }
+}

@@ -1,0 +1,61 @@
+import { type GuestRequest, normaliseMac } from '../../model/index.js';
+import type { SimPf } from './pf.js';
+
+/**
+ * Apply a guest request the hypervisor acknowledged to the VF's settings in force (not to
+ * what the hypervisor programmed: a guest `reset` returns to that). Which MACs and VLANs are
+ * the policy's is the daemon's business; the NIC just does what was acknowledged, within
+ * its own limits (a full filter table throws, and the mailbox reports it to the guest).
+ */
+export function applyGuestRequest(pf: SimPf, index: number, req: GuestRequest): void {
+  const s = pf.vf(index).settings;
+  switch (req.type) {
+    case 'setMac': {
+      const mac = normaliseMac(req.mac);
+      pf.setVfField(index, 'mac', mac, false);
+      // A MAC is either the primary or a filter, as desiredState() keeps it.
+      pf.setVfField(
+        index,
+        'macFilters',
+        s.macFilters.filter((m) => m !== mac),
+        false,
+      );
+      return;
+    }
+    case 'addMac':
+      if (normaliseMac(req.mac) === s.mac) return;
+      pf.setVfField(index, 'macFilters', [...s.macFilters, req.mac], false);
+      return;
+    case 'delMac':
+      pf.setVfField(
+        index,
+        'macFilters',
+        req.mac === undefined ? [] : s.macFilters.filter((m) => m !== normaliseMac(req.mac!)),
+        false,
+      );
+      return;
+    case 'addVlan':
+      pf.setVfField(index, 'vlans', [...s.vlans, req.vlan], false);
+      return;
+    case 'delVlan':
+      pf.setVfField(
+        index,
+        'vlans',
+        s.vlans.filter((v) => v !== req.vlan),
+        false,
+      );
+      return;
+    case 'setMtu':
+      pf.setVfField(index, 'mtu', req.mtu, false);
+      return;
+    case 'setPromisc':
+      pf.setVfField(index, 'promisc', req.enable, false);
+      return;
+    case 'setAllmulti':
+      pf.setVfField(index, 'allmulti', req.enable, false);
+      return;
+    case 'reset':
+      pf.replaceVfSettings(index, pf.vf(index).programmed);
+      return;
+  }
+}

@@ -1,0 +1,182 @@
+import { type Decision, GuestRequest, type VfSettingKey } from '../../model/index.js';
+import type { DriverEvent, GuestRequestHandler } from '../driver.js';
+import { attach, Capture, detachFrom } from './capture.js';
+import type { Clock } from './clock.js';
+import { receiveFromWire, type TxVerdict, transmit } from './datapath.js';
+import { applyGuestRequest } from './mailbox.js';
+import { SimPf } from './pf.js';
+
+/** Where frames are injected or captured: a VF's port or the PF's uplink. */
+export type Port = number | 'wire';
+
+export type NicListener = (event: DriverEvent) => void;
+
+/**
+ * The simulated SR-IOV NIC(s): PFs by id (`sim:NIC/PORT`), a clock, an event stream and the
+ * guest mailbox. Tests, benches and the demo traffic use it directly; the daemon reaches it
+ * only through SimDriver.
+ */
+export class SimNic {
+  readonly pfs: ReadonlyMap<string, SimPf>;
+  readonly clock: Clock;
+  private readonly listeners = new Set<NicListener>();
+  private handler: GuestRequestHandler | null = null;
+
+  constructor(pfs: ReadonlyMap<string, SimPf>, clock: Clock) {
+    this.pfs = pfs;
+    this.clock = clock;
+  }
+
+  pf(id: string): SimPf {
+    const pf = this.pfs.get(id);
+    if (!pf) {
+      throw new Error(`unknown PF "${id}": the sim has ${[...this.pfs.keys()].join(', ')}`);
+    }
+    return pf;
+  }
+
+  /** A frame sent by the guest of `vf`. */
+  sendFromVf(pfId: string, vf: number, frame: Buffer, len = frame.length): TxVerdict {
+    const pf = this.pf(pfId);
+    return transmit(pf, pf.vf(vf), frame, len);
+  }
+
+  /** A frame arriving on the PF's uplink; true when some VF took it. */
+  sendFromWire(pfId: string, frame: Buffer, len = frame.length): boolean {
+    return receiveFromWire(this.pf(pfId), frame, len);
+  }
+
+  send(pfId: string, from: Port, frame: Buffer): TxVerdict | boolean {
+    return from === 'wire' ? this.sendFromWire(pfId, frame) : this.sendFromVf(pfId, from, frame);
+  }
+
+  /** Record copies of what arrives at a VF (delivered and mirrored) or leaves on the wire. */
+  capture(pfId: string, at: Port): Capture {
+    const pf = this.pf(pfId);
+    if (at === 'wire') {
+      const c = new Capture(`${pfId} wire`, (x) => {
+        pf.wireCaptures = detachFrom(pf.wireCaptures, x);
+      });
+      pf.wireCaptures = attach(pf.wireCaptures, c);
+      return c;
+    }
+    const vf = pf.vf(at);
+    const c = new Capture(`${pf.where(at)}`, (x) => {
+      vf.captures = detachFrom(vf.captures, x);
+    });
+    vf.captures = attach(vf.captures, c);
+    return c;
+  }
+
+  /** Call `fn` for every frame leaving on the wire (no copy: `frame` is reused after). */
+  onWire(pfId: string, fn: (frame: Buffer, len: number) => void): () => void {
+    const pf = this.pf(pfId);
+    pf.wireListeners = [...pf.wireListeners, fn];
+    return () => {
+      pf.wireListeners = pf.wireListeners.filter((x) => x !== fn);
+    };
+  }
+
+  on(listener: NicListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  private emit(event: DriverEvent): void {
+    for (const l of [...this.listeners]) l(event);
+  }
+
+  /** The NIC forgets its configuration, as after a PF reset or driver reload. */
+  resetPf(pfId: string, reason = 'PF reset (simulated)'): void {
+    this.pf(pfId).reset();
+    this.emit({ type: 'pfReset', pf: pfId, reason });
+  }
+
+  /** Someone changed a VF behind the hypervisor's back (`ip link set … vf N …`). */
+  poke(pfId: string, vf: number, field: VfSettingKey, value: unknown): void {
+    this.pf(pfId).setVfField(vf, field, value, true);
+    this.emit({
+      type: 'changed',
+      pf: pfId,
+      vf,
+      reason: `${field} set to ${JSON.stringify(value)} outside nicvisor`,
+    });
+  }
+
+  /** Plug or unplug the uplink cable. */
+  setWireLink(pfId: string, up: boolean): void {
+    this.pf(pfId).setWire(up);
+    this.emit({ type: 'changed', pf: pfId, reason: `uplink ${up ? 'up' : 'down'}` });
+  }
+
+  setGuestRequestHandler(handler: GuestRequestHandler | null): void {
+    this.handler = handler;
+  }
+
+  /**
+   * A guest writes a request into its VF's mailbox. The NIC asks the hypervisor and applies
+   * the change only on `ack`; the answer goes back to the guest.
+   */
+  async guestRequest(pfId: string, vf: number, request: unknown): Promise<Decision> {
+    const pf = this.pf(pfId);
+    pf.vf(vf);
+    const parsed = GuestRequest.safeParse(request);
+    if (!parsed.success) {
+      return { result: 'nack', reason: `malformed request: ${parsed.error.issues[0]?.message}` };
+    }
+    if (!this.handler) {
+      return { result: 'nack', reason: 'no hypervisor answers the mailbox (nicvisor not running)' };
+    }
+    let decision: Decision;
+    try {
+      decision = await this.handler(pfId, vf, parsed.data);
+    } catch (err) {
+      return { result: 'nack', reason: `hypervisor failed to answer: ${(err as Error).message}` };
+    }
+    if (decision.result !== 'ack') return decision;
+    try {
+      applyGuestRequest(pf, vf, parsed.data);
+    } catch (err) {
+      return {
+        result: 'nack',
+        reason: `acknowledged, but the NIC could not apply it: ${(err as Error).message}`,
+      };
+    }
+    return decision;
+  }
+
+  /** Drop every listener and handler (driver stop). */
+  close(): void {
+    this.listeners.clear();
+    this.handler = null;
+    for (const pf of this.pfs.values()) pf.wireListeners = [];
+  }
+}
+
+/** One simulated NIC, as in `MainConfig.sim.nics`. */
+export interface NicSpec {
+  name: string;
+  ports: number;
+  totalVfs: number;
+  linkSpeedMbps: number;
+}
+
+/** PF ids of one NIC spec: `sim:NIC/0`, `sim:NIC/1`, … */
+export function createNic(specs: readonly NicSpec[], clock: Clock): SimNic {
+  const pfs = new Map<string, SimPf>();
+  for (const nic of specs) {
+    for (let port = 0; port < nic.ports; port++) {
+      const id = `sim:${nic.name}/${port}`;
+      pfs.set(
+        id,
+        new SimPf(
+          { id, nic: nic.name, port, totalVfs: nic.totalVfs, linkSpeedMbps: nic.linkSpeedMbps },
+          clock,
+        ),
+      );
+    }
+  }
+  return new SimNic(pfs, clock);
+}

@@ -1,0 +1,159 @@
+import {
+  isUnicastMac,
+  MTU_MIN,
+  normaliseMac,
+  type VfSettingKey,
+  type VfSettings,
+  VLAN_MAX,
+  VLAN_MIN,
+  ZERO_MAC,
+} from '../../model/index.js';
+
+/** Filter table sizes of the simulated NIC (roughly an E810's, per port). */
+export const MACS_PER_VF = 16;
+export const VLANS_PER_VF = 64;
+export const MACS_PER_PF = 2048;
+export const VLANS_PER_PF = 4094;
+
+/**
+ * What a fresh VF looks like (after creation, a PF reset or numVfs change): no MAC, no VLAN
+ * configuration (transparent: untagged and tagged frames pass unfiltered, as a Linux VF with
+ * neither a port VLAN nor VLAN filters), no anti-spoof, link following the PF.
+ */
+export function defaultVfSettings(pfMtu: number): VfSettings {
+  return {
+    mac: ZERO_MAC,
+    macFilters: [],
+    vlans: [],
+    untagged: false,
+    vlanProto: '802.1Q',
+    vlanQoS: 0,
+    stripOuterTag: true,
+    macAntiSpoof: false,
+    vlanAntiSpoof: false,
+    trust: false,
+    allowBroadcast: true,
+    allowMulticast: true,
+    allowUnknownUnicast: false,
+    promisc: false,
+    allmulti: false,
+    linkState: 'auto',
+    mtu: pfMtu,
+    minTxRate: 0,
+    maxTxRate: 0,
+    trafficShares: [],
+  };
+}
+
+export function cloneSettings(s: VfSettings): VfSettings {
+  return {
+    ...s,
+    macFilters: [...s.macFilters],
+    vlans: [...s.vlans],
+    trafficShares: [...s.trafficShares],
+  };
+}
+
+/** What a VF value is checked against. */
+export interface SettingLimits {
+  pfMtu: number;
+  linkSpeedMbps: number;
+}
+
+const BOOL_FIELDS = new Set<VfSettingKey>([
+  'untagged',
+  'stripOuterTag',
+  'macAntiSpoof',
+  'vlanAntiSpoof',
+  'trust',
+  'allowBroadcast',
+  'allowMulticast',
+  'allowUnknownUnicast',
+  'promisc',
+  'allmulti',
+]);
+
+function isInt(v: unknown, min: number, max: number): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+}
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? `"${v}"` : (JSON.stringify(v) ?? String(v));
+}
+
+/** Checks a list value; returns the problem (allowed range and fix) or null. */
+function checkList(field: VfSettingKey, value: unknown, lim: SettingLimits): string | null {
+  if (!Array.isArray(value)) return `${show(value)} is not a list; give an array`;
+  if (field === 'macFilters') {
+    if (value.length > MACS_PER_VF - 1) {
+      return `${value.length} MAC filters exceed the NIC's ${MACS_PER_VF - 1} per VF (plus the primary MAC); remove some`;
+    }
+    const bad = value.find((m) => typeof m !== 'string' || !isUnicastMac(m));
+    return bad === undefined ? null : `${show(bad)} is not a unicast MAC; use a MAC like 02:…`;
+  }
+  if (field === 'vlans') {
+    if (value.length > VLANS_PER_VF) {
+      return `${value.length} VLANs exceed the NIC's ${VLANS_PER_VF} per VF; remove some`;
+    }
+    const bad = value.find((v) => !isInt(v, VLAN_MIN, VLAN_MAX));
+    return bad === undefined
+      ? null
+      : `VLAN ${show(bad)} is out of range ${VLAN_MIN}-${VLAN_MAX}; fix the VLAN list`;
+  }
+  // trafficShares
+  if (value.length > 8) return `${value.length} shares given; a PF has at most 8 traffic classes`;
+  const bad = value.find((v) => !isInt(v, 0, 100));
+  return bad === undefined
+    ? null
+    : `share ${show(bad)} is out of range 0-100; give a whole percent (${lim.linkSpeedMbps} Mbps link)`;
+}
+
+/** Checks one VF setting value; returns what is wrong (range and fix) or null. */
+export function checkVfValue(
+  field: VfSettingKey,
+  value: unknown,
+  lim: SettingLimits,
+): string | null {
+  if (BOOL_FIELDS.has(field)) {
+    return typeof value === 'boolean' ? null : `${show(value)} is not a boolean; use true or false`;
+  }
+  switch (field) {
+    case 'mac':
+      return typeof value === 'string' && (value === ZERO_MAC || isUnicastMac(value))
+        ? null
+        : `${show(value)} is not a unicast MAC; use a MAC like 02:00:00:00:00:01 (or ${ZERO_MAC} for none)`;
+    case 'macFilters':
+    case 'vlans':
+    case 'trafficShares':
+      return checkList(field, value, lim);
+    case 'vlanProto':
+      return value === '802.1Q' || value === '802.1ad'
+        ? null
+        : `${show(value)} is not a VLAN protocol; use 802.1Q or 802.1ad`;
+    case 'vlanQoS':
+      return isInt(value, 0, 7) ? null : `${show(value)} is out of range 0-7 (802.1p priority)`;
+    case 'linkState':
+      return value === 'auto' || value === 'enable' || value === 'disable'
+        ? null
+        : `${show(value)} is not a link state; use auto, enable or disable`;
+    case 'mtu':
+      return isInt(value, MTU_MIN, lim.pfMtu)
+        ? null
+        : `MTU ${show(value)} is out of range ${MTU_MIN}-${lim.pfMtu}; raise the PF mtu or lower the VF's`;
+    case 'minTxRate':
+    case 'maxTxRate':
+      return isInt(value, 0, lim.linkSpeedMbps)
+        ? null
+        : `${show(value)} Mbps is out of range 0-${lim.linkSpeedMbps} (the link speed); lower it`;
+  }
+  return `unknown VF setting "${field}"`;
+}
+
+/** The stored form of a checked value: MACs lower-case, lists sorted without duplicates. */
+export function normaliseValue(field: VfSettingKey, value: unknown): unknown {
+  if (field === 'mac') return normaliseMac(value as string);
+  if (field === 'macFilters') return [...new Set((value as string[]).map(normaliseMac))].sort();
+  if (field === 'vlans') return [...new Set(value as number[])].sort((a, b) => a - b);
+  if (field === 'trafficShares') return [...(value as number[])];
+  return value;
+}

@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { FrameSpec } from '../../src/drivers/sim/build.js';
+import type { TxVerdict } from '../../src/drivers/sim/datapath.js';
+import type { VfCounters, VfSettings } from '../../src/model/index.js';
+import { assertCounters, counters, frame, mac, PF, program, rig, tagsOf, WIRE_MAC } from './kit.js';
+
+/** VF 0 → wire: VF 0's settings, what its guest sends, and what must come out. */
+interface TxCase {
+  name: string;
+  vf: Partial<VfSettings>;
+  frame: Partial<FrameSpec>;
+  verdict: TxVerdict;
+  /** Tags on the wire (outer first) when sent. */
+  wire?: string[];
+  counters?: Partial<VfCounters>;
+}
+
+const Q = (vid: number, pcp = 0) => ({ proto: '802.1Q' as const, vid, pcp });
+const AD = (vid: number) => ({ proto: '802.1ad' as const, vid });
+const SPOOF = { macAntiSpoof: true, vlanAntiSpoof: true };
+const OWN = { src: mac(0), dst: WIRE_MAC };
+
+const CASES: TxCase[] = [
+  { name: 'own MAC passes MAC anti-spoof', vf: SPOOF, frame: OWN, verdict: 'sent', wire: [] },
+  {
+    name: 'spoofed source MAC is dropped and counted',
+    vf: SPOOF,
+    frame: { src: '02:66:66:66:66:66', dst: WIRE_MAC },
+    verdict: 'spoofed',
+    counters: { spoofed: 1, txPackets: 0 },
+  },
+  {
+    name: 'a MAC filter may be used as source',
+    vf: { ...SPOOF, macFilters: ['02:00:00:00:aa:01'] },
+    frame: { src: '02:00:00:00:aa:01', dst: WIRE_MAC },
+    verdict: 'sent',
+    wire: [],
+  },
+  {
+    name: 'anti-spoof off lets any source out',
+    vf: { macAntiSpoof: false },
+    frame: { src: '02:66:66:66:66:66', dst: WIRE_MAC },
+    verdict: 'sent',
+    wire: [],
+  },
+  {
+    name: 'port VLAN: 802.1Q tag inserted with vlanQoS as PCP',
+    vf: { ...SPOOF, vlans: [100], vlanQoS: 5 },
+    frame: OWN,
+    verdict: 'sent',
+    wire: ['8100/100/5'],
+  },
+  {
+    name: 'port VLAN 802.1ad: S-tag inserted',
+    vf: { ...SPOOF, vlans: [100], vlanProto: '802.1ad' },
+    frame: OWN,
+    verdict: 'sent',
+    wire: ['88a8/100/0'],
+  },
+  {
+    name: 'QinQ: S-tag inserted outside the guest C-tag',
+    vf: { ...SPOOF, vlans: [100], vlanProto: '802.1ad' },
+    frame: { ...OWN, tags: [Q(200)] },
+    verdict: 'sent',
+    wire: ['88a8/100/0', '8100/200/0'],
+  },
+  {
+    name: 'port VLAN: a guest tag of the same protocol is VLAN-spoofing',
+    vf: { ...SPOOF, vlans: [100] },
+    frame: { ...OWN, tags: [Q(100)] },
+    verdict: 'spoofed',
+    counters: { spoofed: 1 },
+  },
+  {
+    name: 'trunk: an allowed tag passes unchanged',
+    vf: { ...SPOOF, vlans: [100, 200], stripOuterTag: false },
+    frame: { ...OWN, tags: [Q(200, 2)] },
+    verdict: 'sent',
+    wire: ['8100/200/2'],
+  },
+  {
+    name: 'trunk: a VLAN outside the list is spoofing',
+    vf: { ...SPOOF, vlans: [100, 200], stripOuterTag: false },
+    frame: { ...OWN, tags: [Q(300)] },
+    verdict: 'spoofed',
+  },
+  {
+    name: 'trunk: untagged is spoofing',
+    vf: { ...SPOOF, vlans: [100, 200], stripOuterTag: false },
+    frame: OWN,
+    verdict: 'spoofed',
+  },
+  {
+    name: 'trunk without VLAN anti-spoof passes any tag',
+    vf: { macAntiSpoof: true, vlanAntiSpoof: false, vlans: [100, 200], stripOuterTag: false },
+    frame: { ...OWN, tags: [Q(300)] },
+    verdict: 'sent',
+    wire: ['8100/300/0'],
+  },
+  {
+    name: '802.1ad trunk: the S-tag must be allowed',
+    vf: { ...SPOOF, vlans: [10, 20], stripOuterTag: false, vlanProto: '802.1ad' },
+    frame: { ...OWN, tags: [AD(30), Q(5)] },
+    verdict: 'spoofed',
+  },
+  {
+    name: 'untagged VF: a tagged frame is spoofing',
+    vf: { ...SPOOF, untagged: true },
+    frame: { ...OWN, tags: [Q(100)] },
+    verdict: 'spoofed',
+  },
+  {
+    name: 'frame above the MTU is a tx error',
+    vf: { mtu: 1500 },
+    frame: { ...OWN, size: 1515 },
+    verdict: 'too-big',
+    counters: { txErrors: 1, txPackets: 0 },
+  },
+  {
+    name: 'link disabled drops what the guest sends',
+    vf: { linkState: 'disable' },
+    frame: OWN,
+    verdict: 'link-down',
+    counters: { txDropped: 1, txPackets: 0 },
+  },
+];
+
+for (const c of CASES) {
+  test(`tx: ${c.name}`, () => {
+    const { nic } = rig(2);
+    program(nic, 0, c.vf);
+    const wire = nic.capture(PF, 'wire');
+    const f = frame(c.frame);
+    assert.equal(nic.sendFromVf(PF, 0, f), c.verdict);
+    if (c.wire) {
+      assert.equal(wire.frames.length, 1, 'one frame on the wire');
+      assert.deepEqual(tagsOf(wire.frames[0].data), c.wire);
+      assertCounters(counters(nic, 0), { txPackets: 1, txBytes: f.length }, 'VF tx');
+      assertCounters(
+        counters(nic, 'pf'),
+        { txPackets: 1, txBytes: wire.frames[0].data.length },
+        'PF tx',
+      );
+    } else {
+      assert.equal(wire.frames.length, 0, 'nothing on the wire');
+    }
+    if (c.counters) assertCounters(counters(nic, 0), c.counters, 'named counters');
+  });
+}
+
+test('tx: a runt frame is a tx error', () => {
+  const { nic } = rig(1);
+  assert.equal(nic.sendFromVf(PF, 0, Buffer.alloc(13)), 'malformed');
+  assert.equal(counters(nic, 0).txErrors, 1);
+});
+
+test('tx: the inserted tag does not change the guest frame buffer', () => {
+  const { nic } = rig(1);
+  program(nic, 0, { vlans: [7] });
+  const f = frame(OWN);
+  const copy = Buffer.from(f);
+  nic.sendFromVf(PF, 0, f);
+  assert.deepEqual(f, copy);
+});
