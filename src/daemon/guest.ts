@@ -7,8 +7,13 @@
  */
 
 import type { GuestDecisionView } from '../api/types.js';
-import { emptyGuestState, type GuestRequest, type RequestOrigin } from '../model/index.js';
-import { applyGuestRequest, authorise } from '../policy/authorise.js';
+import {
+  type Decision,
+  emptyGuestState,
+  type GuestRequest,
+  type RequestOrigin,
+} from '../model/index.js';
+import { applyGuestRequest, authorise, type PfPeers, pfPeers } from '../policy/authorise.js';
 import type { AuditLog } from './audit.js';
 import type { CountingDriver } from './counting-driver.js';
 import { notFound } from './errors.js';
@@ -16,7 +21,7 @@ import type { Logger } from './logger.js';
 import type { KeyedLock } from './mutex.js';
 import type { RateLimiter } from './ratelimit.js';
 import { type Reconciler, vfLockKey } from './reconciler.js';
-import type { Store } from './store.js';
+import type { Store, StoreState } from './store.js';
 
 export type Origin = Pick<RequestOrigin, 'via' | 'who'>;
 
@@ -35,6 +40,7 @@ export class GuestRequests {
   };
   private readonly limited = new Map<string, { count: number; at: number }>();
   readonly counts = { ack: 0, nack: 0, limited: 0 };
+  private readonly peersMemo = new WeakMap<StoreState, Map<string, PfPeers>>();
 
   constructor(deps: GuestRequests['deps']) {
     this.deps = deps;
@@ -94,6 +100,21 @@ export class GuestRequests {
     };
   }
 
+  /** Names and default MACs of the PF's other VFs, computed once per store state. */
+  private peers(state: StoreState, pf: string): PfPeers {
+    let byPf = this.peersMemo.get(state);
+    if (!byPf) {
+      byPf = new Map();
+      this.peersMemo.set(state, byPf);
+    }
+    let p = byPf.get(pf);
+    if (!p) {
+      p = pfPeers([...state.policies.values()].filter((x) => x.pf === pf));
+      byPf.set(pf, p);
+    }
+    return p;
+  }
+
   private async decide(name: string, request: GuestRequest, origin: Origin) {
     const { store, driver, audit } = this.deps;
     const state = store.state();
@@ -101,7 +122,13 @@ export class GuestRequests {
     if (!policy) throw notFound(name);
     const [pf] = await driver.observe({ pf: policy.pf });
     const vf = pf?.vfs.find((v) => v.vf === policy.vf);
-    const decision = authorise(request, policy, vf, pf);
+    const decision: Decision =
+      pf && vf
+        ? authorise(request, policy, vf, pf, this.peers(state, policy.pf))
+        : {
+            result: 'nack',
+            reason: `VF ${policy.vf} of ${policy.pf} (${name}) is not present on the NIC; retry when it is in sync`,
+          };
     let revision = state.revisions.get(name) ?? 0;
     let changed = false;
     if (decision.result === 'ack') {

@@ -1,105 +1,136 @@
-/**
- * PLACEHOLDER on the daemon branch until the policy branch's authorise.ts lands (take theirs
- * on merge). Same signatures; only the rules the daemon's tests rely on.
- */
 import {
   type Decision,
-  emptyGuestState,
   type GuestRequest,
-  type GuestState,
-  isUnicastMac,
+  MTU_MIN,
   normaliseMac,
   type ObservedPf,
   type ObservedVf,
   type VfPolicy,
+  VLAN_MAX,
+  VLAN_MIN,
 } from '../model/index.js';
+import {
+  ack,
+  decideDel,
+  decideTake,
+  heldMacs,
+  label,
+  nack,
+  type PfPeers,
+} from './authorise-mac.js';
 
-const ack = (reason: string): Decision => ({ result: 'ack', reason });
-const nack = (reason: string): Decision => ({ result: 'nack', reason });
+export { type PfPeers, pfPeers } from './authorise-mac.js';
+export { applyGuestRequest } from './guest-state.js';
 
-function macDecision(
-  mac: string,
-  policy: VfPolicy,
-  vf: ObservedVf | undefined,
-  pf: ObservedPf | undefined,
-): Decision {
-  if (!isUnicastMac(mac)) return nack(`MAC ${mac} is not a unicast address`);
-  const m = normaliseMac(mac);
-  const owner = pf?.vfs.find(
-    (o) => o.vf !== vf?.vf && (o.settings.mac === m || o.settings.macFilters.includes(m)),
+function addVlan(vlan: number, policy: VfPolicy, vf: ObservedVf): Decision {
+  if (vlan < VLAN_MIN || vlan > VLAN_MAX) {
+    return nack(`VLAN ${vlan} is out of range ${VLAN_MIN}-${VLAN_MAX}`);
+  }
+  if (policy.vlans.includes(vlan))
+    return ack(`VLAN ${vlan} is already allowed by the policy of ${label(policy)}`);
+  if (policy.untagged && !policy.trust) {
+    return nack(`${label(policy)} is on a flat (untagged) network; VLAN ${vlan} refused`);
+  }
+  if (vf.settings.vlans.includes(vlan)) return ack(`${label(policy)} already has VLAN ${vlan}`);
+  if (policy.trust) return ack(`${label(policy)} is trusted`);
+  const allow = policy.vlans.length > 0 ? policy.vlans.join(', ') : 'empty';
+  return nack(
+    `VLAN ${vlan} is not in the allow-list of ${label(policy)} (${allow}); add it to vlans in the policy`,
   );
-  if (owner) return nack(`MAC ${m} is held by VF ${owner.vf} of ${pf?.id}`);
-  if (policy.trust || policy.macs.map(normaliseMac).includes(m) || policy.guestMacs > 0)
-    return ack('allowed by policy');
-  return nack(`MAC ${m} is not in the policy's macs and guestMacs is 0`);
 }
 
+function delVlan(vlan: number, policy: VfPolicy, vf: ObservedVf): Decision {
+  if (policy.vlans.includes(vlan)) {
+    return ack(`VLAN ${vlan} is in the policy of ${label(policy)}; it stays`);
+  }
+  if (!vf.settings.vlans.includes(vlan)) {
+    return ack(`${label(policy)} is not in VLAN ${vlan}; nothing to remove`);
+  }
+  return ack(`removed guest VLAN ${vlan} from ${label(policy)}`);
+}
+
+function setMtu(mtu: number, policy: VfPolicy, pf: ObservedPf): Decision {
+  const max = policy.mtu ?? pf.mtu;
+  if (mtu < MTU_MIN || mtu > max) {
+    return nack(`MTU ${mtu} is out of range ${MTU_MIN}-${max} for ${label(policy)}`);
+  }
+  return ack(`MTU ${mtu} is within ${MTU_MIN}-${max}`);
+}
+
+function mode(
+  what: string,
+  enable: boolean,
+  allowed: boolean,
+  field: string,
+  policy: VfPolicy,
+): Decision {
+  if (!enable) return ack(`${what} off`);
+  if (allowed) return ack(`${what} allowed by ${field} of ${label(policy)}`);
+  if (policy.trust) return ack(`${label(policy)} is trusted`);
+  return nack(`${what} refused: the policy of ${label(policy)} has ${field}: false`);
+}
+
+/**
+ * Decide a guest's request to change its own VF, against the VF's policy and what the NIC
+ * holds now (`vf`, and the other VFs of `pf`). Pure and fast (called per mailbox message).
+ * `peers` (from pfPeers over the PF's policies) adds names to reasons and protects other
+ * VFs' default MACs; the daemon always passes it.
+ *
+ * Improvements on VFd: a guest's "clear my MACs" never removes the MACs its policy lists,
+ * and a trusted VF still never gets a MAC another VF holds.
+ */
 export function authorise(
   request: GuestRequest,
   policy: VfPolicy,
-  vf: ObservedVf | undefined,
-  pf: ObservedPf | undefined,
+  vf: ObservedVf,
+  pf: ObservedPf,
+  peers?: PfPeers,
 ): Decision {
   switch (request.type) {
-    case 'setMac':
-    case 'addMac':
-      return macDecision(request.mac, policy, vf, pf);
-    case 'delMac':
-      return ack('guest MACs may always be removed');
-    case 'addVlan':
-      return policy.trust || policy.vlans.includes(request.vlan)
-        ? ack('allowed by policy')
-        : nack(`VLAN ${request.vlan} is not in the policy's vlans [${policy.vlans.join(',')}]`);
-    case 'delVlan':
-      return ack('guest VLANs may always be left');
-    case 'setMtu': {
-      const max = policy.mtu ?? 9216;
-      return request.mtu >= 68 && request.mtu <= max
-        ? ack('within 68-' + max)
-        : nack(`MTU ${request.mtu} is outside 68-${max}`);
+    case 'setMac': {
+      const primary = normaliseMac(vf.settings.mac);
+      if (normaliseMac(request.mac) === primary) {
+        return ack(`MAC ${primary} is already the primary MAC of ${label(policy)}`);
+      }
+      const filters = vf.settings.macFilters.map(normaliseMac);
+      const after = (m: string) => [m, ...filters.filter((f) => f !== m)];
+      return decideTake({ mac: request.mac, policy, vf, pf, peers, after }, 'use');
     }
-    case 'setPromisc':
-      return !request.enable || policy.trust || policy.allowUnknownUnicast
-        ? ack('allowed by policy')
-        : nack('promiscuous mode needs trust or allowUnknownUnicast');
-    case 'setAllmulti':
-      return !request.enable || policy.trust || policy.allowMulticast
-        ? ack('allowed by policy')
-        : nack('all-multicast needs trust or allowMulticast');
-    case 'reset':
-      return ack('reset to policy');
-  }
-}
-
-export function applyGuestRequest(
-  guest: GuestState,
-  request: GuestRequest,
-  _policy: VfPolicy,
-): GuestState {
-  switch (request.type) {
-    case 'setMac':
-      return { ...guest, mac: normaliseMac(request.mac) };
-    case 'addMac':
-      return { ...guest, macs: [...new Set([...guest.macs, normaliseMac(request.mac)])] };
+    case 'addMac': {
+      const held = heldMacs(vf.settings);
+      if (held.includes(normaliseMac(request.mac))) {
+        return ack(`${label(policy)} already holds MAC ${normaliseMac(request.mac)}`);
+      }
+      return decideTake(
+        { mac: request.mac, policy, vf, pf, peers, after: (m) => [...held, m] },
+        'add',
+      );
+    }
     case 'delMac':
-      return {
-        ...guest,
-        macs: request.mac ? guest.macs.filter((m) => m !== normaliseMac(request.mac!)) : [],
-      };
+      return decideDel(request.mac, policy, vf);
     case 'addVlan':
-      return {
-        ...guest,
-        vlans: [...new Set([...guest.vlans, request.vlan])].sort((a, b) => a - b),
-      };
+      return addVlan(request.vlan, policy, vf);
     case 'delVlan':
-      return { ...guest, vlans: guest.vlans.filter((v) => v !== request.vlan) };
+      return delVlan(request.vlan, policy, vf);
     case 'setMtu':
-      return { ...guest, mtu: request.mtu };
+      return setMtu(request.mtu, policy, pf);
     case 'setPromisc':
-      return { ...guest, promisc: request.enable };
+      return mode(
+        'promiscuous mode',
+        request.enable,
+        policy.allowUnknownUnicast,
+        'allowUnknownUnicast',
+        policy,
+      );
     case 'setAllmulti':
-      return { ...guest, allmulti: request.enable };
+      return mode(
+        'all-multicast mode',
+        request.enable,
+        policy.allowMulticast,
+        'allowMulticast',
+        policy,
+      );
     case 'reset':
-      return emptyGuestState();
+      return ack(`${label(policy)} returns to its policy`);
   }
 }

@@ -4,18 +4,19 @@
  *
  * Rounding uses the largest-remainder method so the result is whole percents that sum to
  * exactly 100: each share is first floored, then the points still missing go one by one to
- * the shares with the largest fractional part, earlier VFs first on ties. A class whose
- * shares are all 0 stays all 0 (no VF asked for a share of it).
+ * the shares with the largest remainder; on equal remainders the larger share goes first,
+ * then the earlier VF. Remainders are computed in integers (`share*100 mod total`), because
+ * in floating point 16.666… has a larger fractional part than 41.666… and would win the tie
+ * (giving 42, 41, 17). A class whose shares are all 0 stays all 0. See docs/qos.md.
  */
 export function normaliseShares(shares: readonly number[]): number[] {
   const total = shares.reduce((a, b) => a + b, 0);
   if (total === 0) return shares.map(() => 0);
-  const exact = shares.map((s) => (s * 100) / total);
-  const result = exact.map((x) => Math.floor(x));
+  const result = shares.map((s) => Math.floor((s * 100) / total));
   let missing = 100 - result.reduce((a, b) => a + b, 0);
-  const order = exact
-    .map((x, i) => ({ i, frac: x - Math.floor(x) }))
-    .sort((a, b) => b.frac - a.frac || a.i - b.i);
+  const order = shares
+    .map((s, i) => ({ i, s, rem: (s * 100) % total }))
+    .sort((a, b) => b.rem - a.rem || b.s - a.s || a.i - b.i);
   for (const { i } of order) {
     if (missing <= 0) break;
     result[i] += 1;

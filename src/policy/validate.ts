@@ -1,5 +1,21 @@
-import type { z } from 'zod';
-import { MainConfig, type PfCapabilities, type Problem, VfPolicy } from '../model/index.js';
+import { MainConfig, type Problem, VfPolicy } from '../model/index.js';
+import {
+  buildContext,
+  type CapabilityMap,
+  type Rule,
+  type SourcedPolicy,
+} from './rules/context.js';
+import { unsupportedFields } from './rules/driver.js';
+import { duplicateNames, nameRules, pfExists, vfIndexRules } from './rules/identity.js';
+import { filterLimits } from './rules/limits.js';
+import { macConflicts, macShapes } from './rules/macs.js';
+import { hookRules, mirrorRules } from './rules/mirror.js';
+import { pfRules, trafficClassBandwidth } from './rules/pf.js';
+import { trafficShares, txRates, vfMtu } from './rules/rates.js';
+import { vlanConsistency, vlanIds, vlanProtoSupported } from './rules/vlans.js';
+import { zodProblems } from './zod-problems.js';
+
+export type { CapabilityMap } from './rules/context.js';
 
 /** A configuration document and where it came from (file path or API object). */
 export interface Sourced {
@@ -15,33 +31,51 @@ export interface ValidationResult {
   policies: VfPolicy[];
 }
 
-/** Capabilities of each PF the driver discovered, keyed by PF id. */
-export type CapabilityMap = ReadonlyMap<string, PfCapabilities>;
-
-function zodProblems(file: string, error: z.ZodError): Problem[] {
-  return error.issues.map((issue) => ({
-    file,
-    field: issue.path.join('.') || '(document)',
-    value: issue.input,
-    allowed: issue.message,
-    fix: 'correct the value',
-    message: issue.message,
-  }));
-}
+/** Every rule, in the order their problems are reported. */
+export const RULES: readonly Rule[] = [
+  pfRules,
+  trafficClassBandwidth,
+  nameRules,
+  duplicateNames,
+  pfExists,
+  vfIndexRules,
+  vlanIds,
+  vlanConsistency,
+  vlanProtoSupported,
+  macShapes,
+  macConflicts,
+  filterLimits,
+  vfMtu,
+  txRates,
+  trafficShares,
+  mirrorRules,
+  hookRules,
+  unsupportedFields,
+];
 
 /**
- * Validate the whole configuration at once and return every problem found.
- * (Foundation version: schema checks only; cross-field rules are added in policy/rules.)
+ * Validate the whole configuration at once and return every problem found: schema problems
+ * of each document, then the rules that span fields, files and the driver's capabilities.
+ * Rules run over the documents that parsed; when the main config does not parse, only the
+ * per-document checks are possible and reported.
  */
-export function validate(main: Sourced, vfs: Sourced[], _caps: CapabilityMap): ValidationResult {
+export function validate(
+  main: Sourced,
+  vfs: readonly Sourced[],
+  caps: CapabilityMap,
+): ValidationResult {
   const problems: Problem[] = [];
   const m = MainConfig.safeParse(main.data, { reportInput: true });
-  if (!m.success) problems.push(...zodProblems(main.file, m.error));
-  const policies: VfPolicy[] = [];
+  if (!m.success) problems.push(...zodProblems(main.file, m.error, MainConfig));
+  const parsed: SourcedPolicy[] = [];
   for (const v of vfs) {
     const p = VfPolicy.safeParse(v.data, { reportInput: true });
-    if (p.success) policies.push(p.data);
-    else problems.push(...zodProblems(v.file, p.error));
+    if (p.success) parsed.push({ file: v.file, policy: p.data });
+    else problems.push(...zodProblems(v.file, p.error, VfPolicy));
   }
-  return { problems, config: m.success ? m.data : null, policies };
+  if (m.success) {
+    const ctx = buildContext(main.file, m.data, parsed, caps);
+    for (const rule of RULES) rule(ctx, problems);
+  }
+  return { problems, config: m.success ? m.data : null, policies: parsed.map((s) => s.policy) };
 }

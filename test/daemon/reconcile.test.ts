@@ -110,9 +110,14 @@ test('an invalid change is refused with every problem; files and NIC untouched',
     const files = await snapshotFiles(h.stateDir);
     const writes = h.daemon.driver.writes;
     await assert.rejects(
-      h.daemon.putVf(
-        'web-2',
-        { pf: PF0, vf: 1, vlans: [5000], macs: ['02:00:00:00:00:01'], bogus: 1 },
+      h.daemon.apply(
+        {
+          vfs: [
+            // vlan out of range, and a MAC web-1 holds: both named
+            { name: 'web-2', pf: PF0, vf: 1, vlans: [5000], macs: ['02:00:00:00:00:01'] },
+            { name: 'new-1', pf: PF0, vf: 3, bogus: 1 } as never,
+          ],
+        },
         'admin',
       ),
       (err: Error & { status?: number; problems?: { field: string }[] }) => {

@@ -2,10 +2,12 @@ import type { Command } from 'commander';
 import * as admin from './admin.js';
 import * as apply from './apply.js';
 import * as del from './delete.js';
+import { register as importVfd } from './import-vfd.js';
 import * as mirror from './mirror.js';
 import * as request from './request.js';
 import * as serve from './serve.js';
 import * as show from './show.js';
+import { register as validate } from './validate.js';
 
 /** Every sub-command; each module exports `register(program)`. */
 export const commands: ((program: Command) => void)[] = [
@@ -16,4 +18,6 @@ export const commands: ((program: Command) => void)[] = [
   mirror.register,
   request.register,
   admin.register,
+  validate,
+  importVfd,
 ];

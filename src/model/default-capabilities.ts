@@ -1,0 +1,131 @@
+import type { PfCapabilities } from './capabilities.js';
+import { MAX_VFS_PER_PF, MTU_MAX } from './common.js';
+import type { MainConfig, PfPolicy } from './config.js';
+
+/**
+ * Capabilities each driver declares when nothing better is known: what `nicvisor validate`
+ * checks against offline (it cannot ask a daemon), and the starting point the drivers
+ * themselves refine from what they discover (sriov_totalvfs, link speed, NIC model).
+ */
+
+/** The simulated NIC: everything nicvisor can enforce, with generous but finite tables. */
+export const SIM_CAPABILITIES: Omit<PfCapabilities, 'totalVfs' | 'linkSpeedMbps'> = {
+  driver: 'sim',
+  maxMtu: MTU_MAX,
+  macsPerVf: 16,
+  vlansPerVf: 16,
+  macsPerPf: 2048,
+  vlansPerPf: 512,
+  vlanProtos: ['802.1Q', '802.1ad'],
+  eswitchModes: ['legacy'],
+  mailbox: true,
+  mirroring: true,
+  unsupportedVfFields: {},
+  unsupportedPfFields: {},
+};
+export const SIM_DEFAULT_TOTAL_VFS = 64;
+export const SIM_DEFAULT_LINK_MBPS = 25000;
+
+/**
+ * What the kernel's `ip link set DEV vf N …` interface can enforce on any SR-IOV NIC: one
+ * MAC and one VLAN per VF, one spoofchk switch for MAC and VLAN, no per-VF broadcast /
+ * multicast / unknown-unicast filters, no VF-to-VF mirroring and no view of the guest's
+ * mailbox. The linux driver raises these where a NIC offers more.
+ */
+export const LINUX_CAPABILITIES: Omit<PfCapabilities, 'totalVfs' | 'linkSpeedMbps'> = {
+  driver: 'linux',
+  maxMtu: MTU_MAX,
+  macsPerVf: 1,
+  vlansPerVf: 1,
+  macsPerPf: MAX_VFS_PER_PF,
+  vlansPerPf: 4094,
+  vlanProtos: ['802.1Q', '802.1ad'],
+  eswitchModes: ['legacy', 'switchdev'],
+  mailbox: false,
+  mirroring: false,
+  unsupportedVfFields: {
+    vlanAntiSpoof: {
+      reason: 'the kernel has one spoofchk switch for MAC and VLAN anti-spoof',
+      sameAs: 'macAntiSpoof',
+    },
+    allowBroadcast: { reason: 'the kernel has no per-VF broadcast filter', only: true },
+    allowMulticast: { reason: 'the kernel has no per-VF multicast filter', only: true },
+    allowUnknownUnicast: {
+      reason: 'the kernel has no per-VF unknown-unicast switch',
+      only: false,
+    },
+    stripOuterTag: {
+      reason: 'the kernel always strips and inserts the VF VLAN it sets',
+      only: true,
+    },
+    trafficShares: { reason: 'the kernel has no per-VF traffic-class shares' },
+    mirror: { reason: 'the kernel has no VF-to-VF mirroring' },
+  },
+  unsupportedPfFields: {
+    qos: { reason: 'traffic classes need DCB (dcbtool/lldpad), which the driver does not run' },
+  },
+};
+/** Offline, the real link speed is unknown: assume the fastest common port. */
+export const LINUX_ASSUMED_LINK_MBPS = 100000;
+
+export const KNOWN_DRIVERS = ['linux', 'sim'] as const;
+
+/** `sim:nic0/1` → { nic: 'nic0', port: 1 }, or null when the id is not a sim PF id. */
+export function parseSimPfId(id: string): { nic: string; port: number } | null {
+  const m = /^sim:([A-Za-z0-9_-]{1,32})\/(\d+)$/.exec(id);
+  return m ? { nic: m[1], port: Number(m[2]) } : null;
+}
+
+/** Every PF id the sim NIC of this config has, in order. */
+export function simPfIds(config: MainConfig): string[] {
+  const nics = config.sim?.nics ?? [{ name: 'nic0', ports: 2 }];
+  return nics.flatMap((n) => Array.from({ length: n.ports }, (_, p) => `sim:${n.name}/${p}`));
+}
+
+/**
+ * Default capabilities of one PF under the named driver, or null when that driver would
+ * not discover this PF (a sim id that the sim NIC spec does not have). Throws for an unknown
+ * driver, naming the valid ones.
+ */
+export function defaultCapabilities(
+  driver: string,
+  pf: PfPolicy,
+  config?: MainConfig,
+): PfCapabilities | null {
+  if (driver === 'sim') {
+    const id = parseSimPfId(pf.pf);
+    if (!id) return null;
+    const nics = config?.sim?.nics ?? [
+      {
+        name: 'nic0',
+        ports: 2,
+        totalVfs: SIM_DEFAULT_TOTAL_VFS,
+        linkSpeedMbps: SIM_DEFAULT_LINK_MBPS,
+      },
+    ];
+    const nic = nics.find((n) => n.name === id.nic);
+    if (!nic || id.port >= nic.ports) return null;
+    return { ...SIM_CAPABILITIES, totalVfs: nic.totalVfs, linkSpeedMbps: nic.linkSpeedMbps };
+  }
+  if (driver === 'linux') {
+    if (!/^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/.test(pf.pf)) return null;
+    return {
+      ...LINUX_CAPABILITIES,
+      totalVfs: pf.totalVfs ?? MAX_VFS_PER_PF,
+      linkSpeedMbps: LINUX_ASSUMED_LINK_MBPS,
+    };
+  }
+  throw new Error(
+    `unknown driver "${driver}": valid drivers are ${KNOWN_DRIVERS.join(', ')}; set "driver" in the main config to one of them`,
+  );
+}
+
+/** Default capabilities of every PF of a config that its driver would discover. */
+export function defaultCapabilityMap(config: MainConfig): Map<string, PfCapabilities> {
+  const out = new Map<string, PfCapabilities>();
+  for (const pf of config.pfs) {
+    const caps = defaultCapabilities(config.driver, pf, config);
+    if (caps) out.set(pf.pf, caps);
+  }
+  return out;
+}

@@ -1,0 +1,105 @@
+import type { MainConfig, PfCapabilities, PfPolicy, Problem, VfPolicy } from '../../model/index.js';
+
+/** Capabilities of each PF the driver discovered, keyed by PF id. */
+export type CapabilityMap = ReadonlyMap<string, PfCapabilities>;
+
+/** A parsed VF policy and the file it came from. */
+export interface SourcedPolicy {
+  file: string;
+  policy: VfPolicy;
+}
+
+/**
+ * Everything a rule needs, indexed once so every rule is a pass over maps (8 PFs × 256 VFs
+ * must validate in milliseconds, so no rule may scan all VFs per VF).
+ */
+export interface RuleContext {
+  mainFile: string;
+  config: MainConfig;
+  caps: CapabilityMap;
+  vfs: readonly SourcedPolicy[];
+  /** PF id → its index in `config.pfs` (first occurrence). */
+  pfIndex: ReadonlyMap<string, number>;
+  /** PF id → the VF policies on it, in input order. */
+  byPf: ReadonlyMap<string, readonly SourcedPolicy[]>;
+  /** VF name → the first policy with that name. */
+  byName: ReadonlyMap<string, SourcedPolicy>;
+}
+
+/** One validation rule: appends what it finds; never throws, never stops at the first. */
+export type Rule = (ctx: RuleContext, out: Problem[]) => void;
+
+export function buildContext(
+  mainFile: string,
+  config: MainConfig,
+  vfs: readonly SourcedPolicy[],
+  caps: CapabilityMap,
+): RuleContext {
+  const pfIndex = new Map<string, number>();
+  config.pfs.forEach((p, i) => {
+    if (!pfIndex.has(p.pf)) pfIndex.set(p.pf, i);
+  });
+  const byPf = new Map<string, SourcedPolicy[]>();
+  const byName = new Map<string, SourcedPolicy>();
+  for (const s of vfs) {
+    const list = byPf.get(s.policy.pf);
+    if (list) list.push(s);
+    else byPf.set(s.policy.pf, [s]);
+    if (!byName.has(s.policy.name)) byName.set(s.policy.name, s);
+  }
+  return { mainFile, config, caps, vfs, pfIndex, byPf, byName };
+}
+
+export function pfOf(ctx: RuleContext, pfId: string): PfPolicy | undefined {
+  const i = ctx.pfIndex.get(pfId);
+  return i === undefined ? undefined : ctx.config.pfs[i];
+}
+
+/** `vf 3 (db-2) on sim:nic0/0` — how every VF is named in messages. */
+export function vfLabel(p: Pick<VfPolicy, 'vf' | 'name' | 'pf'>): string {
+  return `vf ${p.vf} (${p.name}) on ${p.pf}`;
+}
+
+export function show(v: unknown): string {
+  if (v === undefined) return 'unset';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+export interface ProblemText {
+  field: string;
+  value: unknown;
+  allowed: string;
+  fix: string;
+  /** The message without the VF/PF prefix. */
+  what: string;
+}
+
+export function vfProblem(s: SourcedPolicy, t: ProblemText): Problem {
+  return {
+    file: s.file,
+    field: t.field,
+    value: t.value,
+    allowed: t.allowed,
+    fix: t.fix,
+    message: `${vfLabel(s.policy)}: ${t.what}`,
+  };
+}
+
+/** A problem of the PF entry `pfs.N` in the main config; `t.field` is relative to it. */
+export function pfProblem(ctx: RuleContext, pfId: string, t: ProblemText): Problem {
+  const i = ctx.pfIndex.get(pfId);
+  return {
+    file: ctx.mainFile,
+    field: i === undefined ? t.field : t.field ? `pfs.${i}.${t.field}` : `pfs.${i}`,
+    value: t.value,
+    allowed: t.allowed,
+    fix: t.fix,
+    message: `PF ${pfId}: ${t.what}`,
+  };
+}
+
+/** Lists at most `n` items, then "and K more", so one problem never floods the terminal. */
+export function listSome(items: readonly string[], n = 5): string {
+  if (items.length <= n) return items.join(', ');
+  return `${items.slice(0, n).join(', ')} and ${items.length - n} more`;
+}

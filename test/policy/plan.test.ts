@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatStep, type ObservedPf } from '../../src/model/index.js';
+import { desiredState } from '../../src/policy/desired.js';
+import { plan } from '../../src/policy/plan.js';
+import { mainInput, PF0, PF1, vf } from './fixtures.js';
+import { World } from './world.js';
+
+const policies = [
+  vf('web', PF0, 0, { macs: ['02:00:00:00:00:01'], vlans: [10] }),
+  vf('tap', PF0, 1, { macs: ['02:00:00:00:00:02'] }),
+  vf('mon', PF0, 2, { macs: ['02:00:00:00:00:03'], mirror: { target: 'tap', direction: 'all' } }),
+  vf('db', PF1, 0, { macs: ['02:00:00:00:00:04'], linkState: 'disable' }),
+];
+
+function setup() {
+  const w = new World(mainInput(), policies);
+  const desired = desiredState(w.config, w.policies, w.guests, new Map([['web', 7]]));
+  return { w, desired, observed: w.observed() };
+}
+
+function clone(o: ObservedPf[]): ObservedPf[] {
+  return structuredClone(o);
+}
+
+describe('plan', () => {
+  it('is empty when nothing differs', () => {
+    const { desired, observed } = setup();
+    assert.deepEqual(plan(desired, observed), { steps: [] });
+  });
+
+  it('lists changed VF fields in VF_FIELD_ORDER, printable as desired/current', () => {
+    const { desired, observed } = setup();
+    const o = clone(observed);
+    const web = o[0].vfs[0].settings;
+    web.mtu = 9000;
+    web.vlans = [20];
+    web.mac = '02:00:00:00:00:99';
+    const p = plan(desired, o);
+    assert.deepEqual(
+      p.steps.map((s) => (s.kind === 'setVf' ? s.field : s.kind)),
+      ['mac', 'vlans', 'mtu'],
+    );
+    assert.deepEqual(p.steps.map(formatStep), [
+      'sim:nic0/0 vf 0 (web) mac: desired 02:00:00:00:00:01 current 02:00:00:00:00:99 — policy web revision 7',
+      'sim:nic0/0 vf 0 (web) vlans: desired 10 current 20 — policy web revision 7',
+      'sim:nic0/0 vf 0 (web) mtu: desired 1500 current 9000 — policy web revision 7',
+    ]);
+  });
+
+  it('compares VLAN and MAC-filter lists as sets', () => {
+    const { desired, observed } = setup();
+    const d = structuredClone(desired);
+    d.vfs[0].settings.vlans = [10, 20];
+    const o = clone(observed);
+    o[0].vfs[0].settings.vlans = [20, 10];
+    assert.deepEqual(plan(d, o).steps, []);
+  });
+
+  it('takes a disabled link down first, before other fields of the VF', () => {
+    const { desired, observed } = setup();
+    const o = clone(observed);
+    const db = o[1].vfs[0].settings;
+    db.linkState = 'auto';
+    db.maxTxRate = 100;
+    assert.deepEqual(
+      plan(desired, o).steps.map((s) => (s.kind === 'setVf' ? `${s.name}.${s.field}` : s.kind)),
+      ['db.linkState', 'db.maxTxRate'],
+    );
+  });
+
+  it('puts PF steps first and leaves the VF steps of a PF whose numVfs changes out', () => {
+    const { desired, observed } = setup();
+    const o = clone(observed);
+    o[0].numVfs = 4;
+    o[0].mtu = 9000;
+    o[0].vfs[0].settings.mtu = 1000;
+    o[1].vfs[0].settings.mtu = 1000;
+    const steps = plan(desired, o).steps;
+    assert.deepEqual(
+      steps.map((s) => `${s.kind}:${s.pf}`),
+      ['setNumVfs:sim:nic0/0', 'setPf:sim:nic0/0', 'setVf:sim:nic0/1'],
+    );
+  });
+
+  it('sets mirrors last, after every VF step', () => {
+    const { desired, observed } = setup();
+    const o = clone(observed);
+    o[0].vfs[2].mirror = null;
+    o[0].vfs[1].settings.mtu = 1000;
+    o[1].vfs[0].settings.trust = true;
+    const kinds = plan(desired, o).steps.map((s) => s.kind);
+    assert.deepEqual(kinds, ['setVf', 'setVf', 'setMirror']);
+    const last = plan(desired, o).steps.at(-1);
+    assert.deepEqual(last, {
+      kind: 'setMirror',
+      pf: PF0,
+      vf: 2,
+      name: 'mon',
+      from: null,
+      to: { targetVf: 1, direction: 'all' },
+      reason: 'policy mon revision 0',
+    });
+  });
+
+  it('configures a VF the driver has not reported in full', () => {
+    const { desired, observed } = setup();
+    const o = clone(observed);
+    o[1].vfs = [];
+    const steps = plan(desired, o).steps.filter((s) => s.pf === PF1);
+    assert.equal(steps.length, 20);
+    assert.equal(steps[0].kind === 'setVf' && steps[0].field, 'linkState');
+  });
+});

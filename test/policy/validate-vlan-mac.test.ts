@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { mainInput, PF0, PF1, problems, vf, vfFile } from './fixtures.js';
+
+const M1 = '02:00:00:00:00:01';
+const M2 = '02:00:00:00:00:02';
+const M3 = '02:00:00:00:00:03';
+
+describe('validate: VLANs', () => {
+  it('refuses VLAN 0 and 4095', () => {
+    const r = problems([vf('a', PF0, 0, { vlans: [0, 10, 4095] })]);
+    assert.deepEqual(r, [
+      {
+        file: vfFile('a'),
+        field: 'vlans.0',
+        value: 0,
+        allowed: '1-4094',
+        fix: 'use a VLAN ID from 1 to 4094 (0 and 4095 are reserved)',
+        message: 'vf 0 (a) on sim:nic0/0: vlan 0 is out of range 1-4094',
+      },
+      {
+        file: vfFile('a'),
+        field: 'vlans.2',
+        value: 4095,
+        allowed: '1-4094',
+        fix: 'use a VLAN ID from 1 to 4094 (0 and 4095 are reserved)',
+        message: 'vf 0 (a) on sim:nic0/0: vlan 4095 is out of range 1-4094',
+      },
+    ]);
+  });
+
+  it('refuses a duplicate VLAN', () => {
+    assert.deepEqual(problems([vf('a', PF0, 0, { vlans: [10, 20, 10] })]), [
+      {
+        file: vfFile('a'),
+        field: 'vlans.2',
+        value: 10,
+        allowed: 'each VLAN once',
+        fix: 'remove the second 10 from vlans',
+        message: 'vf 0 (a) on sim:nic0/0: vlan 10 is listed twice',
+      },
+    ]);
+  });
+
+  it('refuses untagged with a VLAN list', () => {
+    assert.deepEqual(problems([vf('a', PF0, 0, { untagged: true, vlans: [10] })]), [
+      {
+        file: vfFile('a'),
+        field: 'vlans',
+        value: [10],
+        allowed: '[] when untagged is true',
+        fix: 'remove the VLANs for a flat network, or set untagged to false',
+        message: 'vf 0 (a) on sim:nic0/0: untagged is true but vlans lists 10',
+      },
+    ]);
+  });
+
+  it('refuses 802.1ad on an untagged VF and without VLANs', () => {
+    const r = problems([
+      vf('a', PF0, 0, { untagged: true, vlanProto: '802.1ad' }),
+      vf('b', PF0, 1, { vlanProto: '802.1ad' }),
+      vf('c', PF0, 2, { vlanProto: '802.1ad', vlans: [100] }),
+    ]);
+    assert.deepEqual(r, [
+      {
+        file: vfFile('a'),
+        field: 'vlanProto',
+        value: '802.1ad',
+        allowed: '802.1Q (no tag is used)',
+        fix: 'remove vlanProto: an untagged VF has no outer tag',
+        message:
+          'vf 0 (a) on sim:nic0/0: vlanProto 802.1ad needs a VLAN to tag with, but the VF is untagged',
+      },
+      {
+        file: vfFile('b'),
+        field: 'vlanProto',
+        value: '802.1ad',
+        allowed: '802.1Q, or 802.1ad with vlans',
+        fix: 'add the S-VLAN to vlans, or remove vlanProto',
+        message:
+          'vf 1 (b) on sim:nic0/0: vlanProto 802.1ad needs a VLAN to tag with, but vlans is empty',
+      },
+    ]);
+  });
+
+  it('refuses a vlanProto the driver cannot tag with', () => {
+    const r = problems([vf('a', PF0, 0, { vlanProto: '802.1ad', vlans: [5] })], mainInput(), {
+      vlanProtos: ['802.1Q'],
+    });
+    assert.deepEqual(r, [
+      {
+        file: vfFile('a'),
+        field: 'vlanProto',
+        value: '802.1ad',
+        allowed: '802.1Q',
+        fix: 'use 802.1Q, or move the VF to a PF whose driver supports 802.1ad',
+        message: 'vf 0 (a) on sim:nic0/0: driver sim cannot tag with 802.1ad',
+      },
+    ]);
+  });
+});
+
+describe('validate: MACs', () => {
+  it('refuses malformed, zero, multicast and broadcast MACs', () => {
+    const r = problems([
+      vf('a', PF0, 0, {
+        macs: ['02:00:00:00:00', '00:00:00:00:00:00', '01:00:5e:00:00:01', 'ff:ff:ff:ff:ff:ff'],
+      }),
+    ]);
+    assert.deepEqual(r, [
+      {
+        file: vfFile('a'),
+        field: 'macs.0',
+        value: '02:00:00:00:00',
+        allowed: 'six hex octets separated by colons, e.g. 02:00:00:00:00:01',
+        fix: 'write the MAC as xx:xx:xx:xx:xx:xx',
+        message: 'vf 0 (a) on sim:nic0/0: MAC "02:00:00:00:00" is not well-formed',
+      },
+      {
+        file: vfFile('a'),
+        field: 'macs.1',
+        value: '00:00:00:00:00:00',
+        allowed: 'a non-zero unicast MAC',
+        fix: 'use a real address, e.g. a locally administered 02:xx:xx:xx:xx:xx',
+        message: 'vf 0 (a) on sim:nic0/0: MAC 00:00:00:00:00:00 is all zeros',
+      },
+      {
+        file: vfFile('a'),
+        field: 'macs.2',
+        value: '01:00:5e:00:00:01',
+        allowed: 'a unicast MAC (lowest bit of the first octet clear)',
+        fix: 'use a unicast address; broadcast and multicast MACs cannot be assigned to a VF',
+        message: 'vf 0 (a) on sim:nic0/0: MAC 01:00:5e:00:00:01 is a multicast/broadcast address',
+      },
+      {
+        file: vfFile('a'),
+        field: 'macs.3',
+        value: 'ff:ff:ff:ff:ff:ff',
+        allowed: 'a unicast MAC (lowest bit of the first octet clear)',
+        fix: 'use a unicast address; broadcast and multicast MACs cannot be assigned to a VF',
+        message: 'vf 0 (a) on sim:nic0/0: MAC ff:ff:ff:ff:ff:ff is a multicast/broadcast address',
+      },
+    ]);
+  });
+
+  it('refuses a MAC listed twice, whatever its case', () => {
+    assert.deepEqual(
+      problems([vf('a', PF0, 0, { macs: [M1, '02:00:00:00:00:0A', '02:00:00:00:00:0a'] })]),
+      [
+        {
+          file: vfFile('a'),
+          field: 'macs.2',
+          value: '02:00:00:00:00:0a',
+          allowed: 'each MAC once',
+          fix: 'remove the second 02:00:00:00:00:0a from macs',
+          message: 'vf 0 (a) on sim:nic0/0: MAC 02:00:00:00:00:0a is listed twice',
+        },
+      ],
+    );
+  });
+
+  it('refuses the same default MAC on two VFs of a PF', () => {
+    assert.deepEqual(
+      problems([vf('a', PF0, 0, { macs: [M1] }), vf('b', PF0, 1, { macs: ['02:00:00:00:00:01'] })]),
+      [
+        {
+          file: vfFile('b'),
+          field: 'macs.0',
+          value: M1,
+          allowed: 'a MAC no other VF of this PF uses',
+          fix: 'give b its own default MAC',
+          message: `vf 1 (b) on sim:nic0/0: default MAC ${M1} is also the default MAC of vf 0 (a) on sim:nic0/0 (${vfFile('a')})`,
+        },
+      ],
+    );
+  });
+
+  it("refuses an allow-list entry that is another VF's default MAC", () => {
+    assert.deepEqual(
+      problems([vf('a', PF0, 0, { macs: [M1] }), vf('b', PF0, 1, { macs: [M2, M1] })]),
+      [
+        {
+          file: vfFile('b'),
+          field: 'macs.1',
+          value: M1,
+          allowed: 'a MAC that is not another VF’s default MAC',
+          fix: `remove ${M1} from the allow-list, or move it out of macs[0] of a`,
+          message: `vf 1 (b) on sim:nic0/0: allow-list MAC ${M1} is the default MAC of vf 0 (a) on sim:nic0/0 (${vfFile('a')})`,
+        },
+      ],
+    );
+  });
+
+  it('accepts overlapping allow-lists (HA virtual MAC) and one MAC on two PFs', () => {
+    const r = problems([
+      vf('fw-a', PF0, 0, { macs: [M1, M3] }),
+      vf('fw-b', PF0, 1, { macs: [M2, M3] }),
+      vf('other', PF1, 0, { macs: [M1] }),
+    ]);
+    assert.deepEqual(r, []);
+  });
+});
