@@ -4,7 +4,7 @@
  */
 import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Daemon } from '../daemon/service.js';
 import { type AuthOptions, authHook } from './auth.js';
 import { errorHandler } from './errors.js';
@@ -23,7 +23,8 @@ export function buildApp(daemon: Daemon, auth: AuthOptions, bodyLimit: number): 
       component: 'api',
       listener: auth.mode,
     }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One log line per request would cost more than a guest decision; errors still log.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     forceCloseConnections: true,
     return503OnClosing: true,
