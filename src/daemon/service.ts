@@ -124,7 +124,7 @@ export class Daemon {
     const main = parsed.data;
     if (this.opts.stateDir) main.daemon.stateDir = this.opts.stateDir;
     const l = layout(this.opts.configFile, main.daemon.stateDir);
-    if (!this.opts.log) this.log.level = main.daemon.logLevel;
+    this.log.level = main.daemon.logLevel;
     const inner =
       this.opts.driver ??
       (await createDriver(main.driver, { config: main, stateDir: l.driverDir }));
