@@ -23,7 +23,7 @@ import { DaemonError, notFound } from './errors.js';
 import type { EventBus } from './events.js';
 import type { GuestRequests } from './guest.js';
 import type { Logger } from './logger.js';
-import type { KeyedLock } from './mutex.js';
+import { type KeyedLock, LockTimeoutError } from './mutex.js';
 import { type Reconciler, vfLockKey } from './reconciler.js';
 import type { Change, ChangeOutcome, Store } from './store.js';
 
@@ -138,10 +138,17 @@ export class Mutations {
       return !o || !sameDesired(o, v) || out.mainChanged;
     });
     for (const v of moved) bus.emit({ type: 'vfChanged', name: v.name, revision: v.revision });
-    await reconciler.reconcileVfs(
-      moved.map((v) => v.name),
-      'policy change',
-    );
+    // The change is already stored: a busy VF (lock timeout) is left to the drift loop
+    // rather than turning an acknowledged change into an error.
+    await reconciler
+      .reconcileVfs(
+        moved.map((v) => v.name),
+        'policy change',
+      )
+      .catch((err) => {
+        if (!(err instanceof LockTimeoutError)) throw err;
+        log.warn({ err: err.message }, 'VF busy; the drift loop will apply the stored change');
+      });
   }
 
   async putVf(
