@@ -19,6 +19,7 @@ const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
 };
 
 export const DASHBOARD_CSP = [
@@ -47,7 +48,7 @@ export function dashboardFiles(): Map<string, string> {
   };
   // dist/src/api/routes/ → dist/src/web/ (compiled modules) and <root>/src/web/ (HTML, CSS).
   add(new URL('../../web/', import.meta.url), ['.js']);
-  add(new URL('../../../../src/web/', import.meta.url), ['.html', '.css']);
+  add(new URL('../../../../src/web/', import.meta.url), ['.html', '.css', '.svg']);
   const require = createRequire(import.meta.url);
   files.set('vendor/uPlot.esm.js', require.resolve('uplot/dist/uPlot.esm.js'));
   files.set('vendor/uPlot.min.css', require.resolve('uplot/dist/uPlot.min.css'));
