@@ -20,11 +20,10 @@ test('rates are per second between consecutive samples; the first is unknown', (
 
 test('a key missing from samples shows gaps, and restarts its rate after them', () => {
   const h = new RateHistory(10);
-  for (const [t, n] of [
-    [1000, 0],
-    [2000, 5],
-  ])
-    h.begin(t), h.record('a', c(n, 0));
+  h.begin(1000);
+  h.record('a', c(0, 0));
+  h.begin(2000);
+  h.record('a', c(5, 0));
   h.begin(3000); // 'a' not read this time
   h.begin(4000);
   h.record('a', c(100, 0));

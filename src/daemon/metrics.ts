@@ -4,14 +4,22 @@
  *
  * Per-VF counters carry the names, type and labels of sriov-network-metrics-exporter
  * (`sriov_vf_rx_bytes{pf,vf,pciAddr}`, counters) so existing dashboards work, plus nicvisor's
- * VF `name`. They are copied from the counters cache in collect(): a scrape never reads the
- * driver, however many VFs there are. Guest decisions and drift repairs are counted from the
+ * VF `name`. They are copied from the counters cache at scrape time: a scrape never reads
+ * the driver, however many VFs there are (metrics-text.ts says why they bypass prom-client's
+ * metric objects). Guest decisions and drift repairs are counted from the
  * event bus; the reconciler reports its durations through observeReconcile().
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PfInfo } from '../drivers/driver.js';
 import { type GuestRequest, type SyncState, type VfCounters, vfKey } from '../model/index.js';
 import type { EventBus } from './events.js';
+import {
+  type CounterFamily,
+  counterFamilies,
+  labelPrefix,
+  stateFamily,
+  type VfSample,
+} from './metrics-text.js';
 import type { Reconciler } from './reconciler.js';
 import type { StatsCache } from './stats.js';
 import type { StoreState } from './store.js';
@@ -38,21 +46,19 @@ export const SRIOV_VF_COUNTERS: Record<string, keyof VfCounters> = {
   sriov_vf_tx_errors: 'txErrors',
   nicvisor_vf_spoofed_total: 'spoofed',
 };
-const VF_LABELS = ['pf', 'vf', 'pciAddr', 'name'] as const;
+const VF_FAMILIES: CounterFamily[] = Object.entries(SRIOV_VF_COUNTERS).map(([name, field]) => ({
+  name,
+  field,
+  help: name.startsWith('sriov_')
+    ? `Statistic ${name.slice('sriov_vf_'.length)}.`
+    : 'Frames the VF sent that MAC or VLAN anti-spoof dropped.',
+}));
 const SYNC_STATES: SyncState[] = ['in-sync', 'applying', 'failed', 'drifted', 'pending'];
-
-type VfLabels = Record<(typeof VF_LABELS)[number], string>;
-interface VfRow {
-  labels: VfLabels;
-  counters: Readonly<VfCounters>;
-}
 
 export class DaemonMetrics {
   readonly registry = new Registry();
   private src: MetricSources | null = null;
   private unsubscribe: (() => void) | null = null;
-  /** Rows of the scrape in progress, built once and shared by every per-VF metric. */
-  private rows: VfRow[] = [];
   /** Last repair count per VF, to count repairs as deltas of vfStatus events. */
   private readonly repairs = new Map<string, number>();
   private readonly decisions: Counter<'type' | 'result'>;
@@ -78,8 +84,6 @@ export class DaemonMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
-    this.perVfCounters();
-    this.syncStateGauge();
     this.infoGauge();
   }
 
@@ -108,55 +112,15 @@ export class DaemonMetrics {
     this.reconcile.observe(seconds);
   }
 
-  /** The exposition text; per-VF rows are built once per scrape from the caches. */
+  /** The exposition text: the Registry's metrics, then the per-VF families from the caches. */
   async text(): Promise<string> {
-    this.rows = this.src ? vfRows(this.src) : [];
-    try {
-      return await this.registry.metrics();
-    } finally {
-      this.rows = [];
-    }
+    const own = await this.registry.metrics();
+    if (!this.src) return own;
+    return `${own}\n${counterFamilies(VF_FAMILIES, vfRows(this.src))}\n${syncRows(this.src)}`;
   }
 
   get contentType(): string {
     return this.registry.contentType;
-  }
-
-  private perVfCounters(): void {
-    const self = this;
-    for (const [name, field] of Object.entries(SRIOV_VF_COUNTERS)) {
-      new Counter({
-        name,
-        help: name.startsWith('sriov_')
-          ? `Statistic ${name.slice('sriov_vf_'.length)}.`
-          : 'Frames the VF sent that MAC or VLAN anti-spoof dropped.',
-        labelNames: VF_LABELS,
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          for (const r of self.rows) this.inc(r.labels, r.counters[field]);
-        },
-      });
-    }
-  }
-
-  private syncStateGauge(): void {
-    const self = this;
-    new Gauge({
-      name: 'nicvisor_vf_sync_state',
-      help: '1 for the sync state each VF policy is in, 0 for the others.',
-      labelNames: ['name', 'pf', 'vf', 'state'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        if (!self.src) return;
-        for (const p of self.src.state().policies.values()) {
-          const now = self.src.status.get(p.name).syncState;
-          const base = { name: p.name, pf: p.pf, vf: String(p.vf) };
-          for (const state of SYNC_STATES) this.set({ ...base, state }, state === now ? 1 : 0);
-        }
-      },
-    });
   }
 
   private infoGauge(): void {
@@ -174,8 +138,22 @@ export class DaemonMetrics {
   }
 }
 
+/** The sync-state gauge of every VF policy. */
+function syncRows(src: MetricSources): string {
+  const rows = [...src.state().policies.values()].map((p) => ({
+    labels: labelPrefix({ name: p.name, pf: p.pf, vf: String(p.vf) }),
+    state: src.status.get(p.name).syncState,
+  }));
+  return stateFamily(
+    'nicvisor_vf_sync_state',
+    '1 for the sync state each VF policy is in, 0 for the others.',
+    SYNC_STATES,
+    rows,
+  );
+}
+
 /** One row per VF the counters cache holds, labelled as the exporter does plus `name`. */
-function vfRows(src: MetricSources): VfRow[] {
+function vfRows(src: MetricSources): VfSample[] {
   const names = new Map<string, string>();
   for (const p of src.state().policies.values()) names.set(vfKey(p.pf, p.vf), p.name);
   const pci = new Map<string, string>();
@@ -183,19 +161,19 @@ function vfRows(src: MetricSources): VfRow[] {
     for (const v of src.reconciler.observedPf(id)?.vfs ?? [])
       if (v.pciAddr) pci.set(vfKey(id, v.vf), v.pciAddr);
   }
-  const rows: VfRow[] = [];
+  const rows: VfSample[] = [];
   for (const [key, counters] of src.stats.vfEntries()) {
     const cut = key.lastIndexOf('#');
     const pfId = key.slice(0, cut);
     const info = src.pfInfo.get(pfId);
     rows.push({
-      labels: {
-        // The exporter's `pf` is the PF's netdev; the sim has none, so its id stands in.
+      // The exporter's labels, in its order; `pf` is the PF's netdev (its id if it has none).
+      labels: labelPrefix({
         pf: info?.netdev ?? pfId,
         vf: key.slice(cut + 1),
         pciAddr: pci.get(key) ?? '',
         name: names.get(key) ?? '',
-      },
+      }),
       counters,
     });
   }
