@@ -98,6 +98,7 @@ export class StatsCache {
       this.log.info({ failures: this.failures }, 'reading counters works again');
     this.failures = 0;
     this.rates.begin(Date.now());
+    const seen = new Set<string>();
     for (const pf of observed) {
       this.entry(this.pfs, pf.id).update(pf.counters);
       for (const vf of pf.vfs) {
@@ -105,7 +106,15 @@ export class StatsCache {
         const m = this.entry(this.vfs, key);
         m.update(vf.counters);
         this.rates.record(key, m.value);
+        seen.add(key);
       }
+    }
+    // A VF the NIC no longer has (numVfs lowered) leaves /metrics and the plots, as it
+    // leaves the exporter's output; should it come back its counters start again from 0.
+    for (const key of this.vfs.keys()) {
+      if (seen.has(key)) continue;
+      this.vfs.delete(key);
+      this.rates.forget(key);
     }
     this.at = new Date().toISOString();
     this.bus.emit({ type: 'stats', at: this.at });

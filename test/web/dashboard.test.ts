@@ -140,6 +140,26 @@ test('a valid edit is saved through PUT and reaches the NIC', { skip }, async ()
   await page.locator('tr[data-vf="web-1"] .summary', { hasText: '≤2000 Mb/s' }).waitFor();
 });
 
+test('without a token the page asks for one; a wrong one is refused, the right one opens it', {
+  skip,
+}, async () => {
+  const p = await browser.newPage();
+  try {
+    await p.goto(`${d.base}/`);
+    await p.locator('#login-form').waitFor();
+    assert.ok(await p.locator('#app').isHidden());
+    await p.fill('#login-token', 'not-the-token-at-all');
+    await p.click('#login-form button');
+    await p.locator('#login-message', { hasText: 'not valid' }).waitFor();
+    await p.fill('#login-token', d.token);
+    await p.click('#login-form button');
+    await p.locator('#vf-table tr[data-vf="web-1"]').waitFor();
+    assert.ok(await p.locator('#login').isHidden());
+  } finally {
+    await p.close();
+  }
+});
+
 test('screenshot, and no errors in the page (CSP violations included)', { skip }, async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });

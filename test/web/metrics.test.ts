@@ -158,6 +158,9 @@ test('sync state, reconcile durations, drift repairs and info', async () => {
 test('/metrics needs the token on TCP, not on the Unix socket', async () => {
   const res = await fetch(`${d.base}/metrics`);
   assert.equal(res.status, 401);
+  const page = await unixGet('/');
+  assert.equal(page.status, 200, 'the dashboard is served through the socket too');
+  assert.match(page.body, /<script type="module" src="\/ui\/main.js">/);
   const sock = await unixGet('/metrics');
   assert.equal(sock.status, 200);
   assert.match(sock.body, /^# TYPE sriov_vf_rx_bytes counter$/m);
