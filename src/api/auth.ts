@@ -42,8 +42,17 @@ function guestAllowed(req: FastifyRequest, vf: string): boolean {
   return req.method === 'POST' && req.routeOptions.url === '/v1/vfs/:name/requests' && name === vf;
 }
 
+/**
+ * The dashboard's static files (HTML, CSS, JS — no data, no secrets) are public so a browser
+ * can load the page and its login box; every API call the page makes carries the token.
+ */
+export function isPublicRoute(req: FastifyRequest): boolean {
+  return (req.routeOptions.config as { public?: boolean } | undefined)?.public === true;
+}
+
 export function authHook(daemon: Daemon, opts: AuthOptions) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
+    if (isPublicRoute(req)) return;
     const token = bearer(req);
     if (token === null || token === '') {
       if (opts.mode === 'socket' && token === null) {

@@ -70,6 +70,14 @@ export function openApiDocument(): Json {
         put: op('Mirror this VF to another VF', T.ChangeResultSchema, T.MirrorBodySchema, true),
         delete: op('Stop mirroring', T.ChangeResultSchema, undefined, true),
       },
+      '/v1/vfs/{name}/history': {
+        get: op(
+          'Rates of the last minutes (?since=MS for newer samples)',
+          T.VfHistorySchema,
+          undefined,
+          true,
+        ),
+      },
       '/v1/vfs/{name}/requests': {
         post: op(
           'A guest request (ack/nack)',
@@ -92,6 +100,12 @@ export function openApiDocument(): Json {
         put: op('Change the log level', T.LogLevelResultSchema, T.LogLevelBodySchema),
       },
       '/v1/stats': { get: op('Counters (from the cache)', T.StatsViewSchema) },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (sriov_vf_* as sriov-network-metrics-exporter, nicvisor_*)',
+          responses: { '200': { description: 'text/plain; version=0.0.4' } },
+        },
+      },
       '/v1/events': {
         get: {
           summary:

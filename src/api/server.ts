@@ -8,14 +8,22 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Daemon } from '../daemon/service.js';
 import { type AuthOptions, authHook } from './auth.js';
 import { errorHandler } from './errors.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { systemRoutes } from './routes/system.js';
 import { vfRoutes } from './routes/vfs.js';
 
 export type RouteModule = (app: FastifyInstance, daemon: Daemon) => void;
 
-/** Route modules; issue 6 adds /metrics and the dashboard here. */
-export const ROUTES: RouteModule[] = [systemRoutes, vfRoutes, eventRoutes];
+/** Route modules. */
+export const ROUTES: RouteModule[] = [
+  systemRoutes,
+  vfRoutes,
+  eventRoutes,
+  metricsRoutes,
+  dashboardRoutes,
+];
 
 export function buildApp(daemon: Daemon, auth: AuthOptions, bodyLimit: number): FastifyInstance {
   const app = Fastify({

@@ -217,6 +217,27 @@ export const StatsViewSchema = z
 export type StatsView = z.infer<typeof StatsViewSchema>;
 export type VfStats = z.infer<typeof VfStatsSchema>;
 
+const RateSeriesSchema = z.array(z.number().nullable());
+
+export const VfHistorySchema = z
+  .object({
+    name: z.string(),
+    intervalMs: z.number().describe('Time between samples (the counters cache interval).'),
+    windowSeconds: z.number().describe('How far back the daemon keeps samples.'),
+    t: z.array(z.number()).describe('Sample times, ms since the epoch, oldest first.'),
+    rxPps: RateSeriesSchema.describe('Received packets per second (null: unknown, a gap).'),
+    txPps: RateSeriesSchema.describe('Transmitted packets per second.'),
+    rxBps: RateSeriesSchema.describe('Received bytes per second.'),
+    txBps: RateSeriesSchema.describe('Transmitted bytes per second.'),
+  })
+  .describe('Rates of one VF over the last few minutes, for the dashboard plots.');
+export type VfHistory = z.infer<typeof VfHistorySchema>;
+
+/** GET /v1/vfs/{name}/history?since=MS: only samples taken after `since`. */
+export const HistoryQuerySchema = z.strictObject({
+  since: z.coerce.number().int().min(0).optional(),
+});
+
 export const HealthViewSchema = z.object({
   status: z.enum(['ok', 'degraded']).describe('`degraded` when a VF is failed.'),
   version: z.string(),

@@ -20,6 +20,8 @@ export interface ReconcilerOptions {
   driftIntervalMs: number;
   /** Rounds of apply → observe → plan before a VF is declared failed. */
   maxRounds?: number;
+  /** Told how long each VF batch took (the metrics' reconcile duration histogram). */
+  onReconciled?: (seconds: number) => void;
 }
 
 export const vfLockKey = (name: string) => `vf:${name}`;
@@ -59,7 +61,7 @@ export class Reconciler {
     this.locks = locks;
     this.status = status;
     this.log = log;
-    this.opts = { maxRounds: 4, ...opts };
+    this.opts = { maxRounds: 4, onReconciled: () => {}, ...opts };
     this.retries = new Retries((names) => {
       this.reconcileVfs(names, 'retry').catch((err) => {
         this.log.error({ err, vfs: names }, 'retry failed to start; trying again');
@@ -156,7 +158,14 @@ export class Reconciler {
   async reconcileVfs(names: readonly string[], reason: string, repair = false): Promise<string[]> {
     if (names.length === 0) return [];
     this.reconciles += 1;
-    return this.locks.run(names.map(vfLockKey), () => this.reconcileLocked(names, reason, repair));
+    return this.locks.run(names.map(vfLockKey), async () => {
+      const t0 = performance.now();
+      try {
+        return await this.reconcileLocked(names, reason, repair);
+      } finally {
+        this.opts.onReconciled((performance.now() - t0) / 1000);
+      }
+    });
   }
 
   private async reconcileLocked(

@@ -19,6 +19,7 @@ import type {
   StatsView,
   ValidateBody,
   ValidateResult,
+  VfHistory,
   VfView,
 } from '../api/types.js';
 import type { NicDriver, PfInfo } from '../drivers/driver.js';
@@ -39,6 +40,7 @@ import { EventBus } from './events.js';
 import { GuestRequests } from './guest.js';
 import { type Layout, layout } from './layout.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
+import { DaemonMetrics } from './metrics.js';
 import { Mutations } from './mutations.js';
 import { KeyedLock } from './mutex.js';
 import { RateLimiter } from './ratelimit.js';
@@ -76,6 +78,7 @@ interface Running {
   status: StatusBoard;
   locks: KeyedLock;
   mutations: Mutations;
+  metrics: DaemonMetrics;
   pfInfo: Map<string, PfInfo>;
 }
 
@@ -179,8 +182,10 @@ export class Daemon {
     audit.start();
     const locks = new KeyedLock(this.opts.lockTimeoutMs ?? 10_000);
     const status = new StatusBoard(this.bus);
+    const metrics = new DaemonMetrics();
     const reconciler = new Reconciler(driver, store, locks, status, this.log, {
       driftIntervalMs: d.driftIntervalMs,
+      onReconciled: (s) => metrics.observeReconcile(s),
     });
     const limiter = new RateLimiter(d.guestRequestsPerSecond, d.guestRequestBurst);
     const guests = new GuestRequests({
@@ -204,6 +209,18 @@ export class Daemon {
       log: this.log,
     });
     const ownsDriver = !this.opts.driver;
+    metrics.start(
+      {
+        state: () => store.state(),
+        stats,
+        status,
+        reconciler,
+        pfInfo,
+        driver: driver.name,
+        version: VERSION,
+      },
+      this.bus,
+    );
     return {
       main,
       driver,
@@ -216,6 +233,7 @@ export class Daemon {
       status,
       locks,
       mutations,
+      metrics,
       pfInfo,
     };
   }
@@ -227,6 +245,7 @@ export class Daemon {
     r.driver.setGuestRequestHandler(null);
     await r.reconciler.stop();
     await r.stats.stop();
+    r.metrics.stop();
     await r.store.close();
     r.audit.stop();
     if (r.ownsDriver) await r.driver.stop();
@@ -280,6 +299,27 @@ export class Daemon {
         uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       },
     };
+  }
+
+  /** Rates of one VF over the last minutes (samples after `sinceMs`), for the plots. */
+  history(name: string, sinceMs?: number): VfHistory {
+    const r = this.r;
+    const p = r.store.state().policies.get(name);
+    if (!p) throw notFound(name);
+    const w = r.stats.history(p.pf, p.vf, sinceMs);
+    return {
+      name,
+      intervalMs: r.stats.interval,
+      windowSeconds: r.stats.historySeconds,
+      t: w.t,
+      ...w.series,
+    };
+  }
+
+  /** Prometheus exposition text, served from the caches (never reads the driver). */
+  metrics(): Promise<{ contentType: string; text: string }> {
+    const m = this.r.metrics;
+    return m.text().then((text) => ({ contentType: m.contentType, text }));
   }
 
   health(): HealthView {

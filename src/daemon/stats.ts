@@ -10,9 +10,18 @@
 import type { NicDriver } from '../drivers/driver.js';
 import { type ObservedPf, type VfCounters, vfKey, zeroCounters } from '../model/index.js';
 import type { EventBus } from './events.js';
+import { RateHistory, type RateWindow } from './history.js';
 import type { Logger } from './logger.js';
 
 type Key = keyof VfCounters;
+
+/** Seconds of rate history the dashboard can plot. */
+export const HISTORY_SECONDS = 300;
+
+/** Samples in HISTORY_SECONDS, bounded so a tiny interval cannot balloon memory. */
+export function historyCapacity(intervalMs: number): number {
+  return Math.min(600, Math.max(2, Math.ceil((HISTORY_SECONDS * 1000) / intervalMs)));
+}
 
 class Monotonic {
   private last = zeroCounters();
@@ -41,12 +50,15 @@ export class StatsCache {
   at: string | null = null;
   /** Failed reads in a row (reported in the log once per streak). */
   private failures = 0;
+  /** Per-VF rates of the last HISTORY_SECONDS, for the dashboard's plots. */
+  private readonly rates: RateHistory;
 
   constructor(driver: NicDriver, intervalMs: number, bus: EventBus, log: Logger) {
     this.driver = driver;
     this.intervalMs = intervalMs;
     this.bus = bus;
     this.log = log;
+    this.rates = new RateHistory(historyCapacity(intervalMs));
   }
 
   get interval(): number {
@@ -85,9 +97,24 @@ export class StatsCache {
     if (this.failures > 0)
       this.log.info({ failures: this.failures }, 'reading counters works again');
     this.failures = 0;
+    this.rates.begin(Date.now());
+    const seen = new Set<string>();
     for (const pf of observed) {
       this.entry(this.pfs, pf.id).update(pf.counters);
-      for (const vf of pf.vfs) this.entry(this.vfs, vfKey(pf.id, vf.vf)).update(vf.counters);
+      for (const vf of pf.vfs) {
+        const key = vfKey(pf.id, vf.vf);
+        const m = this.entry(this.vfs, key);
+        m.update(vf.counters);
+        this.rates.record(key, m.value);
+        seen.add(key);
+      }
+    }
+    // A VF the NIC no longer has (numVfs lowered) leaves /metrics and the plots, as it
+    // leaves the exporter's output; should it come back its counters start again from 0.
+    for (const key of this.vfs.keys()) {
+      if (seen.has(key)) continue;
+      this.vfs.delete(key);
+      this.rates.forget(key);
     }
     this.at = new Date().toISOString();
     this.bus.emit({ type: 'stats', at: this.at });
@@ -110,6 +137,21 @@ export class StatsCache {
   pf(id: string): VfCounters | null {
     const m = this.pfs.get(id);
     return m ? { ...m.value } : null;
+  }
+
+  /** Every VF the last read saw, with its counters (no copies: callers must not keep them). */
+  *vfEntries(): Iterable<[key: string, counters: Readonly<VfCounters>]> {
+    for (const [key, m] of this.vfs) yield [key, m.value];
+  }
+
+  /** Rates of one VF over the kept window, sampled after `sinceMs`. */
+  history(pf: string, vf: number, sinceMs?: number): RateWindow {
+    return this.rates.window(vfKey(pf, vf), sinceMs);
+  }
+
+  /** How many seconds of rates are kept. */
+  get historySeconds(): number {
+    return Math.round((this.rates.capacity * this.intervalMs) / 1000);
   }
 
   pfIds(): string[] {
