@@ -25,31 +25,11 @@ import type {
   VfCounters,
   VfSettings,
 } from '../../src/model/index.js';
-import { vfKey, zeroCounters } from '../../src/model/index.js';
+import { defaultVfSettings, vfKey, zeroCounters } from '../../src/model/index.js';
 
+/** A fresh VF, as every driver reports one (model's defaultVfSettings). */
 export function neutralSettings(mtu = 1500): VfSettings {
-  return {
-    mac: '00:00:00:00:00:00',
-    macFilters: [],
-    vlans: [],
-    untagged: false,
-    vlanProto: '802.1Q',
-    vlanQoS: 0,
-    stripOuterTag: true,
-    macAntiSpoof: false,
-    vlanAntiSpoof: false,
-    trust: false,
-    allowBroadcast: true,
-    allowMulticast: true,
-    allowUnknownUnicast: false,
-    promisc: false,
-    allmulti: false,
-    linkState: 'auto',
-    mtu,
-    minTxRate: 0,
-    maxTxRate: 0,
-    trafficShares: [],
-  };
+  return defaultVfSettings(mtu);
 }
 
 export function fakeCapabilities(totalVfs: number): PfCapabilities {
