@@ -4,7 +4,7 @@
  * anything is written; only a valid change is written durably and then acknowledged. An
  * invalid change is refused with every problem and leaves files (and so the NIC) untouched.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import {
   emptyGuestState,
   type GuestState,
@@ -113,8 +113,31 @@ export class Store {
     const problems = [...read.problems, ...checked.problems];
     if (problems.length > 0 || !checked.main) throw new ValidationError(problems);
     const guests = await this.loadGuests(checked.policies);
+    await this.finishInterrupted(checked, guests);
     this.current = this.adopt(checked.main, mainDoc, checked.policies, guests);
     await this.revs.flush();
+  }
+
+  /**
+   * Finish what a crash interrupted. A policy file is the commit point of a change: a delete
+   * killed after removing it leaves the guest file and credential behind, and a narrowing
+   * put killed before pruning leaves a guest state the new policy forbids. Without this a
+   * later VF of the same name would inherit the old guest's MACs and credential.
+   */
+  private async finishInterrupted(
+    checked: Checked,
+    guests: Map<string, GuestState>,
+  ): Promise<void> {
+    const orphans = (await readdir(this.layout.guestDir))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -5))
+      .filter((n) => isSafeVfName(n) && !checked.policies.has(n));
+    for (const name of orphans) await removeFileDurable(vfFile(this.layout.guestDir, name));
+    const stale = this.credentials.names().filter((n) => !checked.policies.has(n));
+    for (const name of stale) await this.credentials.revoke(name);
+    if (orphans.length + stale.length > 0)
+      this.log.warn({ orphans, stale }, 'removed guest state and credentials of deleted VFs');
+    await this.pruneGuests(checked, guests);
   }
 
   private async loadGuests(
