@@ -149,11 +149,19 @@ export class Mutations {
     body: unknown,
     who: string,
   ): Promise<{ changed: boolean; revision: number | null }> {
-    if (!isObject(body))
-      throw new DaemonError(
-        400,
-        `PUT /v1/vfs/${name}: the body must be a JSON object holding a VF policy`,
-      );
+    if (!isObject(body)) {
+      const message = `PUT /v1/vfs/${name}: the body must be a JSON object holding a VF policy`;
+      throw new DaemonError(400, message, [
+        {
+          file: `vfs/${name}`,
+          field: '(body)',
+          value: Array.isArray(body) ? 'array' : body === null ? null : typeof body,
+          allowed: 'a JSON object (a VF policy), sent as application/json',
+          fix: 'send the policy object itself',
+          message,
+        },
+      ]);
+    }
     if (body.name !== undefined && body.name !== name) {
       throw new DaemonError(
         422,

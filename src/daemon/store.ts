@@ -71,6 +71,26 @@ function badName(file: string, name: unknown): Problem {
   };
 }
 
+/** The policies a change puts, by name; two with one name are refused, not merged. */
+function putsOf(change: Change): { puts: Map<string, Sourced>; dupes: Problem[] } {
+  const puts = new Map<string, Sourced>();
+  const dupes: Problem[] = [];
+  for (const d of change.put ?? []) {
+    const name = String(nameOf(d));
+    if (puts.has(name))
+      dupes.push({
+        file: d.file,
+        field: 'name',
+        value: nameOf(d),
+        allowed: 'each name once per change',
+        fix: `send one policy named ${JSON.stringify(name)}`,
+        message: `the change holds two policies named ${JSON.stringify(name)}`,
+      });
+    puts.set(name, d);
+  }
+  return { puts, dupes };
+}
+
 export class Store {
   readonly layout: Layout;
   readonly credentials: Credentials;
@@ -189,8 +209,13 @@ export class Store {
   }
 
   /** Validate the whole set that would result from `puts` over `base`. Pure apart from caps. */
-  private check(mainDoc: Sourced, base: Sourced[], puts: Map<string, Sourced>): Checked {
-    const problems: Problem[] = [];
+  private check(
+    mainDoc: Sourced,
+    base: Sourced[],
+    puts: Map<string, Sourced>,
+    dupes: Problem[] = [],
+  ): Checked {
+    const problems: Problem[] = [...dupes];
     const docs = new Map<string, Sourced>();
     for (const d of [...base, ...puts.values()]) docs.set(String(nameOf(d)), d);
     for (const [name, d] of puts) {
@@ -211,9 +236,9 @@ export class Store {
   /** Dry run: every problem the change would have, nothing written. */
   validateChange(change: Change): Problem[] {
     const state = this.state();
-    const puts = new Map((change.put ?? []).map((d) => [String(nameOf(d)), d]));
+    const { puts, dupes } = putsOf(change);
     const del = new Set(change.delete ?? []);
-    return this.check(change.main ?? state.mainDoc, this.docsOf(state, del), puts).problems;
+    return this.check(change.main ?? state.mainDoc, this.docsOf(state, del), puts, dupes).problems;
   }
 
   /** Validate and write a change; throws ValidationError (nothing written) when invalid. */
@@ -223,10 +248,10 @@ export class Store {
 
   private async applyLocked(change: Change): Promise<ChangeOutcome> {
     const state = this.state();
-    const puts = new Map((change.put ?? []).map((d) => [String(nameOf(d)), d]));
+    const { puts, dupes } = putsOf(change);
     const del = new Set(change.delete ?? []);
     const mainDoc = change.main ?? state.mainDoc;
-    const checked = this.check(mainDoc, this.docsOf(state, del), puts);
+    const checked = this.check(mainDoc, this.docsOf(state, del), puts, dupes);
     if (checked.problems.length > 0 || !checked.main) throw new ValidationError(checked.problems);
     const out: ChangeOutcome = {
       added: [],

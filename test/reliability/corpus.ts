@@ -29,6 +29,8 @@ export interface PolicyCase extends Base {
   main?: string;
   /** Also PUT the (single) document through the API. */
   api?: boolean;
+  /** The field the API must name, when it differs (the HTTP layer refuses it earlier). */
+  apiField?: string;
 }
 export interface ApiCase extends Base {
   kind: 'api';
