@@ -176,7 +176,10 @@ test('guest requests: random requests over random policies never leave a policy'
     if (v.problems.length > 0) continue;
     worlds += 1;
     const policies = v.policies;
-    const nic = createNic([{ name: 'nic0', ports: 1, totalVfs: 16, linkSpeedMbps: 10000 }], new ManualClock());
+    const nic = createNic(
+      [{ name: 'nic0', ports: 1, totalVfs: 16, linkSpeedMbps: 10000 }],
+      new ManualClock(),
+    );
     const driver = new SimDriver(nic, null);
     const desired = desiredState(main, policies, new Map(), new Map());
     // As the reconciler does: apply until the plan is empty (PF steps, then VF steps).
