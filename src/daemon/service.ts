@@ -37,6 +37,7 @@ import { readMainFile } from './documents.js';
 import { DaemonError, notFound } from './errors.js';
 import { EventBus } from './events.js';
 import { GuestRequests } from './guest.js';
+import { Hooks, resolveHookUser } from './hooks.js';
 import { layout } from './layout.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { Mutations } from './mutations.js';
@@ -76,6 +77,7 @@ interface Running {
   status: StatusBoard;
   locks: KeyedLock;
   mutations: Mutations;
+  hooks: Hooks;
   pfInfo: Map<string, PfInfo>;
 }
 
@@ -125,6 +127,8 @@ export class Daemon {
     if (this.opts.stateDir) main.daemon.stateDir = this.opts.stateDir;
     const l = layout(this.opts.configFile, main.daemon.stateDir);
     if (!this.opts.log) this.log.level = main.daemon.logLevel;
+    // Before anything is acquired: an unknown hook user is a configuration error.
+    const hookUser = main.daemon.hookUser ? await resolveHookUser(main.daemon.hookUser) : null;
     const inner =
       this.opts.driver ??
       (await createDriver(main.driver, { config: main, stateDir: l.driverDir }));
@@ -163,7 +167,13 @@ export class Daemon {
       log: this.log,
     });
     const stats = new StatsCache(driver, main.daemon.statsIntervalMs, this.bus, this.log);
+    const hooks = new Hooks(
+      this.log.child({ component: 'hooks' }),
+      main.daemon.hookTimeoutMs,
+      hookUser,
+    );
     const mutations = new Mutations({
+      hooks,
       store,
       driver,
       reconciler,
@@ -185,6 +195,7 @@ export class Daemon {
       status,
       locks,
       mutations,
+      hooks,
       pfInfo,
     };
     await reconciler.reconcileAll('start');
@@ -203,6 +214,7 @@ export class Daemon {
     this.run = null;
     r.driver.setGuestRequestHandler(null);
     await r.reconciler.stop();
+    await r.hooks.idle();
     await r.stats.stop();
     await r.store.close();
     r.audit.stop();

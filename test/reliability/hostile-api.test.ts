@@ -72,7 +72,7 @@ test('hostile API requests: 4xx naming the field, files and NIC unchanged', asyn
     const put = await call(t, 'POST', '/v1/apply', { vfs: GOOD });
     assert.equal(put.status, 200, put.text);
     await new Promise((r) => setTimeout(r, 300));
-    const before = await stateHash(env.stateDir, t);
+    const before = await stateHash(env.dir, t);
     for (const s of sent) {
       const headers: Record<string, string> = s.contentType
         ? { 'content-type': s.contentType }
@@ -99,7 +99,7 @@ test('hostile API requests: 4xx naming the field, files and NIC unchanged', asyn
       assert.equal(health.status, 200, `the daemon answers after ${what}`);
     }
     await new Promise((r) => setTimeout(r, 300));
-    const after = await stateHash(env.stateDir, t);
+    const after = await stateHash(env.dir, t);
     console.log(
       `hostile: ${sent.length} bad API requests (${sent.filter((s) => s.c.kind === 'policy').length} of them policy bodies), ${failures.length} not refused properly, state hash ${before === after ? 'unchanged' : 'CHANGED'}`,
     );

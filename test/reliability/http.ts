@@ -1,5 +1,6 @@
 /** A small JSON client over the daemon's Unix socket (or TCP), for the reliability tests. */
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 
 export interface Reply {
   status: number;
@@ -14,6 +15,55 @@ export interface Target {
 }
 
 const agents = new Map<string, Agent>();
+
+/** Bodies above this go over a raw socket (see rawCall). */
+const HUGE = 256 * 1024;
+
+/**
+ * A server refusing a huge body answers 413 and closes while the client is still writing;
+ * node's http client then reports EPIPE and drops the answer. This writes the request on a
+ * raw socket, ignores write errors, and parses whatever answer arrives before the close.
+ */
+function rawCall(
+  socketPath: string,
+  method: string,
+  path: string,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(socketPath);
+    const chunks: Buffer[] = [];
+    sock.on('data', (c: Buffer) => chunks.push(c));
+    sock.on('error', () => {});
+    sock.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const m = /^HTTP\/1\.1 (\d+)/.exec(text);
+      if (!m) return reject(new Error(`no HTTP answer to ${method} ${path}`));
+      const bodyText = text.slice(text.indexOf('\r\n\r\n') + 4);
+      let parsed: unknown = bodyText;
+      try {
+        parsed = JSON.parse(bodyText);
+      } catch {}
+      resolve({ status: Number(m[1]), body: parsed, text: bodyText });
+    });
+    const head = [
+      `${method} ${path} HTTP/1.1`,
+      'Host: localhost',
+      `Content-Type: ${headers['content-type'] ?? 'application/json'}`,
+      `Content-Length: ${body.length}`,
+      'Connection: close',
+      '',
+      '',
+    ].join('\r\n');
+    sock.write(head);
+    // The daemon refuses by Content-Length before reading the body: give it the chance to
+    // answer first, and only then send the body (to one that did not answer).
+    setTimeout(() => {
+      if (chunks.length === 0 && !sock.destroyed) sock.write(body);
+    }, 100);
+  });
+}
 
 function agentFor(t: Target): Agent {
   const key = t.socketPath ?? `tcp:${t.port}`;
@@ -48,6 +98,8 @@ export function call(
       : Buffer.isBuffer(body) || typeof body === 'string'
         ? body
         : JSON.stringify(body);
+  if (raw !== undefined && raw.length > HUGE && t.socketPath)
+    return rawCall(t.socketPath, method, path, Buffer.from(raw), headers);
   return new Promise((resolve, reject) => {
     const req = request(
       {

@@ -13,13 +13,13 @@ async function files(dir: string, rel = ''): Promise<string[]> {
     // The audit log records refusals (it should change); everything else must not.
     if (e.name.startsWith('audit.log')) continue;
     if (e.isDirectory()) out.push(...(await files(dir, p)));
-    else out.push(`${p}\n${await readFile(join(dir, p), 'utf8')}`);
+    else if (e.isFile()) out.push(`${p}\n${await readFile(join(dir, p), 'utf8')}`);
   }
   return out;
 }
 
-/** Files under the state dir + the NIC as the daemon observes it (settings, mirrors, PFs). */
-export async function stateHash(stateDir: string, t: Target): Promise<string> {
+/** Files under `root` (the whole temp dir: a traversal would land there) + the NIC as the daemon observes it (settings, mirrors, PFs). */
+export async function stateHash(root: string, t: Target): Promise<string> {
   const vfs = (await call(t, 'GET', '/v1/vfs')).body as {
     name: string;
     observed: unknown;
@@ -33,7 +33,7 @@ export async function stateHash(stateDir: string, t: Target): Promise<string> {
     pfs: pfs.map((p) => [p.id, p.numVfs, p.mtu, p.loopback, p.eswitchMode, p.trafficClasses]),
   };
   return createHash('sha256')
-    .update((await files(stateDir)).join('\n'))
+    .update((await files(root)).join('\n'))
     .update(JSON.stringify(nic))
     .digest('hex');
 }
