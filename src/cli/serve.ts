@@ -3,11 +3,11 @@
  * wire SIGHUP (reload) and SIGTERM/SIGINT (clean stop).
  */
 import { accessSync, constants } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ApiServer } from '../api/server.js';
 import { createLogger } from '../daemon/logger.js';
 import { Daemon } from '../daemon/service.js';
-import { localSocket } from './connect.js';
+import { demoHome } from './connect.js';
 
 export interface ServeOptions {
   config?: string;
@@ -26,8 +26,9 @@ function writable(dir: string): boolean {
 
 /**
  * With a config file its settings rule (flags override). Without one the embedded demo runs
- * with its state and socket under ./.nicvisor/, so `npm start` works as any user and never
- * writes demo policies into /var/lib/nicvisor.
+ * with its state and socket under ./.nicvisor/ (or the temp dir when the working directory is
+ * not writable), so `npm start` works as any user and never writes demo policies into
+ * /var/lib/nicvisor.
  */
 export function resolvePaths(opts: ServeOptions): {
   stateDir?: string;
@@ -35,8 +36,9 @@ export function resolvePaths(opts: ServeOptions): {
   note?: string;
 } {
   if (opts.config) return { stateDir: opts.stateDir, socket: opts.socket };
-  const stateDir = opts.stateDir ?? resolve('.nicvisor', 'state');
-  const socket = opts.socket ?? localSocket();
+  const home = demoHome();
+  const stateDir = opts.stateDir ?? join(home, 'state');
+  const socket = opts.socket ?? join(home, 'nicvisor.sock');
   return {
     stateDir,
     socket,

@@ -88,7 +88,14 @@ export class GuestRequests {
       else
         setImmediate(
           () =>
-            void this.deps.reconciler.reconcileVfs([name], `guest ${request.type}`).catch(() => {}),
+            void this.deps.reconciler
+              .reconcileVfs([name], `guest ${request.type}`)
+              .catch((err) =>
+                this.deps.log.warn(
+                  { err, vf: name },
+                  'confirming a mailbox ack failed; the drift loop will retry',
+                ),
+              ),
         );
     }
     return {

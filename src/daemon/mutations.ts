@@ -24,7 +24,7 @@ import type { EventBus } from './events.js';
 import type { GuestRequests } from './guest.js';
 import type { Hooks } from './hooks.js';
 import type { Logger } from './logger.js';
-import type { KeyedLock } from './mutex.js';
+import { type KeyedLock, LockTimeoutError } from './mutex.js';
 import { type Reconciler, vfLockKey } from './reconciler.js';
 import type { Change, ChangeOutcome, Store } from './store.js';
 
@@ -148,10 +148,18 @@ export class Mutations {
       return !o || !sameDesired(o, v) || out.mainChanged;
     });
     for (const v of moved) bus.emit({ type: 'vfChanged', name: v.name, revision: v.revision });
-    const inSync = await reconciler.reconcileVfs(
-      moved.map((v) => v.name),
-      'policy change',
-    );
+    // The change is already stored: a busy VF (lock timeout) is left to the drift loop
+    // rather than turning an acknowledged change into an error.
+    const inSync = await reconciler
+      .reconcileVfs(
+        moved.map((v) => v.name),
+        'policy change',
+      )
+      .catch((err): string[] => {
+        if (!(err instanceof LockTimeoutError)) throw err;
+        log.warn({ err: err.message }, 'VF busy; the drift loop will apply the stored change');
+        return [];
+      });
     // onStart runs once a new VF is configured; in the background, so a slow hook does not
     // hold up the API answer (its outcome goes to the log).
     const policies = this.d.store.state().policies;

@@ -37,8 +37,8 @@ import { readMainFile } from './documents.js';
 import { DaemonError, notFound } from './errors.js';
 import { EventBus } from './events.js';
 import { GuestRequests } from './guest.js';
-import { Hooks, resolveHookUser } from './hooks.js';
-import { layout } from './layout.js';
+import { Hooks, type HookUser, resolveHookUser } from './hooks.js';
+import { type Layout, layout } from './layout.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { Mutations } from './mutations.js';
 import { KeyedLock } from './mutex.js';
@@ -115,8 +115,8 @@ export class Daemon {
     return { file: this.opts.configFile, data: m.data };
   }
 
-  async start(): Promise<void> {
-    this.startedAt = Date.now();
+  /** The main config, parsed (a bad one is refused with every problem). */
+  private async loadMain(): Promise<{ doc: Sourced; main: MainConfig }> {
     const doc = await this.mainDoc();
     const parsed = MainSchema.safeParse(doc.data);
     if (!parsed.success) {
@@ -125,8 +125,14 @@ export class Daemon {
     }
     const main = parsed.data;
     if (this.opts.stateDir) main.daemon.stateDir = this.opts.stateDir;
+    return { doc, main };
+  }
+
+  async start(): Promise<void> {
+    this.startedAt = Date.now();
+    const { doc, main } = await this.loadMain();
     const l = layout(this.opts.configFile, main.daemon.stateDir);
-    if (!this.opts.log) this.log.level = main.daemon.logLevel;
+    this.log.level = main.daemon.logLevel;
     // Before anything is acquired: an unknown hook user is a configuration error.
     const hookUser = main.daemon.hookUser ? await resolveHookUser(main.daemon.hookUser) : null;
     const inner =
@@ -134,16 +140,44 @@ export class Daemon {
       (await createDriver(main.driver, { config: main, stateDir: l.driverDir }));
     const driver = new CountingDriver(inner);
     if (!this.opts.driver) await driver.start();
+    try {
+      this.run = await this.assemble(main, l, doc, driver, hookUser);
+      const { reconciler, stats, guests, store } = this.run;
+      await reconciler.reconcileAll('start');
+      await stats.start();
+      reconciler.start();
+      driver.setGuestRequestHandler(guests.onMailbox);
+      this.log.info(
+        { vfs: store.state().policies.size, driverWrites: driver.writes, stateDir: l.stateDir },
+        'daemon started',
+      );
+    } catch (err) {
+      // Leave nothing running behind a failed start (the driver may own timers and sockets).
+      if (this.run) await this.stop();
+      else if (!this.opts.driver) await driver.stop();
+      throw err;
+    }
+  }
+
+  /** Build the parts; only the store touches disk (open: sweep, load, validate). */
+  private async assemble(
+    main: MainConfig,
+    l: Layout,
+    doc: Sourced,
+    driver: CountingDriver,
+    hookUser: HookUser | null,
+  ): Promise<Running> {
     const pfInfo = new Map((await driver.discover()).map((p) => [p.id, p]));
     const caps = new Map([...pfInfo].map(([id, p]) => [id, p.capabilities]));
     const store = new Store(l, this.log, () => caps);
     if (this.isDemo) await seedDemo(l, this.log);
     await store.open(doc);
+    const d = main.daemon;
     const audit = new AuditLog(
       {
-        path: main.daemon.auditLog.path ?? join(l.stateDir, 'audit.log'),
-        maxBytes: main.daemon.auditLog.maxBytes,
-        keep: main.daemon.auditLog.keep,
+        path: d.auditLog.path ?? join(l.stateDir, 'audit.log'),
+        maxBytes: d.auditLog.maxBytes,
+        keep: d.auditLog.keep,
       },
       this.bus,
     );
@@ -151,12 +185,9 @@ export class Daemon {
     const locks = new KeyedLock(this.opts.lockTimeoutMs ?? 10_000);
     const status = new StatusBoard(this.bus);
     const reconciler = new Reconciler(driver, store, locks, status, this.log, {
-      driftIntervalMs: main.daemon.driftIntervalMs,
+      driftIntervalMs: d.driftIntervalMs,
     });
-    const limiter = new RateLimiter(
-      main.daemon.guestRequestsPerSecond,
-      main.daemon.guestRequestBurst,
-    );
+    const limiter = new RateLimiter(d.guestRequestsPerSecond, d.guestRequestBurst);
     const guests = new GuestRequests({
       store,
       driver,
@@ -166,12 +197,8 @@ export class Daemon {
       audit,
       log: this.log,
     });
-    const stats = new StatsCache(driver, main.daemon.statsIntervalMs, this.bus, this.log);
-    const hooks = new Hooks(
-      this.log.child({ component: 'hooks' }),
-      main.daemon.hookTimeoutMs,
-      hookUser,
-    );
+    const stats = new StatsCache(driver, d.statsIntervalMs, this.bus, this.log);
+    const hooks = new Hooks(this.log.child({ component: 'hooks' }), d.hookTimeoutMs, hookUser);
     const mutations = new Mutations({
       hooks,
       store,
@@ -183,10 +210,11 @@ export class Daemon {
       bus: this.bus,
       log: this.log,
     });
-    this.run = {
+    const ownsDriver = !this.opts.driver;
+    return {
       main,
       driver,
-      ownsDriver: !this.opts.driver,
+      ownsDriver,
       store,
       reconciler,
       guests,
@@ -198,14 +226,6 @@ export class Daemon {
       hooks,
       pfInfo,
     };
-    await reconciler.reconcileAll('start');
-    await stats.start();
-    reconciler.start();
-    driver.setGuestRequestHandler(guests.onMailbox);
-    this.log.info(
-      { vfs: store.state().policies.size, driverWrites: driver.writes, stateDir: l.stateDir },
-      'daemon started',
-    );
   }
 
   async stop(): Promise<void> {

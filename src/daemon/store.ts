@@ -48,6 +48,8 @@ export interface ChangeOutcome {
   mainChanged: boolean;
 }
 
+const REVISIONS_FLUSH_MS = 200;
+
 interface Checked {
   problems: Problem[];
   main: MainConfig | null;
@@ -359,8 +361,27 @@ export class Store {
     });
   }
 
+  private flushTimer: NodeJS.Timeout | null = null;
+
+  private scheduleRevisionsFlush(): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      this.mutex
+        .run(() => this.revs.flush())
+        .catch((err) => {
+          this.log.error(
+            { err },
+            'writing revisions failed; they are rebuilt from hashes at start',
+          );
+        });
+    }, REVISIONS_FLUSH_MS);
+  }
+
   /** Write what is still only in memory (revisions). */
   close(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
     return this.mutex.run(() => this.revs.flush());
   }
 
@@ -378,7 +399,9 @@ export class Store {
       await this.writeGuest(name, guest);
       const guests = new Map(state.guests).set(name, guest);
       this.current = this.adopt(state.main, state.mainDoc, state.policies, guests, [name]);
-      await this.revs.flush();
+      // The revisions file heals itself from content hashes (see revisions.ts), so a guest
+      // decision need not wait for it: it is written shortly after, and on close().
+      this.scheduleRevisionsFlush();
       return this.revs.get(name);
     });
   }

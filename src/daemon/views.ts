@@ -1,7 +1,7 @@
 /** Builds the API's views from the daemon's parts; no driver calls (served from caches). */
 import type { PfView, VfView } from '../api/types.js';
 import type { PfInfo } from '../drivers/driver.js';
-import { emptyGuestState } from '../model/index.js';
+import { type DesiredVf, emptyGuestState } from '../model/index.js';
 import type { Credentials } from './credentials.js';
 import type { Reconciler } from './reconciler.js';
 import type { StatsCache } from './stats.js';
@@ -17,10 +17,23 @@ export interface ViewSources {
   pfInfo: ReadonlyMap<string, PfInfo>;
 }
 
+const byNameMemo = new WeakMap<object, Map<string, DesiredVf>>();
+
+/** Desired VFs by name, built once per desired state (views of 2048 VFs stay linear). */
+function desiredByName(src: ViewSources): Map<string, DesiredVf> {
+  const desired = src.reconciler.desired(src.state);
+  let m = byNameMemo.get(desired);
+  if (!m) {
+    m = new Map(desired.vfs.map((v) => [v.name, v]));
+    byNameMemo.set(desired, m);
+  }
+  return m;
+}
+
 export function vfView(src: ViewSources, name: string): VfView | null {
   const policy = src.state.policies.get(name);
   if (!policy) return null;
-  const desired = src.reconciler.desired(src.state).vfs.find((v) => v.name === name)!;
+  const desired = desiredByName(src).get(name)!;
   const observedPf = src.reconciler.observedPf(policy.pf);
   const observed = observedPf?.vfs.find((v) => v.vf === policy.vf);
   return {

@@ -8,20 +8,29 @@ import type { MainConfig, PfPolicy } from './config.js';
  * themselves refine from what they discover (sriov_totalvfs, link speed, NIC model).
  */
 
-/** The simulated NIC: everything nicvisor can enforce, with generous but finite tables. */
+/**
+ * The simulated NIC enforces every VF field on frames, with generous but finite tables.
+ * Declared unsupported, so a policy using them is refused rather than silently ignored:
+ * `switchdev` (eswitchModes: the sim has no representor ports, only the legacy VEB), `flowControl` (its
+ * uplink has no queues for pause frames) and `lag` (VF-LAG is designed but not built).
+ * The sim driver uses this very object, so `nicvisor validate` offline and the daemon agree.
+ */
 export const SIM_CAPABILITIES: Omit<PfCapabilities, 'totalVfs' | 'linkSpeedMbps'> = {
   driver: 'sim',
   maxMtu: MTU_MAX,
   macsPerVf: 16,
-  vlansPerVf: 16,
+  vlansPerVf: 64,
   macsPerPf: 2048,
-  vlansPerPf: 512,
+  vlansPerPf: 4094,
   vlanProtos: ['802.1Q', '802.1ad'],
   eswitchModes: ['legacy'],
   mailbox: true,
   mirroring: true,
   unsupportedVfFields: {},
-  unsupportedPfFields: {},
+  unsupportedPfFields: {
+    flowControl: { reason: 'the sim uplink has no queues for 802.3x pause frames' },
+    lag: { reason: 'VF-LAG is not built yet' },
+  },
 };
 export const SIM_DEFAULT_TOTAL_VFS = 64;
 export const SIM_DEFAULT_LINK_MBPS = 25000;

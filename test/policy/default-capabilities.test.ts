@@ -20,7 +20,7 @@ describe('default capabilities', () => {
     const caps = defaultCapabilities('sim', pf('sim:big/0'), config);
     assert.deepEqual(
       [caps?.totalVfs, caps?.linkSpeedMbps, caps?.macsPerVf, caps?.vlansPerVf, caps?.mailbox],
-      [256, 100000, 16, 16, true],
+      [256, 100000, 16, 64, true],
     );
     assert.equal(defaultCapabilities('sim', pf('sim:big/1'), config), null);
     assert.equal(defaultCapabilities('sim', pf('0000:08:00.0'), config), null);

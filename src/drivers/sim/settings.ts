@@ -2,6 +2,7 @@ import {
   isUnicastMac,
   MTU_MIN,
   normaliseMac,
+  SIM_CAPABILITIES,
   type VfSettingKey,
   type VfSettings,
   VLAN_MAX,
@@ -10,10 +11,10 @@ import {
 } from '../../model/index.js';
 
 /** Filter table sizes of the simulated NIC (roughly an E810's, per port). */
-export const MACS_PER_VF = 16;
-export const VLANS_PER_VF = 64;
-export const MACS_PER_PF = 2048;
-export const VLANS_PER_PF = 4094;
+export const MACS_PER_VF = SIM_CAPABILITIES.macsPerVf;
+export const VLANS_PER_VF = SIM_CAPABILITIES.vlansPerVf;
+export const MACS_PER_PF = SIM_CAPABILITIES.macsPerPf;
+export const VLANS_PER_PF = SIM_CAPABILITIES.vlansPerPf;
 
 /**
  * What a fresh VF looks like (after creation, a PF reset or numVfs change): no MAC, no VLAN
