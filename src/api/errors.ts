@@ -21,20 +21,19 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
         : fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
           ? 'send the body as application/json'
           : `invalid request: ${fe.message}`;
-    const problems =
-      fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
-        ? [
-            {
-              file: req.url,
-              field: '(body)',
-              value: null,
-              allowed: 'a JSON document',
-              fix: 'send valid JSON',
-              message: fe.message,
-            },
-          ]
-        : undefined;
-    return reply.code(fe.statusCode).send({ error: hint, ...(problems ? { problems } : {}) });
+    // Every fastify-level refusal (size, media type, JSON syntax, encoding) is about the
+    // body as a whole: name it, like validation problems name their field.
+    const problems = [
+      {
+        file: req.url,
+        field: '(body)',
+        value: null,
+        allowed: `a UTF-8 JSON document of at most ${req.routeOptions.bodyLimit ?? '?'} bytes`,
+        fix: 'send valid JSON as application/json',
+        message: fe.message,
+      },
+    ];
+    return reply.code(fe.statusCode).send({ error: hint, problems });
   }
   req.log.error({ err }, 'request failed');
   return reply.code(500).send({ error: `internal error: ${err.message}` });

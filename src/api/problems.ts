@@ -1,7 +1,7 @@
 /** zod issues of a request body → Problems naming the field (same format as config files). */
 import type { z } from 'zod';
 import { DaemonError } from '../daemon/errors.js';
-import type { Problem } from '../model/index.js';
+import { MAX_DEPTH, type Problem, tooDeep } from '../model/index.js';
 
 export function issuesToProblems(object: string, error: z.ZodError): Problem[] {
   return error.issues.flatMap((issue): Problem[] => {
@@ -36,6 +36,19 @@ export function parseBody<S extends z.ZodType>(
   body: unknown,
   object: string,
 ): z.infer<S> {
+  if (tooDeep(body)) {
+    const message = `${object}: the body nests deeper than ${MAX_DEPTH} levels`;
+    throw new DaemonError(400, message, [
+      {
+        file: object,
+        field: '(body)',
+        value: null,
+        allowed: `at most ${MAX_DEPTH} levels of nesting`,
+        fix: 'send the documented shape (see /v1/openapi.json)',
+        message,
+      },
+    ]);
+  }
   const r = schema.safeParse(body, { reportInput: true });
   if (r.success) return r.data;
   const problems = issuesToProblems(object, r.error);

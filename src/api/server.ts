@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Daemon } from '../daemon/service.js';
 import { type AuthOptions, authHook } from './auth.js';
 import { errorHandler } from './errors.js';
+import { strictJsonBodies } from './json-body.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -34,10 +35,14 @@ export function buildApp(daemon: Daemon, auth: AuthOptions, bodyLimit: number): 
     // One log line per request would cost more than a guest decision; errors still log.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
+    // Longer than any legal VF name (64), so an over-long name reaches vfName() and gets a
+    // message naming the field instead of fastify's bare 400.
+    maxParamLength: 1024,
     forceCloseConnections: true,
     return503OnClosing: true,
   });
   app.decorateRequest('principal', null as unknown as never);
+  strictJsonBodies(app);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({ error: `no route ${req.method} ${req.url}: see GET /v1/openapi.json` });

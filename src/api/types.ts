@@ -20,10 +20,15 @@ import {
   EswitchMode,
   GuestRequest,
   LinkState,
+  MAC_RE,
   MainConfig,
   MirrorDirection,
+  MTU_MAX,
+  MTU_MIN,
   PfPolicy,
   VfPolicy,
+  VLAN_MAX,
+  VLAN_MIN,
   VlanProto,
 } from '../model/index.js';
 
@@ -354,7 +359,23 @@ export const ValidateResultSchema = z.object({
 export type ValidateResult = z.infer<typeof ValidateResultSchema>;
 
 /** POST /v1/vfs/{name}/requests: what a guest agent sends. */
-export const GuestRequestBodySchema = GuestRequest;
+/**
+ * Stricter than the model's GuestRequest (which must carry whatever a guest writes into its
+ * mailbox, to be nacked): over the API a malformed MAC, VLAN or MTU is a 400 naming the field.
+ */
+const macText = z.string().regex(MAC_RE, 'a MAC written xx:xx:xx:xx:xx:xx');
+const vlanId = z.number().int().min(VLAN_MIN).max(VLAN_MAX);
+export const GuestRequestBodySchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('setMac'), mac: macText }),
+  z.strictObject({ type: z.literal('addMac'), mac: macText }),
+  z.strictObject({ type: z.literal('delMac'), mac: macText.optional() }),
+  z.strictObject({ type: z.literal('addVlan'), vlan: vlanId }),
+  z.strictObject({ type: z.literal('delVlan'), vlan: vlanId }),
+  z.strictObject({ type: z.literal('setMtu'), mtu: z.number().int().min(MTU_MIN).max(MTU_MAX) }),
+  z.strictObject({ type: z.literal('setPromisc'), enable: z.boolean() }),
+  z.strictObject({ type: z.literal('setAllmulti'), enable: z.boolean() }),
+  z.strictObject({ type: z.literal('reset') }),
+]);
 export type GuestRequestBody = GuestRequest;
 export const GuestDecisionSchema = z.object({
   name: z.string(),

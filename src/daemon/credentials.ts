@@ -32,6 +32,11 @@ export class Credentials {
     }
   }
 
+  /** VF names holding a credential. */
+  names(): string[] {
+    return [...this.hashes.keys()];
+  }
+
   has(name: string): boolean {
     return this.hashes.has(name);
   }

@@ -14,12 +14,16 @@ export function pruneGuestState(
   const allowedMacs = new Set(policy.macs.map(normaliseMac));
   const macOk = (m: string) =>
     policy.trust || allowedMacs.has(normaliseMac(m)) || policy.guestMacs > 0;
-  const extraMacs = guest.macs.filter((m) => policy.trust || allowedMacs.has(normaliseMac(m)));
-  const foreign = guest.macs.filter((m) => !extraMacs.includes(m));
+  // Keep the guest's order: pruning an already-valid state must change nothing (it also
+  // runs at every start, to finish a change a crash interrupted).
+  let foreignLeft = policy.trust ? Number.POSITIVE_INFINITY : policy.guestMacs;
+  const macs = guest.macs.filter(
+    (m) => policy.trust || allowedMacs.has(normaliseMac(m)) || foreignLeft-- > 0,
+  );
   const maxMtu = policy.mtu ?? pf?.mtu ?? 1500;
   return {
     mac: guest.mac !== null && macOk(guest.mac) ? guest.mac : null,
-    macs: [...extraMacs, ...foreign.slice(0, policy.trust ? foreign.length : policy.guestMacs)],
+    macs,
     vlans: guest.vlans.filter((v) => policy.trust || policy.vlans.includes(v)),
     mtu: guest.mtu !== null && guest.mtu <= maxMtu ? guest.mtu : null,
     promisc: guest.promisc && (policy.trust || policy.allowUnknownUnicast),

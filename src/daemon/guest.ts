@@ -16,7 +16,7 @@ import {
 import { applyGuestRequest, authorise, type PfPeers, pfPeers } from '../policy/authorise.js';
 import type { AuditLog } from './audit.js';
 import type { CountingDriver } from './counting-driver.js';
-import { notFound } from './errors.js';
+import { DaemonError, notFound } from './errors.js';
 import type { Logger } from './logger.js';
 import type { KeyedLock } from './mutex.js';
 import type { RateLimiter } from './ratelimit.js';
@@ -178,6 +178,9 @@ export class GuestRequests {
       l.at = now;
     }
     this.limited.set(name, l);
+    // Over the API the refusal is an HTTP 429 (clients and proxies know to back off); a
+    // mailbox guest gets a nack with the same reason.
+    if (origin.via === 'api') throw new DaemonError(429, reason);
     return {
       name,
       request,

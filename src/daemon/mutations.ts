@@ -15,19 +15,21 @@ import type {
   ValidateBody,
   ValidateResult,
 } from '../api/types.js';
-import { type DesiredVf, ValidationError, vfKey } from '../model/index.js';
+import { type DesiredVf, ValidationError, type VfPolicy, vfKey } from '../model/index.js';
 import type { DesiredState } from '../policy/desired.js';
 import type { AuditLog } from './audit.js';
 import type { CountingDriver } from './counting-driver.js';
 import { DaemonError, notFound } from './errors.js';
 import type { EventBus } from './events.js';
 import type { GuestRequests } from './guest.js';
+import type { Hooks } from './hooks.js';
 import type { Logger } from './logger.js';
 import { type KeyedLock, LockTimeoutError } from './mutex.js';
 import { type Reconciler, vfLockKey } from './reconciler.js';
 import type { Change, ChangeOutcome, Store } from './store.js';
 
 interface Deps {
+  hooks: Hooks;
   store: Store;
   driver: CountingDriver;
   reconciler: Reconciler;
@@ -93,6 +95,7 @@ export class Mutations {
     request: unknown,
   ): Promise<ChangeOutcome> {
     const before = this.d.reconciler.desired();
+    const prev = this.d.store.state().policies;
     let out: ChangeOutcome;
     try {
       out = await this.d.store.apply(change);
@@ -109,16 +112,23 @@ export class Mutations {
       result: 'ok',
       reason: summary,
     });
-    await this.settle(before, out);
+    await this.settle(before, out, prev);
     return out;
   }
 
-  private async settle(before: DesiredState, out: ChangeOutcome): Promise<void> {
-    const { reconciler, driver, locks, bus, log } = this.d;
+  private async settle(
+    before: DesiredState,
+    out: ChangeOutcome,
+    prev: ReadonlyMap<string, VfPolicy>,
+  ): Promise<void> {
+    const { reconciler, driver, locks, bus, log, hooks } = this.d;
     const after = reconciler.desired();
     const owned = new Set(after.vfs.map((v) => vfKey(v.pf, v.vf)));
     for (const v of before.vfs) {
       if (owned.has(vfKey(v.pf, v.vf))) continue;
+      // onStop runs before the VF is given back (bounded by daemon.hookTimeoutMs).
+      const old = prev.get(v.name);
+      if (old) await hooks.run('onStop', old);
       // Give the VF back (restore its snapshot) under its old owner's lock.
       await locks
         .run([vfLockKey(v.name)], () => driver.release(v.pf, v.vf))
@@ -140,15 +150,23 @@ export class Mutations {
     for (const v of moved) bus.emit({ type: 'vfChanged', name: v.name, revision: v.revision });
     // The change is already stored: a busy VF (lock timeout) is left to the drift loop
     // rather than turning an acknowledged change into an error.
-    await reconciler
+    const inSync = await reconciler
       .reconcileVfs(
         moved.map((v) => v.name),
         'policy change',
       )
-      .catch((err) => {
+      .catch((err): string[] => {
         if (!(err instanceof LockTimeoutError)) throw err;
         log.warn({ err: err.message }, 'VF busy; the drift loop will apply the stored change');
+        return [];
       });
+    // onStart runs once a new VF is configured; in the background, so a slow hook does not
+    // hold up the API answer (its outcome goes to the log).
+    const policies = this.d.store.state().policies;
+    for (const name of out.added) {
+      const p = policies.get(name);
+      if (p && inSync.includes(name)) void hooks.run('onStart', p);
+    }
   }
 
   async putVf(
@@ -156,11 +174,19 @@ export class Mutations {
     body: unknown,
     who: string,
   ): Promise<{ changed: boolean; revision: number | null }> {
-    if (!isObject(body))
-      throw new DaemonError(
-        400,
-        `PUT /v1/vfs/${name}: the body must be a JSON object holding a VF policy`,
-      );
+    if (!isObject(body)) {
+      const message = `PUT /v1/vfs/${name}: the body must be a JSON object holding a VF policy`;
+      throw new DaemonError(400, message, [
+        {
+          file: `vfs/${name}`,
+          field: '(body)',
+          value: Array.isArray(body) ? 'array' : body === null ? null : typeof body,
+          allowed: 'a JSON object (a VF policy), sent as application/json',
+          fix: 'send the policy object itself',
+          message,
+        },
+      ]);
+    }
     if (body.name !== undefined && body.name !== name) {
       throw new DaemonError(
         422,
@@ -253,6 +279,7 @@ export class Mutations {
 
   async reload(who: string): Promise<ReloadResult> {
     const before = this.d.reconciler.desired();
+    const prev = this.d.store.state().policies;
     let out: ChangeOutcome;
     try {
       out = await this.d.store.reload();
@@ -296,7 +323,7 @@ export class Mutations {
       removed: res.removed,
       changed: res.changed,
     });
-    await this.settle(before, out);
+    await this.settle(before, out, prev);
     return res;
   }
 

@@ -6,7 +6,7 @@
  * while other VFs are left alone.
  */
 import type { DriverEvent } from '../drivers/driver.js';
-import { formatStep, type ObservedPf, type PlanStep } from '../model/index.js';
+import { formatStep, type ObservedPf, type PlanStep, type StepOutcome } from '../model/index.js';
 import { type DesiredState, desiredState } from '../policy/desired.js';
 import { plan } from '../policy/plan.js';
 import type { CountingDriver } from './counting-driver.js';
@@ -29,6 +29,37 @@ const pfLockKey = (pf: string) => `pf:${pf}`;
 
 function stepVf(step: PlanStep): string | null {
   return step.kind === 'setVf' || step.kind === 'setMirror' ? step.name : null;
+}
+
+/** What a step changes, for "applied: …" lists (`mtu→1400`, `mirror→none`). */
+function stepField(step: PlanStep): string {
+  if (step.kind === 'setVf') return `${step.field}→${JSON.stringify(step.to)}`;
+  return step.kind === 'setMirror' ? `mirror→${JSON.stringify(step.to)}` : step.kind;
+}
+
+/**
+ * The error of each VF whose apply failed, saying which of its steps were applied and which
+ * were not: a multi-step change that fails half way leaves the VF half configured, and the
+ * status must say so rather than just naming the failed step.
+ */
+function failuresByVf(outcomes: readonly StepOutcome[]): Map<string, string> {
+  const byVf = new Map<string, StepOutcome[]>();
+  for (const o of outcomes) {
+    const n = stepVf(o.step);
+    if (n) byVf.set(n, [...(byVf.get(n) ?? []), o]);
+  }
+  const out = new Map<string, string>();
+  for (const [name, os] of byVf) {
+    const bad = os.find((o) => o.status !== 'done');
+    if (!bad) continue;
+    const done = os.filter((o) => o.status === 'done').map((o) => stepField(o.step));
+    const notDone = os.filter((o) => o.status !== 'done').map((o) => stepField(o.step));
+    out.set(
+      name,
+      `${formatStep(bad.step)}: ${bad.error} (applied: ${done.join(', ') || 'nothing'}; not applied: ${notDone.join(', ')})`,
+    );
+  }
+  return out;
 }
 
 export class Reconciler {
@@ -193,11 +224,8 @@ export class Reconciler {
       for (const t of targets) if (busy.has(t.name)) this.status.set(t.name, 'applying');
       this.log.debug({ reason, steps: p.steps.map(formatStep) }, 'applying VF policy');
       const result = await this.driver.apply(p);
-      for (const o of result.outcomes) {
-        const n = stepVf(o.step);
-        if (n && o.status !== 'done' && !failed.has(n))
-          failed.set(n, `${formatStep(o.step)}: ${o.error}`);
-      }
+      for (const [n, error] of failuresByVf(result.outcomes))
+        if (!failed.has(n)) failed.set(n, error);
       targets = targets.filter((t) => !failed.has(t.name));
       if (round === this.opts.maxRounds - 1) {
         const left = plan(

@@ -38,6 +38,7 @@ import { readMainFile } from './documents.js';
 import { DaemonError, notFound } from './errors.js';
 import { EventBus } from './events.js';
 import { GuestRequests } from './guest.js';
+import { Hooks, type HookUser, resolveHookUser } from './hooks.js';
 import { type Layout, layout } from './layout.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { DaemonMetrics } from './metrics.js';
@@ -79,6 +80,7 @@ interface Running {
   locks: KeyedLock;
   mutations: Mutations;
   metrics: DaemonMetrics;
+  hooks: Hooks;
   pfInfo: Map<string, PfInfo>;
 }
 
@@ -134,13 +136,15 @@ export class Daemon {
     const { doc, main } = await this.loadMain();
     const l = layout(this.opts.configFile, main.daemon.stateDir);
     this.log.level = main.daemon.logLevel;
+    // Before anything is acquired: an unknown hook user is a configuration error.
+    const hookUser = main.daemon.hookUser ? await resolveHookUser(main.daemon.hookUser) : null;
     const inner =
       this.opts.driver ??
       (await createDriver(main.driver, { config: main, stateDir: l.driverDir }));
     const driver = new CountingDriver(inner);
     if (!this.opts.driver) await driver.start();
     try {
-      this.run = await this.assemble(main, l, doc, driver);
+      this.run = await this.assemble(main, l, doc, driver, hookUser);
       const { reconciler, stats, guests, store } = this.run;
       await reconciler.reconcileAll('start');
       await stats.start();
@@ -164,6 +168,7 @@ export class Daemon {
     l: Layout,
     doc: Sourced,
     driver: CountingDriver,
+    hookUser: HookUser | null,
   ): Promise<Running> {
     const pfInfo = new Map((await driver.discover()).map((p) => [p.id, p]));
     const caps = new Map([...pfInfo].map(([id, p]) => [id, p.capabilities]));
@@ -198,7 +203,9 @@ export class Daemon {
       log: this.log,
     });
     const stats = new StatsCache(driver, d.statsIntervalMs, this.bus, this.log);
+    const hooks = new Hooks(this.log.child({ component: 'hooks' }), d.hookTimeoutMs, hookUser);
     const mutations = new Mutations({
+      hooks,
       store,
       driver,
       reconciler,
@@ -234,6 +241,7 @@ export class Daemon {
       locks,
       mutations,
       metrics,
+      hooks,
       pfInfo,
     };
   }
@@ -244,6 +252,7 @@ export class Daemon {
     this.run = null;
     r.driver.setGuestRequestHandler(null);
     await r.reconciler.stop();
+    await r.hooks.idle();
     await r.stats.stop();
     r.metrics.stop();
     await r.store.close();

@@ -4,7 +4,7 @@
  * anything is written; only a valid change is written durably and then acknowledged. An
  * invalid change is refused with every problem and leaves files (and so the NIC) untouched.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import {
   emptyGuestState,
   type GuestState,
@@ -73,6 +73,26 @@ function badName(file: string, name: unknown): Problem {
   };
 }
 
+/** The policies a change puts, by name; two with one name are refused, not merged. */
+function putsOf(change: Change): { puts: Map<string, Sourced>; dupes: Problem[] } {
+  const puts = new Map<string, Sourced>();
+  const dupes: Problem[] = [];
+  for (const d of change.put ?? []) {
+    const name = String(nameOf(d));
+    if (puts.has(name))
+      dupes.push({
+        file: d.file,
+        field: 'name',
+        value: nameOf(d),
+        allowed: 'each name once per change',
+        fix: `send one policy named ${JSON.stringify(name)}`,
+        message: `the change holds two policies named ${JSON.stringify(name)}`,
+      });
+    puts.set(name, d);
+  }
+  return { puts, dupes };
+}
+
 export class Store {
   readonly layout: Layout;
   readonly credentials: Credentials;
@@ -115,8 +135,31 @@ export class Store {
     const problems = [...read.problems, ...checked.problems];
     if (problems.length > 0 || !checked.main) throw new ValidationError(problems);
     const guests = await this.loadGuests(checked.policies);
+    await this.finishInterrupted(checked, guests);
     this.current = this.adopt(checked.main, mainDoc, checked.policies, guests);
     await this.revs.flush();
+  }
+
+  /**
+   * Finish what a crash interrupted. A policy file is the commit point of a change: a delete
+   * killed after removing it leaves the guest file and credential behind, and a narrowing
+   * put killed before pruning leaves a guest state the new policy forbids. Without this a
+   * later VF of the same name would inherit the old guest's MACs and credential.
+   */
+  private async finishInterrupted(
+    checked: Checked,
+    guests: Map<string, GuestState>,
+  ): Promise<void> {
+    const orphans = (await readdir(this.layout.guestDir))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -5))
+      .filter((n) => isSafeVfName(n) && !checked.policies.has(n));
+    for (const name of orphans) await removeFileDurable(vfFile(this.layout.guestDir, name));
+    const stale = this.credentials.names().filter((n) => !checked.policies.has(n));
+    for (const name of stale) await this.credentials.revoke(name);
+    if (orphans.length + stale.length > 0)
+      this.log.warn({ orphans, stale }, 'removed guest state and credentials of deleted VFs');
+    await this.pruneGuests(checked, guests);
   }
 
   private async loadGuests(
@@ -168,8 +211,13 @@ export class Store {
   }
 
   /** Validate the whole set that would result from `puts` over `base`. Pure apart from caps. */
-  private check(mainDoc: Sourced, base: Sourced[], puts: Map<string, Sourced>): Checked {
-    const problems: Problem[] = [];
+  private check(
+    mainDoc: Sourced,
+    base: Sourced[],
+    puts: Map<string, Sourced>,
+    dupes: Problem[] = [],
+  ): Checked {
+    const problems: Problem[] = [...dupes];
     const docs = new Map<string, Sourced>();
     for (const d of [...base, ...puts.values()]) docs.set(String(nameOf(d)), d);
     for (const [name, d] of puts) {
@@ -190,9 +238,9 @@ export class Store {
   /** Dry run: every problem the change would have, nothing written. */
   validateChange(change: Change): Problem[] {
     const state = this.state();
-    const puts = new Map((change.put ?? []).map((d) => [String(nameOf(d)), d]));
+    const { puts, dupes } = putsOf(change);
     const del = new Set(change.delete ?? []);
-    return this.check(change.main ?? state.mainDoc, this.docsOf(state, del), puts).problems;
+    return this.check(change.main ?? state.mainDoc, this.docsOf(state, del), puts, dupes).problems;
   }
 
   /** Validate and write a change; throws ValidationError (nothing written) when invalid. */
@@ -202,10 +250,10 @@ export class Store {
 
   private async applyLocked(change: Change): Promise<ChangeOutcome> {
     const state = this.state();
-    const puts = new Map((change.put ?? []).map((d) => [String(nameOf(d)), d]));
+    const { puts, dupes } = putsOf(change);
     const del = new Set(change.delete ?? []);
     const mainDoc = change.main ?? state.mainDoc;
-    const checked = this.check(mainDoc, this.docsOf(state, del), puts);
+    const checked = this.check(mainDoc, this.docsOf(state, del), puts, dupes);
     if (checked.problems.length > 0 || !checked.main) throw new ValidationError(checked.problems);
     const out: ChangeOutcome = {
       added: [],

@@ -1,6 +1,7 @@
 /** Daemon-wide routes: health, PFs, stats, reload, log level, validate, apply, OpenAPI. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { isSafeVfName } from '../../daemon/layout.js';
 import type { Daemon } from '../../daemon/service.js';
 import { openApiDocument } from '../openapi.js';
 import { parseBody } from '../problems.js';
@@ -9,7 +10,10 @@ import { type ApplyBodySchema, LogLevelBodySchema, ValidateBodySchema } from '..
 /** /v1/apply bodies are checked loosely here; each policy is validated by the store. */
 const ApplyEnvelope = z.strictObject({
   vfs: z.array(z.record(z.string(), z.unknown())).max(4096).default([]),
-  delete: z.array(z.string()).max(4096).default([]),
+  delete: z
+    .array(z.string().refine(isSafeVfName, 'a VF name: 1-64 of A-Z a-z 0-9 . _ -, no leading dot'))
+    .max(4096)
+    .default([]),
 });
 
 export function systemRoutes(app: FastifyInstance, daemon: Daemon): void {
