@@ -37,7 +37,7 @@ export function buildApp(daemon: Daemon, auth: AuthOptions, bodyLimit: number): 
     bodyLimit,
     // Longer than any legal VF name (64), so an over-long name reaches vfName() and gets a
     // message naming the field instead of fastify's bare 400.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     forceCloseConnections: true,
     return503OnClosing: true,
   });

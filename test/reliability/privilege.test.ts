@@ -23,10 +23,18 @@ const B: VfPolicyInput = { name: 'b', pf: SPF0, vf: 1, vlans: [10], macs: ['02:0
 const TOKEN = 'admin-token-0123456789abcdef';
 
 /** Every (method, url) the API registers, collected with an onRoute hook. */
+/**
+ * Every route that needs a credential. The dashboard's static files are public by design
+ * (auth.ts: no data, no secrets); this fails if anything under /v1 or /metrics is public.
+ */
 function allRoutes(daemon: Daemon): { method: string; url: string }[] {
   const app = Fastify();
   const out: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
+    if ((r.config as { public?: boolean } | undefined)?.public === true) {
+      assert.ok(!/^\/(v1|metrics|healthz)/.test(r.url), `public route ${r.url} serves data`);
+      return;
+    }
     for (const m of [r.method].flat()) if (m !== 'HEAD') out.push({ method: m, url: r.url });
   });
   for (const r of ROUTES) r(app, daemon);
