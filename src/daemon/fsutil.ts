@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /** Temp files carry this marker so a start-up sweep can recognise them. */
 export const TEMP_MARKER = '.nvtmp-';
@@ -56,8 +56,23 @@ export async function removeFileDurable(path: string): Promise<boolean> {
   return true;
 }
 
+/**
+ * Create `dir` (and missing parents) and make each new entry durable by fsyncing the
+ * directory that holds it: a file written durably into a directory whose own creation is
+ * lost on power-off is lost with it.
+ */
 export async function ensureDir(dir: string, mode = 0o750): Promise<void> {
-  await mkdir(dir, { recursive: true, mode });
+  const made = await mkdir(dir, { recursive: true, mode });
+  if (made === undefined) return;
+  const first = resolve(made);
+  // mkdir returns the first directory it created; fsync its parent and every level below.
+  let d = resolve(dir);
+  const created: string[] = [];
+  while (d.length >= first.length) {
+    created.push(d);
+    d = dirname(d);
+  }
+  for (const c of created) await fsyncDir(dirname(c));
 }
 
 /**
@@ -78,6 +93,8 @@ export async function sweepTempFiles(dir: string): Promise<string[]> {
   await ensureDir(aside);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   for (const n of temps) await rename(join(dir, n), join(aside, `${n}.${stamp}`));
+  // Both directory entries changed: make the move itself survive a power cut.
+  await fsyncDir(aside);
   await fsyncDir(dir);
   return temps;
 }
