@@ -25,8 +25,11 @@ export async function expandPaths(paths: readonly string[]): Promise<string[]> {
 /** A VF policy names its PF and VF index; anything else is taken for a main config. */
 function isVfPolicy(data: unknown): boolean {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return false;
-  return 'pf' in data && !('pfs' in data);
+  // A policy missing its "pf" is still a policy (and reported as such), not a second main.
+  return ('pf' in data || 'vf' in data) && !('pfs' in data);
 }
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function parseProblem(file: string, err: Error): Problem {
   return {
@@ -35,7 +38,12 @@ function parseProblem(file: string, err: Error): Problem {
     value: null,
     allowed: 'one JSON object',
     fix: 'correct the JSON syntax',
-    message: `not valid JSON: ${err.message}`,
+    message:
+      err instanceof TypeError
+        ? 'not valid UTF-8: save the file as UTF-8'
+        : err instanceof RangeError
+          ? 'nested too deeply to parse'
+          : `not valid JSON: ${err.message}`,
   };
 }
 
@@ -45,10 +53,11 @@ export async function loadDocuments(paths: readonly string[]): Promise<ConfigDoc
   for (const file of await expandPaths(paths)) {
     let data: unknown;
     try {
-      data = JSON.parse(await readFile(file, 'utf8'));
+      // Fatal decoding: invalid UTF-8 is refused, not silently turned into U+FFFD.
+      data = JSON.parse(utf8.decode(await readFile(file)));
     } catch (err) {
-      if (!(err instanceof SyntaxError)) throw err;
-      docs.problems.push(parseProblem(file, err));
+      // SyntaxError, TypeError (bad UTF-8) or RangeError (nesting too deep for the parser).
+      docs.problems.push(parseProblem(file, err as Error));
       continue;
     }
     if (isVfPolicy(data)) docs.vfs.push({ file, data });

@@ -1,4 +1,10 @@
-import type { EswitchMode, LinkState, MirrorDirection, VlanProto } from './common.js';
+import {
+  type EswitchMode,
+  type LinkState,
+  type MirrorDirection,
+  type VlanProto,
+  ZERO_MAC,
+} from './common.js';
 
 /**
  * The settings of one VF as programmed into a NIC. Both the desired state (computed from
@@ -33,6 +39,36 @@ export interface VfSettings {
   trafficShares: number[];
 }
 export type VfSettingKey = keyof VfSettings;
+
+/**
+ * What a fresh VF looks like (after creation, a PF reset or numVfs change): no MAC, no VLAN
+ * configuration (transparent: untagged and tagged frames pass unfiltered, as a Linux VF with
+ * neither a port VLAN nor VLAN filters), no anti-spoof, link following the PF.
+ */
+export function defaultVfSettings(pfMtu: number): VfSettings {
+  return {
+    mac: ZERO_MAC,
+    macFilters: [],
+    vlans: [],
+    untagged: false,
+    vlanProto: '802.1Q',
+    vlanQoS: 0,
+    stripOuterTag: true,
+    macAntiSpoof: false,
+    vlanAntiSpoof: false,
+    trust: false,
+    allowBroadcast: true,
+    allowMulticast: true,
+    allowUnknownUnicast: false,
+    promisc: false,
+    allmulti: false,
+    linkState: 'auto',
+    mtu: pfMtu,
+    minTxRate: 0,
+    maxTxRate: 0,
+    trafficShares: [],
+  };
+}
 
 export interface MirrorState {
   /** VF index of the target on the same PF. */

@@ -1,4 +1,4 @@
-import { MainConfig, type Problem, VfPolicy } from '../model/index.js';
+import { MAX_DEPTH, MainConfig, type Problem, tooDeep, VfPolicy } from '../model/index.js';
 import {
   buildContext,
   type CapabilityMap,
@@ -53,6 +53,17 @@ export const RULES: readonly Rule[] = [
   unsupportedFields,
 ];
 
+function deepProblem(file: string): Problem {
+  return {
+    file,
+    field: '(document)',
+    value: null,
+    allowed: `at most ${MAX_DEPTH} levels of nested objects and arrays`,
+    fix: 'flatten the document; no nicvisor field nests that deep',
+    message: `document nests deeper than ${MAX_DEPTH} levels`,
+  };
+}
+
 /**
  * Validate the whole configuration at once and return every problem found: schema problems
  * of each document, then the rules that span fields, files and the driver's capabilities.
@@ -65,10 +76,18 @@ export function validate(
   caps: CapabilityMap,
 ): ValidationResult {
   const problems: Problem[] = [];
+  if (tooDeep(main.data)) {
+    problems.push(deepProblem(main.file));
+    return { problems, config: null, policies: [] };
+  }
   const m = MainConfig.safeParse(main.data, { reportInput: true });
   if (!m.success) problems.push(...zodProblems(main.file, m.error, MainConfig));
   const parsed: SourcedPolicy[] = [];
   for (const v of vfs) {
+    if (tooDeep(v.data)) {
+      problems.push(deepProblem(v.file));
+      continue;
+    }
     const p = VfPolicy.safeParse(v.data, { reportInput: true });
     if (p.success) parsed.push({ file: v.file, policy: p.data });
     else problems.push(...zodProblems(v.file, p.error, VfPolicy));

@@ -183,7 +183,7 @@ function unknownKeyProblems(file: string, issue: Issue, root: AnySchema): Proble
       value: input[key],
       allowed: known.length > 0 ? `one of ${known.join(', ')}` : 'no further fields',
       fix: near ? `did you mean "${near}"? rename the field` : `remove "${key}"`,
-      message: `unknown field ${field}`,
+      message: `unknown field ${key === '' ? '"" (an empty name)' : field}`,
     };
   });
 }

@@ -1,6 +1,23 @@
 import type { Command } from 'commander';
+import * as admin from './admin.js';
+import * as apply from './apply.js';
+import * as del from './delete.js';
 import { register as importVfd } from './import-vfd.js';
+import * as mirror from './mirror.js';
+import * as request from './request.js';
+import * as serve from './serve.js';
+import * as show from './show.js';
 import { register as validate } from './validate.js';
 
 /** Every sub-command; each module exports `register(program)`. */
-export const commands: ((program: Command) => void)[] = [validate, importVfd];
+export const commands: ((program: Command) => void)[] = [
+  serve.register,
+  show.register,
+  apply.register,
+  del.register,
+  mirror.register,
+  request.register,
+  admin.register,
+  validate,
+  importVfd,
+];

@@ -16,35 +16,7 @@ export const VLANS_PER_VF = SIM_CAPABILITIES.vlansPerVf;
 export const MACS_PER_PF = SIM_CAPABILITIES.macsPerPf;
 export const VLANS_PER_PF = SIM_CAPABILITIES.vlansPerPf;
 
-/**
- * What a fresh VF looks like (after creation, a PF reset or numVfs change): no MAC, no VLAN
- * configuration (transparent: untagged and tagged frames pass unfiltered, as a Linux VF with
- * neither a port VLAN nor VLAN filters), no anti-spoof, link following the PF.
- */
-export function defaultVfSettings(pfMtu: number): VfSettings {
-  return {
-    mac: ZERO_MAC,
-    macFilters: [],
-    vlans: [],
-    untagged: false,
-    vlanProto: '802.1Q',
-    vlanQoS: 0,
-    stripOuterTag: true,
-    macAntiSpoof: false,
-    vlanAntiSpoof: false,
-    trust: false,
-    allowBroadcast: true,
-    allowMulticast: true,
-    allowUnknownUnicast: false,
-    promisc: false,
-    allmulti: false,
-    linkState: 'auto',
-    mtu: pfMtu,
-    minTxRate: 0,
-    maxTxRate: 0,
-    trafficShares: [],
-  };
-}
+export { defaultVfSettings } from '../../model/index.js';
 
 export function cloneSettings(s: VfSettings): VfSettings {
   return {

@@ -1,0 +1,190 @@
+/**
+ * Daemon figures:
+ * - guest requests over the Unix socket to the real (spawned) daemon: p50/p99 latency and
+ *   requests/s with keep-alive and concurrency, for decisions that change nothing on disk
+ *   and for acks that change guest state (durable write + reconcile before the answer);
+ * - cold start of 8 PFs × 64 VFs on the sim NIC until every VF is in sync, in-process
+ *   (reconcile only) and as a spawned daemon (process start to API ready), with its RSS.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { GuestRequestBody } from '../src/api/types.js';
+import { ApiClient } from '../src/cli/client.js';
+import { silentLogger } from '../src/daemon/logger.js';
+import { Daemon } from '../src/daemon/service.js';
+import { fmt, percentile } from './_stats.js';
+
+const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
+
+interface Setup {
+  dir: string;
+  configFile: string;
+  socket: string;
+}
+
+function mac(p: number, v: number): string {
+  return `02:00:00:00:${p.toString(16).padStart(2, '0')}:${v.toString(16).padStart(2, '0')}`;
+}
+
+async function setup(
+  ports: number,
+  vfsPerPf: number,
+  daemon: Record<string, unknown> = {},
+): Promise<Setup> {
+  const dir = await mkdtemp(join(tmpdir(), 'nicvisor-bench-'));
+  const stateDir = join(dir, 'state');
+  const socket = join(dir, 'nv.sock');
+  const configFile = join(dir, 'nicvisor.json');
+  const config = {
+    driver: 'sim',
+    sim: { nics: [{ name: 'nic0', ports, totalVfs: Math.max(vfsPerPf, 8) }], demoTraffic: false },
+    daemon: {
+      stateDir,
+      socket,
+      logLevel: 'warn',
+      driftIntervalMs: 60_000,
+      statsIntervalMs: 1000,
+      ...daemon,
+    },
+    pfs: Array.from({ length: ports }, (_, p) => ({ pf: `sim:nic0/${p}`, numVfs: vfsPerPf })),
+  };
+  await writeFile(configFile, JSON.stringify(config));
+  await mkdir(join(stateDir, 'vfs'), { recursive: true });
+  for (let p = 0; p < ports; p++) {
+    for (let v = 0; v < vfsPerPf; v++) {
+      const name = `vf-${p}-${v}`;
+      const policy = {
+        name,
+        pf: `sim:nic0/${p}`,
+        vf: v,
+        vlans: [100 + (v % 32)],
+        macs: [mac(p, v)],
+        allowMulticast: true,
+      };
+      await writeFile(join(stateDir, 'vfs', `${name}.json`), JSON.stringify(policy));
+    }
+  }
+  return { dir, configFile, socket };
+}
+
+async function spawnDaemon(s: Setup): Promise<{ child: ChildProcess; readyMs: number }> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [MAIN, 'serve', '--config', s.configFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((ok, fail) => {
+    let out = '';
+    child.stdout!.on('data', (c) => {
+      out += c;
+      if (out.includes('API on')) ok();
+    });
+    child.on('exit', (code) => fail(new Error(`daemon exited ${code}`)));
+  });
+  return { child, readyMs: performance.now() - t0 };
+}
+
+async function stopDaemon(child: ChildProcess): Promise<void> {
+  const done = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await done;
+}
+
+/** n requests, `concurrency` in flight, round-robin over VFs; latencies in µs, sorted. */
+async function load(
+  c: ApiClient,
+  names: string[],
+  n: number,
+  concurrency: number,
+  req: (i: number) => GuestRequestBody,
+) {
+  const lat: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= n) return;
+      const t = performance.now();
+      await c.guestRequest(names[i % names.length], req(i));
+      lat.push((performance.now() - t) * 1000);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const secs = (performance.now() - t0) / 1000;
+  return { sorted: lat.sort((a, b) => a - b), perSec: n / secs };
+}
+
+function report(label: string, r: { sorted: number[]; perSec: number }): void {
+  console.log(
+    `${label.padEnd(44)} p50 ${fmt(percentile(r.sorted, 50) / 1000, 3)} ms  p99 ${fmt(percentile(r.sorted, 99) / 1000, 3)} ms  ${fmt(r.perSec, 0)} req/s`,
+  );
+}
+
+async function guestRequests(): Promise<void> {
+  const s = await setup(2, 8, { guestRequestsPerSecond: 1_000_000, guestRequestBurst: 1_000_000 });
+  const { child } = await spawnDaemon(s);
+  const c = new ApiClient({ socket: s.socket, maxSockets: 8 });
+  try {
+    const names = Array.from({ length: 16 }, (_, i) => `vf-${i >> 3}-${i & 7}`);
+    await load(c, names, 2000, 8, () => ({ type: 'setPromisc', enable: false })); // warm-up
+    const noop = (): GuestRequestBody => ({ type: 'setPromisc', enable: false });
+    for (const conc of [1, 2, 4, 8]) {
+      report(
+        `decision, no state change (ack), c=${conc}`,
+        await load(c, names, 10_000, conc, noop),
+      );
+    }
+    report(
+      'decision, refused (nack), c=4',
+      await load(c, names, 10_000, 4, () => ({ type: 'addVlan', vlan: 999 })),
+    );
+    report(
+      'ack that changes state (fsync + reconcile), c=8',
+      await load(c, names, 2000, 8, (i) => ({
+        type: 'setAllmulti',
+        enable: Math.floor(i / names.length) % 2 === 0,
+      })),
+    );
+    const stats = await c.stats();
+    console.log(`daemon RSS after the load: ${fmt(stats.daemon.rssBytes / 2 ** 20, 1)} MiB`);
+  } finally {
+    c.close();
+    await stopDaemon(child);
+    await rm(s.dir, { recursive: true, force: true });
+  }
+}
+
+async function coldStart(): Promise<void> {
+  const s = await setup(8, 64);
+  try {
+    const t0 = performance.now();
+    const d = new Daemon({ configFile: s.configFile, log: silentLogger() });
+    await d.start();
+    const ms = performance.now() - t0;
+    const h = d.health();
+    console.log(
+      `cold start 8 PFs × 64 VFs, in-process: ${fmt(ms, 0)} ms to ${h.inSync}/${h.vfs} in sync (${h.driverApplySteps} driver steps)`,
+    );
+    await d.stop();
+    await rm(join(dirname(s.configFile), 'state', 'revisions.json'), { force: true });
+    const { child, readyMs } = await spawnDaemon(s);
+    const c = new ApiClient({ socket: s.socket });
+    const h2 = await c.health();
+    const stats = await c.stats();
+    console.log(
+      `cold start 8 PFs × 64 VFs, spawned daemon: ${fmt(readyMs, 0)} ms from exec to API ready, ${h2.inSync}/${h2.vfs} in sync, RSS ${fmt(stats.daemon.rssBytes / 2 ** 20, 1)} MiB`,
+    );
+    c.close();
+    await stopDaemon(child);
+  } finally {
+    await rm(s.dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<void> {
+  await guestRequests();
+  await coldStart();
+}

@@ -1,0 +1,123 @@
+/**
+ * /v1/openapi.json, generated from the same zod schemas the server validates with and the
+ * CLI types come from (z.toJSONSchema), so the document cannot drift from the code.
+ */
+import { z } from 'zod';
+import { VERSION } from '../daemon/service.js';
+import * as T from './types.js';
+
+type Json = Record<string, unknown>;
+
+const schema = (s: z.ZodType, io: 'input' | 'output'): Json =>
+  z.toJSONSchema(s, { target: 'openapi-3.0', io, unrepresentable: 'any' }) as Json;
+
+function op(summary: string, res: z.ZodType | null, body?: z.ZodType, params = false): Json {
+  const o: Json = {
+    summary,
+    responses: {
+      '200': res
+        ? { description: 'OK', content: { 'application/json': { schema: schema(res, 'output') } } }
+        : { description: 'OK' },
+      '4XX': {
+        description: 'Refused',
+        content: { 'application/json': { schema: schema(T.ApiErrorSchema, 'output') } },
+      },
+    },
+  };
+  if (body)
+    o.requestBody = {
+      required: true,
+      content: { 'application/json': { schema: schema(body, 'input') } },
+    };
+  if (params)
+    o.parameters = [
+      {
+        name: 'name',
+        in: 'path',
+        required: true,
+        schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+      },
+    ];
+  return o;
+}
+
+export function openApiDocument(): Json {
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'nicvisor API',
+      version: VERSION,
+      description:
+        'SR-IOV NIC hypervisor daemon API (Unix socket by default; TCP with a bearer token).',
+    },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    security: [{}, { bearer: [] }],
+    paths: {
+      '/healthz': { get: op('Health and driver write count', T.HealthViewSchema) },
+      '/v1/pfs': { get: op('List PFs', z.array(T.PfViewSchema)) },
+      '/v1/vfs': { get: op('List VFs', z.array(T.VfViewSchema)) },
+      '/v1/vfs/{name}': {
+        get: op('One VF', T.VfViewSchema, undefined, true),
+        put: op(
+          'Add or update a VF policy (idempotent)',
+          T.ChangeResultSchema,
+          T.PutVfBodySchema,
+          true,
+        ),
+        delete: op('Delete a VF policy and release the VF', T.DeleteResultSchema, undefined, true),
+      },
+      '/v1/vfs/{name}/mirror': {
+        put: op('Mirror this VF to another VF', T.ChangeResultSchema, T.MirrorBodySchema, true),
+        delete: op('Stop mirroring', T.ChangeResultSchema, undefined, true),
+      },
+      '/v1/vfs/{name}/history': {
+        get: op(
+          'Rates of the last minutes (?since=MS for newer samples)',
+          T.VfHistorySchema,
+          undefined,
+          true,
+        ),
+      },
+      '/v1/vfs/{name}/requests': {
+        post: op(
+          'A guest request (ack/nack)',
+          T.GuestDecisionSchema,
+          T.GuestRequestBodySchema,
+          true,
+        ),
+      },
+      '/v1/vfs/{name}/credential': {
+        post: op('Issue the VF’s guest credential', T.CredentialResultSchema, undefined, true),
+      },
+      '/v1/apply': {
+        post: op('Apply several policies as one change', T.ApplyResultSchema, T.ApplyBodySchema),
+      },
+      '/v1/validate': {
+        post: op('Dry-run a change', T.ValidateResultSchema, T.ValidateBodySchema),
+      },
+      '/v1/reload': { post: op('Re-read the config files', T.ReloadResultSchema) },
+      '/v1/log-level': {
+        put: op('Change the log level', T.LogLevelResultSchema, T.LogLevelBodySchema),
+      },
+      '/v1/stats': { get: op('Counters (from the cache)', T.StatsViewSchema) },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (sriov_vf_* as sriov-network-metrics-exporter, nicvisor_*)',
+          responses: { '200': { description: 'text/plain; version=0.0.4' } },
+        },
+      },
+      '/v1/events': {
+        get: {
+          summary:
+            'Server-sent events (audit, vfStatus, vfChanged, stats, reload); ?types= narrows',
+          responses: {
+            '200': {
+              description: 'text/event-stream; each data line is a DaemonEvent',
+              content: { 'text/event-stream': { schema: schema(T.DaemonEventSchema, 'output') } },
+            },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * The HTTP API: one fastify instance per listener (Unix socket, optional TCP), the same
+ * routes on each, with the listener's own authentication mode.
+ */
+import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Daemon } from '../daemon/service.js';
+import { type AuthOptions, authHook } from './auth.js';
+import { errorHandler } from './errors.js';
+import { strictJsonBodies } from './json-body.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { eventRoutes } from './routes/events.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { systemRoutes } from './routes/system.js';
+import { vfRoutes } from './routes/vfs.js';
+
+export type RouteModule = (app: FastifyInstance, daemon: Daemon) => void;
+
+/** Route modules. */
+export const ROUTES: RouteModule[] = [
+  systemRoutes,
+  vfRoutes,
+  eventRoutes,
+  metricsRoutes,
+  dashboardRoutes,
+];
+
+export function buildApp(daemon: Daemon, auth: AuthOptions, bodyLimit: number): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: daemon.log.child({
+      component: 'api',
+      listener: auth.mode,
+    }) as FastifyBaseLogger,
+    // One log line per request would cost more than a guest decision; errors still log.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit,
+    // Longer than any legal VF name (64), so an over-long name reaches vfName() and gets a
+    // message naming the field instead of fastify's bare 400.
+    routerOptions: { maxParamLength: 1024 },
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  });
+  app.decorateRequest('principal', null as unknown as never);
+  strictJsonBodies(app);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ error: `no route ${req.method} ${req.url}: see GET /v1/openapi.json` });
+  });
+  app.addHook('onRequest', authHook(daemon, auth));
+  for (const r of ROUTES) r(app, daemon);
+  return app;
+}
+
+export interface ListenOptions {
+  socket: string;
+  socketGroup?: string;
+  tcp?: { host: string; port: number; token?: string; tokenFile?: string };
+  bodyLimit: number;
+}
+
+async function adminToken(tcp: NonNullable<ListenOptions['tcp']>): Promise<string> {
+  const token = tcp.token ?? (tcp.tokenFile ? (await readFile(tcp.tokenFile, 'utf8')).trim() : '');
+  if (token.length < 16) {
+    throw new Error(
+      'the TCP listener needs a bearer token of at least 16 characters: set daemon.tcp.token or daemon.tcp.tokenFile (or remove daemon.tcp)',
+    );
+  }
+  return token;
+}
+
+async function groupId(name: string): Promise<number> {
+  if (/^\d+$/.test(name)) return Number(name);
+  const line = (await readFile('/etc/group', 'utf8'))
+    .split('\n')
+    .find((l) => l.split(':')[0] === name);
+  if (!line)
+    throw new Error(
+      `socket group "${name}" does not exist (daemon.socketGroup); create it or fix the name`,
+    );
+  return Number(line.split(':')[2]);
+}
+
+export class ApiServer {
+  private readonly daemon: Daemon;
+  private readonly opts: ListenOptions;
+  private apps: FastifyInstance[] = [];
+  /** Where it listens (socket path, and `http://host:port` when TCP is on). */
+  readonly addresses: string[] = [];
+
+  constructor(daemon: Daemon, opts: ListenOptions) {
+    this.daemon = daemon;
+    this.opts = opts;
+  }
+
+  async start(): Promise<void> {
+    const { socket, socketGroup, tcp, bodyLimit } = this.opts;
+    // Refuse TCP without a token before opening anything.
+    const token = tcp ? await adminToken(tcp) : null;
+    await mkdir(dirname(socket), { recursive: true, mode: 0o750 });
+    await rm(socket, { force: true });
+    const unix = buildApp(this.daemon, { mode: 'socket', adminToken: token }, bodyLimit);
+    await unix.listen({ path: socket });
+    this.apps.push(unix);
+    await chmod(socket, 0o660);
+    if (socketGroup) await chown(socket, process.getuid?.() ?? 0, await groupId(socketGroup));
+    this.addresses.push(socket);
+    if (tcp && token) {
+      const app = buildApp(this.daemon, { mode: 'tcp', adminToken: token }, bodyLimit);
+      const addr = await app.listen({ host: tcp.host, port: tcp.port });
+      this.apps.push(app);
+      this.addresses.push(addr);
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const app of this.apps.reverse()) await app.close();
+    this.apps = [];
+    await rm(this.opts.socket, { force: true });
+  }
+}

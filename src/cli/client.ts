@@ -1,0 +1,139 @@
+/**
+ * The API client shared by CLI commands (and tests, benches): HTTP over the daemon's Unix
+ * socket or TCP (with a bearer token), keep-alive, typed with the shared API types.
+ */
+import { Agent, request as httpRequest } from 'node:http';
+import type {
+  ApiError,
+  ApplyBody,
+  ApplyResultView,
+  ChangeResult,
+  CredentialResult,
+  DeleteResult,
+  GuestDecisionView,
+  GuestRequestBody,
+  HealthView,
+  LogLevelResult,
+  MirrorBody,
+  PfView,
+  PutVfBody,
+  ReloadResult,
+  StatsView,
+  ValidateBody,
+  ValidateResult,
+  VfView,
+} from '../api/types.js';
+import { formatProblem } from '../model/index.js';
+
+export interface ClientOptions {
+  socket?: string;
+  url?: string;
+  token?: string;
+  /** Parallel connections kept open (benches). */
+  maxSockets?: number;
+}
+
+export class ApiRequestError extends Error {
+  readonly status: number;
+  readonly body: ApiError;
+  constructor(status: number, body: ApiError) {
+    const details = (body.problems ?? []).map((p) => `\n  - ${formatProblem(p)}`).join('');
+    super(`${body.error}${details}`);
+    this.name = 'ApiRequestError';
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export class ApiClient {
+  private readonly opts: ClientOptions;
+  private readonly agent: Agent;
+
+  constructor(opts: ClientOptions) {
+    this.opts = opts;
+    this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 4 });
+  }
+
+  /** Where requests go, for messages. */
+  get target(): string {
+    return this.opts.url ?? `unix:${this.opts.socket}`;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string | number> = { accept: 'application/json' };
+    if (payload !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = Buffer.byteLength(payload);
+    }
+    if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    const where = this.opts.url
+      ? (() => {
+          const u = new URL(path, this.opts.url);
+          return { hostname: u.hostname, port: u.port, path: u.pathname + u.search };
+        })()
+      : { socketPath: this.opts.socket, path };
+    return new Promise<T>((resolve, reject) => {
+      const req = httpRequest({ ...where, method, headers, agent: this.agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let data: unknown;
+          try {
+            data = text ? JSON.parse(text) : null;
+          } catch {
+            data = { error: text };
+          }
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) resolve(data as T);
+          else
+            reject(new ApiRequestError(status, (data ?? { error: `HTTP ${status}` }) as ApiError));
+        });
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+          reject(
+            new Error(
+              `cannot reach the daemon at ${this.target} (${err.code}): is \`nicvisor serve\` running? pass --socket PATH or --url URL`,
+            ),
+          );
+        } else if (err.code === 'EACCES') {
+          reject(
+            new Error(
+              `permission denied on ${this.target}: run as root or as a member of the socket's group`,
+            ),
+          );
+        } else reject(err);
+      });
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  }
+
+  health = () => this.request<HealthView>('GET', '/healthz');
+  pfs = () => this.request<PfView[]>('GET', '/v1/pfs');
+  vfs = () => this.request<VfView[]>('GET', '/v1/vfs');
+  vf = (name: string) => this.request<VfView>('GET', `/v1/vfs/${encodeURIComponent(name)}`);
+  putVf = (name: string, body: PutVfBody) =>
+    this.request<ChangeResult>('PUT', `/v1/vfs/${encodeURIComponent(name)}`, body);
+  deleteVf = (name: string) =>
+    this.request<DeleteResult>('DELETE', `/v1/vfs/${encodeURIComponent(name)}`);
+  apply = (body: ApplyBody) => this.request<ApplyResultView>('POST', '/v1/apply', body);
+  validate = (body: ValidateBody) => this.request<ValidateResult>('POST', '/v1/validate', body);
+  setMirror = (name: string, body: MirrorBody) =>
+    this.request<ChangeResult>('PUT', `/v1/vfs/${encodeURIComponent(name)}/mirror`, body);
+  clearMirror = (name: string) =>
+    this.request<ChangeResult>('DELETE', `/v1/vfs/${encodeURIComponent(name)}/mirror`);
+  guestRequest = (name: string, body: GuestRequestBody) =>
+    this.request<GuestDecisionView>('POST', `/v1/vfs/${encodeURIComponent(name)}/requests`, body);
+  issueCredential = (name: string) =>
+    this.request<CredentialResult>('POST', `/v1/vfs/${encodeURIComponent(name)}/credential`);
+  stats = () => this.request<StatsView>('GET', '/v1/stats');
+  reload = () => this.request<ReloadResult>('POST', '/v1/reload');
+  setLogLevel = (level: string) => this.request<LogLevelResult>('PUT', '/v1/log-level', { level });
+}

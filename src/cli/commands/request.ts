@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import { GUEST_REQUEST_TYPES, type GuestRequest } from '../../model/index.js';
+import { type ConnectOptions, withClient, withConnection } from '../connect.js';
+
+function int(v: string | undefined, what: string): number {
+  const n = Number(v);
+  if (v === undefined || !Number.isInteger(n))
+    throw new Error(`${what} needs a whole number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function onOff(v: string | undefined, what: string): boolean {
+  if (v === 'on' || v === 'true') return true;
+  if (v === 'off' || v === 'false') return false;
+  throw new Error(`${what} needs on or off, got ${JSON.stringify(v)}`);
+}
+
+/** `setMac 02:…`, `addVlan 100`, `setPromisc on`, `delMac` … → a GuestRequest. */
+export function parseRequest(type: string, arg: string | undefined): GuestRequest {
+  switch (type) {
+    case 'setMac':
+    case 'addMac':
+      if (!arg) throw new Error(`${type} needs a MAC address, e.g. 02:00:00:00:00:01`);
+      return { type, mac: arg };
+    case 'delMac':
+      return arg ? { type, mac: arg } : { type };
+    case 'addVlan':
+    case 'delVlan':
+      return { type, vlan: int(arg, type) };
+    case 'setMtu':
+      return { type, mtu: int(arg, type) };
+    case 'setPromisc':
+    case 'setAllmulti':
+      return { type, enable: onOff(arg, type) };
+    case 'reset':
+      return { type };
+    default:
+      throw new Error(`unknown request "${type}": one of ${GUEST_REQUEST_TYPES.join(', ')}`);
+  }
+}
+
+export function register(program: Command): void {
+  withConnection(
+    program
+      .command('request')
+      .argument('<vf>', 'VF name')
+      .argument('<type>', GUEST_REQUEST_TYPES.join('|'))
+      .argument('[arg]', 'MAC, VLAN, MTU or on/off')
+      .description('send a guest request (what a guest agent sends); exit 3 on nack'),
+  ).action(async (vf: string, type: string, arg: string | undefined, opts: ConnectOptions) => {
+    const req = parseRequest(type, arg);
+    await withClient(opts, async (c) => {
+      const d = await c.guestRequest(vf, req);
+      if (d.result === 'ack') process.stdout.write(`ack: ${d.reason}\n`);
+      else {
+        process.stderr.write(`nack: ${d.reason}\n`);
+        process.exitCode = 3;
+      }
+    });
+  });
+}

@@ -1,0 +1,139 @@
+/**
+ * Running the daemon: resolve where state and socket go, start the daemon and its API,
+ * wire SIGHUP (reload) and SIGTERM/SIGINT (clean stop).
+ */
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ApiServer, type ListenOptions } from '../api/server.js';
+import { createLogger } from '../daemon/logger.js';
+import { Daemon } from '../daemon/service.js';
+import { demoHome } from './connect.js';
+
+export interface ServeOptions {
+  config?: string;
+  stateDir?: string;
+  socket?: string;
+}
+
+type TcpOptions = NonNullable<ListenOptions['tcp']>;
+
+/** Port of the demo's dashboard listener (any free port when it is taken). */
+export const DEMO_HTTP_PORT = 7710;
+
+/**
+ * The demo opens the dashboard on loopback with a fresh random token (printed in the URL's
+ * fragment, which the browser keeps to itself), so `npm start` gives a clickable link.
+ */
+function demoTcp(): TcpOptions {
+  return { host: '127.0.0.1', port: DEMO_HTTP_PORT, token: randomBytes(24).toString('base64url') };
+}
+
+/** Start the API; a demo whose default port is taken (another demo) takes any free port. */
+async function listen(daemon: Daemon, opts: ListenOptions, demo: boolean): Promise<ApiServer> {
+  const server = new ApiServer(daemon, opts);
+  try {
+    await server.start();
+    return server;
+  } catch (err) {
+    await server.stop();
+    if (!demo || !opts.tcp || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    const retry = new ApiServer(daemon, { ...opts, tcp: { ...opts.tcp, port: 0 } });
+    await retry.start();
+    return retry;
+  }
+}
+
+function banner(server: ApiServer, socket: string, tcp: TcpOptions | undefined, demo: boolean) {
+  const where = server.addresses.map((a) => (a.startsWith('http') ? a : `unix:${a}`)).join(' and ');
+  const http = server.addresses[1];
+  let dashboard = '';
+  if (http && demo && tcp?.token) dashboard = `  dashboard: ${http}/#token=${tcp.token}\n`;
+  else if (http) dashboard = `  dashboard: ${http}/ (log in with the daemon.tcp token)\n`;
+  return `nicvisor: API on ${where}\n  try: nicvisor show --socket ${socket}\n${dashboard}`;
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * With a config file its settings rule (flags override). Without one the embedded demo runs
+ * with its state and socket under ./.nicvisor/ (or the temp dir when the working directory is
+ * not writable), so `npm start` works as any user and never writes demo policies into
+ * /var/lib/nicvisor.
+ */
+export function resolvePaths(opts: ServeOptions): {
+  stateDir?: string;
+  socket?: string;
+  note?: string;
+} {
+  if (opts.config) return { stateDir: opts.stateDir, socket: opts.socket };
+  const home = demoHome();
+  const stateDir = opts.stateDir ?? join(home, 'state');
+  const socket = opts.socket ?? join(home, 'nicvisor.sock');
+  return {
+    stateDir,
+    socket,
+    note: `demo mode (no --config): state in ${stateDir}, API socket ${socket}`,
+  };
+}
+
+export async function serve(opts: ServeOptions): Promise<void> {
+  const log = createLogger('info');
+  const paths = resolvePaths(opts);
+  const daemon = new Daemon({
+    configFile: opts.config ? resolve(opts.config) : null,
+    stateDir: paths.stateDir,
+    log,
+  });
+  await daemon.start();
+  const s = daemon.settings;
+  const socket = paths.socket ?? s.socket;
+  if (!writable(dirname(socket)) && !paths.socket && process.getuid?.() !== 0) {
+    log.warn({ socket }, 'socket directory not writable: run as root or pass --socket PATH');
+  }
+  const demo = !opts.config;
+  const tcp = s.tcp ?? (demo ? demoTcp() : undefined);
+  let server: ApiServer;
+  try {
+    server = await listen(
+      daemon,
+      { socket, socketGroup: s.socketGroup, tcp, bodyLimit: s.bodyLimitBytes },
+      demo,
+    );
+  } catch (err) {
+    await daemon.stop();
+    throw err;
+  }
+  if (paths.note) log.info(paths.note);
+  log.info({ listen: server.addresses }, 'API ready');
+  process.stdout.write(banner(server, socket, tcp, demo));
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    await server.stop();
+    await daemon.stop();
+    log.flush();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    daemon.reload('signal:SIGHUP').then(
+      (r) => log.info({ result: r }, 'reloaded on SIGHUP'),
+      (err: Error) =>
+        log.error(
+          { error: err.message },
+          'reload on SIGHUP refused; running configuration unchanged',
+        ),
+    );
+  });
+}

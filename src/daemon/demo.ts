@@ -1,0 +1,85 @@
+/**
+ * The embedded demo used when `nicvisor serve` gets no config: the simulated NIC with
+ * 2 PFs × 8 VFs and a handful of VF policies showing the main features (tagged, untagged,
+ * trusted, mirrored, rate-limited, QinQ).
+ */
+import type { MainConfigInput, VfPolicyInput } from '../model/index.js';
+
+export const DEMO_CONFIG_LABEL = '(embedded demo config)';
+
+export function demoMainConfig(): MainConfigInput {
+  return {
+    driver: 'sim',
+    sim: {
+      nics: [{ name: 'nic0', ports: 2, totalVfs: 64, linkSpeedMbps: 25000 }],
+      demoTraffic: true,
+    },
+    daemon: { driftIntervalMs: 2000, statsIntervalMs: 1000 },
+    pfs: [
+      { pf: 'sim:nic0/0', numVfs: 8, mtu: 9000 },
+      {
+        pf: 'sim:nic0/1',
+        numVfs: 8,
+        qos: {
+          trafficClasses: [
+            { name: 'bulk', bandwidth: 60 },
+            { name: 'voice', bandwidth: 40, strictPriority: true },
+          ],
+        },
+      },
+    ],
+  };
+}
+
+export function demoPolicies(): VfPolicyInput[] {
+  const pf0 = 'sim:nic0/0';
+  const pf1 = 'sim:nic0/1';
+  return [
+    { name: 'web-1', pf: pf0, vf: 0, vlans: [100], macs: ['02:00:00:00:00:10'], guestMacs: 1 },
+    {
+      name: 'web-2',
+      pf: pf0,
+      vf: 1,
+      vlans: [100],
+      macs: ['02:00:00:00:00:11'],
+      mirror: { target: 'tap', direction: 'all' },
+    },
+    { name: 'db-1', pf: pf0, vf: 2, untagged: true, macs: ['02:00:00:00:00:12'], maxTxRate: 1000 },
+    {
+      name: 'router',
+      pf: pf0,
+      vf: 3,
+      vlans: [100, 200, 300],
+      macs: ['02:00:00:00:00:13'],
+      trust: true,
+      mtu: 9000,
+    },
+    {
+      name: 'tap',
+      pf: pf0,
+      vf: 4,
+      vlans: [100],
+      macs: ['02:00:00:00:00:14'],
+      allowUnknownUnicast: true,
+    },
+    {
+      name: 'voice-1',
+      pf: pf1,
+      vf: 0,
+      vlans: [20],
+      vlanQoS: 5,
+      macs: ['02:00:00:00:01:10'],
+      trafficShares: [10, 70],
+    },
+    {
+      name: 'bulk-1',
+      pf: pf1,
+      vf: 1,
+      untagged: true,
+      macs: ['02:00:00:00:01:11'],
+      minTxRate: 100,
+      maxTxRate: 5000,
+      trafficShares: [90, 30],
+    },
+  ];
+}

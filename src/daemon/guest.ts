@@ -1,0 +1,202 @@
+/**
+ * Guest requests, from the NIC mailbox (driver.setGuestRequestHandler) and from the API.
+ * Each is rate-limited per VF, authorised against the policy and the observed PF, and on
+ * ack the new guest state is written durably BEFORE the ack is answered (VFd lost it on
+ * restart). API-origin acks are then programmed into the NIC; mailbox-origin acks are
+ * applied by the NIC itself and only confirmed by a reconcile. Every decision is audited.
+ */
+
+import type { GuestDecisionView } from '../api/types.js';
+import {
+  type Decision,
+  emptyGuestState,
+  type GuestRequest,
+  type RequestOrigin,
+} from '../model/index.js';
+import { applyGuestRequest, authorise, type PfPeers, pfPeers } from '../policy/authorise.js';
+import type { AuditLog } from './audit.js';
+import type { CountingDriver } from './counting-driver.js';
+import { DaemonError, notFound } from './errors.js';
+import type { Logger } from './logger.js';
+import type { KeyedLock } from './mutex.js';
+import type { RateLimiter } from './ratelimit.js';
+import { type Reconciler, vfLockKey } from './reconciler.js';
+import type { Store, StoreState } from './store.js';
+
+export type Origin = Pick<RequestOrigin, 'via' | 'who'>;
+
+/** Rate-limited requests are audited at most once a second per VF, with a count. */
+const LIMIT_AUDIT_MS = 1000;
+
+export class GuestRequests {
+  private readonly deps: {
+    store: Store;
+    driver: CountingDriver;
+    reconciler: Reconciler;
+    locks: KeyedLock;
+    limiter: RateLimiter;
+    audit: AuditLog;
+    log: Logger;
+  };
+  private readonly limited = new Map<string, { count: number; at: number }>();
+  readonly counts = { ack: 0, nack: 0, limited: 0 };
+  private readonly peersMemo = new WeakMap<StoreState, Map<string, PfPeers>>();
+
+  constructor(deps: GuestRequests['deps']) {
+    this.deps = deps;
+  }
+
+  /** Name of the VF policy at pf/vf, for mailbox requests. */
+  private nameAt(pf: string, vf: number): string | null {
+    for (const p of this.deps.store.state().policies.values())
+      if (p.pf === pf && p.vf === vf) return p.name;
+    return null;
+  }
+
+  /** The mailbox handler given to the driver. */
+  readonly onMailbox = async (pf: string, vf: number, request: GuestRequest) => {
+    const name = this.nameAt(pf, vf);
+    if (!name) {
+      this.counts.nack += 1;
+      const reason = `VF ${vf} of ${pf} has no nicvisor policy; requests are refused until one is applied`;
+      this.deps.audit.record({
+        who: `mailbox:${pf}#${vf}`,
+        via: 'mailbox',
+        action: 'guest.request',
+        target: `${pf}#${vf}`,
+        request,
+        result: 'nack',
+        reason,
+      });
+      return { result: 'nack' as const, reason };
+    }
+    const d = await this.handle(name, request, { via: 'mailbox', who: `mailbox:${pf}#${vf}` });
+    return { result: d.result, reason: d.reason };
+  };
+
+  async handle(name: string, request: GuestRequest, origin: Origin): Promise<GuestDecisionView> {
+    const { store, limiter } = this.deps;
+    if (!store.state().policies.has(name)) throw notFound(name);
+    if (!limiter.take(name)) return this.rateLimited(name, request, origin);
+    const decided = await this.deps.locks.run([vfLockKey(name)], () =>
+      this.decide(name, request, origin),
+    );
+    if (decided.result === 'ack' && decided.changed) {
+      if (origin.via === 'api')
+        await this.deps.reconciler.reconcileVfs([name], `guest ${request.type}`);
+      // The NIC applies a mailbox ack itself once we answer; confirm it afterwards.
+      else
+        setImmediate(
+          () =>
+            void this.deps.reconciler
+              .reconcileVfs([name], `guest ${request.type}`)
+              .catch((err) =>
+                this.deps.log.warn(
+                  { err, vf: name },
+                  'confirming a mailbox ack failed; the drift loop will retry',
+                ),
+              ),
+        );
+    }
+    return {
+      name,
+      request,
+      result: decided.result,
+      reason: decided.reason,
+      revision: decided.revision,
+    };
+  }
+
+  /** Names and default MACs of the PF's other VFs, computed once per store state. */
+  private peers(state: StoreState, pf: string): PfPeers {
+    let byPf = this.peersMemo.get(state);
+    if (!byPf) {
+      byPf = new Map();
+      this.peersMemo.set(state, byPf);
+    }
+    let p = byPf.get(pf);
+    if (!p) {
+      p = pfPeers([...state.policies.values()].filter((x) => x.pf === pf));
+      byPf.set(pf, p);
+    }
+    return p;
+  }
+
+  private async decide(name: string, request: GuestRequest, origin: Origin) {
+    const { store, driver, audit } = this.deps;
+    const state = store.state();
+    const policy = state.policies.get(name);
+    if (!policy) throw notFound(name);
+    const [pf] = await driver.observe({ pf: policy.pf });
+    const vf = pf?.vfs.find((v) => v.vf === policy.vf);
+    const decision: Decision =
+      pf && vf
+        ? authorise(request, policy, vf, pf, this.peers(state, policy.pf))
+        : {
+            result: 'nack',
+            reason: `VF ${policy.vf} of ${policy.pf} (${name}) is not present on the NIC; retry when it is in sync`,
+          };
+    let revision = state.revisions.get(name) ?? 0;
+    let changed = false;
+    if (decision.result === 'ack') {
+      const guest = state.guests.get(name) ?? emptyGuestState();
+      const next = applyGuestRequest(guest, request, policy);
+      const after = await store.setGuest(name, next);
+      changed = after !== revision;
+      revision = after;
+    }
+    this.counts[decision.result] += 1;
+    audit.record({
+      who: origin.who,
+      via: origin.via,
+      action: 'guest.request',
+      target: name,
+      request,
+      result: decision.result,
+      reason: decision.reason,
+    });
+    return { ...decision, revision, changed };
+  }
+
+  private rateLimited(name: string, request: GuestRequest, origin: Origin): GuestDecisionView {
+    this.counts.limited += 1;
+    const now = Date.now();
+    const l = this.limited.get(name) ?? { count: 0, at: 0 };
+    l.count += 1;
+    const reason = `rate limited: VF ${name} may send ${this.describeLimit()}; slow down and retry`;
+    if (now - l.at >= LIMIT_AUDIT_MS) {
+      this.deps.audit.record({
+        who: origin.who,
+        via: origin.via,
+        action: 'guest.request',
+        target: name,
+        request,
+        result: 'limited',
+        reason: `${reason} (${l.count} refused since the last entry)`,
+      });
+      l.count = 0;
+      l.at = now;
+    }
+    this.limited.set(name, l);
+    // Over the API the refusal is an HTTP 429 (clients and proxies know to back off); a
+    // mailbox guest gets a nack with the same reason.
+    if (origin.via === 'api') throw new DaemonError(429, reason);
+    return {
+      name,
+      request,
+      result: 'nack',
+      reason,
+      revision: this.deps.store.state().revisions.get(name) ?? 0,
+    };
+  }
+
+  private describeLimit(): string {
+    const s = this.deps.store.state().main.daemon;
+    return `${s.guestRequestsPerSecond} requests/s (burst ${s.guestRequestBurst})`;
+  }
+
+  forget(name: string): void {
+    this.limited.delete(name);
+    this.deps.limiter.forget(name);
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Prometheus metrics, in the daemon's own prom-client Registry (never the global one, so two
+ * daemons in one process — the tests — do not share series).
+ *
+ * Per-VF counters carry the names, type and labels of sriov-network-metrics-exporter
+ * (`sriov_vf_rx_bytes{pf,vf,pciAddr}`, counters) so existing dashboards work, plus nicvisor's
+ * VF `name`. They are copied from the counters cache at scrape time: a scrape never reads
+ * the driver, however many VFs there are (metrics-text.ts says why they bypass prom-client's
+ * metric objects). Guest decisions and drift repairs are counted from the
+ * event bus; the reconciler reports its durations through observeReconcile().
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PfInfo } from '../drivers/driver.js';
+import { type GuestRequest, type SyncState, type VfCounters, vfKey } from '../model/index.js';
+import type { EventBus } from './events.js';
+import {
+  type CounterFamily,
+  counterFamilies,
+  labelPrefix,
+  stateFamily,
+  type VfSample,
+} from './metrics-text.js';
+import type { Reconciler } from './reconciler.js';
+import type { StatsCache } from './stats.js';
+import type { StoreState } from './store.js';
+import type { StatusBoard } from './vf-status.js';
+
+export interface MetricSources {
+  state: () => StoreState;
+  stats: StatsCache;
+  status: StatusBoard;
+  reconciler: Reconciler;
+  pfInfo: ReadonlyMap<string, PfInfo>;
+  driver: string;
+  version: string;
+}
+
+/** Exporter-compatible per-VF counters: metric name → field of VfCounters. */
+export const SRIOV_VF_COUNTERS: Record<string, keyof VfCounters> = {
+  sriov_vf_rx_bytes: 'rxBytes',
+  sriov_vf_tx_bytes: 'txBytes',
+  sriov_vf_rx_packets: 'rxPackets',
+  sriov_vf_tx_packets: 'txPackets',
+  sriov_vf_rx_dropped: 'rxDropped',
+  sriov_vf_tx_dropped: 'txDropped',
+  sriov_vf_tx_errors: 'txErrors',
+  nicvisor_vf_spoofed_total: 'spoofed',
+};
+const VF_FAMILIES: CounterFamily[] = Object.entries(SRIOV_VF_COUNTERS).map(([name, field]) => ({
+  name,
+  field,
+  help: name.startsWith('sriov_')
+    ? `Statistic ${name.slice('sriov_vf_'.length)}.`
+    : 'Frames the VF sent that MAC or VLAN anti-spoof dropped.',
+}));
+const SYNC_STATES: SyncState[] = ['in-sync', 'applying', 'failed', 'drifted', 'pending'];
+
+export class DaemonMetrics {
+  readonly registry = new Registry();
+  private src: MetricSources | null = null;
+  private unsubscribe: (() => void) | null = null;
+  /** Last repair count per VF, to count repairs as deltas of vfStatus events. */
+  private readonly repairs = new Map<string, number>();
+  private readonly decisions: Counter<'type' | 'result'>;
+  private readonly repaired: Counter;
+  private readonly reconcile: Histogram;
+
+  constructor() {
+    const registers = [this.registry];
+    this.decisions = new Counter({
+      name: 'nicvisor_guest_decisions_total',
+      help: 'Guest requests answered, by request type and result (ack, nack, limited).',
+      labelNames: ['type', 'result'],
+      registers,
+    });
+    this.repaired = new Counter({
+      name: 'nicvisor_drift_repairs_total',
+      help: 'VFs re-applied after they drifted from their policy (PF reset, ip link, ...).',
+      registers,
+    });
+    this.reconcile = new Histogram({
+      name: 'nicvisor_reconcile_duration_seconds',
+      help: 'Time to bring a batch of VFs to their policy (plan, apply, observe rounds).',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.infoGauge();
+  }
+
+  start(src: MetricSources, bus: EventBus): void {
+    this.src = src;
+    this.unsubscribe = bus.subscribe((e) => {
+      if (e.type === 'audit' && e.entry.action === 'guest.request') {
+        const type = (e.entry.request as Partial<GuestRequest> | null)?.type ?? 'unknown';
+        this.decisions.inc({ type, result: e.entry.result });
+      } else if (e.type === 'vfStatus') {
+        const before = this.repairs.get(e.name) ?? 0;
+        // A VF deleted and re-added starts at 0 again: not a negative repair.
+        if (e.status.repairs > before) this.repaired.inc(e.status.repairs - before);
+        this.repairs.set(e.name, e.status.repairs);
+      }
+    });
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.src = null;
+  }
+
+  observeReconcile(seconds: number): void {
+    this.reconcile.observe(seconds);
+  }
+
+  /** The exposition text: the Registry's metrics, then the per-VF families from the caches. */
+  async text(): Promise<string> {
+    const own = await this.registry.metrics();
+    if (!this.src) return own;
+    return `${own}\n${counterFamilies(VF_FAMILIES, vfRows(this.src))}\n${syncRows(this.src)}`;
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private infoGauge(): void {
+    const self = this;
+    new Gauge({
+      name: 'nicvisor_info',
+      help: 'Always 1; the labels say which nicvisor and driver run.',
+      labelNames: ['version', 'driver'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        if (self.src) this.set({ version: self.src.version, driver: self.src.driver }, 1);
+      },
+    });
+  }
+}
+
+/** The sync-state gauge of every VF policy. */
+function syncRows(src: MetricSources): string {
+  const rows = [...src.state().policies.values()].map((p) => ({
+    labels: labelPrefix({ name: p.name, pf: p.pf, vf: String(p.vf) }),
+    state: src.status.get(p.name).syncState,
+  }));
+  return stateFamily(
+    'nicvisor_vf_sync_state',
+    '1 for the sync state each VF policy is in, 0 for the others.',
+    SYNC_STATES,
+    rows,
+  );
+}
+
+/** One row per VF the counters cache holds, labelled as the exporter does plus `name`. */
+function vfRows(src: MetricSources): VfSample[] {
+  const names = new Map<string, string>();
+  for (const p of src.state().policies.values()) names.set(vfKey(p.pf, p.vf), p.name);
+  const pci = new Map<string, string>();
+  for (const id of src.pfInfo.keys()) {
+    for (const v of src.reconciler.observedPf(id)?.vfs ?? [])
+      if (v.pciAddr) pci.set(vfKey(id, v.vf), v.pciAddr);
+  }
+  const rows: VfSample[] = [];
+  for (const [key, counters] of src.stats.vfEntries()) {
+    const cut = key.lastIndexOf('#');
+    const pfId = key.slice(0, cut);
+    const info = src.pfInfo.get(pfId);
+    rows.push({
+      // The exporter's labels, in its order; `pf` is the PF's netdev (its id if it has none).
+      labels: labelPrefix({
+        pf: info?.netdev ?? pfId,
+        vf: key.slice(cut + 1),
+        pciAddr: pci.get(key) ?? '',
+        name: names.get(key) ?? '',
+      }),
+      counters,
+    });
+  }
+  return rows;
+}

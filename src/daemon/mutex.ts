@@ -1,0 +1,79 @@
+/**
+ * Locks. `Mutex` serialises store changes (each is validated against the whole set, so two
+ * must never interleave); `KeyedLock` gives one owner per VF at a time, with a timeout
+ * (STYLE.md #10: sriov-cni's late release wiped the next owner's config).
+ */
+
+export class LockTimeoutError extends Error {
+  constructor(key: string, timeoutMs: number) {
+    super(
+      `VF ${key} is busy: another operation held it for more than ${timeoutMs} ms; retry later`,
+    );
+    this.name = 'LockTimeoutError';
+  }
+}
+
+export class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+
+  /** Run fn when every earlier caller has finished. */
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+export class KeyedLock {
+  private readonly tails = new Map<string, Promise<void>>();
+  private readonly timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    this.timeoutMs = timeoutMs;
+  }
+
+  /** Keys currently held or waited for (for tests and /healthz). */
+  get size(): number {
+    return this.tails.size;
+  }
+
+  private async acquireOne(key: string): Promise<() => void> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => {
+      release = r;
+    });
+    const tail = prev.then(() => mine);
+    this.tails.set(key, tail);
+    // Clean the map entry once nobody queues behind us.
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), this.timeoutMs);
+    });
+    const won = await Promise.race([prev.then(() => 'ok' as const), timedOut]);
+    clearTimeout(timer);
+    if (won === 'timeout') {
+      // Give our place in the queue up as soon as it comes, so later owners are not stuck.
+      release();
+      throw new LockTimeoutError(key, this.timeoutMs);
+    }
+    return release;
+  }
+
+  /** Acquire every key (in sorted order, so two callers cannot deadlock) and run fn. */
+  async run<T>(keys: readonly string[], fn: () => Promise<T>): Promise<T> {
+    const releases: (() => void)[] = [];
+    try {
+      for (const key of [...new Set(keys)].sort()) releases.push(await this.acquireOne(key));
+      return await fn();
+    } finally {
+      for (const r of releases.reverse()) r();
+    }
+  }
+}

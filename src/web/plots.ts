@@ -1,0 +1,97 @@
+/**
+ * Live rate plots of one VF: packets/s and bytes/s, rx and tx, over the window the daemon
+ * keeps (GET /v1/vfs/{name}/history). The first load takes the whole window; each stats
+ * tick then asks only for samples newer than the last one (?since=), so a tick costs a few
+ * numbers, not the window.
+ */
+import type uPlotT from 'uplot';
+import type { VfHistory } from '../api/types.js';
+import { api } from './api.js';
+import { h, si } from './dom.js';
+import uPlot from './uplot.js';
+
+type Cols = [number[], (number | null)[], (number | null)[]];
+
+function chart(title: string, unit: string, width: number, el: HTMLElement): uPlotT {
+  const fmt = (_u: uPlotT, v: number | null) => (v === null ? '–' : si(v, unit));
+  return new uPlot(
+    {
+      title,
+      width,
+      height: 180,
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+      axes: [{}, { values: (_u, vals) => vals.map((v) => si(v, unit)), size: 60 }],
+      series: [
+        {},
+        { label: 'rx', stroke: '#2a7ae2', width: 2, value: fmt },
+        { label: 'tx', stroke: '#e2632a', width: 2, value: fmt },
+      ],
+    },
+    [[], [], []],
+    el,
+  );
+}
+
+export class RatePlots {
+  readonly root: HTMLElement;
+  private readonly name: string;
+  private readonly pkts: uPlotT;
+  private readonly bytes: uPlotT;
+  private t: number[] = [];
+  private cols: Record<'rxPps' | 'txPps' | 'rxBps' | 'txBps', (number | null)[]> = {
+    rxPps: [],
+    txPps: [],
+    rxBps: [],
+    txBps: [],
+  };
+  private windowMs = 300_000;
+
+  constructor(name: string, width: number) {
+    this.name = name;
+    const a = h('div', { class: 'plot', 'data-plot': 'pps' });
+    const b = h('div', { class: 'plot', 'data-plot': 'bps' });
+    this.root = h('div', { class: 'plots' }, a, b);
+    this.pkts = chart(`${name}: packets/s`, '', width, a);
+    this.bytes = chart(`${name}: bytes/s`, 'B', width, b);
+  }
+
+  /** Fetch samples newer than the last one shown and redraw. */
+  async update(): Promise<void> {
+    const since = this.t.length ? this.t[this.t.length - 1] : 0;
+    const q = since ? `?since=${since}` : '';
+    const hist = await api<VfHistory>(
+      'GET',
+      `/v1/vfs/${encodeURIComponent(this.name)}/history${q}`,
+    );
+    this.windowMs = hist.windowSeconds * 1000;
+    this.t.push(...hist.t);
+    for (const k of ['rxPps', 'txPps', 'rxBps', 'txBps'] as const) this.cols[k].push(...hist[k]);
+    this.trim();
+    const x = this.t.map((ms) => ms / 1000);
+    this.pkts.setData([x, this.cols.rxPps, this.cols.txPps] as Cols);
+    this.bytes.setData([x, this.cols.rxBps, this.cols.txBps] as Cols);
+    // For the browser tests and anyone inspecting the page: what the plot now shows.
+    this.root.dataset.points = String(this.t.length);
+    this.root.dataset.lastRxPps = String(this.cols.rxPps.at(-1) ?? '');
+  }
+
+  private trim(): void {
+    const from = Date.now() - this.windowMs;
+    let drop = 0;
+    while (drop < this.t.length && this.t[drop] < from) drop++;
+    if (drop === 0) return;
+    this.t.splice(0, drop);
+    for (const c of Object.values(this.cols)) c.splice(0, drop);
+  }
+
+  resize(width: number): void {
+    this.pkts.setSize({ width, height: 180 });
+    this.bytes.setSize({ width, height: 180 });
+  }
+
+  destroy(): void {
+    this.pkts.destroy();
+    this.bytes.destroy();
+    this.root.remove();
+  }
+}
