@@ -15,6 +15,10 @@ import {
 
 type SetVf = Extract<PlanStep, { kind: 'setVf' }>;
 
+const EINVAL = 22;
+/** How long a refused rate waits for a renegotiating PF link (igb: ~3 s under emulation). */
+const CARRIER_WAIT_MS = 8000;
+
 /** What apply needs from the driver, kept narrow so it can be tested on its own. */
 export interface VfApplyContext {
   rtnl: Rtnl;
@@ -32,6 +36,8 @@ export interface VfApplyContext {
   takeOver(pf: string, vf: number, before: KernelState): Promise<void>;
   /** The PF's link as sysfs shows it now, e.g. `link down` or `link up at 1000 Mbps`. */
   linkNow(pf: string): Promise<string>;
+  /** Waits for the PF's carrier; true when it came up (false at once when it was up). */
+  waitForCarrier(pf: string, timeoutMs: number): Promise<boolean>;
 }
 
 interface VfWork {
@@ -154,7 +160,12 @@ async function pinpoint(
     }
     const next = withField(state, step.field, step.to);
     const change = changeOf(w.vf, next, [groupOf(step.field) ?? '']);
-    const [ack] = await ctx.rtnl.setVfs([{ ifindex: pf.ifindex, change }]);
+    let [ack] = await ctx.rtnl.setVfs([{ ifindex: pf.ifindex, change }]);
+    // igb refuses any rate while its link is down, and a PF reset (SR-IOV re-enabled, driver
+    // reload) renegotiates the link for a few seconds: wait for the carrier, retry once.
+    if (ack.errno === EINVAL && change.rate && (await ctx.waitForCarrier(w.pf, CARRIER_WAIT_MS))) {
+      [ack] = await ctx.rtnl.setVfs([{ ifindex: pf.ifindex, change }]);
+    }
     if (ack.errno === 0) {
       state = next;
       ctx.remember(w.pf, w.vf, state);

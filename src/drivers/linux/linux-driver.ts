@@ -187,6 +187,13 @@ export class LinuxDriver implements NicDriver {
         const e = this.pfs.get(pf);
         return e ? this.sysfs.linkNow(e.sys.netdev) : 'link is unknown';
       },
+      waitForCarrier: async (pf, timeoutMs) => {
+        const e = this.pfs.get(pf);
+        // An administratively down PF gets no carrier however long we wait.
+        if (!e || !(await this.sysfs.adminUp(e.sys.netdev))) return false;
+        if (await this.sysfs.carrier(e.sys.netdev)) return false;
+        return this.sysfs.waitForCarrier(e.sys.netdev, timeoutMs);
+      },
       takeOver: async (pf, vf, before) => {
         if (this.snapshots.get(pf, vf)) return;
         await this.snapshots.save({ pf, vf, takenAt: new Date().toISOString(), settings: before });

@@ -130,6 +130,11 @@ export class Sysfs {
     return (await readInt(join(this.root, 'class/net', netdev, 'carrier'))) === 1;
   }
 
+  /** IFF_UP: the administrator (or nicvisor's host config) brought the netdev up. */
+  async adminUp(netdev: string): Promise<boolean> {
+    return (((await readInt(join(this.root, 'class/net', netdev, 'flags'))) ?? 0) & 1) === 1;
+  }
+
   /** Waits until the netdev has carrier again; false on timeout. */
   async waitForCarrier(netdev: string, timeoutMs: number): Promise<boolean> {
     const until = Date.now() + timeoutMs;
