@@ -80,6 +80,10 @@ function outOfRange(field: SetVf['field'], v: unknown): string | null {
   return null;
 }
 
+function skipped(step: SetVf, why: string): StepOutcome {
+  return { step, status: 'skipped', error: `an earlier step of vf ${step.vf} failed: ${why}` };
+}
+
 function groupSteps(steps: SetVf[]): VfWork[] {
   const byVf = new Map<string, VfWork>();
   for (const s of steps) {
@@ -105,11 +109,7 @@ function prepare(
   let failed: string | null = null;
   for (const step of w.steps) {
     if (failed) {
-      out.set(step, {
-        step,
-        status: 'skipped',
-        error: `an earlier step of vf ${w.vf} failed: ${failed}`,
-      });
+      out.set(step, skipped(step, failed));
       continue;
     }
     const refused = refusal(caps, step.field, step.to) ?? outOfRange(step.field, step.to);
@@ -151,11 +151,7 @@ async function pinpoint(
   let failed: string | null = null;
   for (const step of sent) {
     if (failed) {
-      out.set(step, {
-        step,
-        status: 'skipped',
-        error: `an earlier step of vf ${w.vf} failed: ${failed}`,
-      });
+      out.set(step, skipped(step, failed));
       continue;
     }
     const next = withField(state, step.field, step.to);

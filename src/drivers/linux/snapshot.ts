@@ -1,24 +1,13 @@
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { VfInfo } from './netlink/vf-decode.js';
+import type { KernelState } from './settings.js';
 
 /** A VF's settings before nicvisor first changed it (sriov-cni PR #417: restore from this). */
 export interface VfSnapshot {
   pf: string;
   vf: number;
   takenAt: string;
-  settings: Pick<
-    VfInfo,
-    | 'mac'
-    | 'vlan'
-    | 'qos'
-    | 'vlanProto'
-    | 'spoofchk'
-    | 'trust'
-    | 'linkState'
-    | 'minTxRate'
-    | 'maxTxRate'
-  >;
+  settings: KernelState;
 }
 
 function fileName(pf: string, vf: number): string {

@@ -10,6 +10,7 @@ import {
   NetlinkError,
   splitMessages,
 } from '../../../src/drivers/linux/netlink/message.js';
+import type { IpVf } from '../../lab/vm/helpers.js';
 import { hexFixture, repoRoot } from './fixtures.js';
 import { kernelPfMessage } from './synthetic.js';
 
@@ -17,16 +18,6 @@ function onlyMessage(name: string) {
   const msgs = [...splitMessages(hexFixture(name))];
   assert.equal(msgs.length, 1);
   return msgs[0];
-}
-
-interface IpVf {
-  vf: number;
-  address: string;
-  vlan_list?: Array<{ vlan?: number; qos?: number; protocol?: string }>;
-  rate: { max_tx: number; min_tx: number };
-  spoofchk: boolean;
-  link_state: string;
-  trust: boolean;
 }
 
 describe('decodeLink on kernel output', () => {
