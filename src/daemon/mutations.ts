@@ -210,6 +210,14 @@ export class Mutations {
       name,
       body,
     );
+    return this.putResult(out, name);
+  }
+
+  /** What a PUT of one VF answers: whether anything changed and the revision now stored. */
+  private putResult(
+    out: { unchanged: string[] },
+    name: string,
+  ): { changed: boolean; revision: number | null } {
     return {
       changed: out.unchanged.length === 0,
       revision: this.d.store.state().revisions.get(name) ?? null,
@@ -256,10 +264,7 @@ export class Mutations {
       name,
       body,
     );
-    return {
-      changed: out.unchanged.length === 0,
-      revision: this.d.store.state().revisions.get(name) ?? null,
-    };
+    return this.putResult(out, name);
   }
 
   async issueCredential(name: string, who: string): Promise<CredentialResult> {
