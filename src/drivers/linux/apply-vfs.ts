@@ -16,7 +16,7 @@ import {
 type SetVf = Extract<PlanStep, { kind: 'setVf' }>;
 
 const EINVAL = 22;
-/** How long a refused rate waits for a renegotiating PF link (igb: ~3 s under emulation). */
+/** How long a refused rate waits for a settling PF link (igb: ~3 s under emulation). */
 const CARRIER_WAIT_MS = 8000;
 
 /** What apply needs from the driver, kept narrow so it can be tested on its own. */
@@ -36,8 +36,12 @@ export interface VfApplyContext {
   takeOver(pf: string, vf: number, before: KernelState): Promise<void>;
   /** The PF's link as sysfs shows it now, e.g. `link down` or `link up at 1000 Mbps`. */
   linkNow(pf: string): Promise<string>;
-  /** Waits for the PF's carrier; true when it came up (false at once when it was up). */
-  waitForCarrier(pf: string, timeoutMs: number): Promise<boolean>;
+  /**
+   * After a rate was refused: waits for the PF's link to settle (carrier back, or a short
+   * pause when it is up) and says whether a retry can succeed before `deadline` — false at
+   * once when the PF is administratively down or its link is slower than `maxRate`.
+   */
+  settleForRate(pf: string, maxRate: number, deadline: number): Promise<boolean>;
 }
 
 interface VfWork {
@@ -157,9 +161,16 @@ async function pinpoint(
     const next = withField(state, step.field, step.to);
     const change = changeOf(w.vf, next, [groupOf(step.field) ?? '']);
     let [ack] = await ctx.rtnl.setVfs([{ ifindex: pf.ifindex, change }]);
-    // igb refuses any rate while its link is down, and a PF reset (SR-IOV re-enabled, driver
-    // reload) renegotiates the link for a few seconds: wait for the carrier, retry once.
-    if (ack.errno === EINVAL && change.rate && (await ctx.waitForCarrier(w.pf, CARRIER_WAIT_MS))) {
+    // igb refuses any rate while its link is down, and after a PF reset (SR-IOV re-enabled,
+    // driver reload) it keeps refusing for a moment after sysfs already shows the carrier:
+    // its check reads the link register and the speed its watchdog last saw. A rate that fits
+    // the link sysfs reports is retried until the link settles (seen in the lab VM on igb).
+    const deadline = Date.now() + CARRIER_WAIT_MS;
+    while (
+      ack.errno === EINVAL &&
+      change.rate &&
+      (await ctx.settleForRate(w.pf, change.rate.max, deadline))
+    ) {
       [ack] = await ctx.rtnl.setVfs([{ ifindex: pf.ifindex, change }]);
     }
     if (ack.errno === 0) {

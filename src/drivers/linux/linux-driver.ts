@@ -187,12 +187,18 @@ export class LinuxDriver implements NicDriver {
         const e = this.pfs.get(pf);
         return e ? this.sysfs.linkNow(e.sys.netdev) : 'link is unknown';
       },
-      waitForCarrier: async (pf, timeoutMs) => {
+      settleForRate: async (pf, maxRate, deadline) => {
         const e = this.pfs.get(pf);
         // An administratively down PF gets no carrier however long we wait.
         if (!e || !(await this.sysfs.adminUp(e.sys.netdev))) return false;
-        if (await this.sysfs.carrier(e.sys.netdev)) return false;
-        return this.sysfs.waitForCarrier(e.sys.netdev, timeoutMs);
+        const netdev = e.sys.netdev;
+        if (!(await this.sysfs.carrier(netdev))) {
+          return this.sysfs.waitForCarrier(netdev, deadline - Date.now());
+        }
+        const speed = await this.sysfs.speedMbps(netdev);
+        if (speed !== undefined && speed > 0 && maxRate > speed) return false;
+        await new Promise((r) => setTimeout(r, 250));
+        return Date.now() < deadline;
       },
       takeOver: async (pf, vf, before) => {
         if (this.snapshots.get(pf, vf)) return;

@@ -145,6 +145,11 @@ export class Sysfs {
     return true;
   }
 
+  /** Link speed in Mbps as the kernel reports it (absent or -1 when unknown). */
+  async speedMbps(netdev: string): Promise<number | undefined> {
+    return readInt(join(this.root, 'class/net', netdev, 'speed'));
+  }
+
   /** `link down`, or `link up at N Mbps`, from carrier and speed. */
   async linkNow(netdev: string): Promise<string> {
     const net = join(this.root, 'class/net', netdev);
