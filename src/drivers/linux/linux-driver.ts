@@ -20,7 +20,7 @@ import { observedPf } from './observe.js';
 import { PfRegistry } from './pf-registry.js';
 import { restoreVf } from './release.js';
 import { Devlink, Rtnl } from './rtnl.js';
-import type { KernelState } from './settings.js';
+import { type KernelState, kernelState } from './settings.js';
 import { SnapshotStore } from './snapshot.js';
 import { Sysfs } from './sysfs.js';
 import { VfCache } from './vf-cache.js';
@@ -154,13 +154,22 @@ export class LinuxDriver implements NicDriver {
     return out;
   }
 
-  /** Current kernel state of these VFs: cached, else read (one request for all PFs). */
+  /**
+   * Current kernel state of these VFs: cached, else read (one request for all PFs). A VF not
+   * taken over yet is always read afresh: its snapshot must hold what the kernel has now,
+   * not what an earlier read saw (plain reads never overwrite the cache, see VfCache).
+   */
   private async kernelStates(keys: Array<{ pf: string; vf: number }>) {
-    const missing = new Set(keys.filter((k) => !this.cache.kernel(k.pf, k.vf)).map((k) => k.pf));
-    if (missing.size > 0) {
-      const entries = this.pfs.all().filter((e) => missing.has(e.sys.id));
-      for (const [id, link] of await this.pfs.readLinks(entries, false)) {
-        this.cache.rememberLink(id, link);
+    const fresh = keys.filter(
+      (k) => !this.cache.kernel(k.pf, k.vf) || !this.snapshots.get(k.pf, k.vf),
+    );
+    const pfIds = new Set(fresh.map((k) => k.pf));
+    if (pfIds.size > 0) {
+      const entries = this.pfs.all().filter((e) => pfIds.has(e.sys.id));
+      const links = await this.pfs.readLinks(entries, false);
+      for (const k of fresh) {
+        const info = links.get(k.pf)?.vfs.find((v) => v.vf === k.vf);
+        if (info) this.cache.remember(k.pf, k.vf, kernelState(info));
       }
     }
     const out = new Map<string, KernelState>();
@@ -273,6 +282,8 @@ export class LinuxDriver implements NicDriver {
         `PF ${pf} not found while releasing vf ${vf}; its snapshot stays in ${this.snapshots.dir}`,
       );
     }
+    // Restore compares with what the kernel holds now, never with a cached read.
+    this.cache.forgetVf(pf, vf);
     const now = (await this.kernelStates([{ pf, vf }])).get(vfKey(pf, vf));
     try {
       await restoreVf(this.rtnl, this.snapshots, e, vf, now);

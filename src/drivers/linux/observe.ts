@@ -35,7 +35,7 @@ export async function observedPf(
   sysfs: Sysfs,
   cache: VfCache,
 ): Promise<ObservedPf> {
-  cache.rememberLink(e.sys.id, link);
+  cache.learnLink(e.sys.id, link);
   const sysVfs = new Map((await sysfs.listVfs(e.sys)).map((v) => [v.vf, v]));
   const vfs: ObservedVf[] = [];
   for (const info of link.vfs) {

@@ -23,6 +23,19 @@ export class VfCache {
     for (const v of link.vfs) this.known.set(vfKey(pf, v.vf), kernelState(v));
   }
 
+  /**
+   * Remembers the VFs of a PF not known yet. Plain reads (observe, counters) must not
+   * overwrite what is known: the drift detector compares the kernel with it, and a stats
+   * read that adopted an `ip link` change first would hide that change from it (seen in the
+   * lab VM: the daemon's 1 s counter read masked the drift until its slow drift loop ran).
+   */
+  learnLink(pf: string, link: LinkInfo): void {
+    for (const v of link.vfs) {
+      const k = vfKey(pf, v.vf);
+      if (!this.known.has(k)) this.known.set(k, kernelState(v));
+    }
+  }
+
   recordedOf(pf: string, vf: number): Partial<VfSettings> | undefined {
     return this.recorded.get(vfKey(pf, vf));
   }
