@@ -93,6 +93,12 @@ function putsOf(change: Change): { puts: Map<string, Sourced>; dupes: Problem[] 
   return { puts, dupes };
 }
 
+/** An empty outcome of a change; the main config counts as changed when its content differs. */
+function outcome(next: unknown, current: unknown): ChangeOutcome {
+  const mainChanged = JSON.stringify(next) !== JSON.stringify(current);
+  return { added: [], changed: [], unchanged: [], deleted: [], mainChanged };
+}
+
 export class Store {
   readonly layout: Layout;
   readonly credentials: Credentials;
@@ -255,14 +261,7 @@ export class Store {
     const mainDoc = change.main ?? state.mainDoc;
     const checked = this.check(mainDoc, this.docsOf(state, del), puts, dupes);
     if (checked.problems.length > 0 || !checked.main) throw new ValidationError(checked.problems);
-    const out: ChangeOutcome = {
-      added: [],
-      changed: [],
-      unchanged: [],
-      deleted: [],
-      mainChanged: false,
-    };
-    out.mainChanged = JSON.stringify(checked.main) !== JSON.stringify(state.main);
+    const out = outcome(checked.main, state.main);
     const guests = new Map(state.guests);
     for (const name of puts.keys()) {
       const policy = checked.policies.get(name)!;
@@ -331,14 +330,7 @@ export class Store {
       const checked = this.check(mainDoc, read.docs, new Map());
       problems.push(...checked.problems);
       if (problems.length > 0 || !checked.main) throw new ValidationError(problems);
-      const out: ChangeOutcome = {
-        added: [],
-        changed: [],
-        unchanged: [],
-        deleted: [],
-        mainChanged: false,
-      };
-      out.mainChanged = JSON.stringify(checked.main) !== JSON.stringify(state.main);
+      const out = outcome(checked.main, state.main);
       for (const [name, p] of checked.policies) {
         const old = state.policies.get(name);
         if (!old) out.added.push(name);
