@@ -40,20 +40,30 @@ const A2 = {
 
 const faults = { injected: 0, changes: 0 };
 
-test('faults: failing at step k of a multi-step apply, for every k', async () => {
+/** The sim daemon with A, B and C behind a FaultyDriver, once every VF is in sync. */
+async function faultyDaemon() {
   let faulty: FaultyDriver | null = null;
   const s = await simDaemon([A, B, C], {}, (d) => {
     faulty = new FaultyDriver(d);
     return faulty.driver();
   });
-  const f = faulty!;
-  const others = () => JSON.stringify(['b', 'c'].map((n) => s.daemon.getVf(n).observed));
   try {
     await until(
       () => s.daemon.listVfs().every((v) => v.status.syncState === 'in-sync'),
       3000,
       'start',
     );
+  } catch (err) {
+    await s.cleanup();
+    throw err;
+  }
+  return { s, f: faulty! as FaultyDriver };
+}
+
+test('faults: failing at step k of a multi-step apply, for every k', async () => {
+  const { s, f } = await faultyDaemon();
+  const others = () => JSON.stringify(['b', 'c'].map((n) => s.daemon.getVf(n).observed));
+  try {
     const othersBefore = others();
     const started = f.applies.length;
     f.failVf = 'a';
@@ -107,18 +117,8 @@ test('faults: failing at step k of a multi-step apply, for every k', async () =>
 });
 
 test('faults: retries back off (0.5 s, 1 s, 2 s) and a failing VF does not hold others up', async () => {
-  let faulty: FaultyDriver | null = null;
-  const s = await simDaemon([A, B, C], {}, (d) => {
-    faulty = new FaultyDriver(d);
-    return faulty.driver();
-  });
-  const f = faulty!;
+  const { s, f } = await faultyDaemon();
   try {
-    await until(
-      () => s.daemon.listVfs().every((v) => v.status.syncState === 'in-sync'),
-      3000,
-      'start',
-    );
     f.failAt = 0;
     f.failTimes = 3;
     f.failVf = 'a';
@@ -149,18 +149,8 @@ test('faults: retries back off (0.5 s, 1 s, 2 s) and a failing VF does not hold 
 });
 
 test('faults: failing reads mark the VFs failed, the daemon keeps serving, then recovers', async () => {
-  let faulty: FaultyDriver | null = null;
-  const s = await simDaemon([A, B, C], {}, (d) => {
-    faulty = new FaultyDriver(d);
-    return faulty.driver();
-  });
-  const f = faulty!;
+  const { s, f } = await faultyDaemon();
   try {
-    await until(
-      () => s.daemon.listVfs().every((v) => v.status.syncState === 'in-sync'),
-      3000,
-      'start',
-    );
     f.failReads = 1;
     await s.daemon.putVf('a', A1, 'test');
     const v = s.daemon.getVf('a');
