@@ -212,7 +212,7 @@ async function inVm(b: Bench): Promise<void> {
 }
 
 /**
- * Boots the lab VM (test/lab/image/run-vm.sh, which says why when it cannot) and runs this
+ * Boots the lab VM (test/lab/boot/run-vm.sh, which says why when it cannot) and runs this
  * file inside; its figures come back as JSON through a shared folder.
  */
 function bootVm(b: Bench): void {
@@ -226,7 +226,7 @@ function bootVm(b: Bench): void {
   try {
     const args = ['-s', share, '--timeout', '600', '--env', 'NICVISOR_BENCH_QUICK'];
     const r = spawnSync(
-      join(repo, 'test/lab/image/run-vm.sh'),
+      join(repo, 'test/lab/boot/run-vm.sh'),
       [...args, '--env', 'NICVISOR_BENCH_JSON', join(repo, 'test/lab/vm/bench.sh')],
       {
         cwd: repo,
