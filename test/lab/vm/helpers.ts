@@ -22,6 +22,9 @@ import { plan } from '../../../src/policy/plan.js';
 /** Which device this VM was booted with, or undefined on the host. */
 export const LAB = process.env.NICVISOR_LAB;
 
+/** The igb PF's netdev in a VM booted with --igb (test/lab/vm/igb.sh finds it). */
+export const IGB_NETDEV = process.env.NICVISOR_IGB_PF ?? 'eth0';
+
 export function skipUnless(device: string): false | string {
   return LAB === device
     ? false
@@ -114,4 +117,18 @@ export function nextEvent(
 
 export function pfNetdev(sysPath: string): string {
   return sh(`ls ${sysPath}/net`).trim().split('\n')[0];
+}
+
+/** Resolves once `cond()` holds, polling every 100 ms; rejects after `ms`. */
+export function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const until = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (cond()) resolve();
+      else if (Date.now() > until)
+        reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+      else setTimeout(tick, 100);
+    };
+    tick();
+  });
 }

@@ -13,10 +13,10 @@ import {
 } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { sh, skipUnless } from './helpers.js';
+import { IGB_NETDEV, sh, skipUnless, waitFor } from './helpers.js';
 
 const skip = skipUnless('igb');
-const NETDEV = process.env.NICVISOR_IGB_PF ?? 'eth0';
+const NETDEV = IGB_NETDEV;
 const PF = `/sys/class/net/${NETDEV}/device`;
 const PCI = '/sys/bus/pci';
 
@@ -39,18 +39,6 @@ function bind(addr: string, driver: string): void {
   if (current) writeFileSync(join(PCI, 'drivers', current, 'unbind'), addr);
   writeFileSync(join(PCI, 'drivers_probe'), addr);
   writeFileSync(join(dev(addr), 'driver_override'), '\n');
-}
-
-function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const until = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (cond()) resolve();
-      else if (Date.now() > until) reject(new Error(`timed out after ${ms} ms: ${what}`));
-      else setTimeout(tick, 100);
-    };
-    tick();
-  });
 }
 
 describe('vfio-pci on an igb VF (no-IOMMU mode)', { skip }, () => {
