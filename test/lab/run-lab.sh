@@ -12,10 +12,12 @@ if [ $# -gt 0 ] && [ -d "$1" ]; then LABVM_DIR=$1; shift; fi
 DEVICES=("$@"); [ ${#DEVICES[@]} -gt 0 ] || DEVICES=(netdevsim igb)
 cd "$HERE/../.." || exit 2
 rc=0
+# The timeouts only catch a hung guest: a boot takes 2.5-4 min on this 2-core machine while
+# other checkouts run their tests, and went past 5 min once at load 7.
 for d in "${DEVICES[@]}"; do
   case $d in
-    netdevsim) args=(--timeout 300);;
-    igb) args=(--igb --timeout 400);;
+    netdevsim) args=(--timeout 600);;
+    igb) args=(--igb --timeout 600);;
     *) echo "run-lab.sh: unknown device $d (valid: netdevsim, igb)" >&2; exit 2;;
   esac
   echo "== lab VM: $d"

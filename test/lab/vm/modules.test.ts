@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot } from '../../drivers/linux/fixtures.js';
-import { sh, skipUnless } from './helpers.js';
+import { sh, skipUnless } from './env.js';
 
 const skip = skipUnless('netdevsim');
 

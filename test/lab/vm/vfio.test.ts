@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { IGB_NETDEV, sh, skipUnless, waitFor } from './helpers.js';
+import { IGB_NETDEV, sh, skipUnless, waitFor } from './env.js';
 
 const skip = skipUnless('igb');
 const NETDEV = IGB_NETDEV;
