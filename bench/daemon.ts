@@ -1,5 +1,7 @@
 /**
- * Daemon figures:
+ * Daemon figures (goals: a guest decision p99 ≤ 1 ms and ≥ 10,000/s; an ack that changes
+ * state ≥ 10,000/s with p99 ≤ 5 ms, still durable before the answer; cold start to all in
+ * sync ≤ 1 s; a spawned daemon with 512 sim VFs ≤ 80 MiB RSS):
  * - guest requests over the Unix socket to the real (spawned) daemon: p50/p99 latency and
  *   requests/s with keep-alive and concurrency, for decisions that change nothing on disk
  *   and for acks that change guest state (durable write + reconcile before the answer);
@@ -15,7 +17,8 @@ import type { GuestRequestBody } from '../src/api/types.js';
 import { ApiClient } from '../src/cli/client.js';
 import { silentLogger } from '../src/daemon/logger.js';
 import { Daemon } from '../src/daemon/service.js';
-import { fmt, percentile } from './_stats.js';
+import { atLeast, atMost, type Bench } from './_report.js';
+import { percentile } from './_stats.js';
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
 
@@ -117,13 +120,22 @@ async function load(
   return { sorted: lat.sort((a, b) => a - b), perSec: n / secs };
 }
 
-function report(label: string, r: { sorted: number[]; perSec: number }): void {
-  console.log(
-    `${label.padEnd(44)} p50 ${fmt(percentile(r.sorted, 50) / 1000, 3)} ms  p99 ${fmt(percentile(r.sorted, 99) / 1000, 3)} ms  ${fmt(r.perSec, 0)} req/s`,
-  );
+const RSS_MIB = atMost(80);
+
+function report(
+  b: Bench,
+  label: string,
+  r: { sorted: number[]; perSec: number },
+  goal: { p99Ms: number; perSec: number },
+): void {
+  b.figure(`${label}, p50`, percentile(r.sorted, 50) / 1000, 'ms');
+  b.figure(`${label}, p99`, percentile(r.sorted, 99) / 1000, 'ms', atMost(goal.p99Ms));
+  b.figure(`${label}, rate`, r.perSec, 'req/s', atLeast(goal.perSec));
 }
 
-async function guestRequests(): Promise<void> {
+const mib = (bytes: number) => bytes / 2 ** 20;
+
+async function guestRequests(b: Bench): Promise<void> {
   const s = await setup(2, 8, { guestRequestsPerSecond: 1_000_000, guestRequestBurst: 1_000_000 });
   const { child } = await spawnDaemon(s);
   const c = new ApiClient({ socket: s.socket, maxSockets: 8 });
@@ -131,25 +143,23 @@ async function guestRequests(): Promise<void> {
     const names = Array.from({ length: 16 }, (_, i) => `vf-${i >> 3}-${i & 7}`);
     await load(c, names, 2000, 8, () => ({ type: 'setPromisc', enable: false })); // warm-up
     const noop = (): GuestRequestBody => ({ type: 'setPromisc', enable: false });
+    const decision = { p99Ms: 1, perSec: 10_000 };
     for (const conc of [1, 2, 4, 8]) {
-      report(
-        `decision, no state change (ack), c=${conc}`,
-        await load(c, names, 10_000, conc, noop),
-      );
+      const r = await load(c, names, 10_000, conc, noop);
+      report(b, `decision, no state change (ack), c=${conc}`, r, decision);
     }
-    report(
-      'decision, refused (nack), c=4',
-      await load(c, names, 10_000, 4, () => ({ type: 'addVlan', vlan: 999 })),
-    );
-    report(
-      'ack that changes state (fsync + reconcile), c=8',
-      await load(c, names, 2000, 8, (i) => ({
-        type: 'setAllmulti',
-        enable: Math.floor(i / names.length) % 2 === 0,
-      })),
-    );
+    const nack = await load(c, names, 10_000, 4, () => ({ type: 'addVlan', vlan: 999 }));
+    report(b, 'decision, refused (nack), c=4', nack, decision);
+    const acks = await load(c, names, 2000, 8, (i) => ({
+      type: 'setAllmulti',
+      enable: Math.floor(i / names.length) % 2 === 0,
+    }));
+    report(b, 'ack that changes state (fsync + reconcile), c=8', acks, {
+      p99Ms: 5,
+      perSec: 10_000,
+    });
     const stats = await c.stats();
-    console.log(`daemon RSS after the load: ${fmt(stats.daemon.rssBytes / 2 ** 20, 1)} MiB`);
+    b.figure('daemon RSS after the load (16 VFs)', mib(stats.daemon.rssBytes), 'MiB', RSS_MIB);
   } finally {
     c.close();
     await stopDaemon(child);
@@ -157,7 +167,7 @@ async function guestRequests(): Promise<void> {
   }
 }
 
-async function coldStart(): Promise<void> {
+async function coldStart(b: Bench): Promise<void> {
   const s = await setup(8, 64);
   try {
     const t0 = performance.now();
@@ -165,18 +175,26 @@ async function coldStart(): Promise<void> {
     await d.start();
     const ms = performance.now() - t0;
     const h = d.health();
-    console.log(
-      `cold start 8 PFs × 64 VFs, in-process: ${fmt(ms, 0)} ms to ${h.inSync}/${h.vfs} in sync (${h.driverApplySteps} driver steps)`,
+    const inSync = (what: string, n: number, of: number) =>
+      b.figure(`${what}, VFs in sync`, n, 'VFs', atLeast(8 * 64), `${of} VFs known`);
+    const what = 'cold start 8 PFs × 64 VFs';
+    b.figure(
+      `${what}, in-process, to all in sync`,
+      ms,
+      'ms',
+      atMost(1000),
+      `${h.driverApplySteps} driver steps`,
     );
+    inSync(`${what}, in-process`, h.inSync, h.vfs);
     await d.stop();
     await rm(join(dirname(s.configFile), 'state', 'revisions.json'), { force: true });
     const { child, readyMs } = await spawnDaemon(s);
     const c = new ApiClient({ socket: s.socket });
     const h2 = await c.health();
     const stats = await c.stats();
-    console.log(
-      `cold start 8 PFs × 64 VFs, spawned daemon: ${fmt(readyMs, 0)} ms from exec to API ready, ${h2.inSync}/${h2.vfs} in sync, RSS ${fmt(stats.daemon.rssBytes / 2 ** 20, 1)} MiB`,
-    );
+    b.figure(`${what}, spawned daemon, exec to API ready`, readyMs, 'ms', atMost(1000));
+    inSync(`${what}, spawned daemon`, h2.inSync, h2.vfs);
+    b.figure(`${what}, spawned daemon RSS`, mib(stats.daemon.rssBytes), 'MiB', RSS_MIB);
     c.close();
     await stopDaemon(child);
   } finally {
@@ -184,7 +202,7 @@ async function coldStart(): Promise<void> {
   }
 }
 
-export async function run(): Promise<void> {
-  await guestRequests();
-  await coldStart();
+export async function run(b: Bench): Promise<void> {
+  await guestRequests(b);
+  await coldStart(b);
 }

@@ -4,11 +4,12 @@
  *  2. a full policy on 64 VFs: driver vs. one `ip` spawn per attribute (ms, ratio);
  *  3. reading config + stats of every VF of a PF (64 and 256 VFs).
  * On the host, run() boots the lab VM and runs this file inside it (root, QEMU and a built
- * VM needed, else it says why it skips). The VM runs under TCG emulation, so absolute
- * times are slower than on hardware; the ratios are what to compare.
+ * VM needed, else it says why it skips); the VM's figures come back as JSON through a shared
+ * folder. The VM runs under TCG emulation, so absolute times are slower than on hardware;
+ * the ratios are what to compare. Goal: one VF change ≥ 40× faster than a spawned `ip`.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +24,8 @@ import { Rtnl } from '../src/drivers/linux/rtnl.js';
 import { MainConfig, type PlanStep, VfPolicy, type VfPolicyInput } from '../src/model/index.js';
 import { desiredState } from '../src/policy/desired.js';
 import { plan } from '../src/policy/plan.js';
-import { fmt, percentile } from './_stats.js';
+import { atLeast, type Bench, type Figure, parseBenchArgs, runBenches } from './_report.js';
+import { percentile } from './_stats.js';
 
 const run$ = promisify(execFile);
 const DEV = '/sys/bus/netdevsim/devices/netdevsim20';
@@ -99,7 +101,9 @@ async function converge(driver: LinuxDriver, numVfs: number, pols: VfPolicy[]): 
   return applyMs;
 }
 
-async function oneChange(driver: LinuxDriver, netdev: string): Promise<void> {
+const FASTER_THAN_IP = atLeast(40);
+
+async function oneChange(b: Bench, driver: LinuxDriver, netdev: string): Promise<void> {
   const step = (on: boolean): PlanStep => ({
     kind: 'setVf',
     pf: PF,
@@ -137,15 +141,15 @@ async function oneChange(driver: LinuxDriver, netdev: string): Promise<void> {
   raw.sort((a, b) => a - b);
   drv.sort((a, b) => a - b);
   ip.sort((a, b) => a - b);
-  console.log(`one RTM_SETLINK through the transport alone: p50 ${fmt(percentile(raw, 50))} µs`);
-  const d = percentile(drv, 50);
-  const s = percentile(ip, 50);
-  console.log(
-    `one VF change: driver p50 ${fmt(d)} µs (p99 ${fmt(percentile(drv, 99))}), spawned ip p50 ${fmt(s)} µs (p99 ${fmt(percentile(ip, 99))}) -> ${fmt(s / d)}x faster`,
-  );
+  b.figure('one RTM_SETLINK through the transport alone, p50', percentile(raw, 50), 'µs');
+  const d = b.figure('one VF change, driver, p50', percentile(drv, 50), 'µs');
+  b.figure('one VF change, driver, p99', percentile(drv, 99), 'µs');
+  const s = b.figure('one VF change, spawned ip, p50', percentile(ip, 50), 'µs');
+  b.figure('one VF change, spawned ip, p99', percentile(ip, 99), 'µs');
+  b.ratio('one VF change, spawned ip p50 / driver p50', s, d, FASTER_THAN_IP);
 }
 
-async function fullPolicy(driver: LinuxDriver, netdev: string): Promise<void> {
+async function fullPolicy(bench: Bench, driver: LinuxDriver, netdev: string): Promise<void> {
   const a = Array.from({ length: 64 }, (_, i) => VfPolicy.parse(policy(i, false)));
   const b = Array.from({ length: 64 }, (_, i) => VfPolicy.parse(policy(i, true)));
   await converge(driver, 64, a);
@@ -162,13 +166,19 @@ async function fullPolicy(driver: LinuxDriver, netdev: string): Promise<void> {
     }
   }
   const ipMs = performance.now() - t0;
-  const d = percentile(runs, 50);
-  console.log(
-    `full policy on 64 VFs (${steps} field changes): driver apply p50 ${fmt(d)} ms, ${spawns} ip spawns ${fmt(ipMs)} ms -> ${fmt(ipMs / d)}x faster`,
+  const what = `full policy on 64 VFs (${steps} field changes)`;
+  const d = bench.figure(`${what}, driver apply p50`, percentile(runs, 50), 'ms');
+  const s = bench.figure(
+    `${what}, one ip spawn per attribute`,
+    ipMs,
+    'ms',
+    null,
+    `${spawns} spawns`,
   );
+  bench.ratio(`${what}, ip spawns / driver`, s, d);
 }
 
-async function readAll(driver: LinuxDriver, n: number): Promise<void> {
+async function readAll(b: Bench, driver: LinuxDriver, n: number): Promise<void> {
   const times: number[] = [];
   for (let i = 0; i < 30; i++) {
     const t0 = performance.now();
@@ -177,12 +187,10 @@ async function readAll(driver: LinuxDriver, n: number): Promise<void> {
     if (pf.vfs.length !== n) throw new Error(`bench: read ${pf.vfs.length} of ${n} VFs`);
   }
   times.sort((x, y) => x - y);
-  console.log(
-    `read config + stats of ${n} VFs of one PF (observe): p50 ${fmt(percentile(times, 50), 2)} ms`,
-  );
+  b.figure(`read config + stats of ${n} VFs of one PF (observe), p50`, percentile(times, 50), 'ms');
 }
 
-async function inVm(): Promise<void> {
+async function inVm(b: Bench): Promise<void> {
   const netdev = setup(256);
   const driver = new LinuxDriver({
     sysfsRoot: '/sys',
@@ -192,42 +200,48 @@ async function inVm(): Promise<void> {
   await driver.start();
   try {
     await converge(driver, 64, [VfPolicy.parse(policy(0, false))]);
-    await oneChange(driver, netdev);
+    await oneChange(b, driver, netdev);
     if (process.env.NICVISOR_BENCH_QUICK) return;
-    await fullPolicy(driver, netdev);
-    await readAll(driver, 64);
+    await fullPolicy(b, driver, netdev);
+    await readAll(b, driver, 64);
     await converge(driver, 256, []);
-    await readAll(driver, 256);
+    await readAll(b, driver, 256);
   } finally {
     await driver.stop();
   }
 }
 
-function bootVm(): void {
-  const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
-  const vm = process.env.NICVISOR_LABVM ?? '/var/cache/nicvisor-labvm';
-  const runVm = join(repo, '../shared/lab/run-vm.sh');
-  const why =
-    process.getuid?.() !== 0
-      ? 'not root'
-      : !existsSync(join(vm, 'initrd.img'))
-        ? `no lab VM in ${vm} (build it: ../shared/lab/build-vm.sh ${vm})`
-        : !existsSync(runVm)
-          ? `no ${runVm}`
-          : null;
-  if (why) {
-    console.log(`linux bench skipped: ${why}`);
+/**
+ * Boots the lab VM (test/lab/boot/run-vm.sh, which says why when it cannot) and runs this
+ * file inside; its figures come back as JSON through a shared folder.
+ */
+function bootVm(b: Bench): void {
+  if (process.getuid?.() !== 0) {
+    console.log('  linux bench in the lab VM skipped: not root (QEMU needs root here)');
     return;
   }
-  const args = ['-v', vm, '--timeout', '600', '--env', 'NICVISOR_BENCH_QUICK'];
-  const r = spawnSync(runVm, [...args, join(repo, 'test/lab/vm/bench.sh')], {
-    cwd: repo,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    encoding: 'utf8',
-  });
-  for (const line of r.stdout.split('\n'))
-    if (/^(one|full|read)/.test(line)) console.log(`lab VM (TCG): ${line}`);
-  if (r.status !== 0) console.log(`linux bench: lab VM exited ${r.status}`);
+  const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
+  const share = mkdtempSync(join(tmpdir(), 'nicvisor-bench-lab-'));
+  const json = join(share, 'figures.json');
+  try {
+    const args = ['-s', share, '--timeout', '600', '--env', 'NICVISOR_BENCH_QUICK'];
+    const r = spawnSync(
+      join(repo, 'test/lab/boot/run-vm.sh'),
+      [...args, '--env', 'NICVISOR_BENCH_JSON', join(repo, 'test/lab/vm/bench.sh')],
+      {
+        cwd: repo,
+        env: { ...process.env, NICVISOR_BENCH_JSON: json },
+        stdio: ['ignore', 'pipe', 'inherit'],
+        encoding: 'utf8',
+      },
+    );
+    if (r.status !== 0) console.log(`  linux bench: lab VM exited ${r.status}\n${r.stdout}`);
+    if (!existsSync(json)) return;
+    for (const f of JSON.parse(readFileSync(json, 'utf8')) as Figure[])
+      b.adopt(f, 'lab VM (TCG): ');
+  } finally {
+    rmSync(share, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -235,14 +249,14 @@ function bootVm(): void {
  * `ip link set lo mtu <its current MTU>` (the kernel returns early on an unchanged MTU),
  * and the decoder on the real 256-VF dump captured in the lab VM.
  */
-async function onHost(): Promise<void> {
+async function onHost(b: Bench): Promise<void> {
   const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
   const mtu = Number(sh('cat /sys/class/net/lo/mtu'));
   const rtnl = new Rtnl();
   try {
     await rtnl.open();
   } catch (e) {
-    console.log(`host transport figures skipped: ${(e as Error).message}`);
+    console.log(`  host transport figures skipped: ${(e as Error).message}`);
     return;
   }
   try {
@@ -267,11 +281,11 @@ async function onHost(): Promise<void> {
     }
     one.sort((a, b) => a - b);
     ip.sort((a, b) => a - b);
-    const d = percentile(one, 50);
-    const x = percentile(ip, 50);
-    console.log(
-      `host: one RTM_SETLINK round trip p50 ${fmt(d)} µs (p99 ${fmt(percentile(one, 99))}), pipelined ${fmt(piped)} µs each, spawned ip p50 ${fmt(x)} µs -> ${fmt(x / d)}x`,
-    );
+    const d = b.figure('host: one RTM_SETLINK round trip, p50', percentile(one, 50), 'µs');
+    b.figure('host: one RTM_SETLINK round trip, p99', percentile(one, 99), 'µs');
+    b.figure('host: RTM_SETLINK pipelined (1000 in one request), each', piped, 'µs');
+    const x = b.figure('host: spawned ip link set, p50', percentile(ip, 50), 'µs');
+    b.ratio('host: spawned ip p50 / RTM_SETLINK round trip p50', x, d, FASTER_THAN_IP);
   } finally {
     await rtnl.close();
   }
@@ -287,18 +301,19 @@ async function onHost(): Promise<void> {
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
-  console.log(
-    `host: decode one PF with 256 VFs and stats (${msg.payload.length} bytes, real dump) p50 ${fmt(percentile(times, 50), 3)} ms`,
-  );
+  const what = `host: decode one PF with 256 VFs and stats (${msg.payload.length} B real dump)`;
+  b.figure(`${what}, p50`, percentile(times, 50), 'ms');
 }
 
-export async function run(): Promise<void> {
+export async function run(b: Bench): Promise<void> {
   if (process.env.NICVISOR_LAB === 'netdevsim') {
-    await inVm();
+    await inVm(b);
     return;
   }
-  await onHost();
-  bootVm();
+  await onHost(b);
+  bootVm(b);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await run();
+// Inside the lab VM (test/lab/vm/bench.sh): node dist/bench/linux.js [--json FILE]
+if (process.argv[1] === fileURLToPath(import.meta.url))
+  await runBenches([{ name: 'linux', run }], parseBenchArgs(process.argv.slice(2)));

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Captures the exact netlink bytes iproute2 sends (and the kernel answers) for each VF
 # attribute, inside the lab VM against netdevsim, with strace's hex dump of the socket I/O.
-# Run: ../shared/lab/run-vm.sh -v VMDIR test/lab/capture-fixtures.sh OUTDIR
+# Run: test/lab/boot/run-vm.sh test/lab/capture-fixtures.sh OUTDIR
 # The dumps are turned into test/fixtures/netlink/*.hex by test/lab/strace-to-hex.mjs.
 set -u
 OUT=${1:?usage: capture-fixtures.sh OUTDIR}; mkdir -p "$OUT"

@@ -3,7 +3,6 @@
  * reconcile loop over the real policy code (desiredState + plan) and the driver, and an
  * independent read-back through `ip -json`.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,19 +17,9 @@ import {
 } from '../../../src/model/index.js';
 import { desiredState } from '../../../src/policy/desired.js';
 import { plan } from '../../../src/policy/plan.js';
+import { sh } from './env.js';
 
-/** Which device this VM was booted with, or undefined on the host. */
-export const LAB = process.env.NICVISOR_LAB;
-
-export function skipUnless(device: string): false | string {
-  return LAB === device
-    ? false
-    : `runs inside the lab VM booted with ${device} (test/lab/run-lab.sh)`;
-}
-
-export function sh(cmd: string): string {
-  return execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8' });
-}
+export { IGB_NETDEV, LAB, sh, skipUnless, waitFor } from './env.js';
 
 export interface IpVf {
   vf: number;

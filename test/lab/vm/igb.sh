@@ -20,4 +20,5 @@ rc=$?
 # through vfio) are created in a fraction of the time igbvf's probe takes under emulation.
 echo 0 > "/sys/class/net/$PF/device/sriov_drivers_autoprobe"
 node --test --test-reporter=spec dist/test/lab/vm/conformance.test.js || rc=1
+node --test --test-reporter=spec dist/test/lab/vm/vfio.test.js || rc=1
 exit $rc

@@ -7,6 +7,7 @@ import { Rtnl } from '../../../src/drivers/linux/rtnl.js';
 import type { VfPolicyInput } from '../../../src/model/index.js';
 import {
   config,
+  IGB_NETDEV,
   ipVfs,
   ipVlan,
   newDriver,
@@ -15,23 +16,11 @@ import {
   reconcile,
   sh,
   skipUnless,
+  waitFor,
 } from './helpers.js';
 
 const skip = skipUnless('igb');
-const NETDEV = process.env.NICVISOR_IGB_PF ?? 'eth0';
-
-function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const until = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (cond()) resolve();
-      else if (Date.now() > until)
-        reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
-      else setTimeout(tick, 100);
-    };
-    tick();
-  });
-}
+const NETDEV = IGB_NETDEV;
 
 function ping(ns: string, addr: string): boolean {
   try {

@@ -1,0 +1,105 @@
+// test/lab/boot/run-vm.sh without a VM: a stand-in qemu-system-x86_64 on PATH reports
+// whether LABVM_LOCK was held while it "ran" and ends the boot with the guest's exit status,
+// so the lock handling and the exit status are checked on any machine in a second.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { repoRoot } from '../drivers/linux/fixtures.js';
+
+const runVm = join(repoRoot(), 'test/lab/boot/run-vm.sh');
+const dir = mkdtempSync(join(tmpdir(), 'nicvisor-run-vm-'));
+const lock = join(dir, 'lab.lock');
+const seen = join(dir, 'seen');
+
+// The control folder is the -virtfs path tagged labvmctl; the guest's init writes rc there.
+const fakeQemu = `#!/bin/bash
+for a in "$@"; do case $a in local,path=*,mount_tag=labvmctl,*) ctl=\${a#local,path=}; ctl=\${ctl%%,*};; esac; done
+if flock -n "${lock}" true; then echo free > "${seen}"; else echo held > "${seen}"; fi
+echo "\${FAKE_RC:-0}" > "$ctl/rc"
+`;
+writeFileSync(join(dir, 'qemu-system-x86_64'), fakeQemu);
+chmodSync(join(dir, 'qemu-system-x86_64'), 0o755);
+writeFileSync(join(dir, 'initrd.img'), '');
+writeFileSync(join(dir, 'guest.sh'), 'exit 0\n');
+
+function env(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const { LABVM_LOCK: _, ...rest } = process.env;
+  return { ...rest, PATH: `${dir}:${process.env.PATH}`, ...extra };
+}
+const args = ['-v', dir, '-s', dir, '--accel', 'tcg', join(dir, 'guest.sh')];
+
+// GNU timeout kills its whole process group, so a deadlocked run (flock inside run-vm.sh
+// waiting on its own caller) ends instead of hanging the suite or lingering.
+const guard = ['timeout', '-k', '2', '30'];
+
+function run(extra: Record<string, string>, wrap: string[] = []) {
+  return spawnSync(guard[0], [...guard.slice(1), ...wrap, runVm, ...args], {
+    env: env(extra),
+    encoding: 'utf8',
+  });
+}
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !cond(); i++) {
+    if (i > 1500) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', resolve));
+}
+
+describe('run-vm.sh LABVM_LOCK (stand-in QEMU)', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('without LABVM_LOCK takes no lock and exits with the guest status', () => {
+    const r = run({ FAKE_RC: '7' });
+    assert.equal(r.status, 7, r.stderr);
+    assert.equal(readFileSync(seen, 'utf8').trim(), 'free');
+  });
+
+  it('holds the lock while QEMU runs', () => {
+    const r = run({ LABVM_LOCK: lock });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(seen, 'utf8').trim(), 'held');
+  });
+
+  it('does not wait for a lock its caller already holds (flock FILE … run-vm.sh)', () => {
+    const r = run({ LABVM_LOCK: lock }, ['flock', lock]);
+    assert.equal(r.status, 0, `status ${r.status}, signal ${r.signal}: ${r.stderr}`);
+    assert.equal(readFileSync(seen, 'utf8').trim(), 'held');
+  });
+
+  it('waits, saying so, while another process holds it, and boots once it is free', {
+    timeout: 60_000,
+  }, async () => {
+    rmSync(seen, { force: true });
+    // holds the lock until its stdin closes
+    const holder = spawn('bash', ['-c', `exec 9>>"${lock}"; flock 9; echo locked; read`]);
+    let held = false;
+    holder.stdout.once('data', () => {
+      held = true;
+    });
+    await until(() => held, 'the holder to take the lock');
+    const vm = spawn(guard[0], [...guard.slice(1), runVm, ...args], {
+      env: env({ LABVM_LOCK: lock }),
+    });
+    let stderr = '';
+    vm.stderr.on('data', (c) => {
+      stderr += c;
+    });
+    await until(() => stderr.includes('waiting for'), 'run-vm.sh to say it waits');
+    assert.throws(() => readFileSync(seen), 'QEMU did not start while the lock was taken');
+    const released = exited(holder);
+    const vmDone = exited(vm);
+    holder.stdin.end();
+    await released;
+    assert.equal(await vmDone, 0, stderr);
+    assert.match(stderr, new RegExp(`waiting for ${lock} \\(another lab VM is running\\)`));
+    assert.equal(readFileSync(seen, 'utf8').trim(), 'held');
+  });
+});
