@@ -2,7 +2,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DaemonError } from '../daemon/errors.js';
 import { LockTimeoutError } from '../daemon/mutex.js';
-import type { ApiError } from './types.js';
+import type { ApiError } from '../model/index.js';
 
 export function errorHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) {
   if (err instanceof DaemonError) {

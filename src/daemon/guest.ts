@@ -6,7 +6,7 @@
  * applied by the NIC itself and only confirmed by a reconcile. Every decision is audited.
  */
 
-import type { GuestDecisionView } from '../api/types.js';
+import type { GuestDecisionView } from '../model/index.js';
 import {
   type Decision,
   emptyGuestState,

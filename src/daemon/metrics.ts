@@ -11,7 +11,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PfInfo } from '../drivers/driver.js';
-import { type GuestRequest, type SyncState, type VfCounters, vfKey } from '../model/index.js';
+import { type GuestRequest, SyncState, type VfCounters, vfKey } from '../model/index.js';
 import type { EventBus } from './events.js';
 import {
   type CounterFamily,
@@ -53,7 +53,6 @@ const VF_FAMILIES: CounterFamily[] = Object.entries(SRIOV_VF_COUNTERS).map(([nam
     ? `Statistic ${name.slice('sriov_vf_'.length)}.`
     : 'Frames the VF sent that MAC or VLAN anti-spoof dropped.',
 }));
-const SYNC_STATES: SyncState[] = ['in-sync', 'applying', 'failed', 'drifted', 'pending'];
 
 export class DaemonMetrics {
   readonly registry = new Registry();
@@ -147,7 +146,7 @@ function syncRows(src: MetricSources): string {
   return stateFamily(
     'nicvisor_vf_sync_state',
     '1 for the sync state each VF policy is in, 0 for the others.',
-    SYNC_STATES,
+    SyncState.options,
     rows,
   );
 }

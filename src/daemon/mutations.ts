@@ -14,7 +14,7 @@ import type {
   ReloadResult,
   ValidateBody,
   ValidateResult,
-} from '../api/types.js';
+} from '../model/index.js';
 import { type DesiredVf, ValidationError, type VfPolicy, vfKey } from '../model/index.js';
 import type { DesiredState } from '../policy/desired.js';
 import type { AuditLog } from './audit.js';

@@ -4,6 +4,8 @@
  * The constructor only assigns; start() acquires everything and stop() releases it.
  */
 import { join } from 'node:path';
+import type { NicDriver, PfInfo } from '../drivers/driver.js';
+import { createDriver } from '../drivers/registry.js';
 import type {
   ApplyBody,
   ApplyResultView,
@@ -21,9 +23,7 @@ import type {
   ValidateResult,
   VfHistory,
   VfView,
-} from '../api/types.js';
-import type { NicDriver, PfInfo } from '../drivers/driver.js';
-import { createDriver } from '../drivers/registry.js';
+} from '../model/index.js';
 import {
   type GuestRequest,
   type MainConfig,

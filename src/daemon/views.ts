@@ -1,6 +1,7 @@
 /** Builds the API's views from the daemon's parts; no driver calls (served from caches). */
-import type { PfView, VfView } from '../api/types.js';
+
 import type { PfInfo } from '../drivers/driver.js';
+import type { PfView, VfView } from '../model/index.js';
 import { type DesiredVf, emptyGuestState } from '../model/index.js';
 import type { Credentials } from './credentials.js';
 import type { Reconciler } from './reconciler.js';
@@ -83,7 +84,7 @@ export function pfViews(src: ViewSources): PfView[] {
       eswitchMode: o?.eswitchMode ?? 'legacy',
       trafficClasses: o?.trafficClasses ?? [],
       counters: src.stats.pf(info.id),
-      capabilities: info.capabilities as PfView['capabilities'],
+      capabilities: info.capabilities,
       vfNames: names.get(info.id) ?? [],
     };
   });

@@ -1,5 +1,5 @@
 import type { EswitchMode } from './common.js';
-import type { MirrorState, VfSettingKey, VfSettings } from './state.js';
+import type { MirrorState, VfSettingKey, VfSettings } from './settings.js';
 
 /**
  * One change the driver must make. Steps are typed values (STYLE.md #7): plan() produces

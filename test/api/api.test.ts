@@ -4,8 +4,8 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ApiServer } from '../../src/api/server.js';
-import type { DaemonEvent } from '../../src/api/types.js';
 import { ApiClient, ApiRequestError } from '../../src/cli/client.js';
+import type { DaemonEvent } from '../../src/model/index.js';
 import { type Harness, PF0, snapshotFiles, startHarness } from '../daemon/harness.js';
 
 let h: Harness;

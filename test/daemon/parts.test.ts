@@ -3,11 +3,11 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { DaemonEvent } from '../../src/api/types.js';
 import { AuditLog } from '../../src/daemon/audit.js';
 import { EventBus } from '../../src/daemon/events.js';
 import { KeyedLock, LockTimeoutError } from '../../src/daemon/mutex.js';
 import { RateLimiter } from '../../src/daemon/ratelimit.js';
+import type { DaemonEvent } from '../../src/model/index.js';
 
 test('KeyedLock: one owner per key, other keys proceed, a waiter times out', async () => {
   const lock = new KeyedLock(50);

@@ -8,10 +8,10 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import parse, { type Family } from 'parse-prometheus-text-format';
-import type { GuestDecisionView, StatsView, VfView } from '../../src/api/types.js';
 import { SRIOV_VF_COUNTERS } from '../../src/daemon/metrics.js';
 import { buildFrame } from '../../src/drivers/sim/build.js';
 import { DEMO_GATEWAY_MAC, DemoTraffic } from '../../src/drivers/sim/demo.js';
+import type { GuestDecisionView, StatsView, VfView } from '../../src/model/index.js';
 import { until } from '../daemon/harness.js';
 import { startWebDaemon, type WebDaemon } from './kit.js';
 

@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { isSafeVfName } from '../../daemon/layout.js';
 import type { Daemon } from '../../daemon/service.js';
+import { type ApplyBody, LogLevelBody, ValidateBody } from '../../model/index.js';
 import { openApiDocument } from '../openapi.js';
 import { parseBody } from '../problems.js';
-import { type ApplyBodySchema, LogLevelBodySchema, ValidateBodySchema } from '../types.js';
 
 /** /v1/apply bodies are checked loosely here; each policy is validated by the store. */
 const ApplyEnvelope = z.strictObject({
@@ -22,15 +22,15 @@ export function systemRoutes(app: FastifyInstance, daemon: Daemon): void {
   app.get('/v1/stats', async () => daemon.stats());
   app.post('/v1/reload', async (req) => daemon.reload(req.principal.who));
   app.put('/v1/log-level', async (req) => {
-    const body = parseBody(LogLevelBodySchema, req.body, 'log-level');
+    const body = parseBody(LogLevelBody, req.body, 'log-level');
     return daemon.setLogLevel(body.level, req.principal.who);
   });
   app.post('/v1/validate', async (req) =>
-    daemon.validate(parseBody(ValidateBodySchema, req.body, 'validate')),
+    daemon.validate(parseBody(ValidateBody, req.body, 'validate')),
   );
   app.post('/v1/apply', async (req) => {
     const body = parseBody(ApplyEnvelope, req.body, 'apply');
-    return daemon.apply(body as z.input<typeof ApplyBodySchema>, req.principal.who);
+    return daemon.apply(body as ApplyBody, req.principal.who);
   });
   let doc: unknown = null;
   app.get('/v1/openapi.json', async () => {

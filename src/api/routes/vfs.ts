@@ -3,8 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DaemonError } from '../../daemon/errors.js';
 import { isSafeVfName, vfNameProblemText } from '../../daemon/layout.js';
 import type { Daemon } from '../../daemon/service.js';
+import { GuestRequestBody, MirrorBody } from '../../model/index.js';
 import { parseBody } from '../problems.js';
-import { GuestRequestBodySchema, MirrorBodySchema } from '../types.js';
 
 /** The VF name of the path, checked before it goes anywhere near the store. */
 export function vfName(req: FastifyRequest): string {
@@ -37,7 +37,7 @@ export function vfRoutes(app: FastifyInstance, daemon: Daemon): void {
     const name = vfName(req);
     return daemon.setMirror(
       name,
-      parseBody(MirrorBodySchema, req.body, `vfs/${name}/mirror`),
+      parseBody(MirrorBody, req.body, `vfs/${name}/mirror`),
       req.principal.who,
     );
   });
@@ -48,7 +48,7 @@ export function vfRoutes(app: FastifyInstance, daemon: Daemon): void {
 
   app.post('/v1/vfs/:name/requests', async (req) => {
     const name = vfName(req);
-    const request = parseBody(GuestRequestBodySchema, req.body, `vfs/${name}/requests`);
+    const request = parseBody(GuestRequestBody, req.body, `vfs/${name}/requests`);
     return daemon.guestRequest(name, request, req.principal.who);
   });
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { PfView, VfView } from '../../api/types.js';
+import type { PfView, VfView } from '../../model/index.js';
 import type { ApiClient } from '../client.js';
 import { type ConnectOptions, withClient, withConnection } from '../connect.js';
 import { human, table } from '../format.js';
