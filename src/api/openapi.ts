@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { VERSION } from '../daemon/service.js';
+import { VF_NAME_RE } from '../model/index.js';
 import * as T from '../model/wire/index.js';
 
 type Json = Record<string, unknown>;
@@ -35,7 +36,7 @@ function op(summary: string, res: z.ZodType | null, body?: z.ZodType, params = f
         name: 'name',
         in: 'path',
         required: true,
-        schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+        schema: { type: 'string', pattern: VF_NAME_RE.source },
       },
     ];
   return o;

@@ -6,9 +6,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import JSON5 from 'json5';
-import type { Problem } from '../model/index.js';
+import { isVfName, type Problem } from '../model/index.js';
 import type { Sourced } from '../policy/validate.js';
-import { isSafeVfName, vfFile } from './layout.js';
+import { vfFile } from './layout.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -61,7 +61,7 @@ export async function readVfDir(dir: string): Promise<ReadResult> {
   for (const entry of names) {
     if (entry === '.aside') continue;
     const name = entry.endsWith('.json') ? entry.slice(0, -5) : '';
-    if (!isSafeVfName(name)) {
+    if (!isVfName(name)) {
       out.ignored.push(entry);
       continue;
     }

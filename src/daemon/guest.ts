@@ -16,7 +16,7 @@ import {
 import { applyGuestRequest, authorise, type PfPeers, pfPeers } from '../policy/authorise.js';
 import type { AuditLog } from './audit.js';
 import type { CountingDriver } from './counting-driver.js';
-import { DaemonError, notFound } from './errors.js';
+import { notFound } from './errors.js';
 import type { Logger } from './logger.js';
 import type { KeyedLock } from './mutex.js';
 import type { RateLimiter } from './ratelimit.js';
@@ -24,6 +24,9 @@ import { type Reconciler, vfLockKey } from './reconciler.js';
 import type { Store, StoreState } from './store.js';
 
 export type Origin = Pick<RequestOrigin, 'via' | 'who'>;
+
+/** A decision as the API shows it, and whether the rate limit made it. */
+export type GuestAnswer = GuestDecisionView & { limited?: true };
 
 /** Rate-limited requests are audited at most once a second per VF, with a count. */
 const LIMIT_AUDIT_MS = 1000;
@@ -74,7 +77,11 @@ export class GuestRequests {
     return { result: d.result, reason: d.reason };
   };
 
-  async handle(name: string, request: GuestRequest, origin: Origin): Promise<GuestDecisionView> {
+  /**
+   * Decide one request. A rate-limited one is a nack marked `limited`: a mailbox guest gets
+   * the nack, an API caller a `limited` error (Daemon.guestRequest), so it knows to back off.
+   */
+  async handle(name: string, request: GuestRequest, origin: Origin): Promise<GuestAnswer> {
     const { store, limiter } = this.deps;
     if (!store.state().policies.has(name)) throw notFound(name);
     if (!limiter.take(name)) return this.rateLimited(name, request, origin);
@@ -158,7 +165,7 @@ export class GuestRequests {
     return { ...decision, revision, changed };
   }
 
-  private rateLimited(name: string, request: GuestRequest, origin: Origin): GuestDecisionView {
+  private rateLimited(name: string, request: GuestRequest, origin: Origin): GuestAnswer {
     this.counts.limited += 1;
     const now = Date.now();
     const l = this.limited.get(name) ?? { count: 0, at: 0 };
@@ -178,15 +185,13 @@ export class GuestRequests {
       l.at = now;
     }
     this.limited.set(name, l);
-    // Over the API the refusal is an HTTP 429 (clients and proxies know to back off); a
-    // mailbox guest gets a nack with the same reason.
-    if (origin.via === 'api') throw new DaemonError(429, reason);
     return {
       name,
       request,
       result: 'nack',
       reason,
       revision: this.deps.store.state().revisions.get(name) ?? 0,
+      limited: true,
     };
   }
 

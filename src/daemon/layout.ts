@@ -1,9 +1,9 @@
 /**
  * Where the daemon keeps things. Every path is built here from a validated VF name, never
- * from a path a request supplies (issue 7: VFd followed any path a request named).
+ * from a path a request supplies (VFd opened whatever path a request named).
  */
 import { join } from 'node:path';
-import { VF_NAME_RE } from '../model/index.js';
+import { isVfName, vfNameProblem } from '../model/index.js';
 
 export interface Layout {
   /** The main config file (read-only for the daemon). */
@@ -33,17 +33,8 @@ export function layout(configFile: string | null, stateDir: string): Layout {
   };
 }
 
-/** True when `name` is a legal VF name: a plain file-name component, never `.` or `..`. */
-export function isSafeVfName(name: string): boolean {
-  return VF_NAME_RE.test(name) && name !== '.' && name !== '..' && !name.startsWith('.');
-}
-
-export function vfNameProblemText(name: string): string {
-  return `VF name ${JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name)} is not allowed: use 1-64 characters of A-Z a-z 0-9 . _ - not starting with a dot`;
-}
-
 /** Path of a VF's file in `dir`; throws for a name that could leave the directory. */
 export function vfFile(dir: string, name: string): string {
-  if (!isSafeVfName(name)) throw new Error(vfNameProblemText(name));
+  if (!isVfName(name)) throw new Error(vfNameProblem(dir, name).message);
   return join(dir, `${name}.json`);
 }

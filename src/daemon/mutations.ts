@@ -5,7 +5,6 @@
  * VF renormalises its neighbours, a moved VF changes its mirror sources).
  */
 import type {
-  ApplyBody,
   ApplyResultView,
   AuditAction,
   CredentialResult,
@@ -15,7 +14,7 @@ import type {
   ValidateBody,
   ValidateResult,
 } from '../model/index.js';
-import { type DesiredVf, ValidationError, type VfPolicy, vfKey } from '../model/index.js';
+import { type DesiredVf, isRecord, ValidationError, type VfPolicy, vfKey } from '../model/index.js';
 import type { DesiredState } from '../policy/desired.js';
 import type { AuditLog } from './audit.js';
 import type { CountingDriver } from './counting-driver.js';
@@ -44,12 +43,8 @@ function sameDesired(a: DesiredVf, b: DesiredVf): boolean {
   return JSON.stringify({ ...a, revision: 0 }) === JSON.stringify({ ...b, revision: 0 });
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function apiDoc(data: unknown, name?: string) {
-  const n = name ?? (isObject(data) && typeof data.name === 'string' ? data.name : '?');
+  const n = name ?? (isRecord(data) && typeof data.name === 'string' ? data.name : '?');
   return { file: `vfs/${n}`, data };
 }
 
@@ -78,7 +73,7 @@ export class Mutations {
         reason: err.message,
       });
       throw new DaemonError(
-        422,
+        'refused',
         `change refused, nothing was written: ${err.message}`,
         err.problems,
       );
@@ -169,48 +164,19 @@ export class Mutations {
     }
   }
 
+  /** Add or replace one VF policy (the caller checked its shape and its name). */
   async putVf(
-    name: string,
-    body: unknown,
+    policy: VfPolicy,
     who: string,
   ): Promise<{ changed: boolean; revision: number | null }> {
-    if (!isObject(body)) {
-      const message = `PUT /v1/vfs/${name}: the body must be a JSON object holding a VF policy`;
-      throw new DaemonError(400, message, [
-        {
-          file: `vfs/${name}`,
-          field: '(body)',
-          value: Array.isArray(body) ? 'array' : body === null ? null : typeof body,
-          allowed: 'a JSON object (a VF policy), sent as application/json',
-          fix: 'send the policy object itself',
-          message,
-        },
-      ]);
-    }
-    if (body.name !== undefined && body.name !== name) {
-      throw new DaemonError(
-        422,
-        `policy name ${JSON.stringify(body.name)} does not match the path name "${name}"`,
-        [
-          {
-            file: `vfs/${name}`,
-            field: 'name',
-            value: body.name,
-            allowed: `"${name}" or absent`,
-            fix: 'make the body name match the URL',
-            message: 'name in body and path differ',
-          },
-        ],
-      );
-    }
     const out = await this.commit(
-      { put: [apiDoc({ ...body, name }, name)] },
+      { put: [apiDoc(policy, policy.name)] },
       who,
       'policy.put',
-      name,
-      body,
+      policy.name,
+      policy,
     );
-    return this.putResult(out, name);
+    return this.putResult(out, policy.name);
   }
 
   /** What a PUT of one VF answers: whether anything changed and the revision now stored. */
@@ -224,11 +190,13 @@ export class Mutations {
     };
   }
 
-  async apply(body: ApplyBody, who: string): Promise<ApplyResultView> {
-    const vfs = (body.vfs ?? []) as unknown[];
-    const del = body.delete ?? [];
+  async apply(
+    vfs: readonly VfPolicy[],
+    del: readonly string[],
+    who: string,
+  ): Promise<ApplyResultView> {
     const out = await this.commit(
-      { put: vfs.map((v) => apiDoc(v)), delete: del },
+      { put: vfs.map((v) => apiDoc(v)), delete: [...del] },
       who,
       'policy.apply',
       '*',
@@ -300,7 +268,7 @@ export class Mutations {
           reason: err.message,
         });
         throw new DaemonError(
-          422,
+          'refused',
           `reload refused, the running configuration is unchanged: ${err.message}`,
           err.problems,
         );

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import type { NicDriver, PfInfo } from '../drivers/driver.js';
 import { createDriver } from '../drivers/registry.js';
 import type {
-  ApplyBody,
   ApplyResultView,
   ChangeResult,
   CredentialResult,
@@ -29,6 +28,7 @@ import {
   type MainConfig,
   MainConfig as MainSchema,
   ValidationError,
+  type VfPolicy,
 } from '../model/index.js';
 import type { Sourced } from '../policy/validate.js';
 import { AuditLog } from './audit.js';
@@ -98,7 +98,7 @@ export class Daemon {
   }
 
   private get r(): Running {
-    if (!this.run) throw new DaemonError(503, 'the daemon is not running');
+    if (!this.run) throw new DaemonError('unavailable', 'the daemon is not running');
     return this.run;
   }
 
@@ -352,14 +352,18 @@ export class Daemon {
     return this.r.store.credentials.verify(token);
   }
 
-  putVf(name: string, body: unknown, who: string): Promise<ChangeResult> {
+  putVf(policy: VfPolicy, who: string): Promise<ChangeResult> {
     return this.r.mutations
-      .putVf(name, body, who)
-      .then((res) => ({ ...res, vf: vfView(this.sources(), name) }));
+      .putVf(policy, who)
+      .then((res) => ({ ...res, vf: vfView(this.sources(), policy.name) }));
   }
 
-  apply(body: ApplyBody, who: string): Promise<ApplyResultView> {
-    return this.r.mutations.apply(body, who);
+  /** Several policies and deletions as one change (all or nothing). */
+  apply(
+    body: { vfs: readonly VfPolicy[]; delete: readonly string[] },
+    who: string,
+  ): Promise<ApplyResultView> {
+    return this.r.mutations.apply(body.vfs, body.delete, who);
   }
 
   deleteVf(name: string, who: string): Promise<DeleteResult> {
@@ -372,8 +376,11 @@ export class Daemon {
       .then((res) => ({ ...res, vf: vfView(this.sources(), name) }));
   }
 
-  guestRequest(name: string, request: GuestRequest, who: string): Promise<GuestDecisionView> {
-    return this.r.guests.handle(name, request, { via: 'api', who });
+  /** A guest request through the API; a rate-limited one is refused as `limited`. */
+  async guestRequest(name: string, request: GuestRequest, who: string): Promise<GuestDecisionView> {
+    const { limited, ...answer } = await this.r.guests.handle(name, request, { via: 'api', who });
+    if (limited) throw new DaemonError('limited', answer.reason);
+    return answer;
   }
 
   issueCredential(name: string, who: string): Promise<CredentialResult> {

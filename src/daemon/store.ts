@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import {
   emptyGuestState,
   type GuestState,
+  isVfName,
   type MainConfig,
   type Problem,
   ValidationError,
@@ -18,7 +19,7 @@ import { Credentials } from './credentials.js';
 import { parseDocument, readMainFile, readVfDir } from './documents.js';
 import { ensureDir, removeFileDurable, sweepTempFiles, writeFileDurable } from './fsutil.js';
 import { pruneGuestState, sameGuestState } from './guest-prune.js';
-import { isSafeVfName, type Layout, vfFile, vfNameProblemText } from './layout.js';
+import { type Layout, vfFile } from './layout.js';
 import type { Logger } from './logger.js';
 import { Mutex } from './mutex.js';
 import { contentHash, Revisions } from './revisions.js';
@@ -60,17 +61,6 @@ function nameOf(doc: Sourced): unknown {
   return doc.data && typeof doc.data === 'object'
     ? (doc.data as { name?: unknown }).name
     : undefined;
-}
-
-function badName(file: string, name: unknown): Problem {
-  return {
-    file,
-    field: 'name',
-    value: name,
-    allowed: '1-64 characters of A-Z a-z 0-9 . _ - (not starting with a dot)',
-    fix: 'rename the VF policy',
-    message: typeof name === 'string' ? vfNameProblemText(name) : 'policy has no string "name"',
-  };
 }
 
 /** The policies a change puts, by name; two with one name are refused, not merged. */
@@ -159,7 +149,7 @@ export class Store {
     const orphans = (await readdir(this.layout.guestDir))
       .filter((f) => f.endsWith('.json'))
       .map((f) => f.slice(0, -5))
-      .filter((n) => isSafeVfName(n) && !checked.policies.has(n));
+      .filter((n) => isVfName(n) && !checked.policies.has(n));
     for (const name of orphans) await removeFileDurable(vfFile(this.layout.guestDir, name));
     const stale = this.credentials.names().filter((n) => !checked.policies.has(n));
     for (const name of stale) await this.credentials.revoke(name);
@@ -226,9 +216,6 @@ export class Store {
     const problems: Problem[] = [...dupes];
     const docs = new Map<string, Sourced>();
     for (const d of [...base, ...puts.values()]) docs.set(String(nameOf(d)), d);
-    for (const [name, d] of puts) {
-      if (!isSafeVfName(name)) problems.push(badName(d.file, nameOf(d)));
-    }
     const result = validate(mainDoc, [...docs.values()], this.caps());
     problems.push(...result.problems);
     const policies = new Map(result.policies.map((p) => [p.name, p]));

@@ -5,6 +5,7 @@ export * from './counters.js';
 export * from './default-capabilities.js';
 export * from './depth.js';
 export * from './guest.js';
+export * from './names.js';
 export * from './plan.js';
 export * from './problem.js';
 export * from './request.js';

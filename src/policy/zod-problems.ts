@@ -98,16 +98,25 @@ function numberRange(s: AnySchema | null): string | null {
 
 const HOOK_FIELDS = new Set(['onStart', 'onStop']);
 
-function fieldOf(path: readonly PropertyKey[]): string {
-  return path.map(String).join('.') || '(document)';
+/** Where the issues come from: the file (or API object), its schema, and what the whole value is called. */
+interface Source {
+  file: string;
+  root: AnySchema;
+  /** `(document)` for files, `(body)` for API bodies. */
+  whole: string;
+}
+
+function fieldOf(src: Source, path: readonly PropertyKey[]): string {
+  return path.map(String).join('.') || src.whole;
 }
 
 function show(v: unknown): string {
   return v === undefined ? 'nothing' : JSON.stringify(v);
 }
 
-function typeProblem(file: string, issue: Issue, root: AnySchema): Problem {
-  const field = fieldOf(issue.path);
+function typeProblem(src: Source, issue: Issue): Problem {
+  const { file, root } = src;
+  const field = fieldOf(src, issue.path);
   const expected = 'expected' in issue ? String(issue.expected) : 'another type';
   const last = issue.path[issue.path.length - 1];
   if (issue.input === undefined) {
@@ -141,8 +150,9 @@ function typeProblem(file: string, issue: Issue, root: AnySchema): Problem {
   };
 }
 
-function sizeProblem(file: string, issue: Issue, root: AnySchema): Problem {
-  const field = fieldOf(issue.path);
+function sizeProblem(src: Source, issue: Issue): Problem {
+  const { file, root } = src;
+  const field = fieldOf(src, issue.path);
   const i = issue as Issue & { origin?: string; minimum?: number; maximum?: number };
   const big = issue.code === 'too_big';
   const bound = big ? i.maximum : i.minimum;
@@ -170,13 +180,14 @@ function sizeProblem(file: string, issue: Issue, root: AnySchema): Problem {
   };
 }
 
-function unknownKeyProblems(file: string, issue: Issue, root: AnySchema): Problem[] {
+function unknownKeyProblems(src: Source, issue: Issue): Problem[] {
+  const { file, root } = src;
   const keys = (issue as Issue & { keys: string[] }).keys;
   const known = knownKeys(root, issue.path);
   const input = (issue.input ?? {}) as Record<string, unknown>;
   return keys.map((key) => {
     const near = closestKey(key, known);
-    const field = fieldOf([...issue.path, key]);
+    const field = fieldOf(src, [...issue.path, key]);
     return {
       file,
       field,
@@ -188,19 +199,25 @@ function unknownKeyProblems(file: string, issue: Issue, root: AnySchema): Proble
   });
 }
 
-/** Every issue of a failed parse as Problems. */
-export function zodProblems(file: string, error: z.ZodError, root: AnySchema): Problem[] {
+/** Every issue of a failed parse as Problems; `whole` names the value itself (`(body)`). */
+export function zodProblems(
+  file: string,
+  error: z.ZodError,
+  root: AnySchema,
+  whole = '(document)',
+): Problem[] {
+  const src: Source = { file, root, whole };
   const out: Problem[] = [];
   for (const raw of error.issues) {
     const issue = raw as Issue;
-    const field = fieldOf(issue.path);
+    const field = fieldOf(src, issue.path);
     switch (issue.code) {
       case 'invalid_type':
-        out.push(typeProblem(file, issue, root));
+        out.push(typeProblem(src, issue));
         break;
       case 'too_big':
       case 'too_small':
-        out.push(sizeProblem(file, issue, root));
+        out.push(sizeProblem(src, issue));
         break;
       case 'invalid_value': {
         const values = (issue as Issue & { values: unknown[] }).values.map((v) => String(v));
@@ -216,7 +233,7 @@ export function zodProblems(file: string, error: z.ZodError, root: AnySchema): P
         break;
       }
       case 'unrecognized_keys':
-        out.push(...unknownKeyProblems(file, issue, root));
+        out.push(...unknownKeyProblems(src, issue));
         break;
       case 'invalid_format': {
         const pattern = (issue as Issue & { pattern?: string }).pattern;

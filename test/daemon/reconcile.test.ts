@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { VfPolicy } from '../../src/model/index.js';
 import { PF0, PF1, snapshotFiles, startHarness, until } from './harness.js';
 
 test('start brings every VF in sync; a restart against the in-sync NIC writes nothing', async () => {
@@ -75,13 +76,18 @@ test('a failing VF is reported failed with the driver error, retried with backof
         ? 'EIO: vlan filter table full'
         : null;
     await h.daemon.putVf(
-      'web-2',
-      { pf: PF0, vf: 1, vlans: [300], macs: ['02:00:00:00:00:02'] },
+      VfPolicy.parse({ name: 'web-2', pf: PF0, vf: 1, vlans: [300], macs: ['02:00:00:00:00:02'] }),
       'admin',
     );
     await h.daemon.putVf(
-      'web-1',
-      { pf: PF0, vf: 0, vlans: [100], macs: ['02:00:00:00:00:07'], guestMacs: 1 },
+      VfPolicy.parse({
+        name: 'web-1',
+        pf: PF0,
+        vf: 0,
+        vlans: [100],
+        macs: ['02:00:00:00:00:07'],
+        guestMacs: 1,
+      }),
       'admin',
     );
     const s = h.daemon.getVf('web-2').status;
@@ -115,22 +121,21 @@ test('an invalid change is refused with every problem; files and NIC untouched',
           vfs: [
             // vlan out of range, and a MAC web-1 holds: both named
             { name: 'web-2', pf: PF0, vf: 1, vlans: [5000], macs: ['02:00:00:00:00:01'] },
-            { name: 'new-1', pf: PF0, vf: 3, bogus: 1 } as never,
-          ],
+            { name: 'new-1', pf: PF0, vf: 9 },
+          ].map((p) => VfPolicy.parse(p)),
+          delete: [],
         },
         'admin',
       ),
-      (err: Error & { status?: number; problems?: { field: string }[] }) => {
-        assert.equal(err.status, 422);
+      (err: Error & { kind?: string; problems?: { field: string }[] }) => {
+        assert.equal(err.kind, 'refused');
         const fields = (err.problems ?? []).map((p) => p.field);
         assert.ok(
           fields.some((f) => f.startsWith('vlans')),
           `vlans named: ${fields}`,
         );
-        assert.ok(
-          fields.some((f) => f.includes('bogus')),
-          `unknown field named: ${fields}`,
-        );
+        assert.ok(fields.includes('macs.0'), `duplicate MAC named: ${fields}`);
+        assert.ok(fields.includes('vf'), `vf index past numVfs named: ${fields}`);
         return true;
       },
     );

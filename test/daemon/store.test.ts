@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { sweepTempFiles, TEMP_MARKER, writeFileDurable } from '../../src/daemon/fsutil.js';
-import { isSafeVfName, vfFile } from '../../src/daemon/layout.js';
+import { vfFile } from '../../src/daemon/layout.js';
+import { isVfName, VfPolicy } from '../../src/model/index.js';
 import { PF0, policies, startHarness } from './harness.js';
 
 test('durable write replaces the file and leaves no temp file', async () => {
@@ -53,10 +54,10 @@ test('a leftover temp file is moved aside at start, with a warning, never loaded
 
 test('VF names cannot leave the directory', () => {
   for (const bad of ['', '.', '..', '../x', 'a/b', 'a\0b', '.hidden', 'x'.repeat(65), 'a b']) {
-    assert.equal(isSafeVfName(bad), false, JSON.stringify(bad));
+    assert.equal(isVfName(bad), false, JSON.stringify(bad));
     assert.throws(() => vfFile('/tmp', bad), /is not allowed/);
   }
-  assert.equal(isSafeVfName('web-1.a_B'), true);
+  assert.equal(isVfName('web-1.a_B'), true);
 });
 
 test('a change is validated as a whole; a valid one bumps only the changed revisions', async () => {
@@ -64,8 +65,14 @@ test('a change is validated as a whole; a valid one bumps only the changed revis
   try {
     const before = new Map(h.daemon.listVfs().map((v) => [v.name, v.revision]));
     await h.daemon.putVf(
-      'web-1',
-      { pf: PF0, vf: 0, vlans: [100, 300], macs: ['02:00:00:00:00:01'], guestMacs: 1 },
+      VfPolicy.parse({
+        name: 'web-1',
+        pf: PF0,
+        vf: 0,
+        vlans: [100, 300],
+        macs: ['02:00:00:00:00:01'],
+        guestMacs: 1,
+      }),
       'admin',
     );
     const after = new Map(h.daemon.listVfs().map((v) => [v.name, v.revision]));
@@ -88,8 +95,14 @@ test('narrowing a policy prunes what the guest held', async () => {
     const mtu = await h.daemon.guestRequest('web-2', { type: 'setMtu', mtu: 1400 }, 'admin');
     assert.equal(mtu.result, 'ack', mtu.reason);
     await h.daemon.putVf(
-      'web-2',
-      { pf: PF0, vf: 1, vlans: [100], macs: ['02:00:00:00:00:02'], mtu: 1300 },
+      VfPolicy.parse({
+        name: 'web-2',
+        pf: PF0,
+        vf: 1,
+        vlans: [100],
+        macs: ['02:00:00:00:00:02'],
+        mtu: 1300,
+      }),
       'admin',
     );
     const v = h.daemon.getVf('web-2');

@@ -37,11 +37,23 @@ describe('validate: names', () => {
           file: 'api:vfs',
           field: 'name',
           value: 'a/b',
-          allowed: '1-64 characters of A-Z a-z 0-9 . _ -, not "." or ".."',
+          allowed: '1-64 characters of A-Z a-z 0-9 . _ -, not starting with a dot',
           fix: 'rename the VF, e.g. "web-1"',
           message: 'vf 0 (a/b) on sim:nic0/0: name "a/b" is not a valid VF name',
         },
       ],
+    );
+  });
+
+  it('refuses a name starting with a dot, as the daemon does (it would be a hidden file)', () => {
+    const r = validate(
+      { file: MAIN_FILE, data: mainInput() },
+      [{ file: vfFile('.web'), data: vf('.web', PF0, 0) }],
+      capsFor(mainInput()),
+    );
+    assert.deepEqual(
+      r.problems.map((p) => [p.field, p.value]),
+      [['name', '.web']],
     );
   });
 

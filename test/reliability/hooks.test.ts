@@ -113,15 +113,15 @@ test('the daemon runs onStart after a new VF is configured and onStop before it 
   const s = await simDaemon([], { hookTimeoutMs: 2000 });
   try {
     await s.daemon.putVf(
-      'h',
-      {
+      VfPolicy.parse({
+        name: 'h',
         pf: SPF0,
         vf: 2,
         vlans: [10],
         macs: ['02:00:00:00:dd:00'],
         onStart: [script, 'up;reboot'],
         onStop: [script, 'down'],
-      },
+      }),
       'test',
     );
     await until(() => existsSync(log), 3000, 'onStart');

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Daemon } from '../../daemon/service.js';
 import { HistoryQuery } from '../../model/index.js';
-import { parseBody } from '../problems.js';
+import { parseBody } from '../bodies.js';
 import { vfName } from './vfs.js';
 
 export function metricsRoutes(app: FastifyInstance, daemon: Daemon): void {

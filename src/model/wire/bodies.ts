@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { MAC_RE, MirrorDirection, MTU_MAX, MTU_MIN, VLAN_MAX, VLAN_MIN } from '../common.js';
 import { LogLevel } from '../config.js';
+import { VfName } from '../names.js';
 import { VfPolicy } from '../vf-policy.js';
 
 /** PUT /v1/vfs/{name}: a VF policy; `name` may be left out and must match the path. */
@@ -14,7 +15,7 @@ export type PutVfBody = z.input<typeof PutVfBody>;
 /** POST /v1/apply: several policies (and deletions) validated and written as one change. */
 export const ApplyBody = z.strictObject({
   vfs: z.array(VfPolicy).max(4096).default([]),
-  delete: z.array(z.string()).max(4096).default([]),
+  delete: z.array(VfName).max(4096).default([]),
 });
 export type ApplyBody = z.input<typeof ApplyBody>;
 

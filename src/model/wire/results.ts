@@ -5,9 +5,26 @@ import { Problem } from '../problem.js';
 import { GuestRequest } from '../request.js';
 import { VfView } from './views.js';
 
+/**
+ * What kind of refusal an error is: `invalid` (the request does not have the documented
+ * shape), `notFound` (no such VF), `refused` (a well-formed change the policy rules refuse),
+ * `limited` (rate limit), `unavailable` (the daemon is not running), `busy` (a VF stayed
+ * locked by another operation).
+ */
+export const ErrorKind = z.enum([
+  'invalid',
+  'notFound',
+  'refused',
+  'limited',
+  'unavailable',
+  'busy',
+]);
+export type ErrorKind = z.infer<typeof ErrorKind>;
+
 export const ApiError = z
   .object({
     error: z.string().describe('What went wrong, naming the object and the fix.'),
+    kind: ErrorKind.optional().describe('Absent for errors of the HTTP layer itself.'),
     problems: z
       .array(Problem)
       .optional()
