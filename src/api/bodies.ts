@@ -5,19 +5,8 @@
  */
 import type { z } from 'zod';
 import { DaemonError } from '../daemon/errors.js';
-import { MAX_DEPTH, type Problem, tooDeep } from '../model/index.js';
+import { type Problem, tooDeep, tooDeepProblem } from '../model/index.js';
 import { zodProblems } from '../policy/zod-problems.js';
-
-function deepProblem(object: string): Problem {
-  return {
-    file: object,
-    field: '(body)',
-    value: null,
-    allowed: `at most ${MAX_DEPTH} levels of nesting`,
-    fix: 'send the documented shape (see /v1/openapi.json)',
-    message: `${object}: the body nests deeper than ${MAX_DEPTH} levels`,
-  };
-}
 
 function refuse(object: string, problems: Problem[]): never {
   throw new DaemonError(
@@ -39,7 +28,7 @@ export function parseBody<S extends z.ZodType>(
   more?: () => Problem[],
 ): z.infer<S> {
   // Recursive walkers (zod's included) overflow the stack on hostile nesting: check first.
-  if (tooDeep(body)) refuse(object, [deepProblem(object)]);
+  if (tooDeep(body)) refuse(object, [tooDeepProblem(object, '(body)')]);
   const r = schema.safeParse(body, { reportInput: true });
   if (r.success) return r.data;
   const own = zodProblems(object, r.error, schema, '(body)');

@@ -1,45 +1,19 @@
 /**
- * Reading configuration documents from disk into `Sourced` values for validate(). Bad bytes
- * and bad JSON become Problems (with the file named), never exceptions, so a reload can
- * report every broken file at once.
+ * Reading configuration documents from disk into `Sourced` values for validate(), through
+ * the model's one document parser: bad bytes and bad JSON become Problems (with the file
+ * named), never exceptions, so a reload can report every broken file at once.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import JSON5 from 'json5';
-import { isVfName, type Problem } from '../model/index.js';
-import type { Sourced } from '../policy/validate.js';
+import {
+  documentProblem,
+  isVfName,
+  type Parsed,
+  type Problem,
+  parseDocument,
+  type Sourced,
+} from '../model/index.js';
 import { vfFile } from './layout.js';
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-export function documentProblem(file: string, message: string, fix: string): Problem {
-  return { file, field: '(document)', value: null, allowed: 'a JSON object', fix, message };
-}
-
-/** Decode and parse one document; JSON5 allows comments in the hand-written main config. */
-export function parseDocument(
-  file: string,
-  bytes: Buffer,
-  json5 = false,
-): { data: unknown } | { problem: Problem } {
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return { problem: documentProblem(file, 'file is not valid UTF-8', 'save it as UTF-8') };
-  }
-  try {
-    return { data: json5 ? JSON5.parse(text) : JSON.parse(text) };
-  } catch (err) {
-    return {
-      problem: documentProblem(
-        file,
-        `invalid JSON: ${(err as Error).message}`,
-        'fix the syntax (a truncated file is often the cause)',
-      ),
-    };
-  }
-}
 
 export interface ReadResult {
   docs: Sourced[];
@@ -66,7 +40,7 @@ export async function readVfDir(dir: string): Promise<ReadResult> {
       continue;
     }
     const file = vfFile(dir, name);
-    const parsed = parseDocument(file, await readFile(file));
+    const parsed = parseDocument(file, await readFile(file), 'json');
     if ('problem' in parsed) {
       out.problems.push(parsed.problem);
       continue;
@@ -89,9 +63,7 @@ export async function readVfDir(dir: string): Promise<ReadResult> {
 }
 
 /** Read the main config file (JSON5). */
-export async function readMainFile(
-  file: string,
-): Promise<{ data: unknown } | { problem: Problem }> {
+export async function readMainFile(file: string): Promise<Parsed> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
@@ -104,5 +76,5 @@ export async function readMainFile(
       ),
     };
   }
-  return parseDocument(file, bytes, true);
+  return parseDocument(file, bytes, 'json5');
 }

@@ -11,12 +11,13 @@ import {
   isVfName,
   type MainConfig,
   type Problem,
+  parseDocument,
   ValidationError,
   type VfPolicy,
 } from '../model/index.js';
 import { type CapabilityMap, type Sourced, validate } from '../policy/validate.js';
 import { Credentials } from './credentials.js';
-import { parseDocument, readMainFile, readVfDir } from './documents.js';
+import { readMainFile, readVfDir } from './documents.js';
 import { ensureDir, removeFileDurable, sweepTempFiles, writeFileDurable } from './fsutil.js';
 import { pruneGuestState, sameGuestState } from './guest-prune.js';
 import { type Layout, vfFile } from './layout.js';
@@ -170,7 +171,7 @@ export class Store {
       } catch {
         continue;
       }
-      const parsed = parseDocument(file, bytes);
+      const parsed = parseDocument(file, bytes, 'json');
       if ('problem' in parsed) {
         this.log.warn(
           { file, problem: parsed.problem.message },

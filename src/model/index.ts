@@ -4,6 +4,7 @@ export * from './config.js';
 export * from './counters.js';
 export * from './default-capabilities.js';
 export * from './depth.js';
+export * from './document.js';
 export * from './guest.js';
 export * from './names.js';
 export * from './plan.js';

@@ -1,4 +1,11 @@
-import { MAX_DEPTH, MainConfig, type Problem, tooDeep, VfPolicy } from '../model/index.js';
+import {
+  MainConfig,
+  type Problem,
+  type Sourced,
+  tooDeep,
+  tooDeepProblem,
+  VfPolicy,
+} from '../model/index.js';
 import {
   buildContext,
   type CapabilityMap,
@@ -15,13 +22,8 @@ import { trafficShares, txRates, vfMtu } from './rules/rates.js';
 import { vlanConsistency, vlanIds, vlanProtoSupported } from './rules/vlans.js';
 import { zodProblems } from './zod-problems.js';
 
+export type { Sourced } from '../model/index.js';
 export type { CapabilityMap } from './rules/context.js';
-
-/** A configuration document and where it came from (file path or API object). */
-export interface Sourced {
-  file: string;
-  data: unknown;
-}
 
 export interface ValidationResult {
   problems: Problem[];
@@ -53,17 +55,6 @@ export const RULES: readonly Rule[] = [
   unsupportedFields,
 ];
 
-function deepProblem(file: string): Problem {
-  return {
-    file,
-    field: '(document)',
-    value: null,
-    allowed: `at most ${MAX_DEPTH} levels of nested objects and arrays`,
-    fix: 'flatten the document; no nicvisor field nests that deep',
-    message: `document nests deeper than ${MAX_DEPTH} levels`,
-  };
-}
-
 /**
  * Validate the whole configuration at once and return every problem found: schema problems
  * of each document, then the rules that span fields, files and the driver's capabilities.
@@ -77,7 +68,7 @@ export function validate(
 ): ValidationResult {
   const problems: Problem[] = [];
   if (tooDeep(main.data)) {
-    problems.push(deepProblem(main.file));
+    problems.push(tooDeepProblem(main.file));
     return { problems, config: null, policies: [] };
   }
   const m = MainConfig.safeParse(main.data, { reportInput: true });
@@ -85,7 +76,7 @@ export function validate(
   const parsed: SourcedPolicy[] = [];
   for (const v of vfs) {
     if (tooDeep(v.data)) {
-      problems.push(deepProblem(v.file));
+      problems.push(tooDeepProblem(v.file));
       continue;
     }
     const p = VfPolicy.safeParse(v.data, { reportInput: true });
