@@ -6,6 +6,7 @@ export * from './default-capabilities.js';
 export * from './depth.js';
 export * from './document.js';
 export * from './guest.js';
+export * from './linux-capabilities.js';
 export * from './names.js';
 export * from './plan.js';
 export * from './problem.js';

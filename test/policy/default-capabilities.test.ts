@@ -5,10 +5,12 @@ import {
   defaultCapabilities,
   defaultCapabilityMap,
   KNOWN_DRIVERS,
+  linuxCapabilities,
   MainConfig,
   PfPolicy,
   simPfIds,
 } from '../../src/model/index.js';
+import { validate } from '../../src/policy/validate.js';
 
 const pf = (id: string, extra = {}) => PfPolicy.parse({ pf: id, numVfs: 1, ...extra });
 
@@ -36,6 +38,38 @@ describe('default capabilities', () => {
       [7, 1, 1, false, false],
     );
     assert.equal(defaultCapabilities('linux', pf('sim:nic0/0')), null);
+  });
+
+  it('linux offline refuses what the driver refuses at run time (loopback off)', () => {
+    const main = MainConfig.parse({
+      driver: 'linux',
+      pfs: [{ pf: '0000:08:00.0', numVfs: 2, loopback: false }],
+    });
+    const r = validate({ file: 'main.json', data: main }, [], defaultCapabilityMap(main));
+    assert.deepEqual(
+      r.problems.map((p) => [p.field, p.message]),
+      [
+        [
+          'pfs.0.loopback',
+          'PF 0000:08:00.0: driver linux cannot enforce loopback = false: the kernel has no switch for the NIC-internal VEB',
+        ],
+      ],
+    );
+  });
+
+  it('linux offline holds every kernel-wide limit of the driver (one table for both)', () => {
+    const offline = defaultCapabilities('linux', pf('0000:08:00.0'))!;
+    // A kernel driver nicvisor knows nothing special about: only kernel-wide limits.
+    const online = linuxCapabilities({
+      driver: 'some_nic',
+      totalVfs: 256,
+      linkSpeedMbps: 100000,
+      maxMtu: 9216,
+      hasDevlinkEswitch: true,
+    });
+    assert.deepEqual(offline.unsupportedVfFields, online.unsupportedVfFields);
+    const { eswitchMode: _driverSpecific, ...onlinePf } = online.unsupportedPfFields;
+    assert.deepEqual(offline.unsupportedPfFields, onlinePf);
   });
 
   it('names the valid drivers for an unknown one, and knows the registry’s drivers', () => {

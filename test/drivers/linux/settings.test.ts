@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { linuxCapabilities } from '../../../src/drivers/linux/capabilities.js';
 import { ipEquivalent } from '../../../src/drivers/linux/ip-equivalent.js';
 import {
   changeOf,
@@ -10,7 +9,7 @@ import {
   refusal,
   withField,
 } from '../../../src/drivers/linux/settings.js';
-import { NEUTRAL_VF_VALUES } from '../../../src/model/index.js';
+import { linuxCapabilities, NEUTRAL_VF_VALUES } from '../../../src/model/index.js';
 import { VF_FIELD_ORDER } from '../../../src/policy/plan.js';
 
 const blank: KernelState = {

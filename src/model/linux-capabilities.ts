@@ -1,5 +1,12 @@
-import type { PfCapabilities, VlanProto } from '../../model/index.js';
-import { MTU_MAX } from '../../model/index.js';
+/**
+ * What the linux driver can enforce, as one table both `nicvisor validate` (offline) and the
+ * driver (online) derive their capabilities from, so the two never disagree on a limit of
+ * the kernel's VF interface. Offline the PF's kernel driver is unknown: only what holds for
+ * every driver is refused then, and per-driver limits (igb's 802.1ad, min rate, state) are
+ * left to the daemon, which knows the NIC.
+ */
+import type { PfCapabilities } from './capabilities.js';
+import { MTU_MAX, type VlanProto } from './common.js';
 
 /** What a kernel PF driver accepts through `ip link set PF vf N …`. */
 interface KernelDriverLimits {
@@ -15,6 +22,8 @@ interface KernelDriverLimits {
 }
 
 const FULL: KernelDriverLimits = { vlanProtos: ['802.1Q', '802.1ad'], switchdev: false };
+/** An unknown driver offline: it may be one with switchdev; the daemon will check. */
+const ANY: KernelDriverLimits = { ...FULL, switchdev: true };
 
 /**
  * Per kernel driver. igb and netdevsim were measured in the lab VM (lab README); ixgbe and
@@ -51,12 +60,13 @@ const KNOWN: Record<string, KernelDriverLimits> = {
   ice: { ...FULL, switchdev: true },
 };
 
-export function kernelDriverLimits(driver: string): KernelDriverLimits {
-  return KNOWN[driver] ?? FULL;
+export function kernelDriverLimits(driver: string | undefined): KernelDriverLimits {
+  return driver === undefined ? ANY : (KNOWN[driver] ?? FULL);
 }
 
 export interface CapabilityInputs {
-  driver: string;
+  /** The PF's kernel driver (`igb`, `mlx5_core`); undefined offline, where it is unknown. */
+  driver: string | undefined;
   totalVfs: number;
   linkSpeedMbps: number;
   maxMtu: number | undefined;
@@ -75,7 +85,7 @@ export function linuxCapabilities(c: CapabilityInputs): PfCapabilities {
   const k = kernelDriverLimits(c.driver);
   const switchdev = k.switchdev && c.hasDevlinkEswitch;
   const caps: PfCapabilities = {
-    driver: `linux/${c.driver}`,
+    driver: c.driver === undefined ? 'linux' : `linux/${c.driver}`,
     totalVfs: c.totalVfs,
     linkSpeedMbps: c.linkSpeedMbps,
     maxMtu: Math.min(c.maxMtu ?? 1500, MTU_MAX),
@@ -123,7 +133,7 @@ export function linuxCapabilities(c: CapabilityInputs): PfCapabilities {
   if (!switchdev) {
     caps.unsupportedPfFields.eswitchMode = {
       only: 'legacy',
-      reason: `${c.driver} has no devlink eswitch switchdev mode`,
+      reason: `${c.driver ?? 'the kernel driver'} has no devlink eswitch switchdev mode`,
     };
   }
   return caps;
