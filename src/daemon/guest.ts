@@ -13,7 +13,7 @@ import {
   type GuestRequest,
   type RequestOrigin,
 } from '../model/index.js';
-import { applyGuestRequest, authorise, type PfPeers, pfPeers } from '../policy/authorise.js';
+import { authorise, guestStateAfter, type PfPeers, pfPeers } from '../policy/authorise.js';
 import type { AuditLog } from './audit.js';
 import type { CountingDriver } from './counting-driver.js';
 import { notFound } from './errors.js';
@@ -21,7 +21,7 @@ import type { Logger } from './logger.js';
 import type { KeyedLock } from './mutex.js';
 import type { RateLimiter } from './ratelimit.js';
 import { type Reconciler, vfLockKey } from './reconciler.js';
-import type { Store, StoreState } from './store.js';
+import type { Store, StoreState } from './store/store.js';
 
 export type Origin = Pick<RequestOrigin, 'via' | 'who'>;
 
@@ -147,7 +147,7 @@ export class GuestRequests {
     let changed = false;
     if (decision.result === 'ack') {
       const guest = state.guests.get(name) ?? emptyGuestState();
-      const next = applyGuestRequest(guest, request, policy);
+      const next = guestStateAfter(guest, request, policy);
       const after = await store.setGuest(name, next);
       changed = after !== revision;
       revision = after;

@@ -17,6 +17,8 @@ export interface Layout {
   revisionsFile: string;
   /** Hashes of the guest credentials. */
   credentialsFile: string;
+  /** The last committed configuration (main + every VF policy), started from when files are refused. */
+  committedFile: string;
   /** Driver state (snapshots). */
   driverDir: string;
 }
@@ -29,6 +31,7 @@ export function layout(configFile: string | null, stateDir: string): Layout {
     guestDir: join(stateDir, 'guest'),
     revisionsFile: join(stateDir, 'revisions.json'),
     credentialsFile: join(stateDir, 'credentials.json'),
+    committedFile: join(stateDir, 'committed.json'),
     driverDir: join(stateDir, 'driver'),
   };
 }

@@ -11,7 +11,13 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PfInfo } from '../drivers/driver.js';
-import { type GuestRequest, SyncState, type VfCounters, vfKey } from '../model/index.js';
+import {
+  type GuestRequest,
+  type Refusal,
+  SyncState,
+  type VfCounters,
+  vfKey,
+} from '../model/index.js';
 import type { EventBus } from './events.js';
 import {
   type CounterFamily,
@@ -22,11 +28,13 @@ import {
 } from './metrics-text.js';
 import type { Reconciler } from './reconciler.js';
 import type { StatsCache } from './stats.js';
-import type { StoreState } from './store.js';
+import type { StoreState } from './store/store.js';
 import type { StatusBoard } from './vf-status.js';
 
 export interface MetricSources {
   state: () => StoreState;
+  /** Configuration files refused (the daemon runs its last committed configuration). */
+  refused: () => Refusal | null;
   stats: StatsCache;
   status: StatusBoard;
   reconciler: Reconciler;
@@ -84,6 +92,7 @@ export class DaemonMetrics {
       registers,
     });
     this.infoGauge();
+    this.refusedGauge();
   }
 
   start(src: MetricSources, bus: EventBus): void {
@@ -120,6 +129,18 @@ export class DaemonMetrics {
 
   get contentType(): string {
     return this.registry.contentType;
+  }
+
+  private refusedGauge(): void {
+    const self = this;
+    new Gauge({
+      name: 'nicvisor_config_refused_files',
+      help: 'Configuration files refused at start or by the last reload; while above 0 the daemon runs its last committed configuration.',
+      registers: [this.registry],
+      collect() {
+        this.set(self.src?.refused()?.files.length ?? 0);
+      },
+    });
   }
 
   private infoGauge(): void {

@@ -13,7 +13,7 @@ import type { CountingDriver } from './counting-driver.js';
 import type { Logger } from './logger.js';
 import type { KeyedLock } from './mutex.js';
 import { Retries } from './retries.js';
-import type { Store, StoreState } from './store.js';
+import type { Store, StoreState } from './store/store.js';
 import type { StatusBoard } from './vf-status.js';
 
 export interface ReconcilerOptions {
@@ -293,6 +293,18 @@ export class Reconciler {
     } catch (err) {
       this.log.error({ err, reason }, 'drift check failed; will try again');
     }
+  }
+
+  /**
+   * Give a VF that lost its policy back to what it was before nicvisor took it over (the
+   * driver restores its snapshot), under its old owner's lock; a failure leaves it as it is.
+   */
+  async release(v: { name: string; pf: string; vf: number }): Promise<void> {
+    await this.locks
+      .run([vfLockKey(v.name)], () => this.driver.release(v.pf, v.vf))
+      .catch((err) => {
+        this.log.error({ err, vf: v.name }, 'releasing the VF failed; it keeps its last settings');
+      });
   }
 
   forget(name: string): void {

@@ -3,10 +3,10 @@
 import type { PfInfo } from '../drivers/driver.js';
 import type { PfView, VfView } from '../model/index.js';
 import { type DesiredVf, emptyGuestState } from '../model/index.js';
-import type { Credentials } from './credentials.js';
 import type { Reconciler } from './reconciler.js';
 import type { StatsCache } from './stats.js';
-import type { StoreState } from './store.js';
+import type { Credentials } from './store/credentials.js';
+import type { StoreState } from './store/store.js';
 import type { StatusBoard } from './vf-status.js';
 
 export interface ViewSources {

@@ -20,7 +20,7 @@ import {
 } from './authorise-mac.js';
 
 export { type PfPeers, pfPeers } from './authorise-mac.js';
-export { applyGuestRequest } from './guest-state.js';
+export { guestStateAfter } from './guest-state.js';
 
 function addVlan(vlan: number, policy: VfPolicy, vf: ObservedVf): Decision {
   if (vlan < VLAN_MIN || vlan > VLAN_MAX) {

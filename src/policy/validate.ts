@@ -1,4 +1,5 @@
 import {
+  type GuestState,
   MainConfig,
   type Problem,
   type Sourced,
@@ -59,12 +60,14 @@ export const RULES: readonly Rule[] = [
  * Validate the whole configuration at once and return every problem found: schema problems
  * of each document, then the rules that span fields, files and the driver's capabilities.
  * Rules run over the documents that parsed; when the main config does not parse, only the
- * per-document checks are possible and reported.
+ * per-document checks are possible and reported. `guests` (what guests were granted) lets
+ * the duplicate-MAC rule see MACs guests hold.
  */
 export function validate(
   main: Sourced,
   vfs: readonly Sourced[],
   caps: CapabilityMap,
+  guests: ReadonlyMap<string, GuestState> = new Map(),
 ): ValidationResult {
   const problems: Problem[] = [];
   if (tooDeep(main.data)) {
@@ -84,7 +87,7 @@ export function validate(
     else problems.push(...zodProblems(v.file, p.error, VfPolicy));
   }
   if (m.success) {
-    const ctx = buildContext(main.file, m.data, parsed, caps);
+    const ctx = buildContext(main.file, m.data, parsed, caps, guests);
     for (const rule of RULES) rule(ctx, problems);
   }
   return { problems, config: m.success ? m.data : null, policies: parsed.map((s) => s.policy) };

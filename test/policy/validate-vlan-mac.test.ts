@@ -1,6 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mainInput, PF0, PF1, problems, vf, vfFile } from './fixtures.js';
+import { emptyGuestState } from '../../src/model/index.js';
+import { validate } from '../../src/policy/validate.js';
+import {
+  capsFor,
+  MAIN_FILE,
+  mainInput,
+  PF0,
+  PF1,
+  problems,
+  sourced,
+  vf,
+  vfFile,
+} from './fixtures.js';
 
 const M1 = '02:00:00:00:00:01';
 const M2 = '02:00:00:00:00:02';
@@ -187,6 +199,36 @@ describe('validate: MACs', () => {
           fix: `remove ${M1} from the allow-list, or move it out of macs[0] of a`,
           message: `vf 1 (b) on sim:nic0/0: allow-list MAC ${M1} is the default MAC of vf 0 (a) on sim:nic0/0 (${vfFile('a')})`,
         },
+      ],
+    );
+  });
+
+  it('refuses a default MAC that the guest of another VF holds, naming that VF', () => {
+    const main = mainInput();
+    const guests = new Map([
+      ['a', { ...emptyGuestState(), mac: '02:00:00:00:99:99' }],
+      ['c', { ...emptyGuestState(), macs: [M3] }],
+    ]);
+    const r = validate(
+      { file: MAIN_FILE, data: main },
+      sourced([
+        vf('a', PF0, 0, { macs: [M1], guestMacs: 1 }),
+        vf('b', PF0, 1, { macs: ['02:00:00:00:99:99'] }),
+        // c's guest added M3 but its new policy allows no guest MACs: it loses it, so d may.
+        vf('c', PF0, 2, { macs: [M2] }),
+        vf('d', PF0, 3, { macs: [M3] }),
+      ]),
+      capsFor(main),
+      guests,
+    );
+    assert.deepEqual(
+      r.problems.map((p) => [p.file, p.field, p.message]),
+      [
+        [
+          vfFile('b'),
+          'macs.0',
+          'vf 1 (b) on sim:nic0/0: default MAC 02:00:00:00:99:99 is held by the guest of vf 0 (a) on sim:nic0/0, which a guest request granted',
+        ],
       ],
     );
   });

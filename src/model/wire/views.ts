@@ -9,6 +9,7 @@ import { EswitchMode } from '../common.js';
 import { PfPolicy } from '../config.js';
 import { VfCounters } from '../counters.js';
 import { GuestState } from '../guest.js';
+import { Problem } from '../problem.js';
 import { MirrorState, VfSettings } from '../settings.js';
 import { VfStatus } from '../status.js';
 import { VfPolicy } from '../vf-policy.js';
@@ -103,8 +104,22 @@ export const VfHistory = z
   .describe('Rates of one VF over the last few minutes, for the dashboard plots.');
 export type VfHistory = z.infer<typeof VfHistory>;
 
+/** Configuration files the daemon refused; it runs its last committed configuration meanwhile. */
+export const Refusal = z
+  .object({
+    since: z.string().describe('When the files were refused (start or reload).'),
+    files: z.array(z.string()),
+    problems: z.array(Problem),
+  })
+  .describe(
+    'Files refused at start or by the last reload: the daemon runs the last committed configuration until a reload accepts a fix.',
+  );
+export type Refusal = z.infer<typeof Refusal>;
+
 export const HealthView = z.object({
-  status: z.enum(['ok', 'degraded']).describe('`degraded` when a VF is failed.'),
+  status: z
+    .enum(['ok', 'degraded'])
+    .describe('`degraded` when a VF is failed or configuration files are refused.'),
   version: z.string(),
   driver: z.string(),
   uptimeSeconds: z.number(),
@@ -112,5 +127,6 @@ export const HealthView = z.object({
   inSync: z.number(),
   failed: z.number(),
   driverApplySteps: z.number(),
+  refused: Refusal.nullable(),
 });
 export type HealthView = z.infer<typeof HealthView>;

@@ -5,8 +5,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { writeFileDurable } from './fsutil.js';
-import { Mutex } from './mutex.js';
+import { writeFileDurable } from '../fsutil.js';
+import { Mutex } from '../mutex.js';
 
 function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');

@@ -8,8 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { GuestState, VfPolicy } from '../model/index.js';
-import { writeFileDurable } from './fsutil.js';
+import type { GuestState, VfPolicy } from '../../model/index.js';
+import { writeFileDurable } from '../fsutil.js';
 
 interface Entry {
   revision: number;
