@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import {
   type GuestState,
   MainConfig,
@@ -21,6 +22,7 @@ import { hookRules, mirrorRules } from './rules/mirror.js';
 import { pfRules, trafficClassBandwidth } from './rules/pf.js';
 import { trafficShares, txRates, vfMtu } from './rules/rates.js';
 import { vlanConsistency, vlanIds, vlanProtoSupported } from './rules/vlans.js';
+import { restore, type Salvaged, salvage } from './salvage.js';
 import { zodProblems } from './zod-problems.js';
 
 export type { Sourced } from '../model/index.js';
@@ -56,12 +58,42 @@ export const RULES: readonly Rule[] = [
   unsupportedFields,
 ];
 
+/** A document's schema problems, and what of it the rules can still check. */
+function parseDoc<T>(
+  doc: Sourced,
+  schema: z.ZodType<T>,
+  problems: Problem[],
+  salvaged: Map<string, Salvaged<unknown>>,
+): { value: T; whole: boolean } | null {
+  if (tooDeep(doc.data)) {
+    problems.push(tooDeepProblem(doc.file));
+    return null;
+  }
+  const r = schema.safeParse(doc.data, { reportInput: true });
+  if (r.success) return { value: r.data, whole: true };
+  problems.push(...zodProblems(doc.file, r.error, schema));
+  const s = salvage(schema, doc.data);
+  if (!s) return null;
+  salvaged.set(doc.file, s);
+  return { value: s.value, whole: false };
+}
+
+/** Rule problems of salvaged documents, in the documents' own coordinates. */
+function restored(found: Problem[], salvaged: Map<string, Salvaged<unknown>>): Problem[] {
+  return found.flatMap((p) => {
+    const s = salvaged.get(p.file);
+    if (!s) return [p];
+    const field = restore(s, p.field);
+    return field === null ? [] : [{ ...p, field }];
+  });
+}
+
 /**
  * Validate the whole configuration at once and return every problem found: schema problems
  * of each document, then the rules that span fields, files and the driver's capabilities.
- * Rules run over the documents that parsed; when the main config does not parse, only the
- * per-document checks are possible and reported. `guests` (what guests were granted) lets
- * the duplicate-MAC rule see MACs guests hold.
+ * The rules also run over what parsed of a document that did not (salvage.ts), so one bad
+ * field hides nothing else. `guests` (what guests were granted) lets the duplicate-MAC rule
+ * see MACs guests hold. Only documents that parsed whole are returned as parsed.
  */
 export function validate(
   main: Sourced,
@@ -70,25 +102,21 @@ export function validate(
   guests: ReadonlyMap<string, GuestState> = new Map(),
 ): ValidationResult {
   const problems: Problem[] = [];
-  if (tooDeep(main.data)) {
-    problems.push(tooDeepProblem(main.file));
-    return { problems, config: null, policies: [] };
-  }
-  const m = MainConfig.safeParse(main.data, { reportInput: true });
-  if (!m.success) problems.push(...zodProblems(main.file, m.error, MainConfig));
-  const parsed: SourcedPolicy[] = [];
+  const salvaged = new Map<string, Salvaged<unknown>>();
+  const m = parseDoc(main, MainConfig, problems, salvaged);
+  const checked: SourcedPolicy[] = [];
+  const policies: VfPolicy[] = [];
   for (const v of vfs) {
-    if (tooDeep(v.data)) {
-      problems.push(tooDeepProblem(v.file));
-      continue;
-    }
-    const p = VfPolicy.safeParse(v.data, { reportInput: true });
-    if (p.success) parsed.push({ file: v.file, policy: p.data });
-    else problems.push(...zodProblems(v.file, p.error, VfPolicy));
+    const p = parseDoc(v, VfPolicy, problems, salvaged);
+    if (!p) continue;
+    checked.push({ file: v.file, policy: p.value });
+    if (p.whole) policies.push(p.value);
   }
-  if (m.success) {
-    const ctx = buildContext(main.file, m.data, parsed, caps, guests);
-    for (const rule of RULES) rule(ctx, problems);
+  if (m) {
+    const ctx = buildContext(main.file, m.value, checked, caps, guests);
+    const found: Problem[] = [];
+    for (const rule of RULES) rule(ctx, found);
+    problems.push(...restored(found, salvaged));
   }
-  return { problems, config: m.success ? m.data : null, policies: parsed.map((s) => s.policy) };
+  return { problems, config: m?.whole ? m.value : null, policies };
 }

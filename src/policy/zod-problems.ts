@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Problem } from '../model/index.js';
+import { type AnySchema, defOf, knownKeys, schemaAt } from './zod-schema.js';
 
 /**
  * Turns zod issues into Problems an operator can act on: the allowed range is read from the
@@ -7,54 +8,7 @@ import type { Problem } from '../model/index.js';
  * at the issue's path, so `vf: 300` says `0-255` and not only `<=255`.
  */
 
-type AnySchema = z.core.$ZodType;
 type Issue = z.core.$ZodIssue & { input?: unknown };
-
-interface Def {
-  type: string;
-  shape?: Record<string, AnySchema>;
-  element?: AnySchema;
-  innerType?: AnySchema;
-  in?: AnySchema;
-  options?: AnySchema[];
-}
-
-function defOf(s: AnySchema): Def {
-  return s._zod.def as unknown as Def;
-}
-
-/** Strips optional/default/nullable/pipe wrappers. */
-function unwrap(s: AnySchema): AnySchema {
-  let cur = s;
-  for (let i = 0; i < 10; i++) {
-    const d = defOf(cur);
-    if (d.innerType) cur = d.innerType;
-    else if (d.type === 'pipe' && d.in) cur = d.in;
-    else break;
-  }
-  return cur;
-}
-
-/** The schema that validates the value at `path`, when the path leads through objects/arrays. */
-export function schemaAt(root: AnySchema, path: readonly PropertyKey[]): AnySchema | null {
-  let cur: AnySchema | null = unwrap(root);
-  for (const key of path) {
-    if (!cur) return null;
-    const d = defOf(cur);
-    if (d.type === 'object' && d.shape && typeof key === 'string') cur = d.shape[key] ?? null;
-    else if (d.type === 'array' && d.element && typeof key === 'number') cur = d.element;
-    else return null;
-    if (cur) cur = unwrap(cur);
-  }
-  return cur;
-}
-
-/** Keys an object schema at `path` accepts (for naming unknown fields and suggesting fixes). */
-export function knownKeys(root: AnySchema, path: readonly PropertyKey[]): string[] {
-  const s = schemaAt(root, path);
-  const d = s ? defOf(s) : null;
-  return d?.type === 'object' && d.shape ? Object.keys(d.shape) : [];
-}
 
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);

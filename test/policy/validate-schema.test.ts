@@ -142,3 +142,53 @@ describe('validate: schema problems', () => {
     assert.match(r[0].allowed, /^one of stateDir, socket, .*logLevel/);
   });
 });
+
+describe('validate: a schema problem hides nothing else', () => {
+  it('checks every field that parsed, in files with type errors, with their own indices', () => {
+    const main = mainInput();
+    const docs = [
+      // vlans: a string VLAN beside 0 and 4095; the range rule still sees those two.
+      { name: 'a', pf: PF0, vf: 0, vlans: ['10', 0, 4095], trust: 'yes' },
+      // vf past numVfs (8), beside a type error.
+      { name: 'b', pf: PF0, vf: 9, guestMacs: 'two' },
+      // an unknown PF, untagged with VLANs, a missing mirror target.
+      {
+        name: 'c',
+        pf: 'sim:nic9/0',
+        vf: 1,
+        untagged: true,
+        vlans: [20],
+        mirror: { target: 'nobody', direction: 'in' },
+        linkState: 'up',
+      },
+      // the name differs from the file, beside a type error.
+      { name: 'other', pf: PF0, vf: 3, macAntiSpoof: 1 },
+    ].map((data, i) => ({ file: vfFile(['a', 'b', 'c', 'd'][i]), data }));
+    const r = validate({ file: MAIN_FILE, data: main }, docs, capsFor(main));
+    const got = r.problems.map((p) => `${p.file.split('/').pop()} ${p.field}`);
+    for (const want of [
+      'a.json vlans.0', // the string, a type error
+      'a.json trust',
+      'a.json vlans.1', // VLAN 0
+      'a.json vlans.2', // VLAN 4095
+      'b.json guestMacs',
+      'b.json vf',
+      'c.json linkState',
+      'c.json pf',
+      'c.json vlans', // untagged with VLANs
+      'c.json mirror.target',
+      'd.json macAntiSpoof',
+      'd.json name',
+    ])
+      assert.ok(got.includes(want), `${want} reported; got: ${got.join(', ')}`);
+    assert.deepEqual(r.policies, [], 'no document that failed its schema counts as parsed');
+  });
+
+  it('says nothing about a field it had to replace by its default', () => {
+    const r = problems([{ name: 'e', pf: PF0, vf: 0, vlans: 'ten', untagged: true } as never]);
+    assert.deepEqual(
+      r.map((p) => p.field),
+      ['vlans'],
+    );
+  });
+});
