@@ -14,7 +14,12 @@ export const VfSettings = z.object({
   vlans: z
     .array(z.number())
     .describe(
-      'VLAN IDs the VF is a member of, ascending. One VLAN + stripOuterTag is a port VLAN.',
+      'VLAN IDs of the policy, ascending; with `untagged` they set the VLAN mode (none: transparent, one + stripOuterTag: port VLAN, several: trunk).',
+    ),
+  vlanFilters: z
+    .array(z.number())
+    .describe(
+      'VLANs the guest joined, ascending: filters beside the mode `vlans`/`untagged` set, never a change of that mode.',
     ),
   untagged: z.boolean(),
   vlanProto: VlanProto,
@@ -49,6 +54,7 @@ export function defaultVfSettings(pfMtu: number): VfSettings {
     mac: ZERO_MAC,
     macFilters: [],
     vlans: [],
+    vlanFilters: [],
     untagged: false,
     vlanProto: '802.1Q',
     vlanQoS: 0,

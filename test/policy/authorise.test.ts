@@ -175,6 +175,20 @@ describe('authorise: delMac', () => {
 });
 
 describe('authorise: VLANs', () => {
+  it('a VLAN a trusted guest joins is a filter beside the mode: a port VLAN stays one', () => {
+    const w = world({ vlans: [100], trust: true });
+    assert.equal(w.ask('web', { type: 'addVlan', vlan: 300 }).result, 'ack');
+    const s = w.settings('web');
+    assert.deepEqual([s.vlans, s.vlanFilters, s.untagged], [[100], [300], false]);
+  });
+
+  it('a flat trusted VF that joins a VLAN still takes untagged frames', () => {
+    const w = world({ vlans: [], untagged: true, trust: true });
+    assert.equal(w.ask('web', { type: 'addVlan', vlan: 42 }).result, 'ack');
+    const s = w.settings('web');
+    assert.deepEqual([s.vlans, s.vlanFilters, s.untagged], [[], [42], true]);
+  });
+
   it('allows policy VLANs, refuses others unless trusted, and out-of-range always', () => {
     const w = world();
     assert.deepEqual(w.ask('web', { type: 'addVlan', vlan: 10 }), {
@@ -191,7 +205,8 @@ describe('authorise: VLANs', () => {
       result: 'ack',
       reason: 'vf 0 (web) on sim:nic0/0 is trusted',
     });
-    assert.deepEqual(t.settings('web').vlans, [10, 20, 30]);
+    assert.deepEqual(t.settings('web').vlans, [10, 20]);
+    assert.deepEqual(t.settings('web').vlanFilters, [30]);
     assert.deepEqual(t.ask('web', { type: 'addVlan', vlan: 4095 }), {
       result: 'nack',
       reason: 'VLAN 4095 is out of range 1-4094',

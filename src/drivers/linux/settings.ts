@@ -22,6 +22,7 @@ export const KERNEL_FIELDS: ReadonlySet<VfSettingKey> = new Set<VfSettingKey>([
  */
 const RECORDED_DEFAULTS = {
   macFilters: [] as string[],
+  vlanFilters: [] as number[],
   untagged: false,
   stripOuterTag: true,
   allowBroadcast: true,
