@@ -8,6 +8,7 @@ import type { PfInfo } from '../drivers/driver.js';
 import type { MainConfig, Sourced } from '../model/index.js';
 import { AuditLog } from './audit.js';
 import type { CountingDriver } from './counting-driver.js';
+import { DriftLoop } from './drift.js';
 import type { EventBus } from './events.js';
 import { GuestRequests } from './guest.js';
 import { Hooks, type HookUser } from './hooks.js';
@@ -16,10 +17,11 @@ import type { Logger } from './logger.js';
 import { DaemonMetrics } from './metrics.js';
 import { Mutations } from './mutations.js';
 import { KeyedLock } from './mutex.js';
+import { Observations } from './observations.js';
 import { RateLimiter } from './ratelimit.js';
 import { Reconciler } from './reconciler.js';
 import { seedDemo } from './seed.js';
-import { StatsCache } from './stats.js';
+import { StatsRefresh } from './stats.js';
 import { Store } from './store/store.js';
 import { StatusBoard } from './vf-status.js';
 
@@ -33,7 +35,9 @@ export interface Running {
   store: Store;
   reconciler: Reconciler;
   guests: GuestRequests;
-  stats: StatsCache;
+  observed: Observations;
+  stats: StatsRefresh;
+  drift: DriftLoop;
   audit: AuditLog;
   status: StatusBoard;
   mutations: Mutations;
@@ -77,22 +81,23 @@ export async function assemble(p: Parts): Promise<Running> {
   const locks = new KeyedLock(p.lockTimeoutMs);
   const status = new StatusBoard(bus);
   const metrics = new DaemonMetrics();
-  const reconciler = new Reconciler(driver, store, locks, status, log, {
-    driftIntervalMs: d.driftIntervalMs,
-    onReconciled: (s) => metrics.observeReconcile(s),
-  });
+  const observed = new Observations(d.statsIntervalMs);
+  const reconciler = new Reconciler(
+    { driver, store, locks, status, observed, log },
+    { onReconciled: (s) => metrics.observeReconcile(s) },
+  );
+  const drift = new DriftLoop({ driver, reconciler, status, log }, d.driftIntervalMs);
   const limiter = new RateLimiter(d.guestRequestsPerSecond, d.guestRequestBurst);
-  const guests = new GuestRequests({ store, driver, reconciler, locks, limiter, audit, log });
-  const stats = new StatsCache(driver, d.statsIntervalMs, bus, log);
+  const guests = new GuestRequests({ store, reconciler, locks, limiter, audit, log });
+  const stats = new StatsRefresh(driver, observed, d.statsIntervalMs, bus, log);
   const hooks = new Hooks(log.child({ component: 'hooks' }), d.hookTimeoutMs, p.hookUser);
   const mutations = new Mutations({ hooks, store, reconciler, guests, audit, bus, log });
   metrics.start(
     {
       state: () => store.state(),
       refused: () => store.refused(),
-      stats,
+      observed,
       status,
-      reconciler,
       pfInfo,
       driver: driver.name,
       version: VERSION,
@@ -106,7 +111,9 @@ export async function assemble(p: Parts): Promise<Running> {
     store,
     reconciler,
     guests,
+    observed,
     stats,
+    drift,
     audit,
     status,
     mutations,

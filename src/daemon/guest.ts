@@ -15,7 +15,6 @@ import {
 } from '../model/index.js';
 import { authorise, guestStateAfter, type PfPeers, pfPeers } from '../policy/authorise.js';
 import type { AuditLog } from './audit.js';
-import type { CountingDriver } from './counting-driver.js';
 import { notFound } from './errors.js';
 import type { Logger } from './logger.js';
 import type { KeyedLock } from './mutex.js';
@@ -34,7 +33,6 @@ const LIMIT_AUDIT_MS = 1000;
 export class GuestRequests {
   private readonly deps: {
     store: Store;
-    driver: CountingDriver;
     reconciler: Reconciler;
     locks: KeyedLock;
     limiter: RateLimiter;
@@ -130,11 +128,12 @@ export class GuestRequests {
   }
 
   private async decide(name: string, request: GuestRequest, origin: Origin) {
-    const { store, driver, audit } = this.deps;
+    const { store, reconciler, audit } = this.deps;
     const state = store.state();
     const policy = state.policies.get(name);
     if (!policy) throw notFound(name);
-    const [pf] = await driver.observe({ pf: policy.pf });
+    // A fresh read of the PF (it also becomes the daemon's last observation of it).
+    const [pf] = await reconciler.observe(new Set([policy.pf]));
     const vf = pf?.vfs.find((v) => v.vf === policy.vf);
     const decision: Decision =
       pf && vf

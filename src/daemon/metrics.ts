@@ -4,20 +4,14 @@
  *
  * Per-VF counters carry the names, type and labels of sriov-network-metrics-exporter
  * (`sriov_vf_rx_bytes{pf,vf,pciAddr}`, counters) so existing dashboards work, plus nicvisor's
- * VF `name`. They are copied from the counters cache at scrape time: a scrape never reads
+ * VF `name`. They are copied from the daemon's observations at scrape time: a scrape never reads
  * the driver, however many VFs there are (metrics-text.ts says why they bypass prom-client's
  * metric objects). Guest decisions and drift repairs are counted from the
  * event bus; the reconciler reports its durations through observeReconcile().
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PfInfo } from '../drivers/driver.js';
-import {
-  type GuestRequest,
-  type Refusal,
-  SyncState,
-  type VfCounters,
-  vfKey,
-} from '../model/index.js';
+import { type GuestRequest, type Refusal, SyncState, type VfCounters } from '../model/index.js';
 import type { EventBus } from './events.js';
 import {
   type CounterFamily,
@@ -26,8 +20,7 @@ import {
   stateFamily,
   type VfSample,
 } from './metrics-text.js';
-import type { Reconciler } from './reconciler.js';
-import type { StatsCache } from './stats.js';
+import type { Observations } from './observations.js';
 import type { StoreState } from './store/store.js';
 import type { StatusBoard } from './vf-status.js';
 
@@ -35,9 +28,8 @@ export interface MetricSources {
   state: () => StoreState;
   /** Configuration files refused (the daemon runs its last committed configuration). */
   refused: () => Refusal | null;
-  stats: StatsCache;
+  observed: Observations;
   status: StatusBoard;
-  reconciler: Reconciler;
   pfInfo: ReadonlyMap<string, PfInfo>;
   driver: string;
   version: string;
@@ -172,29 +164,24 @@ function syncRows(src: MetricSources): string {
   );
 }
 
-/** One row per VF the counters cache holds, labelled as the exporter does plus `name`. */
+/** One row per VF whose counters were read, labelled as the exporter does plus `name`. */
 function vfRows(src: MetricSources): VfSample[] {
-  const names = new Map<string, string>();
-  for (const p of src.state().policies.values()) names.set(vfKey(p.pf, p.vf), p.name);
-  const pci = new Map<string, string>();
-  for (const id of src.pfInfo.keys()) {
-    for (const v of src.reconciler.observedPf(id)?.vfs ?? [])
-      if (v.pciAddr) pci.set(vfKey(id, v.vf), v.pciAddr);
+  const names = new Map<string, Map<number, string>>();
+  for (const p of src.state().policies.values()) {
+    const byVf = names.get(p.pf) ?? new Map<number, string>();
+    names.set(p.pf, byVf.set(p.vf, p.name));
   }
   const rows: VfSample[] = [];
-  for (const [key, counters] of src.stats.vfEntries()) {
-    const cut = key.lastIndexOf('#');
-    const pfId = key.slice(0, cut);
-    const info = src.pfInfo.get(pfId);
+  for (const s of src.observed.vfSamples()) {
     rows.push({
       // The exporter's labels, in its order; `pf` is the PF's netdev (its id if it has none).
       labels: labelPrefix({
-        pf: info?.netdev ?? pfId,
-        vf: key.slice(cut + 1),
-        pciAddr: pci.get(key) ?? '',
-        name: names.get(key) ?? '',
+        pf: src.pfInfo.get(s.pf)?.netdev ?? s.pf,
+        vf: String(s.vf),
+        pciAddr: s.pciAddr ?? '',
+        name: names.get(s.pf)?.get(s.vf) ?? '',
       }),
-      counters,
+      counters: s.counters,
     });
   }
   return rows;

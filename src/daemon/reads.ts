@@ -11,11 +11,11 @@ const uptime = (r: Running) => Math.round((Date.now() - r.startedAt) / 1000);
 export function statsView(r: Running): StatsView {
   const state = r.store.state();
   return {
-    at: r.stats.at,
-    intervalMs: r.stats.interval,
-    pfs: r.stats.pfIds().map((id) => ({ id, counters: r.stats.pf(id)! })),
+    at: r.observed.countersAt,
+    intervalMs: r.stats.intervalMs,
+    pfs: r.observed.counterPfs().map((id) => ({ id, counters: r.observed.pfCounters(id)! })),
     vfs: [...state.policies.values()].flatMap((p) => {
-      const counters = r.stats.vf(p.pf, p.vf);
+      const counters = r.observed.vfCounters(p.pf, p.vf);
       return counters ? [{ name: p.name, pf: p.pf, vf: p.vf, counters }] : [];
     }),
     daemon: {
@@ -33,11 +33,12 @@ export function statsView(r: Running): StatsView {
 export function historyView(r: Running, name: string, sinceMs?: number): VfHistory {
   const p = r.store.state().policies.get(name);
   if (!p) throw notFound(name);
-  const w = r.stats.history(p.pf, p.vf, sinceMs);
+  const w = r.observed.history(p.pf, p.vf, sinceMs);
+  const intervalMs = r.stats.intervalMs;
   return {
     name,
-    intervalMs: r.stats.interval,
-    windowSeconds: r.stats.historySeconds,
+    intervalMs,
+    windowSeconds: Math.round((r.observed.historySamples * intervalMs) / 1000),
     t: w.t,
     ...w.series,
   };

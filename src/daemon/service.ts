@@ -108,10 +108,10 @@ export class Daemon {
         bus: this.bus,
         log: this.log,
       });
-      const { reconciler, stats, guests, store } = this.run;
+      const { reconciler, stats, drift, guests, store } = this.run;
       await reconciler.reconcileAll('start');
       await stats.start();
-      reconciler.start();
+      drift.start();
       driver.setGuestRequestHandler(guests.onMailbox);
       this.log.info(
         { vfs: store.state().policies.size, driverWrites: driver.writes, stateDir: l.stateDir },
@@ -130,7 +130,8 @@ export class Daemon {
     if (!r) return;
     this.run = null;
     r.driver.setGuestRequestHandler(null);
-    await r.reconciler.stop();
+    await r.drift.stop();
+    r.reconciler.stop();
     await r.hooks.idle();
     await r.stats.stop();
     r.metrics.stop();
@@ -147,7 +148,7 @@ export class Daemon {
       state: r.store.state(),
       reconciler: r.reconciler,
       status: r.status,
-      stats: r.stats,
+      observed: r.observed,
       credentials: r.store.credentials,
       pfInfo: r.pfInfo,
     };
@@ -256,5 +257,10 @@ export class Daemon {
 
   get reconciler(): Reconciler {
     return this.r.reconciler;
+  }
+
+  /** For tests: one drift check now (as the loop or a driver event would run it). */
+  checkDrift(reason: string): Promise<void> {
+    return this.r.drift.check(reason);
   }
 }

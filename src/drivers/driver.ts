@@ -2,11 +2,9 @@ import type {
   ApplyResult,
   Decision,
   GuestRequest,
-  MirrorState,
   ObservedPf,
   PfCapabilities,
   Plan,
-  VfCounters,
 } from '../model/index.js';
 
 /** A PF as discovered by a driver, before any policy is applied. */
@@ -55,17 +53,14 @@ export interface NicDriver {
   stop(): Promise<void>;
   /** The PFs this driver can manage, with their capabilities. */
   discover(): Promise<PfInfo[]>;
-  /** Read back the state of PFs and their VFs. */
+  /** Read back the state of PFs and their VFs (with counters when `stats` is set). */
   observe(options?: ObserveOptions): Promise<ObservedPf[]>;
-  /** Counters of every VF, keyed by vfKey(pf, vf). */
-  readCounters(pf?: string): Promise<Map<string, VfCounters>>;
   /**
-   * Execute a plan in order. Never throws for a failed step: each step's outcome is
-   * reported, and steps after a failed step of the same VF are skipped.
+   * Execute a plan in order (every change to the NIC is a plan step, mirrors included).
+   * Never throws for a failed step: each step's outcome is reported, and steps after a
+   * failed step of the same VF are skipped.
    */
   apply(plan: Plan): Promise<ApplyResult>;
-  /** Copy a VF's traffic to another VF of the same PF, or stop (null). */
-  setMirror(pf: string, vf: number, mirror: MirrorState | null): Promise<void>;
   /** Give the VF back: restore what it had before nicvisor took it over. */
   release(pf: string, vf: number): Promise<void>;
   /** Subscribe to driver events; returns the unsubscribe function. */

@@ -145,17 +145,6 @@ export class FakeDriver implements NicDriver {
       }));
   }
 
-  async readCounters(pf?: string): Promise<Map<string, VfCounters>> {
-    const out = new Map<string, VfCounters>();
-    for (const p of this.pfs.values()) {
-      if (pf && p.id !== pf) continue;
-      p.vfs.forEach((v, i) => {
-        out.set(vfKey(p.id, i), { ...v.counters });
-      });
-    }
-    return out;
-  }
-
   private execute(step: PlanStep): void {
     const pf = this.pfs.get(step.pf);
     if (!pf) throw new Error(`no PF ${step.pf}`);
@@ -213,12 +202,6 @@ export class FakeDriver implements NicDriver {
       }
     });
     return { outcomes };
-  }
-
-  async setMirror(pf: string, vf: number, mirror: MirrorState | null): Promise<void> {
-    const v = this.pfs.get(pf)?.vfs[vf];
-    if (!v) throw new Error(`no VF ${vf} on ${pf}`);
-    v.mirror = clone(mirror);
   }
 
   async release(pf: string, vf: number): Promise<void> {

@@ -30,9 +30,7 @@ export const PfView = z
     loopback: z.boolean(),
     eswitchMode: EswitchMode,
     trafficClasses: z.array(z.number()),
-    counters: VfCounters.nullable().describe(
-      'From the counters cache; null before the first read.',
-    ),
+    counters: VfCounters.nullable().describe('From the last stats read; null before the first.'),
     capabilities: PfCapabilities,
     vfNames: z.array(z.string()).describe('Names of the VF policies on this PF.'),
   })
@@ -54,7 +52,7 @@ export const VfView = z
     observed: VfSettings.nullable().describe('Settings read back from the NIC (null: VF absent).'),
     mirror: z.object({ desired: MirrorState.nullable(), observed: MirrorState.nullable() }),
     linkUp: z.boolean().nullable(),
-    counters: VfCounters.nullable().describe('From the counters cache.'),
+    counters: VfCounters.nullable().describe('From the last stats read.'),
     hasCredential: z.boolean().describe('A guest credential was issued for this VF.'),
   })
   .describe('One VF: its policy, desired and observed settings, sync status, counters.');
@@ -93,7 +91,7 @@ const RateSeries = z.array(z.number().nullable());
 export const VfHistory = z
   .object({
     name: z.string(),
-    intervalMs: z.number().describe('Time between samples (the counters cache interval).'),
+    intervalMs: z.number().describe('Time between samples (statsIntervalMs).'),
     windowSeconds: z.number().describe('How far back the daemon keeps samples.'),
     t: z.array(z.number()).describe('Sample times, ms since the epoch, oldest first.'),
     rxPps: RateSeries.describe('Received packets per second (null: unknown, a gap).'),

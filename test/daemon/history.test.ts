@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { zeroCounters } from '../model/index.js';
-import { RateHistory } from './history.js';
+import { RateHistory } from '../../src/daemon/history.js';
+import { zeroCounters } from '../../src/model/index.js';
 
 const c = (rxPackets: number, rxBytes: number) => ({ ...zeroCounters(), rxPackets, rxBytes });
 
 test('rates are per second between consecutive samples; the first is unknown', () => {
-  const h = new RateHistory(10);
+  const h = new RateHistory<string>(10);
   h.begin(1000);
   h.record('a', c(0, 0));
   h.begin(3000); // 2 s later
@@ -19,7 +19,7 @@ test('rates are per second between consecutive samples; the first is unknown', (
 });
 
 test('a key missing from samples shows gaps, and restarts its rate after them', () => {
-  const h = new RateHistory(10);
+  const h = new RateHistory<string>(10);
   h.begin(1000);
   h.record('a', c(0, 0));
   h.begin(2000);
@@ -33,7 +33,7 @@ test('a key missing from samples shows gaps, and restarts its rate after them', 
 });
 
 test('the window keeps `capacity` samples and `since` returns only newer ones', () => {
-  const h = new RateHistory(3);
+  const h = new RateHistory<string>(3);
   for (let i = 1; i <= 5; i++) {
     h.begin(i * 1000);
     h.record('a', c(i * 2, 0));
@@ -46,7 +46,7 @@ test('the window keeps `capacity` samples and `since` returns only newer ones', 
 });
 
 test('a key that returns after more than a full turn shows no stale samples', () => {
-  const h = new RateHistory(3);
+  const h = new RateHistory<string>(3);
   h.begin(1000);
   h.record('a', c(0, 0));
   h.begin(2000);
