@@ -2,10 +2,22 @@ import type {
   ApplyResult,
   Decision,
   GuestRequest,
+  MainConfig,
   ObservedPf,
   PfCapabilities,
   Plan,
 } from '../model/index.js';
+
+/**
+ * Everything a driver factory may need; each driver reads its own section. It lives here,
+ * beside the interface every driver imports, so no driver imports the registry that loads
+ * it.
+ */
+export interface DriverContext {
+  config: MainConfig;
+  /** Directory the driver may keep state in (snapshots). */
+  stateDir: string;
+}
 
 /** A PF as discovered by a driver, before any policy is applied. */
 export interface PfInfo {
@@ -45,7 +57,8 @@ export interface ObserveOptions {
 
 /**
  * What every NIC driver implements. Constructors only assign fields; start() acquires
- * resources (sockets, timers) and stop() releases every one of them (STYLE.md #13).
+ * resources (sockets, timers) and stop() releases every one of them, so a daemon that
+ * stops (or fails to start) leaves nothing running behind it.
  */
 export interface NicDriver {
   readonly name: string;
@@ -71,7 +84,8 @@ export interface NicDriver {
 
 /**
  * Thrown when a driver is asked for something it cannot do. Callers branch on it
- * (`err instanceof UnsupportedError`) to tell "cannot" from "failed" (STYLE.md #3).
+ * (`err instanceof UnsupportedError`) to tell "cannot" (refuse the policy) from "failed"
+ * (retry).
  */
 export class UnsupportedError extends Error {
   readonly driver: string;

@@ -1,9 +1,9 @@
 /**
- * The driver conformance suite: the same cases against every NicDriver (STYLE.md #2). A
- * driver's own test file calls runDriverConformance() with a factory; a case the driver
- * cannot support is skipped with the reason drawn from its capabilities, never silently.
- * Keep this file driver-agnostic: it runs against the sim here and the linux driver in the
- * lab VM.
+ * The driver conformance suite: the same cases against every NicDriver. A driver's own
+ * test file calls runDriverConformance() with a factory; a case the driver cannot support
+ * is skipped with the reason drawn from its capabilities, never silently. Keep this file
+ * driver-agnostic: it runs against the sim and the test fake here and against the linux
+ * driver in the lab VM.
  */
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';

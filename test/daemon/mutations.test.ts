@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DaemonError } from '../../src/daemon/errors.js';
 import { VfPolicy } from '../../src/model/index.js';
-import { PF0, startHarness } from './harness.js';
+import { PF0, snapshotFiles, startHarness } from './harness.js';
 
 test('a new policy may not take a MAC a guest of another VF holds; the refusal names the holder', async () => {
   const h = await startHarness();
@@ -29,6 +29,42 @@ test('a new policy may not take a MAC a guest of another VF holds; the refusal n
     });
     const macs = [...h.fake.pfs.get(PF0)!.vfs.values()].map((v) => v.settings.mac);
     assert.equal(macs.filter((m) => m === '02:00:00:00:99:99').length, 1, 'one VF holds it');
+  } finally {
+    await h.cleanup();
+  }
+});
+
+test('an invalid change is refused with every problem; files and NIC untouched', async () => {
+  const h = await startHarness();
+  try {
+    const files = await snapshotFiles(h.stateDir);
+    const writes = h.daemon.driver.writes;
+    await assert.rejects(
+      h.daemon.apply(
+        {
+          vfs: [
+            // vlan out of range, and a MAC web-1 holds: both named
+            { name: 'web-2', pf: PF0, vf: 1, vlans: [5000], macs: ['02:00:00:00:00:01'] },
+            { name: 'new-1', pf: PF0, vf: 9 },
+          ].map((p) => VfPolicy.parse(p)),
+          delete: [],
+        },
+        'admin',
+      ),
+      (err: Error & { kind?: string; problems?: { field: string }[] }) => {
+        assert.equal(err.kind, 'refused');
+        const fields = (err.problems ?? []).map((p) => p.field);
+        assert.ok(
+          fields.some((f) => f.startsWith('vlans')),
+          `vlans named: ${fields}`,
+        );
+        assert.ok(fields.includes('macs.0'), `duplicate MAC named: ${fields}`);
+        assert.ok(fields.includes('vf'), `vf index past numVfs named: ${fields}`);
+        return true;
+      },
+    );
+    assert.deepEqual(await snapshotFiles(h.stateDir), files);
+    assert.equal(h.daemon.driver.writes, writes);
   } finally {
     await h.cleanup();
   }

@@ -1,6 +1,8 @@
 /**
  * Revision of each VF's policy + guest state. A revision is stamped onto the desired state
- * when it is read (STYLE.md #8) and shown as `appliedRevision` once the NIC matches.
+ * when it is read (never read back later from an object that may have changed meanwhile,
+ * or a newer revision would be marked applied) and shown as `appliedRevision` once the NIC
+ * matches.
  *
  * The file keeps a content hash beside each revision, so it need not be written in the same
  * atomic step as the policy: after a crash between the two, the hash no longer matches and

@@ -4,8 +4,8 @@ import type { DriverEvent, NicDriver, ObserveOptions, PfInfo } from '../driver.j
 import { UnsupportedError } from '../driver.js';
 import { applyPfStep } from './apply-pf.js';
 import { applyVfSteps, type VfApplyContext } from './apply-vfs.js';
-import { DriftWatcher } from './drift.js';
-import { DriftDetector } from './drift-check.js';
+import { DriftDetector } from './drift-detector.js';
+import { DriftWatcher } from './drift-watcher.js';
 import { DEVLINK_PORT_FLAVOUR_PCI_VF } from './netlink/constants.js';
 import type { DevlinkPort } from './netlink/genl.js';
 import { observedPf } from './observe.js';

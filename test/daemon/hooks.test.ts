@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { Hooks, resolveHookUser, runHook } from '../../src/daemon/hooks.js';
 import { createLogger } from '../../src/daemon/logger.js';
 import { VfPolicy } from '../../src/model/index.js';
-import { SPF0, simDaemon, until } from './sim-daemon.js';
+import { SPF0, simDaemon, until } from '../reliability/sim-daemon.js';
 
 const isRoot = process.getuid?.() === 0;
 

@@ -12,8 +12,8 @@ import { SRIOV_VF_COUNTERS } from '../../src/daemon/metrics.js';
 import { buildFrame } from '../../src/drivers/sim/build.js';
 import { DEMO_GATEWAY_MAC, DemoTraffic } from '../../src/drivers/sim/demo.js';
 import type { GuestDecisionView, StatsView, VfView } from '../../src/model/index.js';
-import { until } from '../daemon/harness.js';
-import { startWebDaemon, type WebDaemon } from './kit.js';
+import { startWebDaemon, type WebDaemon } from '../web/kit.js';
+import { until } from './harness.js';
 
 let d: WebDaemon;
 

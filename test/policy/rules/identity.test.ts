@@ -1,27 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { validate } from '../../src/policy/validate.js';
-import { capsFor, MAIN_FILE, mac, mainInput, PF0, problems, vf, vfFile } from './fixtures.js';
-
-describe('validate: a valid configuration', () => {
-  it('has no problems and returns the parsed documents', () => {
-    const main = mainInput();
-    const r = validate(
-      { file: MAIN_FILE, data: main },
-      [
-        { file: vfFile('web-1'), data: vf('web-1', PF0, 0, { macs: [mac()], vlans: [10] }) },
-        { file: 'api:vfs/web-2', data: vf('web-2', PF0, 1, { untagged: true }) },
-      ],
-      capsFor(main),
-    );
-    assert.deepEqual(r.problems, []);
-    assert.equal(r.config?.pfs.length, 2);
-    assert.deepEqual(
-      r.policies.map((p) => p.name),
-      ['web-1', 'web-2'],
-    );
-  });
-});
+import { validate } from '../../../src/policy/validate.js';
+import { capsFor, MAIN_FILE, mainInput, PF0, problems, vf, vfFile } from '../fixtures.js';
 
 describe('validate: names', () => {
   it('refuses a name with a path separator', () => {

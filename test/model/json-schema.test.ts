@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { jsonSchemas, referenceMarkdown } from '../src/model/json-schema.js';
+import { jsonSchemas, referenceMarkdown } from '../../src/model/json-schema.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 describe('generated schema and reference', () => {
   for (const [name, schema] of Object.entries(jsonSchemas())) {
