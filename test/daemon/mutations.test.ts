@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { DaemonError } from '../../src/daemon/errors.js';
 import { VfPolicy } from '../../src/model/index.js';
@@ -65,6 +67,37 @@ test('an invalid change is refused with every problem; files and NIC untouched',
     );
     assert.deepEqual(await snapshotFiles(h.stateDir), files);
     assert.equal(h.daemon.driver.writes, writes);
+  } finally {
+    await h.cleanup();
+  }
+});
+
+test('reload goes through the same commit path: refused with every problem, audited, reported', async () => {
+  const h = await startHarness();
+  const entries: { action: string; result: string }[] = [];
+  h.daemon.bus.subscribe((e) => {
+    if (e.type === 'audit') entries.push(e.entry);
+  });
+  try {
+    await writeFile(
+      join(h.stateDir, 'vfs', 'web-2.json'),
+      JSON.stringify({ name: 'web-2', pf: PF0, vf: 1, vlans: [0] }),
+    );
+    await assert.rejects(h.daemon.reload('admin'), (err: DaemonError) => {
+      assert.equal(err.kind, 'refused');
+      assert.match(err.message, /^reload refused, the running configuration is unchanged/);
+      assert.deepEqual(
+        err.problems?.map((p) => p.field),
+        ['vlans.0'],
+      );
+      return true;
+    });
+    assert.deepEqual(entries.at(-1), { ...entries.at(-1), action: 'reload', result: 'refused' });
+    assert.equal(h.daemon.health().refused?.files.length, 1, 'reported until a reload fixes it');
+    await rm(join(h.stateDir, 'vfs', 'web-2.json'));
+    const r = await h.daemon.reload('admin');
+    assert.deepEqual([r.removed, h.daemon.health().refused], [['web-2'], null]);
+    assert.equal(h.fake.pfs.get(PF0)!.vfs[1].settings.mac, '00:00:00:00:00:00', 'released');
   } finally {
     await h.cleanup();
   }
