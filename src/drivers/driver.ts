@@ -5,6 +5,7 @@ import type {
   MainConfig,
   ObservedPf,
   PfCapabilities,
+  PfIdentity,
   Plan,
 } from '../model/index.js';
 
@@ -20,14 +21,7 @@ export interface DriverContext {
 }
 
 /** A PF as discovered by a driver, before any policy is applied. */
-export interface PfInfo {
-  id: string;
-  driver: string;
-  pciAddr?: string;
-  netdev?: string;
-  totalVfs: number;
-  numVfs: number;
-  linkSpeedMbps: number;
+export interface PfInfo extends PfIdentity {
   capabilities: PfCapabilities;
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EswitchMode, VlanProto } from './common.js';
 import { PfPolicy } from './config.js';
+import { defaultVfSettings } from './settings.js';
 import { VfPolicy } from './vf-policy.js';
 
 export const VfPolicyField = VfPolicy.keyof();
@@ -51,27 +52,34 @@ export type PfCapabilities = z.infer<typeof PfCapabilities>;
  * a field accepts a policy only when the field holds this value.
  */
 export const NEUTRAL_VF_VALUES: Partial<Record<VfPolicyField, unknown>> = {
+  // Fields a VF's settings carry as they are: neutral is what a fresh VF has.
+  ...pick(defaultVfSettings(0), [
+    'untagged',
+    'vlanProto',
+    'vlanQoS',
+    'stripOuterTag',
+    'macAntiSpoof',
+    'vlanAntiSpoof',
+    'trust',
+    'allowBroadcast',
+    'allowMulticast',
+    'allowUnknownUnicast',
+    'linkState',
+    'minTxRate',
+    'maxTxRate',
+    'trafficShares',
+  ]),
   vlans: [],
-  untagged: false,
-  vlanProto: '802.1Q',
-  vlanQoS: 0,
-  stripOuterTag: true,
   macs: [],
   guestMacs: 0,
-  macAntiSpoof: false,
-  vlanAntiSpoof: false,
-  trust: false,
-  allowBroadcast: true,
-  allowMulticast: true,
-  allowUnknownUnicast: false,
-  linkState: 'auto',
-  minTxRate: 0,
-  maxTxRate: 0,
-  trafficShares: [],
   mirror: undefined,
   onStart: undefined,
   onStop: undefined,
 };
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
+}
 
 export const NEUTRAL_PF_VALUES: Partial<Record<PfPolicyField, unknown>> = {
   loopback: true,

@@ -37,17 +37,21 @@ export interface ObservedVf {
   linkUp: boolean;
 }
 
-/** What the driver read back for one PF. */
-export interface ObservedPf {
-  kind: 'observed';
+/** Who a PF is, as a driver names it when it discovers or reads it. */
+export interface PfIdentity {
   id: string;
   driver: string;
   pciAddr?: string;
   netdev?: string;
   totalVfs: number;
   numVfs: number;
-  linkUp: boolean;
   linkSpeedMbps: number;
+}
+
+/** What the driver read back for one PF. */
+export interface ObservedPf extends PfIdentity {
+  kind: 'observed';
+  linkUp: boolean;
   mtu: number;
   loopback: boolean;
   eswitchMode: EswitchMode;

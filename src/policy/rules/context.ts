@@ -108,6 +108,18 @@ export function pfProblem(ctx: RuleContext, pfId: string, t: ProblemText): Probl
   };
 }
 
+/** The problem of an entry listed a second time in one of a VF's lists (`macs`, `vlans`). */
+export function listedTwice(s: SourcedPolicy, list: string, i: number, value: unknown): Problem {
+  const what = list === 'macs' ? 'MAC' : 'vlan';
+  return vfProblem(s, {
+    field: `${list}.${i}`,
+    value,
+    allowed: `each ${what.toUpperCase()} once`,
+    fix: `remove the second ${value} from ${list}`,
+    what: `${what} ${value} is listed twice`,
+  });
+}
+
 /** Lists at most `n` items, then "and K more", so one problem never floods the terminal. */
 export function listSome(items: readonly string[], n = 5): string {
   if (items.length <= n) return items.join(', ');

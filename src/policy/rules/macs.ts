@@ -1,6 +1,7 @@
 import { isUnicastMac, MAC_RE, normaliseMac, ZERO_MAC } from '../../model/index.js';
 import { pruneGuestState } from '../guest-state.js';
 import {
+  listedTwice,
   pfOf,
   type Rule,
   type RuleContext,
@@ -45,17 +46,7 @@ export const macShapes: Rule = (ctx, out) => {
         return;
       }
       const n = normaliseMac(mac);
-      if (seen.has(n)) {
-        out.push(
-          vfProblem(s, {
-            field: `macs.${i}`,
-            value: mac,
-            allowed: 'each MAC once',
-            fix: `remove the second ${mac} from macs`,
-            what: `MAC ${mac} is listed twice`,
-          }),
-        );
-      }
+      if (seen.has(n)) out.push(listedTwice(s, 'macs', i, mac));
       seen.add(n);
     });
   }

@@ -2,18 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mainInput, PF0, PF1, problems, vf, vfFile } from '../fixtures.js';
 
-const _qosMain = (oversubscribe = false) =>
-  mainInput({
-    pfs: [
-      {
-        pf: PF0,
-        numVfs: 4,
-        oversubscribe,
-        qos: { trafficClasses: [{ bandwidth: 60 }, { bandwidth: 40 }] },
-      },
-    ],
-  });
-
 describe('validate: mirrors', () => {
   it('refuses a mirror to itself, to a missing VF and across PFs', () => {
     const r = problems([
