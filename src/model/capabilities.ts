@@ -52,24 +52,7 @@ export type PfCapabilities = z.infer<typeof PfCapabilities>;
  * a field accepts a policy only when the field holds this value.
  */
 export const NEUTRAL_VF_VALUES: Partial<Record<VfPolicyField, unknown>> = {
-  // Fields a VF's settings carry as they are: neutral is what a fresh VF has.
-  ...pick(defaultVfSettings(0), [
-    'untagged',
-    'vlanProto',
-    'vlanQoS',
-    'stripOuterTag',
-    'macAntiSpoof',
-    'vlanAntiSpoof',
-    'trust',
-    'allowBroadcast',
-    'allowMulticast',
-    'allowUnknownUnicast',
-    'linkState',
-    'minTxRate',
-    'maxTxRate',
-    'trafficShares',
-  ]),
-  vlans: [],
+  ...freshSettingsOfPolicyFields(),
   macs: [],
   guestMacs: 0,
   mirror: undefined,
@@ -77,8 +60,14 @@ export const NEUTRAL_VF_VALUES: Partial<Record<VfPolicyField, unknown>> = {
   onStop: undefined,
 };
 
-function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Pick<T, K> {
-  return Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
+/**
+ * A policy field a VF's settings carry as it is (vlans, trust, rates …) is neutral at what a
+ * fresh VF has; `mtu` is a limit, not a feature, and has no neutral value.
+ */
+function freshSettingsOfPolicyFields(): Record<string, unknown> {
+  const fresh: Record<string, unknown> = defaultVfSettings(0);
+  const shared = VfPolicyField.options.filter((k) => k in fresh && k !== 'mtu');
+  return Object.fromEntries(shared.map((k) => [k, fresh[k]]));
 }
 
 export const NEUTRAL_PF_VALUES: Partial<Record<PfPolicyField, unknown>> = {
