@@ -3,7 +3,7 @@
  * - GET /metrics over the Unix socket: latency (p50/p99/max), size and series per scrape;
  * - the daemon's event-loop delay while scrapes run back to back, next to its idle delay
  *   (the daemon and the scraper share this process, so the delay is the scrape's stall);
- * - what the counters cache's scheduled read of every VF costs, and one VF's plot history.
+ * - what the scheduled stats read of every VF costs, and one VF's plot history.
  */
 
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -102,7 +102,7 @@ export async function run(): Promise<void> {
     const tObs = performance.now();
     await sim.observe({ stats: true });
     console.log(
-      `  counters cache read of 2048 VFs (scheduled, not per scrape): ${fmt(performance.now() - tObs)} ms`,
+      `  stats read of 2048 VFs (scheduled, not per scrape): ${fmt(performance.now() - tObs)} ms`,
     );
 
     const inproc: number[] = [];
