@@ -13,10 +13,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { GuestRequestBody } from '../src/api/types.js';
 import { ApiClient } from '../src/cli/client.js';
 import { silentLogger } from '../src/daemon/logger.js';
 import { Daemon } from '../src/daemon/service.js';
+import type { GuestRequestBody } from '../src/model/index.js';
 import { atLeast, atMost, type Bench } from './_report.js';
 import { percentile } from './_stats.js';
 

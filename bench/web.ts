@@ -3,7 +3,7 @@
  * - GET /metrics over the Unix socket: latency (p50/p99/max), size and series per scrape;
  * - the daemon's event-loop delay while scrapes run back to back, next to its idle delay
  *   (the daemon and the scraper share this process, so the delay is the scrape's stall);
- * - what the counters cache's scheduled read of every VF costs (goal ≤ 50 ms: read once a
+ * - what the scheduled stats's scheduled read of every VF costs (goal ≤ 50 ms: read once a
  *   second, that is 5 % of one core), and one VF's plot history.
  */
 
@@ -102,7 +102,7 @@ export async function run(b: Bench): Promise<void> {
     const tObs = performance.now();
     await sim.observe({ stats: true });
     const read = performance.now() - tObs;
-    b.figure(`counters cache read of ${PORTS * VFS} VFs (scheduled)`, read, 'ms', atMost(50));
+    b.figure(`stats read of ${PORTS * VFS} VFs (scheduled)`, read, 'ms', atMost(50));
 
     const inproc: number[] = [];
     for (let i = 0; i < SCRAPES; i++) {

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { VERSION } from '../daemon/service.js';
-import * as T from './types.js';
+import { VF_NAME_RE } from '../model/index.js';
+import * as T from '../model/wire/index.js';
 
 type Json = Record<string, unknown>;
 
@@ -20,7 +21,7 @@ function op(summary: string, res: z.ZodType | null, body?: z.ZodType, params = f
         : { description: 'OK' },
       '4XX': {
         description: 'Refused',
-        content: { 'application/json': { schema: schema(T.ApiErrorSchema, 'output') } },
+        content: { 'application/json': { schema: schema(T.ApiError, 'output') } },
       },
     },
   };
@@ -35,7 +36,7 @@ function op(summary: string, res: z.ZodType | null, body?: z.ZodType, params = f
         name: 'name',
         in: 'path',
         required: true,
-        schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+        schema: { type: 'string', pattern: VF_NAME_RE.source },
       },
     ];
   return o;
@@ -53,53 +54,43 @@ export function openApiDocument(): Json {
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     security: [{}, { bearer: [] }],
     paths: {
-      '/healthz': { get: op('Health and driver write count', T.HealthViewSchema) },
-      '/v1/pfs': { get: op('List PFs', z.array(T.PfViewSchema)) },
-      '/v1/vfs': { get: op('List VFs', z.array(T.VfViewSchema)) },
+      '/healthz': { get: op('Health and driver write count', T.HealthView) },
+      '/v1/pfs': { get: op('List PFs', z.array(T.PfView)) },
+      '/v1/vfs': { get: op('List VFs', z.array(T.VfView)) },
       '/v1/vfs/{name}': {
-        get: op('One VF', T.VfViewSchema, undefined, true),
-        put: op(
-          'Add or update a VF policy (idempotent)',
-          T.ChangeResultSchema,
-          T.PutVfBodySchema,
-          true,
-        ),
-        delete: op('Delete a VF policy and release the VF', T.DeleteResultSchema, undefined, true),
+        get: op('One VF', T.VfView, undefined, true),
+        put: op('Add or update a VF policy (idempotent)', T.ChangeResult, T.PutVfBody, true),
+        delete: op('Delete a VF policy and release the VF', T.DeleteResult, undefined, true),
       },
       '/v1/vfs/{name}/mirror': {
-        put: op('Mirror this VF to another VF', T.ChangeResultSchema, T.MirrorBodySchema, true),
-        delete: op('Stop mirroring', T.ChangeResultSchema, undefined, true),
+        put: op('Mirror this VF to another VF', T.ChangeResult, T.MirrorBody, true),
+        delete: op('Stop mirroring', T.ChangeResult, undefined, true),
       },
       '/v1/vfs/{name}/history': {
         get: op(
           'Rates of the last minutes (?since=MS for newer samples)',
-          T.VfHistorySchema,
+          T.VfHistory,
           undefined,
           true,
         ),
       },
       '/v1/vfs/{name}/requests': {
-        post: op(
-          'A guest request (ack/nack)',
-          T.GuestDecisionSchema,
-          T.GuestRequestBodySchema,
-          true,
-        ),
+        post: op('A guest request (ack/nack)', T.GuestDecisionView, T.GuestRequestBody, true),
       },
       '/v1/vfs/{name}/credential': {
-        post: op('Issue the VF’s guest credential', T.CredentialResultSchema, undefined, true),
+        post: op('Issue the VF’s guest credential', T.CredentialResult, undefined, true),
       },
       '/v1/apply': {
-        post: op('Apply several policies as one change', T.ApplyResultSchema, T.ApplyBodySchema),
+        post: op('Apply several policies as one change', T.ApplyResultView, T.ApplyBody),
       },
       '/v1/validate': {
-        post: op('Dry-run a change', T.ValidateResultSchema, T.ValidateBodySchema),
+        post: op('Dry-run a change', T.ValidateResult, T.ValidateBody),
       },
-      '/v1/reload': { post: op('Re-read the config files', T.ReloadResultSchema) },
+      '/v1/reload': { post: op('Re-read the config files', T.ReloadResult) },
       '/v1/log-level': {
-        put: op('Change the log level', T.LogLevelResultSchema, T.LogLevelBodySchema),
+        put: op('Change the log level', T.LogLevelResult, T.LogLevelBody),
       },
-      '/v1/stats': { get: op('Counters (from the cache)', T.StatsViewSchema) },
+      '/v1/stats': { get: op('Counters (from the cache)', T.StatsView) },
       '/metrics': {
         get: {
           summary: 'Prometheus metrics (sriov_vf_* as sriov-network-metrics-exporter, nicvisor_*)',
@@ -113,7 +104,7 @@ export function openApiDocument(): Json {
           responses: {
             '200': {
               description: 'text/event-stream; each data line is a DaemonEvent',
-              content: { 'text/event-stream': { schema: schema(T.DaemonEventSchema, 'output') } },
+              content: { 'text/event-stream': { schema: schema(T.DaemonEvent, 'output') } },
             },
           },
         },

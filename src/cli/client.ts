@@ -22,7 +22,7 @@ import type {
   ValidateBody,
   ValidateResult,
   VfView,
-} from '../api/types.js';
+} from '../model/index.js';
 import { formatProblem } from '../model/index.js';
 
 export interface ClientOptions {

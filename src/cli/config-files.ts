@@ -1,13 +1,14 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Problem } from '../model/index.js';
-import type { Sourced } from '../policy/validate.js';
+import { isRecord, type Problem, parseDocument, type Sourced } from '../model/index.js';
 
 /** The documents named on a command line, sorted into the main config and VF policies. */
 export interface ConfigDocuments {
   main: Sourced | null;
   vfs: Sourced[];
   problems: Problem[];
+  /** Files that could not be read as JSON (one of them may have been the main config). */
+  unreadable: string[];
 }
 
 /** FILE stays itself; DIR becomes every `*.json` directly inside it, sorted. */
@@ -24,46 +25,35 @@ export async function expandPaths(paths: readonly string[]): Promise<string[]> {
 
 /** A VF policy names its PF and VF index; anything else is taken for a main config. */
 function isVfPolicy(data: unknown): boolean {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return false;
   // A policy missing its "pf" is still a policy (and reported as such), not a second main.
-  return ('pf' in data || 'vf' in data) && !('pfs' in data);
+  return isRecord(data) && ('pf' in data || 'vf' in data) && !('pfs' in data);
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function parseProblem(file: string, err: Error): Problem {
-  return {
-    file,
-    field: '(document)',
-    value: null,
-    allowed: 'one JSON object',
-    fix: 'correct the JSON syntax',
-    message:
-      err instanceof TypeError
-        ? 'not valid UTF-8: save the file as UTF-8'
-        : err instanceof RangeError
-          ? 'nested too deeply to parse'
-          : `not valid JSON: ${err.message}`,
-  };
+/**
+ * One file as the daemon would read it: a VF policy is strict JSON; the main config is
+ * JSON5 (comments). Which one a file is, is known only from its content, so a file that is
+ * not strict JSON is read again as JSON5 and kept if that makes it a main config.
+ */
+function readOne(file: string, bytes: Buffer): { doc: Sourced } | { problem: Problem } {
+  const strict = parseDocument(file, bytes, 'json');
+  if ('data' in strict) return { doc: { file, data: strict.data } };
+  const lenient = parseDocument(file, bytes, 'json5');
+  if ('data' in lenient && !isVfPolicy(lenient.data)) return { doc: { file, data: lenient.data } };
+  return strict;
 }
 
 export async function loadDocuments(paths: readonly string[]): Promise<ConfigDocuments> {
-  const docs: ConfigDocuments = { main: null, vfs: [], problems: [] };
+  const docs: ConfigDocuments = { main: null, vfs: [], problems: [], unreadable: [] };
   const mains: string[] = [];
   for (const file of await expandPaths(paths)) {
-    let data: unknown;
-    try {
-      // Fatal decoding: invalid UTF-8 is refused, not silently turned into U+FFFD.
-      data = JSON.parse(utf8.decode(await readFile(file)));
-    } catch (err) {
-      // SyntaxError, TypeError (bad UTF-8) or RangeError (nesting too deep for the parser).
-      docs.problems.push(parseProblem(file, err as Error));
-      continue;
-    }
-    if (isVfPolicy(data)) docs.vfs.push({ file, data });
+    const r = readOne(file, await readFile(file));
+    if ('problem' in r) {
+      docs.problems.push(r.problem);
+      docs.unreadable.push(file);
+    } else if (isVfPolicy(r.doc.data)) docs.vfs.push(r.doc);
     else {
       mains.push(file);
-      docs.main ??= { file, data };
+      docs.main ??= r.doc;
     }
   }
   if (mains.length > 1) {
@@ -77,4 +67,18 @@ export async function loadDocuments(paths: readonly string[]): Promise<ConfigDoc
     });
   }
   return docs;
+}
+
+/** VF policies from a file (one policy or an array) or every `*.json` of a directory. */
+export async function loadPolicies(
+  path: string,
+): Promise<{ docs: Sourced[]; problems: Problem[] }> {
+  const out: { docs: Sourced[]; problems: Problem[] } = { docs: [], problems: [] };
+  for (const file of await expandPaths([path])) {
+    const r = parseDocument(file, await readFile(file), 'json');
+    if ('problem' in r) out.problems.push(r.problem);
+    else
+      for (const data of Array.isArray(r.data) ? r.data : [r.data]) out.docs.push({ file, data });
+  }
+  return out;
 }

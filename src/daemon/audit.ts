@@ -5,7 +5,7 @@
  * line being written.
  */
 import { closeSync, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import type { AuditEntry } from '../api/types.js';
+import type { AuditEntry } from '../model/index.js';
 import type { EventBus } from './events.js';
 
 export type AuditInput = Omit<AuditEntry, 'seq' | 'time'>;

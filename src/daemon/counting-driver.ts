@@ -1,8 +1,8 @@
 /**
  * The driver as the daemon sees it: every call goes through this wrapper, which counts the
- * writes (plan steps, mirror and release calls) the daemon made. The count backs the
+ * writes (plan steps and release calls) the daemon made. The count backs the
  * "restart touches nothing" promise (/healthz `driverApplySteps`), and the wrapper is the
- * seam where a fault-injecting driver (issue 7) is slipped in underneath.
+ * seam where a fault-injecting driver is slipped in underneath (the reliability tests).
  */
 
 import type {
@@ -12,11 +12,11 @@ import type {
   ObserveOptions,
   PfInfo,
 } from '../drivers/driver.js';
-import type { ApplyResult, MirrorState, ObservedPf, Plan, VfCounters } from '../model/index.js';
+import type { ApplyResult, ObservedPf, Plan } from '../model/index.js';
 
 export class CountingDriver implements NicDriver {
   readonly inner: NicDriver;
-  /** Plan steps handed to apply(), plus setMirror/release calls. */
+  /** Plan steps handed to apply(), plus release calls. */
   writes = 0;
 
   constructor(inner: NicDriver) {
@@ -43,18 +43,9 @@ export class CountingDriver implements NicDriver {
     return this.inner.observe(options);
   }
 
-  readCounters(pf?: string): Promise<Map<string, VfCounters>> {
-    return this.inner.readCounters(pf);
-  }
-
   apply(plan: Plan): Promise<ApplyResult> {
     this.writes += plan.steps.length;
     return this.inner.apply(plan);
-  }
-
-  setMirror(pf: string, vf: number, mirror: MirrorState | null): Promise<void> {
-    this.writes += 1;
-    return this.inner.setMirror(pf, vf, mirror);
   }
 
   release(pf: string, vf: number): Promise<void> {

@@ -1,20 +1,24 @@
-/** Errors the daemon service throws; the API maps `status` to the HTTP status code. */
-import type { Problem } from '../model/index.js';
+/**
+ * Errors the daemon's operations throw. Each has a kind saying what went wrong in the
+ * daemon's own terms; the API maps kinds to HTTP status codes in one place (api/errors.ts),
+ * so nothing here knows about HTTP.
+ */
+import type { ErrorKind, Problem } from '../model/index.js';
 
 export class DaemonError extends Error {
-  readonly status: number;
+  readonly kind: ErrorKind;
   readonly problems?: Problem[];
-  constructor(status: number, message: string, problems?: Problem[]) {
+  constructor(kind: ErrorKind, message: string, problems?: Problem[]) {
     super(message);
     this.name = 'DaemonError';
-    this.status = status;
+    this.kind = kind;
     this.problems = problems;
   }
 }
 
 export function notFound(name: string): DaemonError {
   return new DaemonError(
-    404,
+    'notFound',
     `VF ${JSON.stringify(name)} has no policy: list them with \`nicvisor show vfs\` or add one with \`nicvisor apply -f FILE\``,
   );
 }

@@ -1,4 +1,4 @@
-import type { DaemonEvent } from '../api/types.js';
+import type { DaemonEvent } from '../model/index.js';
 
 export type EventListener = (event: DaemonEvent) => void;
 

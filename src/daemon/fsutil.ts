@@ -1,5 +1,5 @@
 /**
- * Durable file operations (STYLE.md #12). A write is: temp file in the same directory,
+ * Durable file operations. A write is: temp file in the same directory,
  * write, fsync the file, rename over the target, fsync the directory — so after a power
  * cut the target holds either the old or the new content, never a torn mix, and the rename
  * itself is on disk (zigbee2mqtt lost every device when its fsync hit an empty descriptor).

@@ -6,24 +6,26 @@
  * applied by the NIC itself and only confirmed by a reconcile. Every decision is audited.
  */
 
-import type { GuestDecisionView } from '../api/types.js';
+import type { GuestDecisionView } from '../model/index.js';
 import {
   type Decision,
   emptyGuestState,
   type GuestRequest,
   type RequestOrigin,
 } from '../model/index.js';
-import { applyGuestRequest, authorise, type PfPeers, pfPeers } from '../policy/authorise.js';
+import { authorise, guestStateAfter, type PfPeers, pfPeers } from '../policy/authorise.js';
 import type { AuditLog } from './audit.js';
-import type { CountingDriver } from './counting-driver.js';
-import { DaemonError, notFound } from './errors.js';
+import { notFound } from './errors.js';
 import type { Logger } from './logger.js';
 import type { KeyedLock } from './mutex.js';
 import type { RateLimiter } from './ratelimit.js';
 import { type Reconciler, vfLockKey } from './reconciler.js';
-import type { Store, StoreState } from './store.js';
+import type { Store, StoreState } from './store/store.js';
 
 export type Origin = Pick<RequestOrigin, 'via' | 'who'>;
+
+/** A decision as the API shows it, and whether the rate limit made it. */
+export type GuestAnswer = GuestDecisionView & { limited?: true };
 
 /** Rate-limited requests are audited at most once a second per VF, with a count. */
 const LIMIT_AUDIT_MS = 1000;
@@ -31,7 +33,6 @@ const LIMIT_AUDIT_MS = 1000;
 export class GuestRequests {
   private readonly deps: {
     store: Store;
-    driver: CountingDriver;
     reconciler: Reconciler;
     locks: KeyedLock;
     limiter: RateLimiter;
@@ -74,7 +75,11 @@ export class GuestRequests {
     return { result: d.result, reason: d.reason };
   };
 
-  async handle(name: string, request: GuestRequest, origin: Origin): Promise<GuestDecisionView> {
+  /**
+   * Decide one request. A rate-limited one is a nack marked `limited`: a mailbox guest gets
+   * the nack, an API caller a `limited` error (Daemon.guestRequest), so it knows to back off.
+   */
+  async handle(name: string, request: GuestRequest, origin: Origin): Promise<GuestAnswer> {
     const { store, limiter } = this.deps;
     if (!store.state().policies.has(name)) throw notFound(name);
     if (!limiter.take(name)) return this.rateLimited(name, request, origin);
@@ -123,11 +128,12 @@ export class GuestRequests {
   }
 
   private async decide(name: string, request: GuestRequest, origin: Origin) {
-    const { store, driver, audit } = this.deps;
+    const { store, reconciler, audit } = this.deps;
     const state = store.state();
     const policy = state.policies.get(name);
     if (!policy) throw notFound(name);
-    const [pf] = await driver.observe({ pf: policy.pf });
+    // A fresh read of the PF (it also becomes the daemon's last observation of it).
+    const [pf] = await reconciler.observe(new Set([policy.pf]));
     const vf = pf?.vfs.find((v) => v.vf === policy.vf);
     const decision: Decision =
       pf && vf
@@ -140,7 +146,7 @@ export class GuestRequests {
     let changed = false;
     if (decision.result === 'ack') {
       const guest = state.guests.get(name) ?? emptyGuestState();
-      const next = applyGuestRequest(guest, request, policy);
+      const next = guestStateAfter(guest, request, policy);
       const after = await store.setGuest(name, next);
       changed = after !== revision;
       revision = after;
@@ -158,7 +164,7 @@ export class GuestRequests {
     return { ...decision, revision, changed };
   }
 
-  private rateLimited(name: string, request: GuestRequest, origin: Origin): GuestDecisionView {
+  private rateLimited(name: string, request: GuestRequest, origin: Origin): GuestAnswer {
     this.counts.limited += 1;
     const now = Date.now();
     const l = this.limited.get(name) ?? { count: 0, at: 0 };
@@ -178,15 +184,13 @@ export class GuestRequests {
       l.at = now;
     }
     this.limited.set(name, l);
-    // Over the API the refusal is an HTTP 429 (clients and proxies know to back off); a
-    // mailbox guest gets a nack with the same reason.
-    if (origin.via === 'api') throw new DaemonError(429, reason);
     return {
       name,
       request,
       result: 'nack',
       reason,
       revision: this.deps.store.state().revisions.get(name) ?? 0,
+      limited: true,
     };
   }
 

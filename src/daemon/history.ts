@@ -32,10 +32,11 @@ export interface RateWindow {
   series: Record<RateSeries, (number | null)[]>;
 }
 
-export class RateHistory {
+/** Rates of the VFs of one PF (or any keys read together), keyed by `K`. */
+export class RateHistory<K = number> {
   readonly capacity: number;
   private readonly times: Float64Array;
-  private readonly tracks = new Map<string, Track>();
+  private readonly tracks = new Map<K, Track>();
   /** Samples taken so far; sample s lives in slot s % capacity. */
   private seq = 0;
 
@@ -51,7 +52,7 @@ export class RateHistory {
   }
 
   /** Store the rates of `key` for the current sample, from its (monotonic) counters. */
-  record(key: string, counters: VfCounters): void {
+  record(key: K, counters: VfCounters): void {
     let tr = this.tracks.get(key);
     if (!tr) {
       tr = {
@@ -82,12 +83,12 @@ export class RateHistory {
       tr.rates.fill(Number.NaN, (s % this.capacity) * N, ((s % this.capacity) + 1) * N);
   }
 
-  forget(key: string): void {
+  forget(key: K): void {
     this.tracks.delete(key);
   }
 
   /** The samples of `key` taken after `sinceMs` (all kept ones by default), oldest first. */
-  window(key: string, sinceMs = 0): RateWindow {
+  window(key: K, sinceMs = 0): RateWindow {
     const out: RateWindow = { t: [], series: { rxPps: [], txPps: [], rxBps: [], txBps: [] } };
     const tr = this.tracks.get(key);
     if (!tr) return out;

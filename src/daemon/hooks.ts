@@ -1,5 +1,5 @@
 /**
- * onStart/onStop hooks (issue 7: VFd ran hooks through a shell, as root). Each runs with
+ * onStart/onStop hooks (VFd ran its callbacks through a shell, as root). Each runs with
  * execFile — argv as given, no shell, so `$(…)`, `;` and backquotes are plain characters —
  * with a timeout (SIGKILL when it passes), a minimal environment, as `daemon.hookUser` when
  * set, and its output captured to the log. A hook never blocks the daemon past its timeout.

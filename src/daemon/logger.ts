@@ -1,7 +1,8 @@
 import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
+import type { LogLevel } from '../model/index.js';
 
 export type Logger = PinoLogger;
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+export type { LogLevel } from '../model/index.js';
 
 /** The daemon's structured log (JSON lines to stderr unless a destination is given). */
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {

@@ -4,14 +4,14 @@
  *
  * Per-VF counters carry the names, type and labels of sriov-network-metrics-exporter
  * (`sriov_vf_rx_bytes{pf,vf,pciAddr}`, counters) so existing dashboards work, plus nicvisor's
- * VF `name`. They are copied from the counters cache at scrape time: a scrape never reads
+ * VF `name`. They are copied from the daemon's observations at scrape time: a scrape never reads
  * the driver, however many VFs there are (metrics-text.ts says why they bypass prom-client's
  * metric objects). Guest decisions and drift repairs are counted from the
  * event bus; the reconciler reports its durations through observeReconcile().
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PfInfo } from '../drivers/driver.js';
-import { type GuestRequest, type SyncState, type VfCounters, vfKey } from '../model/index.js';
+import { type GuestRequest, type Refusal, SyncState, type VfCounters } from '../model/index.js';
 import type { EventBus } from './events.js';
 import {
   type CounterFamily,
@@ -20,16 +20,16 @@ import {
   stateFamily,
   type VfSample,
 } from './metrics-text.js';
-import type { Reconciler } from './reconciler.js';
-import type { StatsCache } from './stats.js';
-import type { StoreState } from './store.js';
+import type { Observations } from './observations.js';
+import type { StoreState } from './store/store.js';
 import type { StatusBoard } from './vf-status.js';
 
 export interface MetricSources {
   state: () => StoreState;
-  stats: StatsCache;
+  /** Configuration files refused (the daemon runs its last committed configuration). */
+  refused: () => Refusal | null;
+  observed: Observations;
   status: StatusBoard;
-  reconciler: Reconciler;
   pfInfo: ReadonlyMap<string, PfInfo>;
   driver: string;
   version: string;
@@ -53,7 +53,6 @@ const VF_FAMILIES: CounterFamily[] = Object.entries(SRIOV_VF_COUNTERS).map(([nam
     ? `Statistic ${name.slice('sriov_vf_'.length)}.`
     : 'Frames the VF sent that MAC or VLAN anti-spoof dropped.',
 }));
-const SYNC_STATES: SyncState[] = ['in-sync', 'applying', 'failed', 'drifted', 'pending'];
 
 export class DaemonMetrics {
   readonly registry = new Registry();
@@ -85,6 +84,7 @@ export class DaemonMetrics {
       registers,
     });
     this.infoGauge();
+    this.refusedGauge();
   }
 
   start(src: MetricSources, bus: EventBus): void {
@@ -123,6 +123,18 @@ export class DaemonMetrics {
     return this.registry.contentType;
   }
 
+  private refusedGauge(): void {
+    const self = this;
+    new Gauge({
+      name: 'nicvisor_config_refused_files',
+      help: 'Configuration files refused at start or by the last reload; while above 0 the daemon runs its last committed configuration.',
+      registers: [this.registry],
+      collect() {
+        this.set(self.src?.refused()?.files.length ?? 0);
+      },
+    });
+  }
+
   private infoGauge(): void {
     const self = this;
     new Gauge({
@@ -147,34 +159,29 @@ function syncRows(src: MetricSources): string {
   return stateFamily(
     'nicvisor_vf_sync_state',
     '1 for the sync state each VF policy is in, 0 for the others.',
-    SYNC_STATES,
+    SyncState.options,
     rows,
   );
 }
 
-/** One row per VF the counters cache holds, labelled as the exporter does plus `name`. */
+/** One row per VF whose counters were read, labelled as the exporter does plus `name`. */
 function vfRows(src: MetricSources): VfSample[] {
-  const names = new Map<string, string>();
-  for (const p of src.state().policies.values()) names.set(vfKey(p.pf, p.vf), p.name);
-  const pci = new Map<string, string>();
-  for (const id of src.pfInfo.keys()) {
-    for (const v of src.reconciler.observedPf(id)?.vfs ?? [])
-      if (v.pciAddr) pci.set(vfKey(id, v.vf), v.pciAddr);
+  const names = new Map<string, Map<number, string>>();
+  for (const p of src.state().policies.values()) {
+    const byVf = names.get(p.pf) ?? new Map<number, string>();
+    names.set(p.pf, byVf.set(p.vf, p.name));
   }
   const rows: VfSample[] = [];
-  for (const [key, counters] of src.stats.vfEntries()) {
-    const cut = key.lastIndexOf('#');
-    const pfId = key.slice(0, cut);
-    const info = src.pfInfo.get(pfId);
+  for (const s of src.observed.vfSamples()) {
     rows.push({
       // The exporter's labels, in its order; `pf` is the PF's netdev (its id if it has none).
       labels: labelPrefix({
-        pf: info?.netdev ?? pfId,
-        vf: key.slice(cut + 1),
-        pciAddr: pci.get(key) ?? '',
-        name: names.get(key) ?? '',
+        pf: src.pfInfo.get(s.pf)?.netdev ?? s.pf,
+        vf: String(s.vf),
+        pciAddr: s.pciAddr ?? '',
+        name: names.get(s.pf)?.get(s.vf) ?? '',
       }),
-      counters,
+      counters: s.counters,
     });
   }
   return rows;

@@ -1,57 +1,68 @@
 /**
- * Operator changes: validate + write through the store (all or nothing), audit the answer,
- * then bring the NIC along — release VFs that lost their policy, re-apply PFs when the main
- * config changed, and reconcile every VF whose desired state moved (a share change on one
- * VF renormalises its neighbours, a moved VF changes its mirror sources).
+ * Operator changes: each is validated and written through the store's one commit path (all
+ * or nothing), audited, then the NIC is brought along (settle.ts). A reload of the files is
+ * one more such change.
  */
 import type {
-  ApplyBody,
   ApplyResultView,
   AuditAction,
+  AuditEntry,
   CredentialResult,
   DeleteResult,
   MirrorBody,
   ReloadResult,
   ValidateBody,
   ValidateResult,
-} from '../api/types.js';
-import { type DesiredVf, ValidationError, type VfPolicy, vfKey } from '../model/index.js';
-import type { DesiredState } from '../policy/desired.js';
+  VfPolicy,
+} from '../model/index.js';
+import { isRecord, ValidationError } from '../model/index.js';
 import type { AuditLog } from './audit.js';
-import type { CountingDriver } from './counting-driver.js';
 import { DaemonError, notFound } from './errors.js';
 import type { EventBus } from './events.js';
 import type { GuestRequests } from './guest.js';
 import type { Hooks } from './hooks.js';
 import type { Logger } from './logger.js';
-import { type KeyedLock, LockTimeoutError } from './mutex.js';
-import { type Reconciler, vfLockKey } from './reconciler.js';
-import type { Change, ChangeOutcome, Store } from './store.js';
+import type { Reconciler } from './reconciler.js';
+import { settle } from './settle.js';
+import { describeOutcome } from './store/change.js';
+import type { ChangeOutcome, Store } from './store/store.js';
 
 interface Deps {
   hooks: Hooks;
   store: Store;
-  driver: CountingDriver;
   reconciler: Reconciler;
   guests: GuestRequests;
-  locks: KeyedLock;
   audit: AuditLog;
   bus: EventBus;
   log: Logger;
 }
 
-function sameDesired(a: DesiredVf, b: DesiredVf): boolean {
-  return JSON.stringify({ ...a, revision: 0 }) === JSON.stringify({ ...b, revision: 0 });
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Who asked for a change and what, for the audit log. */
+interface Asked {
+  who: string;
+  via: AuditEntry['via'];
+  action: AuditAction;
+  target: string;
+  request: unknown;
+  /** How a refusal starts: `change refused, nothing was written`. */
+  refused: string;
+  /** Told what was committed, before the NIC is brought along. */
+  committed?: (out: ChangeOutcome) => void;
 }
 
 function apiDoc(data: unknown, name?: string) {
-  const n = name ?? (isObject(data) && typeof data.name === 'string' ? data.name : '?');
+  const n = name ?? (isRecord(data) && typeof data.name === 'string' ? data.name : '?');
   return { file: `vfs/${n}`, data };
 }
+
+const api = (who: string, action: AuditAction, target: string, request: unknown): Asked => ({
+  who,
+  via: 'api',
+  action,
+  target,
+  request,
+  refused: 'change refused, nothing was written',
+});
 
 export class Mutations {
   private readonly d: Deps;
@@ -60,157 +71,36 @@ export class Mutations {
     this.d = deps;
   }
 
-  private refuse(
-    err: unknown,
-    who: string,
-    action: AuditAction,
-    target: string,
-    request: unknown,
-  ): never {
-    if (err instanceof ValidationError) {
-      this.d.audit.record({
-        who,
-        via: 'api',
-        action,
-        target,
-        request,
-        result: 'refused',
-        reason: err.message,
-      });
-      throw new DaemonError(
-        422,
-        `change refused, nothing was written: ${err.message}`,
-        err.problems,
-      );
-    }
-    throw err;
-  }
-
-  /** Write a change, audit it, then converge the NIC. */
-  private async commit(
-    change: Change,
-    who: string,
-    action: AuditAction,
-    target: string,
-    request: unknown,
-  ): Promise<ChangeOutcome> {
-    const before = this.d.reconciler.desired();
-    const prev = this.d.store.state().policies;
+  /** The one commit path: write (or refuse), audit the answer, then converge the NIC. */
+  private async commit(write: () => Promise<ChangeOutcome>, asked: Asked): Promise<ChangeOutcome> {
+    const { store, reconciler, audit } = this.d;
+    const { refused, committed, ...entry } = asked;
+    const before = { desired: reconciler.desired(), policies: store.state().policies };
     let out: ChangeOutcome;
     try {
-      out = await this.d.store.apply(change);
+      out = await write();
     } catch (err) {
-      this.refuse(err, who, action, target, request);
+      if (!(err instanceof ValidationError)) throw err;
+      audit.record({ ...entry, result: 'refused', reason: err.message });
+      throw new DaemonError('refused', `${refused}: ${err.message}`, err.problems);
     }
-    const summary = describe(out);
-    this.d.audit.record({
-      who,
-      via: 'api',
-      action,
-      target,
-      request,
-      result: 'ok',
-      reason: summary,
-    });
-    await this.settle(before, out, prev);
+    audit.record({ ...entry, result: 'ok', reason: describeOutcome(out) });
+    committed?.(out);
+    await settle(this.d, before, out, store.state().policies);
     return out;
   }
 
-  private async settle(
-    before: DesiredState,
-    out: ChangeOutcome,
-    prev: ReadonlyMap<string, VfPolicy>,
-  ): Promise<void> {
-    const { reconciler, driver, locks, bus, log, hooks } = this.d;
-    const after = reconciler.desired();
-    const owned = new Set(after.vfs.map((v) => vfKey(v.pf, v.vf)));
-    for (const v of before.vfs) {
-      if (owned.has(vfKey(v.pf, v.vf))) continue;
-      // onStop runs before the VF is given back (bounded by daemon.hookTimeoutMs).
-      const old = prev.get(v.name);
-      if (old) await hooks.run('onStop', old);
-      // Give the VF back (restore its snapshot) under its old owner's lock.
-      await locks
-        .run([vfLockKey(v.name)], () => driver.release(v.pf, v.vf))
-        .catch((err) => {
-          log.error({ err, vf: v.name }, 'releasing the VF failed; it keeps its last settings');
-        });
-    }
-    for (const name of out.deleted) {
-      reconciler.forget(name);
-      this.d.guests.forget(name);
-      bus.emit({ type: 'vfChanged', name, revision: null });
-    }
-    if (out.mainChanged) await reconciler.reconcilePfs('main config changed');
-    const old = new Map(before.vfs.map((v) => [v.name, v]));
-    const moved = after.vfs.filter((v) => {
-      const o = old.get(v.name);
-      return !o || !sameDesired(o, v) || out.mainChanged;
-    });
-    for (const v of moved) bus.emit({ type: 'vfChanged', name: v.name, revision: v.revision });
-    // The change is already stored: a busy VF (lock timeout) is left to the drift loop
-    // rather than turning an acknowledged change into an error.
-    const inSync = await reconciler
-      .reconcileVfs(
-        moved.map((v) => v.name),
-        'policy change',
-      )
-      .catch((err): string[] => {
-        if (!(err instanceof LockTimeoutError)) throw err;
-        log.warn({ err: err.message }, 'VF busy; the drift loop will apply the stored change');
-        return [];
-      });
-    // onStart runs once a new VF is configured; in the background, so a slow hook does not
-    // hold up the API answer (its outcome goes to the log).
-    const policies = this.d.store.state().policies;
-    for (const name of out.added) {
-      const p = policies.get(name);
-      if (p && inSync.includes(name)) void hooks.run('onStart', p);
-    }
-  }
-
+  /** Add or replace one VF policy (the caller checked its shape and its name). */
   async putVf(
-    name: string,
-    body: unknown,
+    policy: VfPolicy,
     who: string,
   ): Promise<{ changed: boolean; revision: number | null }> {
-    if (!isObject(body)) {
-      const message = `PUT /v1/vfs/${name}: the body must be a JSON object holding a VF policy`;
-      throw new DaemonError(400, message, [
-        {
-          file: `vfs/${name}`,
-          field: '(body)',
-          value: Array.isArray(body) ? 'array' : body === null ? null : typeof body,
-          allowed: 'a JSON object (a VF policy), sent as application/json',
-          fix: 'send the policy object itself',
-          message,
-        },
-      ]);
-    }
-    if (body.name !== undefined && body.name !== name) {
-      throw new DaemonError(
-        422,
-        `policy name ${JSON.stringify(body.name)} does not match the path name "${name}"`,
-        [
-          {
-            file: `vfs/${name}`,
-            field: 'name',
-            value: body.name,
-            allowed: `"${name}" or absent`,
-            fix: 'make the body name match the URL',
-            message: 'name in body and path differ',
-          },
-        ],
-      );
-    }
+    const change = { put: [apiDoc(policy, policy.name)] };
     const out = await this.commit(
-      { put: [apiDoc({ ...body, name }, name)] },
-      who,
-      'policy.put',
-      name,
-      body,
+      () => this.d.store.commit(change),
+      api(who, 'policy.put', policy.name, policy),
     );
-    return this.putResult(out, name);
+    return this.putResult(out, policy.name);
   }
 
   /** What a PUT of one VF answers: whether anything changed and the revision now stored. */
@@ -224,27 +114,26 @@ export class Mutations {
     };
   }
 
-  async apply(body: ApplyBody, who: string): Promise<ApplyResultView> {
-    const vfs = (body.vfs ?? []) as unknown[];
-    const del = body.delete ?? [];
+  async apply(
+    vfs: readonly VfPolicy[],
+    del: readonly string[],
+    who: string,
+  ): Promise<ApplyResultView> {
+    const change = { put: vfs.map((v) => apiDoc(v)), delete: [...del] };
     const out = await this.commit(
-      { put: vfs.map((v) => apiDoc(v)), delete: del },
-      who,
-      'policy.apply',
-      '*',
-      { vfs: vfs.length, delete: del },
+      () => this.d.store.commit(change),
+      api(who, 'policy.apply', '*', { vfs: vfs.length, delete: del }),
     );
-    return {
-      added: out.added,
-      changed: out.changed,
-      unchanged: out.unchanged,
-      deleted: out.deleted,
-    };
+    const { added, changed, unchanged, deleted } = out;
+    return { added, changed, unchanged, deleted };
   }
 
   async deleteVf(name: string, who: string): Promise<DeleteResult> {
     if (!this.d.store.state().policies.has(name)) throw notFound(name);
-    await this.commit({ delete: [name] }, who, 'policy.delete', name, null);
+    await this.commit(
+      () => this.d.store.commit({ delete: [name] }),
+      api(who, 'policy.delete', name, null),
+    );
     return { deleted: name };
   }
 
@@ -256,13 +145,10 @@ export class Mutations {
     const policy = this.d.store.state().policies.get(name);
     if (!policy) throw notFound(name);
     const { mirror: _old, ...rest } = policy;
-    const data = body ? { ...rest, mirror: body } : rest;
+    const change = { put: [apiDoc(body ? { ...rest, mirror: body } : rest, name)] };
     const out = await this.commit(
-      { put: [apiDoc(data, name)] },
-      who,
-      body ? 'mirror.set' : 'mirror.clear',
-      name,
-      body,
+      () => this.d.store.commit(change),
+      api(who, body ? 'mirror.set' : 'mirror.clear', name, body),
     );
     return this.putResult(out, name);
   }
@@ -282,54 +168,27 @@ export class Mutations {
     return { name, token };
   }
 
+  /** Re-read the files and adopt them as one change (the same commit path as the API's). */
   async reload(who: string): Promise<ReloadResult> {
-    const before = this.d.reconciler.desired();
-    const prev = this.d.store.state().policies;
-    let out: ChangeOutcome;
-    try {
-      out = await this.d.store.reload();
-    } catch (err) {
-      if (err instanceof ValidationError) {
-        this.d.audit.record({
-          who,
-          via: 'reload',
-          action: 'reload',
-          target: '*',
-          request: null,
-          result: 'refused',
-          reason: err.message,
-        });
-        throw new DaemonError(
-          422,
-          `reload refused, the running configuration is unchanged: ${err.message}`,
-          err.problems,
-        );
-      }
-      throw err;
-    }
-    this.d.audit.record({
+    const result = (out: ChangeOutcome): ReloadResult => ({
+      added: out.added,
+      removed: out.deleted,
+      changed: out.changed,
+      mainChanged: out.mainChanged,
+    });
+    const out = await this.commit(() => this.d.store.reload(), {
       who,
       via: 'reload',
       action: 'reload',
       target: '*',
       request: null,
-      result: 'ok',
-      reason: describe(out),
+      refused: 'reload refused, the running configuration is unchanged',
+      committed: (o) => {
+        const { mainChanged: _, ...lists } = result(o);
+        this.d.bus.emit({ type: 'reload', ...lists });
+      },
     });
-    const res = {
-      added: out.added,
-      removed: out.deleted,
-      changed: out.changed,
-      mainChanged: out.mainChanged,
-    };
-    this.d.bus.emit({
-      type: 'reload',
-      added: res.added,
-      removed: res.removed,
-      changed: res.changed,
-    });
-    await this.settle(before, out, prev);
-    return res;
+    return result(out);
   }
 
   validate(body: ValidateBody): ValidateResult {
@@ -343,14 +202,4 @@ export class Mutations {
     });
     return { ok: problems.length === 0, problems };
   }
-}
-
-function describe(out: ChangeOutcome): string {
-  const parts: string[] = [];
-  if (out.added.length) parts.push(`added ${out.added.join(', ')}`);
-  if (out.changed.length) parts.push(`changed ${out.changed.join(', ')}`);
-  if (out.deleted.length) parts.push(`deleted ${out.deleted.join(', ')}`);
-  if (out.unchanged.length) parts.push(`unchanged ${out.unchanged.join(', ')}`);
-  if (out.mainChanged) parts.push('main config changed');
-  return parts.join('; ') || 'nothing to change';
 }

@@ -1,12 +1,15 @@
 /**
  * Locks. `Mutex` serialises store changes (each is validated against the whole set, so two
  * must never interleave); `KeyedLock` gives one owner per VF at a time, with a timeout
- * (STYLE.md #10: sriov-cni's late release wiped the next owner's config).
+ * (sriov-cni's late release of a lock wiped the next owner's config; a timeout turns a stuck
+ * owner into an error instead of a hang).
  */
+import { DaemonError } from './errors.js';
 
-export class LockTimeoutError extends Error {
+export class LockTimeoutError extends DaemonError {
   constructor(key: string, timeoutMs: number) {
     super(
+      'busy',
       `VF ${key} is busy: another operation held it for more than ${timeoutMs} ms; retry later`,
     );
     this.name = 'LockTimeoutError';

@@ -1,23 +1,33 @@
 /**
  * Desired state → plan → driver.apply → observe → plan again, until the plan is empty
- * (bounded rounds). One owner per VF at a time (KeyedLock); the revision is stamped from
- * the desired state read before applying (STYLE.md #8). A drift loop and driver events
- * notice VFs that no longer match and re-apply them; failed VFs are retried with backoff
- * while other VFs are left alone.
+ * (bounded rounds). The reconciler is the one writer to the NIC (plans and releases) and
+ * feeds every read it makes into the daemon's observations. One owner per VF at a time
+ * (KeyedLock); the revision is stamped from the desired state read before applying, never
+ * read back later from an object that may have changed meanwhile. Failed VFs are retried
+ * with backoff while other VFs are left alone; drift.ts notices VFs that no longer match.
  */
-import type { DriverEvent } from '../drivers/driver.js';
-import { formatStep, type ObservedPf, type PlanStep, type StepOutcome } from '../model/index.js';
+import { type DesiredVf, formatStep, type ObservedPf } from '../model/index.js';
 import { type DesiredState, desiredState } from '../policy/desired.js';
 import { plan } from '../policy/plan.js';
 import type { CountingDriver } from './counting-driver.js';
 import type { Logger } from './logger.js';
 import type { KeyedLock } from './mutex.js';
+import type { Observations } from './observations.js';
 import { Retries } from './retries.js';
-import type { Store, StoreState } from './store.js';
+import { failuresByVf, stepVf } from './step-report.js';
+import type { Store, StoreState } from './store/store.js';
 import type { StatusBoard } from './vf-status.js';
 
+export interface ReconcilerDeps {
+  driver: CountingDriver;
+  store: Store;
+  locks: KeyedLock;
+  status: StatusBoard;
+  observed: Observations;
+  log: Logger;
+}
+
 export interface ReconcilerOptions {
-  driftIntervalMs: number;
   /** Rounds of apply → observe → plan before a VF is declared failed. */
   maxRounds?: number;
   /** Told how long each VF batch took (the metrics' reconcile duration histogram). */
@@ -27,112 +37,29 @@ export interface ReconcilerOptions {
 export const vfLockKey = (name: string) => `vf:${name}`;
 const pfLockKey = (pf: string) => `pf:${pf}`;
 
-function stepVf(step: PlanStep): string | null {
-  return step.kind === 'setVf' || step.kind === 'setMirror' ? step.name : null;
-}
-
-/** What a step changes, for "applied: …" lists (`mtu→1400`, `mirror→none`). */
-function stepField(step: PlanStep): string {
-  if (step.kind === 'setVf') return `${step.field}→${JSON.stringify(step.to)}`;
-  return step.kind === 'setMirror' ? `mirror→${JSON.stringify(step.to)}` : step.kind;
-}
-
-/**
- * The error of each VF whose apply failed, saying which of its steps were applied and which
- * were not: a multi-step change that fails half way leaves the VF half configured, and the
- * status must say so rather than just naming the failed step.
- */
-function failuresByVf(outcomes: readonly StepOutcome[]): Map<string, string> {
-  const byVf = new Map<string, StepOutcome[]>();
-  for (const o of outcomes) {
-    const n = stepVf(o.step);
-    if (n) byVf.set(n, [...(byVf.get(n) ?? []), o]);
-  }
-  const out = new Map<string, string>();
-  for (const [name, os] of byVf) {
-    const bad = os.find((o) => o.status !== 'done');
-    if (!bad) continue;
-    const done = os.filter((o) => o.status === 'done').map((o) => stepField(o.step));
-    const notDone = os.filter((o) => o.status !== 'done').map((o) => stepField(o.step));
-    out.set(
-      name,
-      `${formatStep(bad.step)}: ${bad.error} (applied: ${done.join(', ') || 'nothing'}; not applied: ${notDone.join(', ')})`,
-    );
-  }
-  return out;
-}
-
 export class Reconciler {
-  private readonly driver: CountingDriver;
-  private readonly store: Store;
-  private readonly locks: KeyedLock;
-  private readonly status: StatusBoard;
-  private readonly log: Logger;
+  private readonly d: ReconcilerDeps;
   private readonly opts: Required<ReconcilerOptions>;
   private readonly retries: Retries;
   private readonly desiredMemo = new WeakMap<StoreState, DesiredState>();
-  private readonly observed = new Map<string, ObservedPf>();
-  private driftTimer: NodeJS.Timeout | null = null;
-  private eventTimer: NodeJS.Timeout | null = null;
-  private unsubscribe: (() => void) | null = null;
-  private drift: Promise<void> | null = null;
-  private stopped = true;
   reconciles = 0;
 
-  constructor(
-    driver: CountingDriver,
-    store: Store,
-    locks: KeyedLock,
-    status: StatusBoard,
-    log: Logger,
-    opts: ReconcilerOptions,
-  ) {
-    this.driver = driver;
-    this.store = store;
-    this.locks = locks;
-    this.status = status;
-    this.log = log;
+  constructor(deps: ReconcilerDeps, opts: ReconcilerOptions = {}) {
+    this.d = deps;
     this.opts = { maxRounds: 4, onReconciled: () => {}, ...opts };
     this.retries = new Retries((names) => {
       this.reconcileVfs(names, 'retry').catch((err) => {
-        this.log.error({ err, vfs: names }, 'retry failed to start; trying again');
+        this.d.log.error({ err, vfs: names }, 'retry failed to start; trying again');
         for (const n of names) this.retries.failed(n);
       });
     });
   }
 
-  start(): void {
-    this.stopped = false;
-    this.unsubscribe = this.driver.onEvent((e) => this.onDriverEvent(e));
-    this.driftTimer = setInterval(
-      () => void this.checkDrift('drift loop'),
-      this.opts.driftIntervalMs,
-    );
-    this.driftTimer.unref();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    if (this.driftTimer) clearInterval(this.driftTimer);
-    if (this.eventTimer) clearTimeout(this.eventTimer);
-    this.driftTimer = this.eventTimer = null;
+  stop(): void {
     this.retries.stop();
-    await this.drift;
   }
 
-  private onDriverEvent(e: DriverEvent): void {
-    this.log.info({ event: e }, 'driver event; checking for drift');
-    // Coalesce a burst of events (a PF reset reports every VF) into one check.
-    if (this.stopped || this.eventTimer) return;
-    this.eventTimer = setTimeout(() => {
-      this.eventTimer = null;
-      void this.checkDrift(`driver event ${e.type}`);
-    }, 10);
-  }
-
-  desired(state = this.store.state()): DesiredState {
+  desired(state = this.d.store.state()): DesiredState {
     let d = this.desiredMemo.get(state);
     if (!d) {
       d = desiredState(state.main, [...state.policies.values()], state.guests, state.revisions);
@@ -141,42 +68,43 @@ export class Reconciler {
     return d;
   }
 
-  /** Last observation of a PF (updated by every reconcile and drift check). */
-  observedPf(pf: string): ObservedPf | undefined {
-    return this.observed.get(pf);
-  }
-
-  private async observe(pfs: ReadonlySet<string>): Promise<ObservedPf[]> {
+  /** Read these PFs from the driver; what is read becomes the daemon's last observation. */
+  async observe(pfs: ReadonlySet<string>): Promise<ObservedPf[]> {
     const got =
       pfs.size === 1
-        ? await this.driver.observe({ pf: [...pfs][0] })
-        : (await this.driver.observe()).filter((p) => pfs.has(p.id));
-    for (const p of got) this.observed.set(p.id, p);
+        ? await this.d.driver.observe({ pf: [...pfs][0] })
+        : (await this.d.driver.observe()).filter((p) => pfs.has(p.id));
+    this.d.observed.record(got);
     return got;
+  }
+
+  /** A retry of this VF is scheduled: a drift check leaves it to the retry. */
+  retrying(name: string): boolean {
+    return this.retries.waiting(name);
   }
 
   /** Bring every PF, then every VF, to its policy. */
   async reconcileAll(reason: string): Promise<void> {
     await this.reconcilePfs(reason);
-    await this.reconcileVfs([...this.store.state().policies.keys()], reason);
+    await this.reconcileVfs([...this.d.store.state().policies.keys()], reason);
   }
 
   /** PF-level settings (numVfs, MTU, loopback, traffic classes, eswitch mode). */
   async reconcilePfs(reason: string): Promise<string[]> {
     const pfs = this.desired().pfs;
     const changed: string[] = [];
-    await this.locks.run(
+    await this.d.locks.run(
       pfs.map((p) => pfLockKey(p.id)),
       async () => {
         for (let round = 0; round < this.opts.maxRounds; round++) {
           const desired = { pfs: this.desired().pfs, vfs: [] };
           const p = plan(desired, await this.observe(new Set(desired.pfs.map((x) => x.id))));
           if (p.steps.length === 0) return;
-          this.log.info({ reason, steps: p.steps.map(formatStep) }, 'applying PF policy');
-          const result = await this.driver.apply(p);
+          this.d.log.info({ reason, steps: p.steps.map(formatStep) }, 'applying PF policy');
+          const result = await this.d.driver.apply(p);
           for (const o of result.outcomes) {
             if (o.status !== 'done')
-              this.log.error({ step: formatStep(o.step), error: o.error }, 'PF step failed');
+              this.d.log.error({ step: formatStep(o.step), error: o.error }, 'PF step failed');
             else changed.push(o.step.pf);
           }
         }
@@ -189,43 +117,47 @@ export class Reconciler {
   async reconcileVfs(names: readonly string[], reason: string, repair = false): Promise<string[]> {
     if (names.length === 0) return [];
     this.reconciles += 1;
-    return this.locks.run(names.map(vfLockKey), async () => {
+    return this.d.locks.run(names.map(vfLockKey), async () => {
       const t0 = performance.now();
       try {
-        return await this.reconcileLocked(names, reason, repair);
+        const { ok, failed } = await this.converge(names, reason);
+        return this.report(ok, failed, reason, repair);
       } finally {
         this.opts.onReconciled((performance.now() - t0) / 1000);
       }
     });
   }
 
-  private async reconcileLocked(
+  /**
+   * Apply rounds until the named VFs match or fail: the ones in sync (with the revision
+   * stamped before applying) and the error of each failed one.
+   */
+  private async converge(
     names: readonly string[],
     reason: string,
-    repair: boolean,
-  ): Promise<string[]> {
+  ): Promise<{ ok: DesiredVf[]; failed: Map<string, string> }> {
     // Read (and so stamp) the desired state once, before applying anything.
     const wanted = new Set(names);
     let targets = this.desired().vfs.filter((v) => wanted.has(v.name));
     const failed = new Map<string, string>();
+    const fail = (name: string, error: string) => {
+      if (!failed.has(name)) failed.set(name, error);
+    };
     for (let round = 0; round < this.opts.maxRounds && targets.length > 0; round++) {
       let observed: ObservedPf[];
       try {
         observed = await this.observe(new Set(targets.map((t) => t.pf)));
       } catch (err) {
-        for (const t of targets)
-          failed.set(t.name, `reading the NIC failed: ${(err as Error).message}`);
-        targets = [];
+        for (const t of targets) fail(t.name, `reading the NIC failed: ${(err as Error).message}`);
         break;
       }
       const p = plan({ pfs: [], vfs: targets }, observed);
       if (p.steps.length === 0) break;
       const busy = new Set(p.steps.map(stepVf));
-      for (const t of targets) if (busy.has(t.name)) this.status.set(t.name, 'applying');
-      this.log.debug({ reason, steps: p.steps.map(formatStep) }, 'applying VF policy');
-      const result = await this.driver.apply(p);
-      for (const [n, error] of failuresByVf(result.outcomes))
-        if (!failed.has(n)) failed.set(n, error);
+      for (const t of targets) if (busy.has(t.name)) this.d.status.set(t.name, 'applying');
+      this.d.log.debug({ reason, steps: p.steps.map(formatStep) }, 'applying VF policy');
+      const result = await this.d.driver.apply(p);
+      for (const [n, error] of failuresByVf(result.outcomes)) fail(n, error);
       targets = targets.filter((t) => !failed.has(t.name));
       if (round === this.opts.maxRounds - 1) {
         const left = plan(
@@ -234,69 +166,53 @@ export class Reconciler {
         );
         for (const s of left.steps) {
           const n = stepVf(s);
-          if (n && !failed.has(n))
-            failed.set(n, `did not converge after ${this.opts.maxRounds} rounds: ${formatStep(s)}`);
+          if (n) fail(n, `did not converge after ${this.opts.maxRounds} rounds: ${formatStep(s)}`);
         }
-        targets = targets.filter((t) => !failed.has(t.name));
       }
     }
+    return { ok: targets.filter((t) => !failed.has(t.name)), failed };
+  }
+
+  /** Status of each VF after converge(): failed (and retried later) or in sync at its revision. */
+  private report(
+    ok: readonly DesiredVf[],
+    failed: Map<string, string>,
+    reason: string,
+    repair: boolean,
+  ): string[] {
+    const { status, log } = this.d;
     for (const [name, error] of failed) {
-      this.log.error({ vf: name, error, reason }, 'VF could not be brought to its policy');
-      this.status.set(name, 'failed', { lastError: error });
+      log.error({ vf: name, error, reason }, 'VF could not be brought to its policy');
+      status.set(name, 'failed', { lastError: error });
       this.retries.failed(name);
     }
-    for (const t of targets) {
-      const old = this.status.get(t.name);
-      this.status.set(t.name, 'in-sync', {
+    for (const t of ok) {
+      status.set(t.name, 'in-sync', {
         appliedRevision: t.revision,
-        repairs: old.repairs + (repair ? 1 : 0),
+        repairs: status.get(t.name).repairs + (repair ? 1 : 0),
       });
       this.retries.succeeded(t.name);
     }
-    return targets.map((t) => t.name);
+    return ok.map((t) => t.name);
   }
 
   /**
-   * Compare every VF with its policy; re-apply those that drifted (counted as repairs when
-   * they were in sync at their current revision) and those with a pending revision.
+   * Give a VF that lost its policy back to what it was before nicvisor took it over (the
+   * driver restores its snapshot), under its old owner's lock; a failure leaves it as it is.
    */
-  checkDrift(reason: string): Promise<void> {
-    this.drift ??= this.driftOnce(reason).finally(() => {
-      this.drift = null;
-    });
-    return this.drift;
-  }
-
-  private async driftOnce(reason: string): Promise<void> {
-    if (this.stopped) return;
-    try {
-      const resized = await this.reconcilePfs(reason);
-      const desired = this.desired();
-      const observed = await this.observe(new Set(desired.pfs.map((p) => p.id)));
-      const p = plan({ pfs: [], vfs: desired.vfs }, observed);
-      const off = new Set(p.steps.map(stepVf).filter((n): n is string => n !== null));
-      for (const v of desired.vfs) if (resized.includes(v.pf)) off.add(v.name);
-      const drifted: string[] = [];
-      const pending: string[] = [];
-      for (const v of desired.vfs) {
-        if (!off.has(v.name) || this.retries.waiting(v.name)) continue;
-        const s = this.status.get(v.name);
-        if (s.syncState === 'in-sync' && s.appliedRevision === v.revision) {
-          this.status.set(v.name, 'drifted');
-          drifted.push(v.name);
-        } else if (s.syncState !== 'applying') pending.push(v.name);
-      }
-      if (drifted.length > 0)
-        this.log.warn({ vfs: drifted, reason }, 'VFs drifted from policy; repairing');
-      await this.reconcileVfs(drifted, reason, true);
-      await this.reconcileVfs(pending, reason);
-    } catch (err) {
-      this.log.error({ err, reason }, 'drift check failed; will try again');
-    }
+  async release(v: { name: string; pf: string; vf: number }): Promise<void> {
+    await this.d.locks
+      .run([vfLockKey(v.name)], () => this.d.driver.release(v.pf, v.vf))
+      .catch((err) => {
+        this.d.log.error(
+          { err, vf: v.name },
+          'releasing the VF failed; it keeps its last settings',
+        );
+      });
   }
 
   forget(name: string): void {
-    this.status.delete(name);
+    this.d.status.delete(name);
     this.retries.succeeded(name);
   }
 }

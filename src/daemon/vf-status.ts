@@ -1,4 +1,4 @@
-import type { SyncState, VfStatus } from '../model/index.js';
+import { pendingStatus, type SyncState, type VfStatus } from '../model/index.js';
 import type { EventBus } from './events.js';
 
 /** Per-VF sync status; every change of state or error is published on the bus. */
@@ -11,15 +11,7 @@ export class StatusBoard {
   }
 
   get(name: string): VfStatus {
-    return (
-      this.map.get(name) ?? {
-        syncState: 'pending',
-        lastError: null,
-        appliedRevision: null,
-        repairs: 0,
-        updatedAt: new Date(0).toISOString(),
-      }
-    );
+    return this.map.get(name) ?? pendingStatus();
   }
 
   set(

@@ -1,18 +1,19 @@
-/** Builds the API's views from the daemon's parts; no driver calls (served from caches). */
-import type { PfView, VfView } from '../api/types.js';
+/** Builds the API's views from the daemon's parts; no driver calls (served from what it last observed). */
+
 import type { PfInfo } from '../drivers/driver.js';
+import type { PfView, VfView } from '../model/index.js';
 import { type DesiredVf, emptyGuestState } from '../model/index.js';
-import type { Credentials } from './credentials.js';
+import type { Observations } from './observations.js';
 import type { Reconciler } from './reconciler.js';
-import type { StatsCache } from './stats.js';
-import type { StoreState } from './store.js';
+import type { Credentials } from './store/credentials.js';
+import type { StoreState } from './store/store.js';
 import type { StatusBoard } from './vf-status.js';
 
 export interface ViewSources {
   state: StoreState;
   reconciler: Reconciler;
   status: StatusBoard;
-  stats: StatsCache;
+  observed: Observations;
   credentials: Credentials;
   pfInfo: ReadonlyMap<string, PfInfo>;
 }
@@ -34,8 +35,7 @@ export function vfView(src: ViewSources, name: string): VfView | null {
   const policy = src.state.policies.get(name);
   if (!policy) return null;
   const desired = desiredByName(src).get(name)!;
-  const observedPf = src.reconciler.observedPf(policy.pf);
-  const observed = observedPf?.vfs.find((v) => v.vf === policy.vf);
+  const observed = src.observed.vf(policy.pf, policy.vf);
   return {
     name,
     pf: policy.pf,
@@ -50,7 +50,7 @@ export function vfView(src: ViewSources, name: string): VfView | null {
     observed: observed?.settings ?? null,
     mirror: { desired: desired.mirror, observed: observed?.mirror ?? null },
     linkUp: observed?.linkUp ?? null,
-    counters: src.stats.vf(policy.pf, policy.vf),
+    counters: src.observed.vfCounters(policy.pf, policy.vf),
     hasCredential: src.credentials.has(name),
   };
 }
@@ -65,7 +65,7 @@ export function pfViews(src: ViewSources): PfView[] {
   for (const p of src.state.policies.values())
     names.set(p.pf, [...(names.get(p.pf) ?? []), p.name]);
   return [...src.pfInfo.values()].map((info): PfView => {
-    const o = src.reconciler.observedPf(info.id);
+    const o = src.observed.pf(info.id);
     const policy = policies.get(info.id) ?? null;
     return {
       id: info.id,
@@ -82,8 +82,8 @@ export function pfViews(src: ViewSources): PfView[] {
       loopback: o?.loopback ?? false,
       eswitchMode: o?.eswitchMode ?? 'legacy',
       trafficClasses: o?.trafficClasses ?? [],
-      counters: src.stats.pf(info.id),
-      capabilities: info.capabilities as PfView['capabilities'],
+      counters: src.observed.pfCounters(info.id),
+      capabilities: info.capabilities,
       vfNames: names.get(info.id) ?? [],
     };
   });

@@ -2,22 +2,26 @@ import type {
   ApplyResult,
   Decision,
   GuestRequest,
-  MirrorState,
+  MainConfig,
   ObservedPf,
   PfCapabilities,
+  PfIdentity,
   Plan,
-  VfCounters,
 } from '../model/index.js';
 
+/**
+ * Everything a driver factory may need; each driver reads its own section. It lives here,
+ * beside the interface every driver imports, so no driver imports the registry that loads
+ * it.
+ */
+export interface DriverContext {
+  config: MainConfig;
+  /** Directory the driver may keep state in (snapshots). */
+  stateDir: string;
+}
+
 /** A PF as discovered by a driver, before any policy is applied. */
-export interface PfInfo {
-  id: string;
-  driver: string;
-  pciAddr?: string;
-  netdev?: string;
-  totalVfs: number;
-  numVfs: number;
-  linkSpeedMbps: number;
+export interface PfInfo extends PfIdentity {
   capabilities: PfCapabilities;
 }
 
@@ -47,7 +51,8 @@ export interface ObserveOptions {
 
 /**
  * What every NIC driver implements. Constructors only assign fields; start() acquires
- * resources (sockets, timers) and stop() releases every one of them (STYLE.md #13).
+ * resources (sockets, timers) and stop() releases every one of them, so a daemon that
+ * stops (or fails to start) leaves nothing running behind it.
  */
 export interface NicDriver {
   readonly name: string;
@@ -55,17 +60,14 @@ export interface NicDriver {
   stop(): Promise<void>;
   /** The PFs this driver can manage, with their capabilities. */
   discover(): Promise<PfInfo[]>;
-  /** Read back the state of PFs and their VFs. */
+  /** Read back the state of PFs and their VFs (with counters when `stats` is set). */
   observe(options?: ObserveOptions): Promise<ObservedPf[]>;
-  /** Counters of every VF, keyed by vfKey(pf, vf). */
-  readCounters(pf?: string): Promise<Map<string, VfCounters>>;
   /**
-   * Execute a plan in order. Never throws for a failed step: each step's outcome is
-   * reported, and steps after a failed step of the same VF are skipped.
+   * Execute a plan in order (every change to the NIC is a plan step, mirrors included).
+   * Never throws for a failed step: each step's outcome is reported, and steps after a
+   * failed step of the same VF are skipped.
    */
   apply(plan: Plan): Promise<ApplyResult>;
-  /** Copy a VF's traffic to another VF of the same PF, or stop (null). */
-  setMirror(pf: string, vf: number, mirror: MirrorState | null): Promise<void>;
   /** Give the VF back: restore what it had before nicvisor took it over. */
   release(pf: string, vf: number): Promise<void>;
   /** Subscribe to driver events; returns the unsubscribe function. */
@@ -76,7 +78,8 @@ export interface NicDriver {
 
 /**
  * Thrown when a driver is asked for something it cannot do. Callers branch on it
- * (`err instanceof UnsupportedError`) to tell "cannot" from "failed" (STYLE.md #3).
+ * (`err instanceof UnsupportedError`) to tell "cannot" (refuse the policy) from "failed"
+ * (retry).
  */
 export class UnsupportedError extends Error {
   readonly driver: string;

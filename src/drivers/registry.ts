@@ -1,18 +1,13 @@
-import type { MainConfig } from '../model/index.js';
-import type { NicDriver } from './driver.js';
+import type { DriverContext, NicDriver } from './driver.js';
 
-/** Everything a driver factory may need; each driver reads its own section. */
-export interface DriverContext {
-  config: MainConfig;
-  /** Directory the driver may keep state in (snapshots). */
-  stateDir: string;
-}
+export type { DriverContext } from './driver.js';
 
 export type DriverFactory = (ctx: DriverContext) => Promise<NicDriver>;
 
 /**
- * The explicit driver registry (STYLE.md #1): a name maps to a lazy import, so the linux
- * driver's native transport is loaded only when it is chosen.
+ * The explicit driver registry: a name maps to a lazy import, so the linux driver's native
+ * transport (koffi) is loaded only when it is chosen, and an unknown name gets an error
+ * listing the valid ones.
  */
 const REGISTRY: Record<string, DriverFactory> = {
   sim: async (ctx) => (await import('./sim/index.js')).createSimDriver(ctx),

@@ -1,74 +1,74 @@
-import type { EswitchMode, VlanProto } from './common.js';
-import type { PfPolicy } from './config.js';
-import type { VfPolicy } from './vf-policy.js';
+import { z } from 'zod';
+import { EswitchMode, VlanProto } from './common.js';
+import { PfPolicy } from './config.js';
+import { defaultVfSettings } from './settings.js';
+import { VfPolicy } from './vf-policy.js';
 
-export type VfPolicyField = keyof VfPolicy;
-export type PfPolicyField = keyof PfPolicy;
+export const VfPolicyField = VfPolicy.keyof();
+export type VfPolicyField = z.infer<typeof VfPolicyField>;
+export const PfPolicyField = PfPolicy.keyof();
+export type PfPolicyField = z.infer<typeof PfPolicyField>;
 
 /** Why a driver cannot enforce a field, and the one value it can live with. */
-export interface FieldLimit {
-  /** E.g. `igb refuses 802.1ad (EPROTONOSUPPORT)`. */
-  reason: string;
-  /**
-   * The only value the driver can enforce (JSON-equal). Absent: the field's neutral value,
-   * see NEUTRAL_VF_VALUES.
-   */
-  only?: unknown;
-  /** The field must equal this other field (e.g. spoofchk covers MAC and VLAN anti-spoof). */
-  sameAs?: VfPolicyField;
-}
+export const FieldLimit = z.object({
+  reason: z.string().describe('E.g. `igb refuses 802.1ad (EPROTONOSUPPORT)`.'),
+  only: z
+    .unknown()
+    .optional()
+    .describe(
+      'The only value the driver can enforce (JSON-equal). Absent: the field’s neutral value.',
+    ),
+  sameAs: VfPolicyField.optional().describe(
+    'The field must equal this other field (e.g. spoofchk covers MAC and VLAN anti-spoof).',
+  ),
+});
+export type FieldLimit = z.infer<typeof FieldLimit>;
 
 /** What the driver behind one PF can enforce. */
-export interface PfCapabilities {
-  /** Driver name as shown to operators, e.g. `sim` or `linux/igb`. */
-  driver: string;
-  totalVfs: number;
-  linkSpeedMbps: number;
-  maxMtu: number;
-  /** Entries of `macs` (plus guestMacs) a VF may have. */
-  macsPerVf: number;
-  /** Entries of `vlans` a VF may have. */
-  vlansPerVf: number;
-  /** MAC filters the whole PF offers (sum over its VFs). */
-  macsPerPf: number;
-  /** VLAN filters the whole PF offers (distinct VLANs over its VFs). */
-  vlansPerPf: number;
-  vlanProtos: VlanProto[];
-  eswitchModes: EswitchMode[];
-  /** The driver sees guests' mailbox requests and lets nicvisor answer them. */
-  mailbox: boolean;
-  /** The NIC can mirror a VF's traffic to another VF. */
-  mirroring: boolean;
-  unsupportedVfFields: Partial<Record<VfPolicyField, FieldLimit>>;
-  unsupportedPfFields: Partial<Record<PfPolicyField, FieldLimit>>;
-}
+export const PfCapabilities = z
+  .object({
+    driver: z.string().describe('Driver name as shown to operators, e.g. `sim` or `linux/igb`.'),
+    totalVfs: z.number(),
+    linkSpeedMbps: z.number(),
+    maxMtu: z.number(),
+    macsPerVf: z.number().describe('Entries of `macs` (plus guestMacs) a VF may have.'),
+    vlansPerVf: z.number().describe('Entries of `vlans` a VF may have.'),
+    macsPerPf: z.number().describe('MAC filters the whole PF offers (sum over its VFs).'),
+    vlansPerPf: z.number().describe('VLAN filters the whole PF offers (distinct VLANs).'),
+    vlanProtos: z.array(VlanProto),
+    eswitchModes: z.array(EswitchMode),
+    mailbox: z
+      .boolean()
+      .describe('The driver sees guests’ mailbox requests and lets nicvisor answer them.'),
+    mirroring: z.boolean().describe('The NIC can mirror a VF’s traffic to another VF.'),
+    unsupportedVfFields: z.partialRecord(VfPolicyField, FieldLimit),
+    unsupportedPfFields: z.partialRecord(PfPolicyField, FieldLimit),
+  })
+  .describe('What the driver behind one PF can enforce.');
+export type PfCapabilities = z.infer<typeof PfCapabilities>;
 
 /**
  * The value of each field that means "not using this feature". A driver that cannot enforce
  * a field accepts a policy only when the field holds this value.
  */
 export const NEUTRAL_VF_VALUES: Partial<Record<VfPolicyField, unknown>> = {
-  vlans: [],
-  untagged: false,
-  vlanProto: '802.1Q',
-  vlanQoS: 0,
-  stripOuterTag: true,
+  ...freshSettingsOfPolicyFields(),
   macs: [],
   guestMacs: 0,
-  macAntiSpoof: false,
-  vlanAntiSpoof: false,
-  trust: false,
-  allowBroadcast: true,
-  allowMulticast: true,
-  allowUnknownUnicast: false,
-  linkState: 'auto',
-  minTxRate: 0,
-  maxTxRate: 0,
-  trafficShares: [],
   mirror: undefined,
   onStart: undefined,
   onStop: undefined,
 };
+
+/**
+ * A policy field a VF's settings carry as it is (vlans, trust, rates …) is neutral at what a
+ * fresh VF has; `mtu` is a limit, not a feature, and has no neutral value.
+ */
+function freshSettingsOfPolicyFields(): Record<string, unknown> {
+  const fresh: Record<string, unknown> = defaultVfSettings(0);
+  const shared = VfPolicyField.options.filter((k) => k in fresh && k !== 'mtu');
+  return Object.fromEntries(shared.map((k) => [k, fresh[k]]));
+}
 
 export const NEUTRAL_PF_VALUES: Partial<Record<PfPolicyField, unknown>> = {
   loopback: true,

@@ -12,8 +12,6 @@ export const MAX_VFS_PER_PF = 256;
 
 export const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 export const ZERO_MAC = '00:00:00:00:00:00';
-/** VF names become file names, so they must never contain a path separator or be `.`/`..`. */
-export const VF_NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
 export const VlanProto = z.enum(['802.1Q', '802.1ad']);
 export type VlanProto = z.infer<typeof VlanProto>;
@@ -34,6 +32,11 @@ export function isUnicastMac(mac: string): boolean {
   if (!MAC_RE.test(mac)) return false;
   if (normaliseMac(mac) === ZERO_MAC) return false;
   return (Number.parseInt(mac.slice(0, 2), 16) & 1) === 0;
+}
+
+/** A JSON object (not an array, not null): what every nicvisor document and body is. */
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Key of one VF on one PF, used in maps across the code base. */

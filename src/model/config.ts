@@ -75,6 +75,10 @@ export const PfPolicy = z
   .describe('Policy of one SR-IOV physical function (NIC port).');
 export type PfPolicy = z.infer<typeof PfPolicy>;
 
+/** Levels of the daemon's log (pino's names). */
+export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
+export type LogLevel = z.infer<typeof LogLevel>;
+
 export const SimNicSpec = z.strictObject({
   name: z
     .string()
@@ -113,10 +117,9 @@ export const DaemonSettings = z
       .describe(
         'Optional TCP listener for the API and dashboard; refuses to start without a token.',
       ),
-    logLevel: z
-      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
-      .default('info')
-      .describe('Daemon log level; changeable at run time with `nicvisor log-level`.'),
+    logLevel: LogLevel.default('info').describe(
+      'Daemon log level; changeable at run time with `nicvisor log-level`.',
+    ),
     auditLog: z
       .strictObject({
         path: z.string().optional().describe('Default: STATEDIR/audit.log.'),

@@ -1,6 +1,7 @@
 import type { PfCapabilities } from './capabilities.js';
 import { MAX_VFS_PER_PF, MTU_MAX } from './common.js';
 import type { MainConfig, PfPolicy } from './config.js';
+import { linuxCapabilities } from './linux-capabilities.js';
 
 /**
  * Capabilities each driver declares when nothing better is known: what `nicvisor validate`
@@ -35,45 +36,6 @@ export const SIM_CAPABILITIES: Omit<PfCapabilities, 'totalVfs' | 'linkSpeedMbps'
 export const SIM_DEFAULT_TOTAL_VFS = 64;
 export const SIM_DEFAULT_LINK_MBPS = 25000;
 
-/**
- * What the kernel's `ip link set DEV vf N …` interface can enforce on any SR-IOV NIC: one
- * MAC and one VLAN per VF, one spoofchk switch for MAC and VLAN, no per-VF broadcast /
- * multicast / unknown-unicast filters, no VF-to-VF mirroring and no view of the guest's
- * mailbox. The linux driver raises these where a NIC offers more.
- */
-export const LINUX_CAPABILITIES: Omit<PfCapabilities, 'totalVfs' | 'linkSpeedMbps'> = {
-  driver: 'linux',
-  maxMtu: MTU_MAX,
-  macsPerVf: 1,
-  vlansPerVf: 1,
-  macsPerPf: MAX_VFS_PER_PF,
-  vlansPerPf: 4094,
-  vlanProtos: ['802.1Q', '802.1ad'],
-  eswitchModes: ['legacy', 'switchdev'],
-  mailbox: false,
-  mirroring: false,
-  unsupportedVfFields: {
-    vlanAntiSpoof: {
-      reason: 'the kernel has one spoofchk switch for MAC and VLAN anti-spoof',
-      sameAs: 'macAntiSpoof',
-    },
-    allowBroadcast: { reason: 'the kernel has no per-VF broadcast filter', only: true },
-    allowMulticast: { reason: 'the kernel has no per-VF multicast filter', only: true },
-    allowUnknownUnicast: {
-      reason: 'the kernel has no per-VF unknown-unicast switch',
-      only: false,
-    },
-    stripOuterTag: {
-      reason: 'the kernel always strips and inserts the VF VLAN it sets',
-      only: true,
-    },
-    trafficShares: { reason: 'the kernel has no per-VF traffic-class shares' },
-    mirror: { reason: 'the kernel has no VF-to-VF mirroring' },
-  },
-  unsupportedPfFields: {
-    qos: { reason: 'traffic classes need DCB (dcbtool/lldpad), which the driver does not run' },
-  },
-};
 /** Offline, the real link speed is unknown: assume the fastest common port. */
 export const LINUX_ASSUMED_LINK_MBPS = 100000;
 
@@ -125,11 +87,14 @@ export function defaultCapabilities(
   }
   if (driver === 'linux') {
     if (!/^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/.test(pf.pf)) return null;
-    return {
-      ...LINUX_CAPABILITIES,
-      totalVfs: pf.totalVfs ?? MAX_VFS_PER_PF,
+    const totalVfs = pf.totalVfs ?? MAX_VFS_PER_PF;
+    return linuxCapabilities({
+      driver: undefined,
+      totalVfs,
       linkSpeedMbps: LINUX_ASSUMED_LINK_MBPS,
-    };
+      maxMtu: MTU_MAX,
+      hasDevlinkEswitch: true,
+    });
   }
   throw unknownDriver(driver);
 }

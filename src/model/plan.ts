@@ -1,9 +1,11 @@
 import type { EswitchMode } from './common.js';
-import type { MirrorState, VfSettingKey, VfSettings } from './state.js';
+import type { MirrorState, VfSettingKey, VfSettings } from './settings.js';
 
 /**
- * One change the driver must make. Steps are typed values (STYLE.md #7): plan() produces
- * them, a driver's apply() executes them, and each prints as desired/current.
+ * One change the driver must make. Steps are typed values: plan() produces them, a
+ * driver's apply() executes them, and each prints as desired/current — so a plan can be
+ * logged, tested and compared before anything touches the NIC, with no state hidden
+ * between deciding and acting.
  */
 export type PlanStep =
   | {

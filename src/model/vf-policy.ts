@@ -25,7 +25,9 @@ export const VfPolicy = z
   .strictObject({
     name: z
       .string()
-      .describe('Unique name of this VF policy, `[A-Za-z0-9._-]{1,64}`; also the file name.'),
+      .describe(
+        'Unique name of this VF policy, `[A-Za-z0-9._-]{1,64}` not starting with a dot; also the file name.',
+      ),
     pf: z
       .string()
       .min(1)

@@ -20,7 +20,7 @@ import {
 } from './authorise-mac.js';
 
 export { type PfPeers, pfPeers } from './authorise-mac.js';
-export { applyGuestRequest } from './guest-state.js';
+export { guestStateAfter } from './guest-state.js';
 
 function addVlan(vlan: number, policy: VfPolicy, vf: ObservedVf): Decision {
   if (vlan < VLAN_MIN || vlan > VLAN_MAX) {
@@ -31,7 +31,8 @@ function addVlan(vlan: number, policy: VfPolicy, vf: ObservedVf): Decision {
   if (policy.untagged && !policy.trust) {
     return nack(`${label(policy)} is on a flat (untagged) network; VLAN ${vlan} refused`);
   }
-  if (vf.settings.vlans.includes(vlan)) return ack(`${label(policy)} already has VLAN ${vlan}`);
+  if (vf.settings.vlans.includes(vlan) || vf.settings.vlanFilters.includes(vlan))
+    return ack(`${label(policy)} already has VLAN ${vlan}`);
   if (policy.trust) return ack(`${label(policy)} is trusted`);
   const allow = policy.vlans.length > 0 ? policy.vlans.join(', ') : 'empty';
   return nack(
@@ -43,7 +44,7 @@ function delVlan(vlan: number, policy: VfPolicy, vf: ObservedVf): Decision {
   if (policy.vlans.includes(vlan)) {
     return ack(`VLAN ${vlan} is in the policy of ${label(policy)}; it stays`);
   }
-  if (!vf.settings.vlans.includes(vlan)) {
+  if (!vf.settings.vlanFilters.includes(vlan)) {
     return ack(`${label(policy)} is not in VLAN ${vlan}; nothing to remove`);
   }
   return ack(`removed guest VLAN ${vlan} from ${label(policy)}`);

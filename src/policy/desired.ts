@@ -38,7 +38,10 @@ export function vfSettings(
   return {
     mac,
     macFilters: uniqueSorted(guest.macs.map(normaliseMac)).filter((m) => m !== mac),
-    vlans: uniqueSorted([...policy.vlans, ...guest.vlans]),
+    // Guest VLANs are filters beside the mode the policy set: a port VLAN stays a port
+    // VLAN (untagged frames still get its tag) and a flat VF still takes untagged frames.
+    vlans: uniqueSorted(policy.vlans),
+    vlanFilters: uniqueSorted(guest.vlans.filter((v) => !policy.vlans.includes(v))),
     untagged: policy.untagged,
     vlanProto: policy.vlanProto,
     vlanQoS: policy.vlanQoS,

@@ -22,6 +22,7 @@ export const VF_FIELD_ORDER: readonly VfSettingKey[] = [
   'untagged',
   'vlanProto',
   'vlans',
+  'vlanFilters',
   'vlanQoS',
   'stripOuterTag',
   'macAntiSpoof',
@@ -40,7 +41,7 @@ export const VF_FIELD_ORDER: readonly VfSettingKey[] = [
 ];
 
 /** Lists whose order carries no meaning are compared as sets. */
-const SET_FIELDS = new Set<VfSettingKey>(['macFilters', 'vlans']);
+const SET_FIELDS = new Set<VfSettingKey>(['macFilters', 'vlans', 'vlanFilters']);
 
 function sameValue(field: VfSettingKey, a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) {

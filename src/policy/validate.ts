@@ -1,4 +1,13 @@
-import { MAX_DEPTH, MainConfig, type Problem, tooDeep, VfPolicy } from '../model/index.js';
+import type { z } from 'zod';
+import {
+  type GuestState,
+  MainConfig,
+  type Problem,
+  type Sourced,
+  tooDeep,
+  tooDeepProblem,
+  VfPolicy,
+} from '../model/index.js';
 import {
   buildContext,
   type CapabilityMap,
@@ -13,15 +22,11 @@ import { hookRules, mirrorRules } from './rules/mirror.js';
 import { pfRules, trafficClassBandwidth } from './rules/pf.js';
 import { trafficShares, txRates, vfMtu } from './rules/rates.js';
 import { vlanConsistency, vlanIds, vlanProtoSupported } from './rules/vlans.js';
+import { restore, type Salvaged, salvage } from './salvage.js';
 import { zodProblems } from './zod-problems.js';
 
+export type { Sourced } from '../model/index.js';
 export type { CapabilityMap } from './rules/context.js';
-
-/** A configuration document and where it came from (file path or API object). */
-export interface Sourced {
-  file: string;
-  data: unknown;
-}
 
 export interface ValidationResult {
   problems: Problem[];
@@ -53,48 +58,65 @@ export const RULES: readonly Rule[] = [
   unsupportedFields,
 ];
 
-function deepProblem(file: string): Problem {
-  return {
-    file,
-    field: '(document)',
-    value: null,
-    allowed: `at most ${MAX_DEPTH} levels of nested objects and arrays`,
-    fix: 'flatten the document; no nicvisor field nests that deep',
-    message: `document nests deeper than ${MAX_DEPTH} levels`,
-  };
+/** A document's schema problems, and what of it the rules can still check. */
+function parseDoc<T>(
+  doc: Sourced,
+  schema: z.ZodType<T>,
+  problems: Problem[],
+  salvaged: Map<string, Salvaged<unknown>>,
+): { value: T; whole: boolean } | null {
+  if (tooDeep(doc.data)) {
+    problems.push(tooDeepProblem(doc.file));
+    return null;
+  }
+  const r = schema.safeParse(doc.data, { reportInput: true });
+  if (r.success) return { value: r.data, whole: true };
+  problems.push(...zodProblems(doc.file, r.error, schema));
+  const s = salvage(schema, doc.data);
+  if (!s) return null;
+  salvaged.set(doc.file, s);
+  return { value: s.value, whole: false };
+}
+
+/** Rule problems of salvaged documents, in the documents' own coordinates. */
+function restored(found: Problem[], salvaged: Map<string, Salvaged<unknown>>): Problem[] {
+  return found.flatMap((p) => {
+    const s = salvaged.get(p.file);
+    if (!s) return [p];
+    const field = restore(s, p.field);
+    return field === null ? [] : [{ ...p, field }];
+  });
 }
 
 /**
  * Validate the whole configuration at once and return every problem found: schema problems
  * of each document, then the rules that span fields, files and the driver's capabilities.
- * Rules run over the documents that parsed; when the main config does not parse, only the
- * per-document checks are possible and reported.
+ * The rules also run over what parsed of a document that did not (salvage.ts), so one bad
+ * field hides nothing else. `guests` (what guests were granted) lets the duplicate-MAC rule
+ * see MACs guests hold. Only documents that parsed whole are returned as parsed.
  */
 export function validate(
   main: Sourced,
   vfs: readonly Sourced[],
   caps: CapabilityMap,
+  guests: ReadonlyMap<string, GuestState> = new Map(),
 ): ValidationResult {
   const problems: Problem[] = [];
-  if (tooDeep(main.data)) {
-    problems.push(deepProblem(main.file));
-    return { problems, config: null, policies: [] };
-  }
-  const m = MainConfig.safeParse(main.data, { reportInput: true });
-  if (!m.success) problems.push(...zodProblems(main.file, m.error, MainConfig));
-  const parsed: SourcedPolicy[] = [];
+  const salvaged = new Map<string, Salvaged<unknown>>();
+  const m = parseDoc(main, MainConfig, problems, salvaged);
+  const checked: SourcedPolicy[] = [];
+  const policies: VfPolicy[] = [];
   for (const v of vfs) {
-    if (tooDeep(v.data)) {
-      problems.push(deepProblem(v.file));
-      continue;
-    }
-    const p = VfPolicy.safeParse(v.data, { reportInput: true });
-    if (p.success) parsed.push({ file: v.file, policy: p.data });
-    else problems.push(...zodProblems(v.file, p.error, VfPolicy));
+    const p = parseDoc(v, VfPolicy, problems, salvaged);
+    if (!p) continue;
+    checked.push({ file: v.file, policy: p.value });
+    if (p.whole) policies.push(p.value);
   }
-  if (m.success) {
-    const ctx = buildContext(main.file, m.data, parsed, caps);
-    for (const rule of RULES) rule(ctx, problems);
+  if (m) {
+    const ctx = buildContext(main.file, m.value, checked, caps, guests);
+    const found: Problem[] = [];
+    for (const rule of RULES) rule(ctx, found);
+    problems.push(...restored(found, salvaged));
   }
-  return { problems, config: m.success ? m.data : null, policies: parsed.map((s) => s.policy) };
+  return { problems, config: m?.whole ? m.value : null, policies };
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Problem } from '../model/index.js';
+import { type AnySchema, defOf, knownKeys, schemaAt } from './zod-schema.js';
 
 /**
  * Turns zod issues into Problems an operator can act on: the allowed range is read from the
@@ -7,54 +8,7 @@ import type { Problem } from '../model/index.js';
  * at the issue's path, so `vf: 300` says `0-255` and not only `<=255`.
  */
 
-type AnySchema = z.core.$ZodType;
 type Issue = z.core.$ZodIssue & { input?: unknown };
-
-interface Def {
-  type: string;
-  shape?: Record<string, AnySchema>;
-  element?: AnySchema;
-  innerType?: AnySchema;
-  in?: AnySchema;
-  options?: AnySchema[];
-}
-
-function defOf(s: AnySchema): Def {
-  return s._zod.def as unknown as Def;
-}
-
-/** Strips optional/default/nullable/pipe wrappers. */
-function unwrap(s: AnySchema): AnySchema {
-  let cur = s;
-  for (let i = 0; i < 10; i++) {
-    const d = defOf(cur);
-    if (d.innerType) cur = d.innerType;
-    else if (d.type === 'pipe' && d.in) cur = d.in;
-    else break;
-  }
-  return cur;
-}
-
-/** The schema that validates the value at `path`, when the path leads through objects/arrays. */
-export function schemaAt(root: AnySchema, path: readonly PropertyKey[]): AnySchema | null {
-  let cur: AnySchema | null = unwrap(root);
-  for (const key of path) {
-    if (!cur) return null;
-    const d = defOf(cur);
-    if (d.type === 'object' && d.shape && typeof key === 'string') cur = d.shape[key] ?? null;
-    else if (d.type === 'array' && d.element && typeof key === 'number') cur = d.element;
-    else return null;
-    if (cur) cur = unwrap(cur);
-  }
-  return cur;
-}
-
-/** Keys an object schema at `path` accepts (for naming unknown fields and suggesting fixes). */
-export function knownKeys(root: AnySchema, path: readonly PropertyKey[]): string[] {
-  const s = schemaAt(root, path);
-  const d = s ? defOf(s) : null;
-  return d?.type === 'object' && d.shape ? Object.keys(d.shape) : [];
-}
 
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -98,16 +52,25 @@ function numberRange(s: AnySchema | null): string | null {
 
 const HOOK_FIELDS = new Set(['onStart', 'onStop']);
 
-function fieldOf(path: readonly PropertyKey[]): string {
-  return path.map(String).join('.') || '(document)';
+/** Where the issues come from: the file (or API object), its schema, and what the whole value is called. */
+interface Source {
+  file: string;
+  root: AnySchema;
+  /** `(document)` for files, `(body)` for API bodies. */
+  whole: string;
+}
+
+function fieldOf(src: Source, path: readonly PropertyKey[]): string {
+  return path.map(String).join('.') || src.whole;
 }
 
 function show(v: unknown): string {
   return v === undefined ? 'nothing' : JSON.stringify(v);
 }
 
-function typeProblem(file: string, issue: Issue, root: AnySchema): Problem {
-  const field = fieldOf(issue.path);
+function typeProblem(src: Source, issue: Issue): Problem {
+  const { file, root } = src;
+  const field = fieldOf(src, issue.path);
   const expected = 'expected' in issue ? String(issue.expected) : 'another type';
   const last = issue.path[issue.path.length - 1];
   if (issue.input === undefined) {
@@ -141,8 +104,9 @@ function typeProblem(file: string, issue: Issue, root: AnySchema): Problem {
   };
 }
 
-function sizeProblem(file: string, issue: Issue, root: AnySchema): Problem {
-  const field = fieldOf(issue.path);
+function sizeProblem(src: Source, issue: Issue): Problem {
+  const { file, root } = src;
+  const field = fieldOf(src, issue.path);
   const i = issue as Issue & { origin?: string; minimum?: number; maximum?: number };
   const big = issue.code === 'too_big';
   const bound = big ? i.maximum : i.minimum;
@@ -170,13 +134,14 @@ function sizeProblem(file: string, issue: Issue, root: AnySchema): Problem {
   };
 }
 
-function unknownKeyProblems(file: string, issue: Issue, root: AnySchema): Problem[] {
+function unknownKeyProblems(src: Source, issue: Issue): Problem[] {
+  const { file, root } = src;
   const keys = (issue as Issue & { keys: string[] }).keys;
   const known = knownKeys(root, issue.path);
   const input = (issue.input ?? {}) as Record<string, unknown>;
   return keys.map((key) => {
     const near = closestKey(key, known);
-    const field = fieldOf([...issue.path, key]);
+    const field = fieldOf(src, [...issue.path, key]);
     return {
       file,
       field,
@@ -188,19 +153,25 @@ function unknownKeyProblems(file: string, issue: Issue, root: AnySchema): Proble
   });
 }
 
-/** Every issue of a failed parse as Problems. */
-export function zodProblems(file: string, error: z.ZodError, root: AnySchema): Problem[] {
+/** Every issue of a failed parse as Problems; `whole` names the value itself (`(body)`). */
+export function zodProblems(
+  file: string,
+  error: z.ZodError,
+  root: AnySchema,
+  whole = '(document)',
+): Problem[] {
+  const src: Source = { file, root, whole };
   const out: Problem[] = [];
   for (const raw of error.issues) {
     const issue = raw as Issue;
-    const field = fieldOf(issue.path);
+    const field = fieldOf(src, issue.path);
     switch (issue.code) {
       case 'invalid_type':
-        out.push(typeProblem(file, issue, root));
+        out.push(typeProblem(src, issue));
         break;
       case 'too_big':
       case 'too_small':
-        out.push(sizeProblem(file, issue, root));
+        out.push(sizeProblem(src, issue));
         break;
       case 'invalid_value': {
         const values = (issue as Issue & { values: unknown[] }).values.map((v) => String(v));
@@ -216,7 +187,7 @@ export function zodProblems(file: string, error: z.ZodError, root: AnySchema): P
         break;
       }
       case 'unrecognized_keys':
-        out.push(...unknownKeyProblems(file, issue, root));
+        out.push(...unknownKeyProblems(src, issue));
         break;
       case 'invalid_format': {
         const pattern = (issue as Issue & { pattern?: string }).pattern;

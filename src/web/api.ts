@@ -4,7 +4,7 @@
  * browsers never send to a server) or the login box, and is kept in sessionStorage (this
  * tab only). Through the Unix socket no token is needed and none is asked for.
  */
-import type { ApiError, DaemonEvent } from '../api/types.js';
+import type { ApiError, DaemonEvent } from '../model/index.js';
 
 export type Problem = NonNullable<ApiError['problems']>[number];
 

@@ -1,5 +1,5 @@
 /** The live audit stream: newest first, bounded, colour by result. */
-import type { AuditEntry } from '../api/types.js';
+import type { AuditEntry } from '../model/index.js';
 import { h } from './dom.js';
 
 const KEEP = 200;

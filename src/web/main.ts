@@ -2,7 +2,7 @@
  * The dashboard page: log in (if the listener wants a token), load PFs and VFs, follow the
  * daemon's events, and keep every panel current. Talks only to the API (api.ts).
  */
-import type { DaemonEvent, HealthView, PfView, StatsView, VfView } from '../api/types.js';
+import type { DaemonEvent, HealthView, PfView, StatsView, VfView } from '../model/index.js';
 import { adoptFragmentToken, api, clearToken, followEvents, HttpError, setToken } from './api.js';
 import { AuditStream } from './audit.js';
 import { byId, debounce, fill, h } from './dom.js';

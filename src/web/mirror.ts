@@ -2,7 +2,7 @@
  * Mirror controls of one VF: copy its traffic (in, out or both) to another VF on the same
  * PF, or stop. PUT / DELETE /v1/vfs/{name}/mirror.
  */
-import type { ChangeResult, VfView } from '../api/types.js';
+import type { ChangeResult, VfView } from '../model/index.js';
 import { api } from './api.js';
 import { h } from './dom.js';
 

@@ -1,5 +1,5 @@
 /** The PF cards: link, VFs in use / enabled / total, MTU, QoS classes, counters. */
-import type { PfView } from '../api/types.js';
+import type { PfView } from '../model/index.js';
 import { fill, h, si } from './dom.js';
 
 function qos(pf: PfView): string {

@@ -5,7 +5,7 @@
  * numbers, not the window.
  */
 import type uPlotT from 'uplot';
-import type { VfHistory } from '../api/types.js';
+import type { VfHistory } from '../model/index.js';
 import { api } from './api.js';
 import { h, si } from './dom.js';
 import uPlot from './uplot.js';

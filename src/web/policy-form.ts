@@ -6,7 +6,7 @@
  * to the daemon as the string "abc", so its error names the field instead of the page
  * guessing.
  */
-import type { ChangeResult, ValidateResult, VfView } from '../api/types.js';
+import type { ChangeResult, ValidateResult, VfView } from '../model/index.js';
 import { api, HttpError, type Problem } from './api.js';
 import { debounce, h } from './dom.js';
 

@@ -2,7 +2,7 @@
  * The VF table: policy summary, sync state, last error, counters. A click on a row selects
  * the VF for the detail panel. Counters are refreshed in place on every stats tick.
  */
-import type { StatsView, VfView } from '../api/types.js';
+import type { StatsView, VfView } from '../model/index.js';
 import { fill, h, si } from './dom.js';
 
 /** "vlan 100,200 · 02:00:…:10 · trust · ≤1000 Mb/s · mirror→tap (all)" */

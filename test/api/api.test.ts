@@ -4,8 +4,8 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ApiServer } from '../../src/api/server.js';
-import type { DaemonEvent } from '../../src/api/types.js';
 import { ApiClient, ApiRequestError } from '../../src/cli/client.js';
+import type { DaemonEvent } from '../../src/model/index.js';
 import { type Harness, PF0, snapshotFiles, startHarness } from '../daemon/harness.js';
 
 let h: Harness;
@@ -117,17 +117,18 @@ test('bad input gets 4xx naming the field and changes nothing', async () => {
   const files = await snapshotFiles(h.stateDir);
   const unknown = await expectStatus(
     admin.putVf('web-1', { pf: PF0, vf: 0, colour: 'red' } as never),
-    422,
+    400,
   );
   assert.ok(
     unknown.body.problems?.some((p) => p.field.includes('colour')),
     unknown.message,
   );
-  const wrongType = await expectStatus(admin.putVf('web-1', { pf: PF0, vf: 'zero' } as never), 422);
+  const wrongType = await expectStatus(admin.putVf('web-1', { pf: PF0, vf: 'zero' } as never), 400);
   assert.ok(
     wrongType.body.problems?.some((p) => p.field === 'vf'),
     wrongType.message,
   );
+  assert.equal(wrongType.body.kind, 'invalid', 'a body that misses the published schema');
   const mismatch = await expectStatus(admin.putVf('web-1', { name: 'other', pf: PF0, vf: 0 }), 422);
   assert.equal(mismatch.body.problems?.[0].field, 'name');
   const req = await expectStatus(

@@ -20,7 +20,7 @@ describe('nicvisor import-vfd', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(
       r.stdout,
-      `wrote ${join(dest, 'nicvisor.json')} (2 PF(s)) and 3 VF policies in ${join(dest, 'vfs')}; 11 note(s) on stderr\n`,
+      `wrote ${join(dest, 'nicvisor.json')} (2 PF(s)) and 3 VF policies in ${join(dest, 'vfs')}; 12 note(s) on stderr\n`,
     );
     assert.deepEqual(readdirSync(join(dest, 'vfs')).sort(), [
       'VM_web-3f2a-uuid.json',
@@ -41,7 +41,7 @@ describe('nicvisor import-vfd', () => {
         {
           pf: '0000:3b:00.1',
           mtu: 9000,
-          loopback: false,
+          loopback: true,
           flowControl: 'none',
           oversubscribe: false,
           numVfs: 1,
@@ -74,7 +74,7 @@ describe('nicvisor import-vfd', () => {
     assert.deepEqual([flat.untagged, flat.vlans, flat.linkState], [true, [], 'disable']);
 
     const notes = r.stderr.trim().split('\n');
-    assert.equal(notes.length, 11);
+    assert.equal(notes.length, 12);
     const has = (re: RegExp) =>
       assert.ok(
         notes.some((n) => re.test(n)),
@@ -89,6 +89,9 @@ describe('nicvisor import-vfd', () => {
     has(/vfd\.cfg: pciids\[0\]\.tclasses: not carried over: enable_qos is off/);
     has(/web\.json: name: "VM_web\/3f2a-uuid" becomes "VM_web-3f2a-uuid"/);
     has(/vfd\.cfg: log_dir, log_keep, .*: VFd process\/DPDK settings/);
+    has(
+      /vfd\.cfg: pciids\[1\]\.enable_loopback: loopback off is not carried over \(the kernel has no switch for the NIC-internal VEB\)/,
+    );
 
     // The output is a valid nicvisor configuration.
     const v = nicvisor('validate', join(dest, 'nicvisor.json'), join(dest, 'vfs'));

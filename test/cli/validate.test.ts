@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { nicvisor } from './run.js';
+import { nicvisor, ROOT } from './run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nicvisor-validate-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,7 +36,7 @@ describe('nicvisor validate', () => {
     assert.equal(r.stdout, '');
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 4);
-    assert.match(lines[0], /bad-b\.json: \(document\): not valid JSON: /);
+    assert.match(lines[0], /bad-b\.json: \(document\): invalid JSON: /);
     assert.equal(
       lines[1],
       `${join(dir, 'bad-a.json')}: vf: vf 9 (bad-a) on sim:nic0/0: VF index 9 is not below numVfs 4 of the PF (allowed: 0-3; fix: use a VF index below 4 or raise numVfs of sim:nic0/0 to 10)`,
@@ -54,6 +54,24 @@ describe('nicvisor validate', () => {
     const out = JSON.parse(r0.stdout) as { ok: boolean; problems: { field: string }[] };
     assert.equal(out.ok, false);
     assert.ok(out.problems.some((p) => p.field === 'vlans.0'));
+  });
+
+  it('reads the shipped main config (JSON5 comments), as the daemon does', () => {
+    const shipped = join(ROOT, 'packaging', 'nicvisor.json');
+    const vf = write('db.json', { name: 'db', pf: '0000:08:00.0', vf: 1, vlans: [20] });
+    const r = nicvisor('validate', shipped, vf);
+    assert.equal(r.stderr, '');
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^ok: 2 PF\(s\), 1 VF policies, driver linux/);
+  });
+
+  it('does not claim a main config is missing when one could not be read', () => {
+    const broken = write('broken-main.json5', '{ "driver": "sim", // comment\n "pfs": [ }');
+    const vf = write('lonely2.json', { name: 'lonely2', pf: 'sim:nic0/0', vf: 0 });
+    const r = nicvisor('validate', broken, vf);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /broken-main\.json5: \(document\): invalid JSON/);
+    assert.doesNotMatch(r.stderr, /no main config given/);
   });
 
   it('refuses VF files without a main config, naming the fix', () => {

@@ -1,9 +1,9 @@
 /**
- * The driver conformance suite: the same cases against every NicDriver (STYLE.md #2). A
- * driver's own test file calls runDriverConformance() with a factory; a case the driver
- * cannot support is skipped with the reason drawn from its capabilities, never silently.
- * Keep this file driver-agnostic: it runs against the sim here and the linux driver in the
- * lab VM.
+ * The driver conformance suite: the same cases against every NicDriver. A driver's own
+ * test file calls runDriverConformance() with a factory; a case the driver cannot support
+ * is skipped with the reason drawn from its capabilities, never silently. Keep this file
+ * driver-agnostic: it runs against the sim and the test fake here and against the linux
+ * driver in the lab VM.
  */
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
@@ -12,12 +12,12 @@ import {
   type Decision,
   type GuestRequest,
   MainConfig,
+  type MirrorState,
   type ObservedVf,
   type PfCapabilities,
   type Plan,
   type PlanStep,
   type VfSettingKey,
-  vfKey,
 } from '../../src/model/index.js';
 import { type DesiredState, desiredState } from '../../src/policy/desired.js';
 import { plan, VF_FIELD_ORDER } from '../../src/policy/plan.js';
@@ -207,10 +207,21 @@ const CASES: Record<string, Case> = {
       return t.skip(`caps.mirroring is false: ${env.caps.driver} cannot mirror`);
     if (env.caps.totalVfs < 2) return t.skip(`totalVfs is ${env.caps.totalVfs}; needs 2 VFs`);
     await setNumVfs(env, 2);
-    await env.driver.setMirror(env.pf, 0, { targetVf: 1, direction: 'all' });
+    const mirror = (to: MirrorState | null): PlanStep => ({
+      kind: 'setMirror',
+      pf: env.pf,
+      vf: 0,
+      name: 'conformance',
+      from: null,
+      to,
+      reason: 'conformance',
+    });
+    const statusOf = async (to: MirrorState | null) =>
+      (await env.driver.apply({ steps: [mirror(to)] })).outcomes[0].status;
+    assert.equal(await statusOf({ targetVf: 1, direction: 'all' }), 'done');
     assert.deepEqual((await observeVf(env, 0)).mirror, { targetVf: 1, direction: 'all' });
-    await assert.rejects(env.driver.setMirror(env.pf, 0, { targetVf: 0, direction: 'in' }));
-    await env.driver.setMirror(env.pf, 0, null);
+    assert.equal(await statusOf({ targetVf: 0, direction: 'in' }), 'failed', 'not to itself');
+    assert.equal(await statusOf(null), 'done');
     assert.equal((await observeVf(env, 0)).mirror, null);
     const desired = desiredFor(env, 2, 2);
     assert.ok(desired.vfs[0].mirror, 'the sample policy mirrors vf 0');
@@ -268,12 +279,12 @@ const CASES: Record<string, Case> = {
     assert.deepEqual(after.mirror, before.mirror);
   },
 
-  'counters: readCounters has every VF of the PF': async (env) => {
+  'counters: a stats read has every VF of the PF': async (env) => {
     const n = Math.min(3, env.caps.totalVfs);
     await setNumVfs(env, n);
-    const counters = await env.driver.readCounters(env.pf);
+    const [pf] = await env.driver.observe({ pf: env.pf, stats: true });
     for (let i = 0; i < n; i++) {
-      const c = counters.get(vfKey(env.pf, i));
+      const c = pf.vfs.find((v) => v.vf === i)?.counters;
       assert.ok(c, `counters of vf ${i}`);
       assert.ok(Object.values(c).every((x) => typeof x === 'number' && x >= 0));
     }

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { VfView } from '../../src/api/types.js';
 import { ApiClient } from '../../src/cli/client.js';
+import type { VfView } from '../../src/model/index.js';
 import { snapshotFiles, until } from '../daemon/harness.js';
 import { cli, type Env, makeEnv, type Served, serve } from './kit.js';
 

@@ -23,9 +23,8 @@ import type {
   PlanStep,
   StepOutcome,
   VfCounters,
-  VfSettings,
 } from '../../src/model/index.js';
-import { defaultVfSettings, vfKey, zeroCounters } from '../../src/model/index.js';
+import { defaultVfSettings, VfSettings, vfKey, zeroCounters } from '../../src/model/index.js';
 
 /** A fresh VF, as every driver reports one (model's defaultVfSettings). */
 export function neutralSettings(mtu = 1500): VfSettings {
@@ -68,6 +67,15 @@ interface FakePf {
 }
 
 const clone = <T>(v: T): T => structuredClone(v);
+
+/** A NIC refuses what it cannot hold, as the conformance suite requires of every driver. */
+function checkVfValue(field: keyof VfSettings, to: unknown): void {
+  const parsed = VfSettings.shape[field].safeParse(to);
+  if (!parsed.success) throw new Error(`${field} ${JSON.stringify(to)}: ${parsed.error.message}`);
+  if (field !== 'vlans' && field !== 'vlanFilters') return;
+  const bad = (to as number[]).find((v) => !Number.isInteger(v) || v < 1 || v > 4094);
+  if (bad !== undefined) throw new Error(`VLAN ${bad} is out of range 1-4094`);
+}
 
 export class FakeDriver implements NicDriver {
   readonly name = 'fake';
@@ -145,17 +153,6 @@ export class FakeDriver implements NicDriver {
       }));
   }
 
-  async readCounters(pf?: string): Promise<Map<string, VfCounters>> {
-    const out = new Map<string, VfCounters>();
-    for (const p of this.pfs.values()) {
-      if (pf && p.id !== pf) continue;
-      p.vfs.forEach((v, i) => {
-        out.set(vfKey(p.id, i), { ...v.counters });
-      });
-    }
-    return out;
-  }
-
   private execute(step: PlanStep): void {
     const pf = this.pfs.get(step.pf);
     if (!pf) throw new Error(`no PF ${step.pf}`);
@@ -180,12 +177,16 @@ export class FakeDriver implements NicDriver {
         const vf = pf.vfs[step.vf];
         if (!vf)
           throw new Error(`VF ${step.vf} of ${step.pf} does not exist (numVfs ${pf.vfs.length})`);
+        checkVfValue(step.field, step.to);
         (vf.settings as unknown as Record<string, unknown>)[step.field] = clone(step.to);
         return;
       }
       case 'setMirror': {
         const vf = pf.vfs[step.vf];
         if (!vf) throw new Error(`VF ${step.vf} of ${step.pf} does not exist`);
+        const t = step.to?.targetVf;
+        if (t !== undefined && (t === step.vf || !pf.vfs[t]))
+          throw new Error(`mirror target vf ${t}: must be another VF, 0-${pf.vfs.length - 1}`);
         vf.mirror = clone(step.to);
       }
     }
@@ -213,12 +214,6 @@ export class FakeDriver implements NicDriver {
       }
     });
     return { outcomes };
-  }
-
-  async setMirror(pf: string, vf: number, mirror: MirrorState | null): Promise<void> {
-    const v = this.pfs.get(pf)?.vfs[vf];
-    if (!v) throw new Error(`no VF ${vf} on ${pf}`);
-    v.mirror = clone(mirror);
   }
 
   async release(pf: string, vf: number): Promise<void> {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ack, nack } from '../../src/policy/authorise-mac.js';
 import { mainInput, PF0, PF1, problems, vf } from './fixtures.js';
 import { World } from './world.js';
 
@@ -28,32 +29,33 @@ describe('scenario: HA firewall pair on two PFs, trust off', () => {
     assert.equal(w.ask('fw-a-1', { type: 'addMac', mac: VMAC1 }).result, 'ack');
 
     // Failover while node a still holds the MACs: refused on both PFs.
-    assert.deepEqual(w.ask('fw-b-0', { type: 'addMac', mac: VMAC0 }), {
-      result: 'nack',
-      reason: 'MAC 02:00:5e:00:01:00 is held by vf 0 (fw-a-0) on sim:nic0/0',
-    });
-    assert.deepEqual(w.ask('fw-b-1', { type: 'setMac', mac: VMAC1 }), {
-      result: 'nack',
-      reason: 'MAC 02:00:5e:00:01:01 is held by vf 0 (fw-a-1) on sim:nic0/1',
-    });
+    assert.deepEqual(
+      w.ask('fw-b-0', { type: 'addMac', mac: VMAC0 }),
+      nack('MAC 02:00:5e:00:01:00 is held by vf 0 (fw-a-0) on sim:nic0/0'),
+    );
+    assert.deepEqual(
+      w.ask('fw-b-1', { type: 'setMac', mac: VMAC1 }),
+      nack('MAC 02:00:5e:00:01:01 is held by vf 0 (fw-a-1) on sim:nic0/1'),
+    );
     // Any other MAC is refused: it is not in the allow-list and guestMacs is 0.
-    assert.deepEqual(w.ask('fw-b-0', { type: 'addMac', mac: '02:00:5e:00:01:99' }), {
-      result: 'nack',
-      reason:
+    assert.deepEqual(
+      w.ask('fw-b-0', { type: 'addMac', mac: '02:00:5e:00:01:99' }),
+      nack(
         'MAC 02:00:5e:00:01:99 is not in the allow-list of vf 1 (fw-b-0) on sim:nic0/0 (02:bb:00:00:00:00, 02:00:5e:00:01:00) and the policy allows no MACs of the guest’s own (guestMacs: 0); add it to macs in the policy',
-    });
+      ),
+    );
 
     // Node a releases (one by delMac, one by a VF reset), node b takes over.
     assert.equal(w.ask('fw-a-0', { type: 'delMac', mac: VMAC0 }).result, 'ack');
     assert.equal(w.ask('fw-a-1', { type: 'reset' }).result, 'ack');
-    assert.deepEqual(w.ask('fw-b-0', { type: 'addMac', mac: VMAC0 }), {
-      result: 'ack',
-      reason: 'MAC 02:00:5e:00:01:00 is in the policy of vf 1 (fw-b-0) on sim:nic0/0',
-    });
-    assert.deepEqual(w.ask('fw-b-1', { type: 'setMac', mac: VMAC1 }), {
-      result: 'ack',
-      reason: 'MAC 02:00:5e:00:01:01 is in the policy of vf 1 (fw-b-1) on sim:nic0/1',
-    });
+    assert.deepEqual(
+      w.ask('fw-b-0', { type: 'addMac', mac: VMAC0 }),
+      ack('MAC 02:00:5e:00:01:00 is in the policy of vf 1 (fw-b-0) on sim:nic0/0'),
+    );
+    assert.deepEqual(
+      w.ask('fw-b-1', { type: 'setMac', mac: VMAC1 }),
+      ack('MAC 02:00:5e:00:01:01 is in the policy of vf 1 (fw-b-1) on sim:nic0/1'),
+    );
     assert.deepEqual(w.settings('fw-b-0').macFilters, [VMAC0]);
     assert.equal(w.settings('fw-b-1').mac, VMAC1);
     // And now node a is the one refused.
@@ -79,15 +81,16 @@ describe('scenario: a flat-network VF next to tagged VFs on one PF', () => {
 
   it("refuses the flat VF any VLAN, even a neighbour's, and the tagged VFs each other's", () => {
     const w = new World(mainInput(), policies);
-    assert.deepEqual(w.ask('flat', { type: 'addVlan', vlan: 100 }), {
-      result: 'nack',
-      reason: 'vf 0 (flat) on sim:nic0/0 is on a flat (untagged) network; VLAN 100 refused',
-    });
-    assert.deepEqual(w.ask('tag-100', { type: 'addVlan', vlan: 200 }), {
-      result: 'nack',
-      reason:
+    assert.deepEqual(
+      w.ask('flat', { type: 'addVlan', vlan: 100 }),
+      nack('vf 0 (flat) on sim:nic0/0 is on a flat (untagged) network; VLAN 100 refused'),
+    );
+    assert.deepEqual(
+      w.ask('tag-100', { type: 'addVlan', vlan: 200 }),
+      nack(
         'VLAN 200 is not in the allow-list of vf 1 (tag-100) on sim:nic0/0 (100); add it to vlans in the policy',
-    });
+      ),
+    );
     assert.equal(w.ask('trunk', { type: 'addVlan', vlan: 201 }).result, 'ack');
     assert.deepEqual(w.settings('flat').vlans, []);
     assert.deepEqual(w.settings('tag-100').vlans, [100]);

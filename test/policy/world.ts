@@ -10,13 +10,13 @@ import {
   type VfPolicyInput,
   zeroCounters,
 } from '../../src/model/index.js';
-import { applyGuestRequest, authorise, type PfPeers, pfPeers } from '../../src/policy/authorise.js';
+import { authorise, guestStateAfter, type PfPeers, pfPeers } from '../../src/policy/authorise.js';
 import { desiredState } from '../../src/policy/desired.js';
 
 /**
  * A tiny in-memory host for authorise() tests: policies, guest states, and an "observed"
  * NIC that is exactly the desired state (as a perfect driver would leave it). Requests go
- * authorise → applyGuestRequest → desiredState, the same path the daemon takes.
+ * authorise → guestStateAfter → desiredState, the same path the daemon takes.
  */
 export class World {
   readonly config: MainConfig;
@@ -82,7 +82,7 @@ export class World {
     const decision = authorise(request, policy, vf, pf, this.peers.get(policy.pf));
     if (decision.result === 'ack') {
       const guest = this.guests.get(name) ?? emptyGuestState();
-      this.guests.set(name, applyGuestRequest(guest, request, policy));
+      this.guests.set(name, guestStateAfter(guest, request, policy));
     }
     return decision;
   }

@@ -5,7 +5,6 @@
  * so a mutation cut short by a kill may be found either before or after — nothing else.
  */
 import assert from 'node:assert/strict';
-import { pruneGuestState } from '../../src/daemon/guest-prune.js';
 import {
   emptyGuestState,
   type GuestRequest,
@@ -14,7 +13,8 @@ import {
   VfPolicy,
   type VfPolicyInput,
 } from '../../src/model/index.js';
-import { applyGuestRequest } from '../../src/policy/authorise.js';
+import { guestStateAfter } from '../../src/policy/authorise.js';
+import { pruneGuestState } from '../../src/policy/guest-state.js';
 import { PFS } from './daemon-proc.js';
 import type { Prng } from './prng.js';
 
@@ -161,7 +161,7 @@ export function randomMutation(r: Prng, world: World): Mutation {
     path: `/v1/vfs/${name}/requests`,
     body: req,
     name,
-    after: (b) => (b ? { ...b, guest: applyGuestRequest(b.guest, req, b.policy) } : b),
+    after: (b) => (b ? { ...b, guest: guestStateAfter(b.guest, req, b.policy) } : b),
     made: (res) => (res as { result?: string }).result === 'ack',
   };
 }

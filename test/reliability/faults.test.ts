@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { VfPolicyInput } from '../../src/model/index.js';
+import { VfPolicy, type VfPolicyInput } from '../../src/model/index.js';
 import { FaultyDriver } from './faulty-driver.js';
 import { SPF0, SPF1, simDaemon, until } from './sim-daemon.js';
 
@@ -73,7 +73,7 @@ test('faults: failing at step k of a multi-step apply, for every k', async () =>
       f.failAt = k;
       f.failTimes = 1;
       const from = f.applies.length;
-      const res = await s.daemon.putVf('a', body, 'test');
+      const res = await s.daemon.putVf(VfPolicy.parse({ ...body, name: 'a' }), 'test');
       faults.changes += 1;
       assert.equal(res.changed, true, 'the change is stored even though the NIC refused a step');
       const rec = f.applies.slice(from).find((r) => r.failedAt === k);
@@ -123,9 +123,9 @@ test('faults: retries back off (0.5 s, 1 s, 2 s) and a failing VF does not hold 
     f.failTimes = 3;
     f.failVf = 'a';
     const from = f.applies.length;
-    await s.daemon.putVf('a', A1, 'test');
+    await s.daemon.putVf(VfPolicy.parse({ ...A1, name: 'a' }), 'test');
     // While a is failing, b changes and goes in sync at once.
-    await s.daemon.putVf('b', { ...B, vlans: [10, 20] }, 'test');
+    await s.daemon.putVf(VfPolicy.parse({ ...B, vlans: [10, 20] }), 'test');
     assert.equal(s.daemon.getVf('b').status.syncState, 'in-sync');
     await until(
       () => s.daemon.getVf('a').status.syncState === 'in-sync',
@@ -152,7 +152,7 @@ test('faults: failing reads mark the VFs failed, the daemon keeps serving, then 
   const { s, f } = await faultyDaemon();
   try {
     f.failReads = 1;
-    await s.daemon.putVf('a', A1, 'test');
+    await s.daemon.putVf(VfPolicy.parse({ ...A1, name: 'a' }), 'test');
     const v = s.daemon.getVf('a');
     assert.equal(v.status.syncState, 'failed');
     assert.match(

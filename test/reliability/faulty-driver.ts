@@ -36,8 +36,6 @@ export class FaultyDriver {
       discover: () => inner.discover(),
       start: () => inner.start(),
       stop: () => inner.stop(),
-      readCounters: (pf?: string) => inner.readCounters(pf),
-      setMirror: (...a: Parameters<NicDriver['setMirror']>) => inner.setMirror(...a),
       release: (...a: Parameters<NicDriver['release']>) => inner.release(...a),
       onEvent: (...a: Parameters<NicDriver['onEvent']>) => inner.onEvent(...a),
       setGuestRequestHandler: (...a: Parameters<NicDriver['setGuestRequestHandler']>) =>

@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { TEMP_MARKER, writeFileDurable } from '../../src/daemon/fsutil.js';
 import { createLogger } from '../../src/daemon/logger.js';
 import { Daemon } from '../../src/daemon/service.js';
-import { emptyGuestState } from '../../src/model/index.js';
+import { emptyGuestState, VfPolicy } from '../../src/model/index.js';
 import { mainConfig, PF0, policies } from '../daemon/harness.js';
 import { FakeDriver } from '../fakes/fake-driver.js';
 
@@ -80,8 +80,14 @@ test('a delete cut short leaves no guest state or credential for a later VF of t
     assert.ok(!(await readdir(join(s.stateDir, 'guest'))).includes('gone.json'));
     assert.deepEqual(JSON.parse(await readFile(join(s.stateDir, 'credentials.json'), 'utf8')), {});
     await s.daemon.putVf(
-      'gone',
-      { pf: PF0, vf: 5, vlans: [300], macs: ['02:00:00:00:00:05'], guestMacs: 1 },
+      VfPolicy.parse({
+        name: 'gone',
+        pf: PF0,
+        vf: 5,
+        vlans: [300],
+        macs: ['02:00:00:00:00:05'],
+        guestMacs: 1,
+      }),
       'test',
     );
     const v = s.daemon.getVf('gone');

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { basename, dirname, resolve } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { isSafeVfName, vfFile } from '../../src/daemon/layout.js';
+import { vfFile } from '../../src/daemon/layout.js';
+import { isVfName } from '../../src/model/index.js';
 
 const DIR = '/var/lib/nicvisor/vfs';
 const HOSTILE = [
@@ -34,7 +35,7 @@ test('vfFile: every name either stays a file directly in the directory or is ref
       path = vfFile(DIR, name);
     } catch (err) {
       assert.match((err as Error).message, /is not allowed/);
-      assert.equal(isSafeVfName(name), false);
+      assert.equal(isVfName(name), false);
       return;
     }
     assert.equal(dirname(resolve(path)), DIR, `${JSON.stringify(name)} → ${path}`);

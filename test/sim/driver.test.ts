@@ -117,7 +117,8 @@ test('demo traffic: each step moves the counters of configured VFs, in both dire
   pf.setVfField(1, 'vlanAntiSpoof', true, true);
   const demo = new DemoTraffic(d.nic);
   for (let i = 0; i < 4; i++) demo.step();
-  const c = await d.readCounters('sim:nic0/0');
+  const [observed] = await d.observe({ pf: 'sim:nic0/0', stats: true });
+  const c = new Map(observed.vfs.map((v) => [`sim:nic0/0#${v.vf}`, v.counters]));
   for (const k of ['sim:nic0/0#0', 'sim:nic0/0#1']) {
     assert.equal(c.get(k)?.rxPackets, 4, `${k} rx (the untagged broadcast is not in its VLAN)`);
     assert.equal(c.get(k)?.txPackets, 4, `${k} tx`);

@@ -16,8 +16,10 @@ const CASES: { req: GuestRequest; field: string; value: unknown }[] = [
   },
   { req: { type: 'delMac', mac: '02:aa:00:00:00:09' }, field: 'macFilters', value: [] },
   { req: { type: 'delMac' }, field: 'macFilters', value: [] },
-  { req: { type: 'addVlan', vlan: 300 }, field: 'vlans', value: [100, 200, 300] },
-  { req: { type: 'delVlan', vlan: 100 }, field: 'vlans', value: [200] },
+  // Joined VLANs are filters beside the programmed VLANs, which a guest cannot remove.
+  { req: { type: 'addVlan', vlan: 300 }, field: 'vlanFilters', value: [300, 400] },
+  { req: { type: 'delVlan', vlan: 400 }, field: 'vlanFilters', value: [] },
+  { req: { type: 'delVlan', vlan: 100 }, field: 'vlans', value: [100, 200] },
   { req: { type: 'setMtu', mtu: 1400 }, field: 'mtu', value: 1400 },
   { req: { type: 'setPromisc', enable: true }, field: 'promisc', value: true },
   { req: { type: 'setAllmulti', enable: true }, field: 'allmulti', value: true },
@@ -25,7 +27,11 @@ const CASES: { req: GuestRequest; field: string; value: unknown }[] = [
 
 function setup() {
   const r = rig(2);
-  program(r.nic, 0, { vlans: [100, 200], macFilters: ['02:aa:00:00:00:09'] });
+  program(r.nic, 0, {
+    vlans: [100, 200],
+    vlanFilters: [400],
+    macFilters: ['02:aa:00:00:00:09'],
+  });
   const seen: [string, number, GuestRequest][] = [];
   return { ...r, seen };
 }

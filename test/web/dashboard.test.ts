@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import type { VfView } from '../../src/api/types.js';
+import type { VfView } from '../../src/model/index.js';
 import { browserSkipReason, launch } from './browser.js';
 import { startWebDaemon, type WebDaemon } from './kit.js';
 

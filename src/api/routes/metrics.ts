@@ -5,8 +5,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Daemon } from '../../daemon/service.js';
-import { parseBody } from '../problems.js';
-import { HistoryQuerySchema } from '../types.js';
+import { HistoryQuery } from '../../model/index.js';
+import { parseBody } from '../bodies.js';
 import { vfName } from './vfs.js';
 
 export function metricsRoutes(app: FastifyInstance, daemon: Daemon): void {
@@ -17,7 +17,7 @@ export function metricsRoutes(app: FastifyInstance, daemon: Daemon): void {
 
   app.get('/v1/vfs/:name/history', async (req) => {
     const name = vfName(req);
-    const q = parseBody(HistoryQuerySchema, req.query, `vfs/${name}/history`);
+    const q = parseBody(HistoryQuery, req.query, `vfs/${name}/history`);
     return daemon.history(name, q.since);
   });
 }

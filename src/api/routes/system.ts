@@ -1,20 +1,16 @@
 /** Daemon-wide routes: health, PFs, stats, reload, log level, validate, apply, OpenAPI. */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { isSafeVfName } from '../../daemon/layout.js';
 import type { Daemon } from '../../daemon/service.js';
+import { ApplyBody, isRecord, LogLevelBody, ValidateBody } from '../../model/index.js';
+import { parseBody } from '../bodies.js';
 import { openApiDocument } from '../openapi.js';
-import { parseBody } from '../problems.js';
-import { type ApplyBodySchema, LogLevelBodySchema, ValidateBodySchema } from '../types.js';
 
-/** /v1/apply bodies are checked loosely here; each policy is validated by the store. */
-const ApplyEnvelope = z.strictObject({
-  vfs: z.array(z.record(z.string(), z.unknown())).max(4096).default([]),
-  delete: z
-    .array(z.string().refine(isSafeVfName, 'a VF name: 1-64 of A-Z a-z 0-9 . _ -, no leading dot'))
-    .max(4096)
-    .default([]),
-});
+/** What a dry run finds in an /v1/apply body that did not parse (every policy, every rule). */
+function applyProblems(daemon: Daemon, body: unknown) {
+  if (!isRecord(body) || !Array.isArray(body.vfs)) return [];
+  const del = Array.isArray(body.delete) ? body.delete.filter((d) => typeof d === 'string') : [];
+  return daemon.validate({ vfs: body.vfs, delete: del }).problems;
+}
 
 export function systemRoutes(app: FastifyInstance, daemon: Daemon): void {
   app.get('/healthz', async () => daemon.health());
@@ -22,15 +18,15 @@ export function systemRoutes(app: FastifyInstance, daemon: Daemon): void {
   app.get('/v1/stats', async () => daemon.stats());
   app.post('/v1/reload', async (req) => daemon.reload(req.principal.who));
   app.put('/v1/log-level', async (req) => {
-    const body = parseBody(LogLevelBodySchema, req.body, 'log-level');
+    const body = parseBody(LogLevelBody, req.body, 'log-level');
     return daemon.setLogLevel(body.level, req.principal.who);
   });
   app.post('/v1/validate', async (req) =>
-    daemon.validate(parseBody(ValidateBodySchema, req.body, 'validate')),
+    daemon.validate(parseBody(ValidateBody, req.body, 'validate')),
   );
   app.post('/v1/apply', async (req) => {
-    const body = parseBody(ApplyEnvelope, req.body, 'apply');
-    return daemon.apply(body as z.input<typeof ApplyBodySchema>, req.principal.who);
+    const body = parseBody(ApplyBody, req.body, 'apply', () => applyProblems(daemon, req.body));
+    return daemon.apply(body, req.principal.who);
   });
   let doc: unknown = null;
   app.get('/v1/openapi.json', async () => {

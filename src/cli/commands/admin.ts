@@ -1,6 +1,6 @@
 /** Small daemon commands: ping, reload, log-level, credential. */
 import type { Command } from 'commander';
-import { LogLevelSchema } from '../../api/types.js';
+import { LogLevel } from '../../model/index.js';
 import { type ConnectOptions, withClient, withConnection } from '../connect.js';
 
 export function register(program: Command): void {
@@ -31,12 +31,12 @@ export function register(program: Command): void {
   withConnection(
     program
       .command('log-level')
-      .argument('<level>', LogLevelSchema.options.join('|'))
+      .argument('<level>', LogLevel.options.join('|'))
       .description('change the daemon log level'),
   ).action(async (level: string, opts: ConnectOptions) => {
-    const parsed = LogLevelSchema.safeParse(level);
+    const parsed = LogLevel.safeParse(level);
     if (!parsed.success)
-      throw new Error(`log level "${level}" is not one of ${LogLevelSchema.options.join(', ')}`);
+      throw new Error(`log level "${level}" is not one of ${LogLevel.options.join(', ')}`);
     await withClient(opts, async (c) => {
       const r = await c.setLogLevel(parsed.data);
       process.stdout.write(`log level ${r.previous} -> ${r.level}\n`);

@@ -1,37 +1,13 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { formatProblem } from '../../model/index.js';
+import { formatProblem, isRecord, type Problem } from '../../model/index.js';
 import { ApiRequestError } from '../client.js';
+import { loadPolicies } from '../config-files.js';
 import { type ConnectOptions, withClient, withConnection } from '../connect.js';
 
-/** Read VF policies from a file (one policy or an array) or every *.json of a directory. */
-export async function readPolicies(
-  path: string,
-): Promise<{ docs: unknown[]; fileOf: Map<string, string> }> {
-  const files = (await stat(path)).isDirectory()
-    ? (await readdir(path))
-        .filter((f) => f.endsWith('.json'))
-        .sort()
-        .map((f) => join(path, f))
-    : [path];
-  const docs: unknown[] = [];
-  const fileOf = new Map<string, string>();
-  for (const f of files) {
-    let data: unknown;
-    try {
-      data = JSON.parse(await readFile(f, 'utf8'));
-    } catch (err) {
-      throw new Error(`${f}: invalid JSON: ${(err as Error).message}; nothing was applied`);
-    }
-    for (const d of Array.isArray(data) ? data : [data]) {
-      docs.push(d);
-      const name = (d as { name?: unknown })?.name;
-      if (typeof name === 'string') fileOf.set(`vfs/${name}`, f);
-    }
-  }
-  if (docs.length === 0) throw new Error(`${path}: no VF policies found (*.json)`);
-  return { docs, fileOf };
+function refusal(problems: Problem[]): Error {
+  const lines = problems.map((p) => `  - ${formatProblem(p)}`);
+  const n = `${lines.length} problem${lines.length === 1 ? '' : 's'}`;
+  return new Error(`refused, nothing was applied (${n}):\n${lines.join('\n')}`);
 }
 
 export function register(program: Command): void {
@@ -46,19 +22,24 @@ export function register(program: Command): void {
         'a policy file (object or array) or a directory of *.json',
       ),
   ).action(async (opts: ConnectOptions & { file: string }) => {
-    const { docs, fileOf } = await readPolicies(opts.file);
+    const { docs, problems } = await loadPolicies(opts.file);
+    if (problems.length > 0) throw refusal(problems);
+    if (docs.length === 0) throw new Error(`${opts.file}: no VF policies found (*.json)`);
+    // Problems the daemon finds name `vfs/NAME`: print the file the policy came from.
+    const fileOf = new Map(
+      docs.flatMap((d) =>
+        isRecord(d.data) && typeof d.data.name === 'string' ? [[`vfs/${d.data.name}`, d.file]] : [],
+      ),
+    );
     await withClient(opts, async (c) => {
       try {
-        const r = await c.apply({ vfs: docs as never });
+        const r = await c.apply({ vfs: docs.map((d) => d.data) as never });
         for (const [label, names] of Object.entries(r))
           if (names.length) process.stdout.write(`${label}: ${names.join(', ')}\n`);
       } catch (err) {
         if (err instanceof ApiRequestError && err.body.problems) {
-          const lines = err.body.problems.map(
-            (p) => `  - ${formatProblem({ ...p, file: fileOf.get(p.file) ?? p.file })}`,
-          );
-          throw new Error(
-            `refused, nothing was applied (${lines.length} problem${lines.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
+          throw refusal(
+            err.body.problems.map((p) => ({ ...p, file: fileOf.get(p.file) ?? p.file })),
           );
         }
         throw err;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { PfView, VfView } from '../../api/types.js';
+import { formatProblem, type PfView, type Refusal, type VfView } from '../../model/index.js';
 import type { ApiClient } from '../client.js';
 import { type ConnectOptions, withClient, withConnection } from '../connect.js';
 import { human, table } from '../format.js';
@@ -127,6 +127,20 @@ async function render(c: ApiClient, what: string, json: boolean): Promise<string
   return json ? JSON.stringify(vf, null, 2) : vfDetail(vf);
 }
 
+/** The warning `show` prints (stderr) while the daemon runs its last committed configuration. */
+export function refusedWarning(refused: Refusal): string {
+  const lines = refused.problems.map((p) => `  - ${formatProblem(p)}`);
+  return (
+    `warning: since ${refused.since} the daemon runs its last committed configuration; ` +
+    `these files were refused (fix them and run \`nicvisor reload\`):\n${lines.join('\n')}\n`
+  );
+}
+
+async function warnRefused(c: ApiClient): Promise<void> {
+  const { refused } = await c.health();
+  if (refused) process.stderr.write(refusedWarning(refused));
+}
+
 export function register(program: Command): void {
   withConnection(
     program
@@ -144,6 +158,7 @@ export function register(program: Command): void {
       await withClient(opts, async (c) => {
         if (!opts.watch) {
           process.stdout.write(`${await render(c, what, !!opts.json)}\n`);
+          await warnRefused(c);
           return;
         }
         const ms = Math.max(100, Number(opts.interval) || 1000);

@@ -26,7 +26,7 @@ export function register(program: Command): void {
       const docs = await loadDocuments(paths);
       const problems: Problem[] = [...docs.problems];
       let summary = '';
-      if (!docs.main) {
+      if (!docs.main && docs.unreadable.length === 0) {
         problems.push({
           file: paths.join(' '),
           field: '(document)',
@@ -35,7 +35,7 @@ export function register(program: Command): void {
           fix: `add the main config to the command line, e.g. nicvisor validate ${DEFAULT_MAIN_CONFIG} ${paths.join(' ')}`,
           message: 'no main config given: VF policies cannot be checked without their PFs',
         });
-      } else {
+      } else if (docs.main) {
         const parsed = MainConfig.safeParse(docs.main.data);
         let caps = new Map<string, PfCapabilities>();
         try {

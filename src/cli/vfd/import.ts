@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { type MainConfigInput, VF_NAME_RE, type VfPolicyInput } from '../../model/index.js';
+import { isVfName, type MainConfigInput, type VfPolicyInput } from '../../model/index.js';
 import { importMainConfig } from './main-config.js';
 import { asObject, type ImportNote } from './notes.js';
 import { type ImportedVf, importVfConfig } from './vf-config.js';
@@ -23,7 +23,7 @@ function safeName(raw: string, fallback: string): string {
     .replace(/[^A-Za-z0-9._-]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 64);
-  return VF_NAME_RE.test(cleaned) && cleaned !== '.' && cleaned !== '..' ? cleaned : fallback;
+  return isVfName(cleaned) ? cleaned : fallback;
 }
 
 function nameAll(vfs: ImportedVf[], notes: ImportNote[]): void {

@@ -1,5 +1,14 @@
-import { MTU_MAX, type PfPolicy, type TrafficClass } from '../../model/index.js';
+import { linuxCapabilities, MTU_MAX, type PfPolicy, type TrafficClass } from '../../model/index.js';
 import { asObject, type ImportNote, isCommentKey, type Json } from './notes.js';
+
+/** What the linux driver cannot do on any NIC (the importer writes a linux config). */
+const LINUX_LIMITS = linuxCapabilities({
+  driver: undefined,
+  totalVfs: 0,
+  linkSpeedMbps: 0,
+  maxMtu: MTU_MAX,
+  hasDevlinkEswitch: true,
+});
 
 /** VFd main-config keys that describe the VFd process or DPDK; nicvisor has no use for them. */
 const PROCESS_KEYS = new Set([
@@ -113,12 +122,21 @@ function pciToPf(pci: Json, top: Json, file: string, key: string, notes: ImportN
     });
   }
   const classes = qos ? trafficClasses(pci, file, key, notes) : [];
+  if (pci.enable_loopback !== true) {
+    // The importer writes a linux config: the one capability table says why it cannot be off.
+    const why = LINUX_LIMITS.unsupportedPfFields.loopback?.reason ?? 'not supported';
+    notes.push({
+      file,
+      key: `${key}.enable_loopback`,
+      note: `loopback off is not carried over (${why}); VF-to-VF traffic stays inside the NIC`,
+    });
+  }
   return {
     qos,
     policy: {
       pf: String(pci.id ?? ''),
       mtu,
-      loopback: pci.enable_loopback === true,
+      loopback: true,
       flowControl: top.enable_flowcontrol === true ? 'both' : 'none',
       oversubscribe: pci.vf_oversubscription === true,
       ...(classes.length > 0 ? { qos: { trafficClasses: classes } } : {}),

@@ -66,7 +66,7 @@ export function describeRefusal(
 
 /**
  * Values the kernel would refuse with a bare EINVAL, caught first so the error names the
- * range (STYLE.md #11). The kernel stays the judge of everything else.
+ * object, the value and the allowed range. The kernel stays the judge of everything else.
  */
 function outOfRange(field: SetVf['field'], v: unknown): string | null {
   if (field === 'vlans') {

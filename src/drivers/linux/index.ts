@@ -1,5 +1,4 @@
-import type { NicDriver } from '../driver.js';
-import type { DriverContext } from '../registry.js';
+import type { DriverContext, NicDriver } from '../driver.js';
 import { LinuxDriver } from './linux-driver.js';
 
 export { LinuxDriver, type LinuxDriverOptions } from './linux-driver.js';

@@ -1,19 +1,11 @@
-import type {
-  ApplyResult,
-  MirrorState,
-  ObservedPf,
-  Plan,
-  PlanStep,
-  StepOutcome,
-  VfCounters,
-} from '../../model/index.js';
+import type { ApplyResult, ObservedPf, Plan, PlanStep, StepOutcome } from '../../model/index.js';
 import { vfKey } from '../../model/index.js';
 import type { DriverEvent, NicDriver, ObserveOptions, PfInfo } from '../driver.js';
 import { UnsupportedError } from '../driver.js';
 import { applyPfStep } from './apply-pf.js';
 import { applyVfSteps, type VfApplyContext } from './apply-vfs.js';
-import { DriftWatcher } from './drift.js';
-import { DriftDetector } from './drift-check.js';
+import { DriftDetector } from './drift-detector.js';
+import { DriftWatcher } from './drift-watcher.js';
 import { DEVLINK_PORT_FLAVOUR_PCI_VF } from './netlink/constants.js';
 import type { DevlinkPort } from './netlink/genl.js';
 import { observedPf } from './observe.js';
@@ -147,13 +139,6 @@ export class LinuxDriver implements NicDriver {
     return out;
   }
 
-  async readCounters(pf?: string): Promise<Map<string, VfCounters>> {
-    const pfs = await this.observe({ stats: true, pf });
-    const out = new Map<string, VfCounters>();
-    for (const p of pfs) for (const v of p.vfs) out.set(vfKey(p.id, v.vf), v.counters);
-    return out;
-  }
-
   /**
    * Current kernel state of these VFs: cached, else read (one request for all PFs). A VF not
    * taken over yet is always read afresh: its snapshot must hold what the kernel has now,
@@ -262,11 +247,6 @@ export class LinuxDriver implements NicDriver {
       await this.pfs.refresh();
     }
     return outcome;
-  }
-
-  async setMirror(pf: string, vf: number, _mirror: MirrorState | null): Promise<void> {
-    const why = `PF ${pf} vf ${vf}: no NIC mirroring through the kernel in legacy mode`;
-    throw new UnsupportedError('linux', 'mirror', why);
   }
 
   /** Gives the VF back as it was before nicvisor first changed it (see release.ts). */

@@ -1,28 +1,10 @@
-import type { ObservedPf, ObservedVf, VfCounters } from '../../model/index.js';
-import { zeroCounters } from '../../model/index.js';
-import { vfCounters } from './counters.js';
+import type { ObservedPf, ObservedVf } from '../../model/index.js';
+import { countersOf } from './counters.js';
 import type { LinkInfo } from './netlink/link-decode.js';
 import type { PfEntry } from './pf-registry.js';
 import { observedSettings } from './settings.js';
 import type { Sysfs } from './sysfs.js';
 import type { VfCache } from './vf-cache.js';
-
-function pfCounters(link: LinkInfo): VfCounters {
-  const s = link.stats;
-  if (!s) return zeroCounters();
-  return {
-    ...zeroCounters(),
-    rxPackets: s.rxPackets,
-    rxBytes: s.rxBytes,
-    txPackets: s.txPackets,
-    txBytes: s.txBytes,
-    rxErrors: s.rxErrors,
-    txErrors: s.txErrors,
-    rxDropped: s.rxDropped,
-    txDropped: s.txDropped,
-    rxMulticast: s.multicast,
-  };
-}
 
 /**
  * One PF as the model's ObservedPf: VF settings from rtnetlink plus recorded fields, VF PCI
@@ -49,7 +31,7 @@ export async function observedPf(
       netdev: sv?.netdev,
       settings: observedSettings(info, cache.recordedOf(e.sys.id, info.vf), vfMtu),
       mirror: null,
-      counters: vfCounters(info.stats),
+      counters: countersOf(info.stats),
       linkUp: info.linkState === 'enable' || (info.linkState === 'auto' && link.lowerUp),
     });
   }
@@ -67,7 +49,7 @@ export async function observedPf(
     loopback: true,
     eswitchMode: e.eswitch,
     trafficClasses: [],
-    counters: pfCounters(link),
+    counters: countersOf(link.stats),
     vfs,
   };
 }

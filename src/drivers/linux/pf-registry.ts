@@ -1,5 +1,4 @@
-import type { PfCapabilities } from '../../model/index.js';
-import { linuxCapabilities } from './capabilities.js';
+import { linuxCapabilities, type PfCapabilities } from '../../model/index.js';
 import type { DevlinkHandle, EswitchModeName } from './netlink/genl.js';
 import type { LinkInfo } from './netlink/link-decode.js';
 import { NetlinkError } from './netlink/message.js';

@@ -2,26 +2,13 @@ import type { PfCapabilities, VfSettingKey, VfSettings } from '../../model/index
 import type { VfChange } from './netlink/link-request.js';
 import type { VfInfo } from './netlink/vf-decode.js';
 
-/** Fields the kernel programs (rtnetlink IFLA_VF_*); every other field is only recorded. */
-export const KERNEL_FIELDS: ReadonlySet<VfSettingKey> = new Set<VfSettingKey>([
-  'mac',
-  'vlans',
-  'vlanQoS',
-  'vlanProto',
-  'macAntiSpoof',
-  'vlanAntiSpoof',
-  'trust',
-  'linkState',
-  'minTxRate',
-  'maxTxRate',
-]);
-
 /**
  * Settings the kernel neither programs nor reports for a VF (guest MTU and modes, filters
  * the NIC cannot do): reported back as last applied, or as the neutral value.
  */
 const RECORDED_DEFAULTS = {
   macFilters: [] as string[],
+  vlanFilters: [] as number[],
   untagged: false,
   stripOuterTag: true,
   allowBroadcast: true,
@@ -84,66 +71,42 @@ export function kernelState(i: KernelState): KernelState {
   };
 }
 
+/** Attribute group each kernel field is sent in (VLAN and rate are composite structs). */
+export type AttrGroup = 'mac' | 'vlan' | 'spoofchk' | 'trust' | 'linkState' | 'rate';
+
+type Fold = (s: KernelState, value: unknown) => void;
+
+/**
+ * Every field the kernel programs (rtnetlink IFLA_VF_*), with its attribute group and how
+ * its desired value folds into the kernel state; every other field is only recorded.
+ * MAC and VLAN anti-spoof are one `spoofchk` switch in the kernel.
+ */
+const KERNEL: Partial<Record<VfSettingKey, { group: AttrGroup; fold: Fold }>> = {
+  mac: { group: 'mac', fold: (s, v) => (s.mac = String(v).toLowerCase()) },
+  vlans: { group: 'vlan', fold: (s, v) => (s.vlan = (v as number[])[0] ?? 0) },
+  vlanQoS: { group: 'vlan', fold: (s, v) => (s.qos = v as number) },
+  vlanProto: { group: 'vlan', fold: (s, v) => (s.vlanProto = v as KernelState['vlanProto']) },
+  macAntiSpoof: { group: 'spoofchk', fold: (s, v) => (s.spoofchk = v as boolean) },
+  vlanAntiSpoof: { group: 'spoofchk', fold: (s, v) => (s.spoofchk = v as boolean) },
+  trust: { group: 'trust', fold: (s, v) => (s.trust = v as boolean) },
+  linkState: { group: 'linkState', fold: (s, v) => (s.linkState = v as KernelState['linkState']) },
+  minTxRate: { group: 'rate', fold: (s, v) => (s.minTxRate = v as number) },
+  maxTxRate: { group: 'rate', fold: (s, v) => (s.maxTxRate = v as number) },
+};
+
+export const KERNEL_FIELDS: ReadonlySet<VfSettingKey> = new Set(
+  Object.keys(KERNEL) as VfSettingKey[],
+);
+
 /** Folds one field's desired value into the kernel state it leads to. */
 export function withField(s: KernelState, field: VfSettingKey, value: unknown): KernelState {
   const n = { ...s };
-  switch (field) {
-    case 'mac':
-      n.mac = String(value).toLowerCase();
-      break;
-    case 'vlans':
-      n.vlan = (value as number[])[0] ?? 0;
-      break;
-    case 'vlanQoS':
-      n.qos = value as number;
-      break;
-    case 'vlanProto':
-      n.vlanProto = value as KernelState['vlanProto'];
-      break;
-    case 'macAntiSpoof':
-    case 'vlanAntiSpoof':
-      n.spoofchk = value as boolean;
-      break;
-    case 'trust':
-      n.trust = value as boolean;
-      break;
-    case 'linkState':
-      n.linkState = value as KernelState['linkState'];
-      break;
-    case 'minTxRate':
-      n.minTxRate = value as number;
-      break;
-    case 'maxTxRate':
-      n.maxTxRate = value as number;
-      break;
-  }
+  KERNEL[field]?.fold(n, value);
   return n;
 }
 
-/** Attribute group each kernel field is sent in (VLAN and rate are composite structs). */
-export function groupOf(
-  field: VfSettingKey,
-): 'mac' | 'vlan' | 'spoofchk' | 'trust' | 'linkState' | 'rate' | null {
-  switch (field) {
-    case 'mac':
-      return 'mac';
-    case 'vlans':
-    case 'vlanQoS':
-    case 'vlanProto':
-      return 'vlan';
-    case 'macAntiSpoof':
-    case 'vlanAntiSpoof':
-      return 'spoofchk';
-    case 'trust':
-      return 'trust';
-    case 'linkState':
-      return 'linkState';
-    case 'minTxRate':
-    case 'maxTxRate':
-      return 'rate';
-    default:
-      return null;
-  }
+export function groupOf(field: VfSettingKey): AttrGroup | null {
+  return KERNEL[field]?.group ?? null;
 }
 
 /**

@@ -14,7 +14,7 @@ function fileName(pf: string, vf: number): string {
   return `${pf.replace(/[^A-Za-z0-9._-]/g, '_')}-vf${vf}.json`;
 }
 
-/** Durable write: temp file, fsync, rename, fsync the directory (STYLE.md #12). */
+/** Durable write: temp file, fsync, rename, fsync the directory (a power cut leaves old or new). */
 async function writeDurably(dir: string, name: string, data: string): Promise<void> {
   const tmp = join(dir, `.${name}.tmp`);
   const fh = await open(tmp, 'w', 0o600);

@@ -15,7 +15,7 @@ import type { SimNic } from './nic.js';
 import type { SimPf } from './pf.js';
 import { cloneSettings } from './settings.js';
 
-/** What a VF looked like before nicvisor first changed it (STYLE.md #9). */
+/** What a VF looked like before nicvisor first changed it: release restores this, not what nicvisor set. */
 export interface VfSnapshot {
   settings: VfSettings;
   mirror: MirrorState | null;

@@ -57,10 +57,12 @@ export function transmit(pf: SimPf, vf: SimVf, buf: Buffer, len: number): TxVerd
     return 'spoofed';
   }
   const tagged = f.outerTpid === vf.tpid;
+  // A tag of a VLAN the guest joined beside a port VLAN or a flat network leaves as it is.
+  const joined = tagged && vf.joinedBits[f.outerVid] === 1;
   let spoofed = false;
-  if (vf.vlanMode === VLAN_PORT) spoofed = tagged;
+  if (vf.vlanMode === VLAN_PORT) spoofed = tagged && !joined;
   else if (vf.vlanMode === VLAN_TRUNK) spoofed = !tagged || vf.vlanBits[f.outerVid] === 0;
-  else if (vf.vlanMode === VLAN_UNTAGGED) spoofed = tagged;
+  else if (vf.vlanMode === VLAN_UNTAGGED) spoofed = tagged && !joined;
   if (spoofed && vf.vlanAntiSpoof) {
     c[SPOOFED]++;
     return 'spoofed';
@@ -75,7 +77,7 @@ export function transmit(pf: SimPf, vf: SimVf, buf: Buffer, len: number): TxVerd
   }
   let out = buf;
   let outLen = len;
-  if (vf.vlanMode === VLAN_PORT) {
+  if (vf.vlanMode === VLAN_PORT && !joined) {
     out = pf.txScratch;
     outLen = insertTag(buf, len, vf.tpid, vf.insertTci, out);
   }
@@ -183,9 +185,10 @@ function deliver(
   }
   if (kind === UNKNOWN && !vf.acceptUnknown) return false;
   const tagged = f.outerTpid === vf.tpid;
+  const joined = tagged && vf.joinedBits[f.outerVid] === 1;
   if (vf.vlanMode === VLAN_UNTAGGED) {
-    if (tagged) return false;
-  } else if (vf.vlanMode >= VLAN_PORT && (!tagged || vf.vlanBits[f.outerVid] === 0)) {
+    if (tagged && !joined) return false;
+  } else if (vf.vlanMode >= VLAN_PORT && (!tagged || vf.vlanBits[f.outerVid] === 0) && !joined) {
     return false;
   }
   const c = vf.counters;
@@ -193,7 +196,8 @@ function deliver(
     c[RX_DROPPED]++;
     return true;
   }
-  const strip = vf.strip && tagged;
+  // A joined VLAN beside a port VLAN reaches the guest tagged, as it was joined.
+  const strip = vf.strip && tagged && !joined;
   const outLen = strip ? len - TAG_LEN : len;
   const payload = len - f.headerLen;
   if (payload > vf.mtu) {

@@ -1,10 +1,8 @@
 import {
   type ApplyResult,
-  type MirrorState,
   type ObservedPf,
   type ObservedVf,
   type Plan,
-  type VfCounters,
   vfKey,
 } from '../../model/index.js';
 import type {
@@ -104,30 +102,8 @@ export class SimDriver implements NicDriver {
     }));
   }
 
-  async readCounters(pf?: string): Promise<Map<string, VfCounters>> {
-    const out = new Map<string, VfCounters>();
-    for (const p of this.pfsOf(pf)) {
-      for (const vf of p.vfs) out.set(vfKey(p.id, vf.index), toVfCounters(vf.counters));
-    }
-    return out;
-  }
-
   async apply(plan: Plan): Promise<ApplyResult> {
     return applyPlan(this.nic, plan, this.snapshots);
-  }
-
-  async setMirror(pf: string, vf: number, mirror: MirrorState | null): Promise<void> {
-    const result = applyPlan(
-      this.nic,
-      {
-        steps: [
-          { kind: 'setMirror', pf, vf, name: '', from: null, to: mirror, reason: 'setMirror' },
-        ],
-      },
-      this.snapshots,
-    );
-    const o = result.outcomes[0];
-    if (o.status !== 'done') throw new Error(o.error);
   }
 
   /** Restore the VF from the snapshot taken before nicvisor first changed it. */

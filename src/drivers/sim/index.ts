@@ -1,5 +1,5 @@
 import { MainConfig } from '../../model/index.js';
-import type { DriverContext } from '../registry.js';
+import type { DriverContext } from '../driver.js';
 import { type Clock, realClock } from './clock.js';
 import { DemoTraffic } from './demo.js';
 import { SimDriver } from './driver.js';

@@ -34,14 +34,16 @@ export function applyGuestRequest(pf: SimPf, index: number, req: GuestRequest): 
         false,
       );
       return;
+    // A joined VLAN is a filter beside the VLAN mode the hypervisor programmed.
     case 'addVlan':
-      pf.setVfField(index, 'vlans', [...s.vlans, req.vlan], false);
+      if (s.vlans.includes(req.vlan)) return;
+      pf.setVfField(index, 'vlanFilters', [...s.vlanFilters, req.vlan], false);
       return;
     case 'delVlan':
       pf.setVfField(
         index,
-        'vlans',
-        s.vlans.filter((v) => v !== req.vlan),
+        'vlanFilters',
+        s.vlanFilters.filter((v) => v !== req.vlan),
         false,
       );
       return;

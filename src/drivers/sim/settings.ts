@@ -23,6 +23,7 @@ export function cloneSettings(s: VfSettings): VfSettings {
     ...s,
     macFilters: [...s.macFilters],
     vlans: [...s.vlans],
+    vlanFilters: [...s.vlanFilters],
     trafficShares: [...s.trafficShares],
   };
 }
@@ -64,7 +65,7 @@ function checkList(field: VfSettingKey, value: unknown, lim: SettingLimits): str
     const bad = value.find((m) => typeof m !== 'string' || !isUnicastMac(m));
     return bad === undefined ? null : `${show(bad)} is not a unicast MAC; use a MAC like 02:…`;
   }
-  if (field === 'vlans') {
+  if (field === 'vlans' || field === 'vlanFilters') {
     if (value.length > VLANS_PER_VF) {
       return `${value.length} VLANs exceed the NIC's ${VLANS_PER_VF} per VF; remove some`;
     }
@@ -97,6 +98,7 @@ export function checkVfValue(
         : `${show(value)} is not a unicast MAC; use a MAC like 02:00:00:00:00:01 (or ${ZERO_MAC} for none)`;
     case 'macFilters':
     case 'vlans':
+    case 'vlanFilters':
     case 'trafficShares':
       return checkList(field, value, lim);
     case 'vlanProto':
@@ -126,7 +128,8 @@ export function checkVfValue(
 export function normaliseValue(field: VfSettingKey, value: unknown): unknown {
   if (field === 'mac') return normaliseMac(value as string);
   if (field === 'macFilters') return [...new Set((value as string[]).map(normaliseMac))].sort();
-  if (field === 'vlans') return [...new Set(value as number[])].sort((a, b) => a - b);
+  if (field === 'vlans' || field === 'vlanFilters')
+    return [...new Set(value as number[])].sort((a, b) => a - b);
   if (field === 'trafficShares') return [...(value as number[])];
   return value;
 }

@@ -44,6 +44,8 @@ export class SimVf {
   vlanMode = VLAN_TRANSPARENT;
   tpid = 0;
   vlanBits = new Uint8Array(4096);
+  /** VLANs the guest joined beside a port VLAN or a flat network (a trunk merges them). */
+  joinedBits = new Uint8Array(4096);
   insertTci = 0;
   strip = false;
   linkUp = true;
@@ -75,8 +77,12 @@ export class SimVf {
     this.tpid = tpidOf(s.vlanProto);
     this.vlanBits.fill(0);
     for (const v of s.vlans) this.vlanBits[v] = 1;
+    // The mode comes from the policy's VLANs only: VLANs a guest joins are filters beside it.
     if (s.vlans.length === 0) this.vlanMode = s.untagged ? VLAN_UNTAGGED : VLAN_TRANSPARENT;
     else this.vlanMode = s.vlans.length === 1 && s.stripOuterTag ? VLAN_PORT : VLAN_TRUNK;
+    this.joinedBits.fill(0);
+    const joined = this.vlanMode === VLAN_TRUNK ? this.vlanBits : this.joinedBits;
+    for (const v of s.vlanFilters) joined[v] = 1;
     this.insertTci = this.vlanMode === VLAN_PORT ? tci(s.vlans[0], s.vlanQoS) : 0;
     this.strip = s.stripOuterTag && this.vlanMode >= VLAN_PORT;
     this.linkUp = s.linkState === 'enable' || (s.linkState === 'auto' && pf.wireUp);

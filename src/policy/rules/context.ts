@@ -1,4 +1,11 @@
-import type { MainConfig, PfCapabilities, PfPolicy, Problem, VfPolicy } from '../../model/index.js';
+import type {
+  GuestState,
+  MainConfig,
+  PfCapabilities,
+  PfPolicy,
+  Problem,
+  VfPolicy,
+} from '../../model/index.js';
 
 /** Capabilities of each PF the driver discovered, keyed by PF id. */
 export type CapabilityMap = ReadonlyMap<string, PfCapabilities>;
@@ -24,6 +31,8 @@ export interface RuleContext {
   byPf: ReadonlyMap<string, readonly SourcedPolicy[]>;
   /** VF name → the first policy with that name. */
   byName: ReadonlyMap<string, SourcedPolicy>;
+  /** VF name → what its guest was granted (before pruning by the new policy). */
+  guests: ReadonlyMap<string, GuestState>;
 }
 
 /** One validation rule: appends what it finds; never throws, never stops at the first. */
@@ -34,6 +43,7 @@ export function buildContext(
   config: MainConfig,
   vfs: readonly SourcedPolicy[],
   caps: CapabilityMap,
+  guests: ReadonlyMap<string, GuestState> = new Map(),
 ): RuleContext {
   const pfIndex = new Map<string, number>();
   config.pfs.forEach((p, i) => {
@@ -47,7 +57,7 @@ export function buildContext(
     else byPf.set(s.policy.pf, [s]);
     if (!byName.has(s.policy.name)) byName.set(s.policy.name, s);
   }
-  return { mainFile, config, caps, vfs, pfIndex, byPf, byName };
+  return { mainFile, config, caps, vfs, pfIndex, byPf, byName, guests };
 }
 
 export function pfOf(ctx: RuleContext, pfId: string): PfPolicy | undefined {
@@ -96,6 +106,18 @@ export function pfProblem(ctx: RuleContext, pfId: string, t: ProblemText): Probl
     fix: t.fix,
     message: `PF ${pfId}: ${t.what}`,
   };
+}
+
+/** The problem of an entry listed a second time in one of a VF's lists (`macs`, `vlans`). */
+export function listedTwice(s: SourcedPolicy, list: string, i: number, value: unknown): Problem {
+  const what = list === 'macs' ? 'MAC' : 'vlan';
+  return vfProblem(s, {
+    field: `${list}.${i}`,
+    value,
+    allowed: `each ${what.toUpperCase()} once`,
+    fix: `remove the second ${value} from ${list}`,
+    what: `${what} ${value} is listed twice`,
+  });
 }
 
 /** Lists at most `n` items, then "and K more", so one problem never floods the terminal. */

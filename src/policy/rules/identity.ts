@@ -1,4 +1,4 @@
-import { VF_NAME_RE, vfKey } from '../../model/index.js';
+import { isVfName, VF_NAME_ALLOWED, vfKey } from '../../model/index.js';
 import {
   listSome,
   pfOf,
@@ -15,16 +15,16 @@ function fileStem(file: string): string | null {
   return base.endsWith('.json') ? base.slice(0, -'.json'.length) : null;
 }
 
-/** VF names become file names: a safe character set, never `.` or `..`, equal to the file name. */
+/** VF names become file names (model/names.ts says why), equal to the file's name. */
 export const nameRules: Rule = (ctx, out) => {
   for (const s of ctx.vfs) {
     const { name } = s.policy;
-    if (!VF_NAME_RE.test(name) || name === '.' || name === '..') {
+    if (!isVfName(name)) {
       out.push(
         vfProblem(s, {
           field: 'name',
           value: name,
-          allowed: '1-64 characters of A-Z a-z 0-9 . _ -, not "." or ".."',
+          allowed: VF_NAME_ALLOWED,
           fix: 'rename the VF, e.g. "web-1"',
           what: `name ${JSON.stringify(name)} is not a valid VF name`,
         }),

@@ -1,5 +1,14 @@
 import { isUnicastMac, MAC_RE, normaliseMac, ZERO_MAC } from '../../model/index.js';
-import { type Rule, type SourcedPolicy, vfLabel, vfProblem } from './context.js';
+import { pruneGuestState } from '../guest-state.js';
+import {
+  listedTwice,
+  pfOf,
+  type Rule,
+  type RuleContext,
+  type SourcedPolicy,
+  vfLabel,
+  vfProblem,
+} from './context.js';
 
 function macShapeProblem(mac: string): { allowed: string; fix: string; what: string } | null {
   if (!MAC_RE.test(mac)) {
@@ -37,17 +46,7 @@ export const macShapes: Rule = (ctx, out) => {
         return;
       }
       const n = normaliseMac(mac);
-      if (seen.has(n)) {
-        out.push(
-          vfProblem(s, {
-            field: `macs.${i}`,
-            value: mac,
-            allowed: 'each MAC once',
-            fix: `remove the second ${mac} from macs`,
-            what: `MAC ${mac} is listed twice`,
-          }),
-        );
-      }
+      if (seen.has(n)) out.push(listedTwice(s, 'macs', i, mac));
       seen.add(n);
     });
   }
@@ -59,8 +58,31 @@ export const macShapes: Rule = (ctx, out) => {
  * is how an HA pair shares a virtual MAC, and authorise() refuses it to the second VF while
  * the first holds it.
  */
+/**
+ * MACs the guests of a PF's VFs hold (switched to or added), as each VF's new policy would
+ * leave them: a default MAC is programmed, so it must not be one a guest of another VF
+ * already uses, or both VFs would run with it.
+ */
+function guestHeldMacs(
+  ctx: RuleContext,
+  pf: string,
+  list: readonly SourcedPolicy[],
+): Map<string, SourcedPolicy> {
+  const held = new Map<string, SourcedPolicy>();
+  if (ctx.guests.size === 0) return held;
+  const pfPolicy = pfOf(ctx, pf);
+  for (const s of list) {
+    const g = ctx.guests.get(s.policy.name);
+    if (!g) continue;
+    const kept = pruneGuestState(g, s.policy, pfPolicy);
+    for (const m of [...(kept.mac ? [kept.mac] : []), ...kept.macs]) held.set(normaliseMac(m), s);
+  }
+  return held;
+}
+
 export const macConflicts: Rule = (ctx, out) => {
-  for (const list of ctx.byPf.values()) {
+  for (const [pf, list] of ctx.byPf) {
+    const held = guestHeldMacs(ctx, pf, list);
     const defaults = new Map<string, SourcedPolicy>();
     for (const s of list) {
       const first = s.policy.macs[0];
@@ -78,6 +100,18 @@ export const macConflicts: Rule = (ctx, out) => {
           }),
         );
       } else defaults.set(n, s);
+      const holder = held.get(n);
+      if (holder && holder !== s) {
+        out.push(
+          vfProblem(s, {
+            field: 'macs.0',
+            value: first,
+            allowed: 'a MAC no other VF of this PF holds',
+            fix: `give ${s.policy.name} another default MAC, or have the guest of ${holder.policy.name} give ${n} back (delMac, or a reset)`,
+            what: `default MAC ${first} is held by the guest of ${vfLabel(holder.policy)}, which a guest request granted`,
+          }),
+        );
+      }
     }
     for (const s of list) {
       s.policy.macs.forEach((mac, i) => {

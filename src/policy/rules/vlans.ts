@@ -1,5 +1,5 @@
 import { VLAN_MAX, VLAN_MIN } from '../../model/index.js';
-import { type Rule, vfProblem } from './context.js';
+import { listedTwice, type Rule, vfProblem } from './context.js';
 
 /** VLAN IDs in 1-4094, no duplicates. */
 export const vlanIds: Rule = (ctx, out) => {
@@ -16,17 +16,7 @@ export const vlanIds: Rule = (ctx, out) => {
             what: `vlan ${vlan} is out of range ${VLAN_MIN}-${VLAN_MAX}`,
           }),
         );
-      } else if (seen.has(vlan)) {
-        out.push(
-          vfProblem(s, {
-            field: `vlans.${i}`,
-            value: vlan,
-            allowed: 'each VLAN once',
-            fix: `remove the second ${vlan} from vlans`,
-            what: `vlan ${vlan} is listed twice`,
-          }),
-        );
-      }
+      } else if (seen.has(vlan)) out.push(listedTwice(s, 'vlans', i, vlan));
       seen.add(vlan);
     });
   }

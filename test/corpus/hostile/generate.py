@@ -123,6 +123,7 @@ add_policy('deep nesting (100000 arrays) in mirror', '(document)',
 cases[-1]['synth'] = {'marker': '@DEEP@', 'open': '[', 'close': ']', 'count': 100000}
 add_policy('deep nesting (200 objects) in mirror', '(document)',
            [json.dumps(base(mirror=json.loads('{"a":' * 200 + '1' + '}' * 200))).encode()])
+cases[-1]['apiField'] = '(body)'  # as an API body the depth limit names the body
 add_policy('6 MB string field', 'notes', [base(notes='@FILL@')], api=False)
 cases[-1]['synth'] = {'marker': '@FILL@', 'open': 'x', 'close': '', 'count': 6 << 20}
 # main config

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { VfInfo } from '../../../src/drivers/linux/netlink/vf-decode.js';
 
 /** The repository root (tests run from dist/, fixtures stay in test/fixtures/). */
 export function repoRoot(): string {
@@ -35,4 +36,20 @@ export function asOurs(iproute2: Buffer, type: number, seq: number, flags?: numb
   if (flags !== undefined) b.writeUInt16LE(flags, 6);
   b.writeUInt32LE(seq, 8);
   return b;
+}
+
+/** A VF as the kernel reports it: the given MAC and VLAN, spoofchk on, nothing else set. */
+export function vfInfo(vf: number, vlan = 0, mac = '00:00:00:00:00:00'): VfInfo {
+  return {
+    vf,
+    mac,
+    vlan,
+    qos: 0,
+    vlanProto: '802.1Q',
+    spoofchk: true,
+    trust: false,
+    linkState: 'auto',
+    minTxRate: 0,
+    maxTxRate: 0,
+  };
 }

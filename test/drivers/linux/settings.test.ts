@@ -1,29 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { linuxCapabilities } from '../../../src/drivers/linux/capabilities.js';
 import { ipEquivalent } from '../../../src/drivers/linux/ip-equivalent.js';
 import {
   changeOf,
   differingGroups,
   type KernelState,
+  kernelState,
   observedSettings,
   refusal,
   withField,
 } from '../../../src/drivers/linux/settings.js';
-import { NEUTRAL_VF_VALUES } from '../../../src/model/index.js';
+import { linuxCapabilities, NEUTRAL_VF_VALUES } from '../../../src/model/index.js';
 import { VF_FIELD_ORDER } from '../../../src/policy/plan.js';
+import { vfInfo } from './fixtures.js';
 
-const blank: KernelState = {
-  mac: '00:00:00:00:00:00',
-  vlan: 0,
-  qos: 0,
-  vlanProto: '802.1Q',
-  spoofchk: true,
-  trust: false,
-  linkState: 'auto',
-  minTxRate: 0,
-  maxTxRate: 0,
-};
+const blank: KernelState = kernelState(vfInfo(0));
 
 const igb = linuxCapabilities({
   driver: 'igb',

@@ -3,19 +3,9 @@ import { test } from 'node:test';
 import type { LinkInfo } from '../../../src/drivers/linux/netlink/link-decode.js';
 import type { VfInfo } from '../../../src/drivers/linux/netlink/vf-decode.js';
 import { VfCache } from '../../../src/drivers/linux/vf-cache.js';
+import { vfInfo } from './fixtures.js';
 
-const vf = (n: number, vlan: number): VfInfo => ({
-  vf: n,
-  mac: '02:00:00:00:00:0A',
-  vlan,
-  qos: 0,
-  vlanProto: '802.1Q',
-  spoofchk: true,
-  trust: false,
-  linkState: 'auto',
-  minTxRate: 0,
-  maxTxRate: 0,
-});
+const vf = (n: number, vlan: number): VfInfo => vfInfo(n, vlan, '02:00:00:00:00:0A');
 const link = (vfs: VfInfo[]): LinkInfo => ({
   index: 2,
   name: 'eth0',

@@ -2,7 +2,6 @@
 // test/lab/vm/netdevsim.sh creates netdevsim10 with max_vfs 64 and no VFs, then runs this.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { UnsupportedError } from '../../../src/drivers/driver.js';
 import type { LinuxDriver } from '../../../src/drivers/linux/index.js';
 import { Rtnl } from '../../../src/drivers/linux/rtnl.js';
 import type { PlanStep, VfPolicyInput } from '../../../src/model/index.js';
@@ -137,10 +136,22 @@ describe('linux driver on netdevsim', { skip }, () => {
       bad.error,
       /netdevsim10 vf 0: driver linux\/netdevsim does not support allowBroadcast = false: the kernel has no per-VF broadcast switch/,
     );
-    await assert.rejects(
-      driver.setMirror(PF, 0, { targetVf: 1, direction: 'all' }),
-      UnsupportedError,
-    );
+    const mirror = await driver.apply({
+      steps: [
+        {
+          kind: 'setMirror',
+          pf: PF,
+          vf: 0,
+          name: 'lab',
+          from: null,
+          to: { targetVf: 1, direction: 'all' },
+          reason: 'lab',
+        },
+      ],
+    });
+    const o = mirror.outcomes[0];
+    assert.equal(o.status, 'failed');
+    assert.match(o.status === 'failed' ? o.error : '', /does not support mirror/);
   });
 
   it("passes the kernel's refusal and extack text through", async () => {
@@ -257,8 +268,8 @@ describe('linux driver on netdevsim', { skip }, () => {
     const vfs = ipVfs(netdev);
     assert.equal(vfs.length, 64);
     assert.equal(vfs[63].address, '02:00:00:00:01:3f');
-    const counters = await driver.readCounters(PF);
-    assert.equal(counters.size, 64);
+    const [observed] = await driver.observe({ pf: PF, stats: true });
+    assert.equal(observed.vfs.length, 64);
   });
 
   it('refuses a VF count above the device limit with the range and fix', async () => {

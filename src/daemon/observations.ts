@@ -1,0 +1,139 @@
+/**
+ * The one owner of what the daemon last observed of each PF: its settings and VFs as the
+ * driver last reported them (fed by every reconcile, drift check, guest decision and stats
+ * refresh), and its counters, made monotonic, with a few minutes of rates for the plots.
+ * Views and metrics read from here; nothing here calls the driver.
+ *
+ * Counters are made monotonic: a NIC that zeroes them (PF reset) is compensated by adding
+ * the last value seen before the drop.
+ */
+import { type ObservedPf, type ObservedVf, type VfCounters, zeroCounters } from '../model/index.js';
+import { RateHistory, type RateWindow } from './history.js';
+
+/** Seconds of rate history the dashboard can plot. */
+export const HISTORY_SECONDS = 300;
+
+/** Samples in HISTORY_SECONDS, bounded so a tiny interval cannot balloon memory. */
+export function historyCapacity(intervalMs: number): number {
+  return Math.min(600, Math.max(2, Math.ceil((HISTORY_SECONDS * 1000) / intervalMs)));
+}
+
+class Monotonic {
+  private last = zeroCounters();
+  private offset = zeroCounters();
+  value = zeroCounters();
+
+  update(raw: VfCounters): void {
+    for (const k of Object.keys(raw) as (keyof VfCounters)[]) {
+      if (raw[k] < this.last[k]) this.offset[k] += this.last[k];
+      this.last[k] = raw[k];
+      this.value[k] = raw[k] + this.offset[k];
+    }
+  }
+}
+
+/** Counters of one PF and its VFs (by VF index), and the VFs' rates. */
+interface PfCounters {
+  pf: Monotonic;
+  vfs: Map<number, Monotonic>;
+  rates: RateHistory<number>;
+}
+
+/** One VF's counters as the last stats read left them (no copy: do not keep it). */
+export interface CounterSample {
+  pf: string;
+  vf: number;
+  pciAddr: string | undefined;
+  counters: Readonly<VfCounters>;
+}
+
+export class Observations {
+  private readonly pfs = new Map<string, ObservedPf>();
+  private readonly counters = new Map<string, PfCounters>();
+  private readonly capacity: number;
+  /** When counters were last read (ISO time), null before the first read. */
+  countersAt: string | null = null;
+
+  constructor(statsIntervalMs: number) {
+    this.capacity = historyCapacity(statsIntervalMs);
+  }
+
+  /** What the driver just read: settings always, counters when the read asked for them. */
+  record(observed: readonly ObservedPf[], withCounters = false): void {
+    for (const p of observed) this.pfs.set(p.id, p);
+    if (!withCounters) return;
+    const now = Date.now();
+    for (const p of observed) this.recordCounters(p, now);
+    this.countersAt = new Date(now).toISOString();
+  }
+
+  private recordCounters(p: ObservedPf, now: number): void {
+    let c = this.counters.get(p.id);
+    if (!c) {
+      c = { pf: new Monotonic(), vfs: new Map(), rates: new RateHistory(this.capacity) };
+      this.counters.set(p.id, c);
+    }
+    c.pf.update(p.counters);
+    c.rates.begin(now);
+    const seen = new Set<number>();
+    for (const v of p.vfs) {
+      let m = c.vfs.get(v.vf);
+      if (!m) {
+        m = new Monotonic();
+        c.vfs.set(v.vf, m);
+      }
+      m.update(v.counters);
+      c.rates.record(v.vf, m.value);
+      seen.add(v.vf);
+    }
+    // A VF the NIC no longer has (numVfs lowered) leaves /metrics and the plots, as it
+    // leaves the exporter's output; should it come back its counters start again from 0.
+    for (const vf of [...c.vfs.keys()]) {
+      if (seen.has(vf)) continue;
+      c.vfs.delete(vf);
+      c.rates.forget(vf);
+    }
+  }
+
+  pf(id: string): ObservedPf | undefined {
+    return this.pfs.get(id);
+  }
+
+  vf(pf: string, vf: number): ObservedVf | undefined {
+    return this.pfs.get(pf)?.vfs.find((v) => v.vf === vf);
+  }
+
+  pfCounters(id: string): VfCounters | null {
+    const c = this.counters.get(id);
+    return c ? { ...c.pf.value } : null;
+  }
+
+  vfCounters(pf: string, vf: number): VfCounters | null {
+    const m = this.counters.get(pf)?.vfs.get(vf);
+    return m ? { ...m.value } : null;
+  }
+
+  /** PFs whose counters were read, in the order first seen. */
+  counterPfs(): string[] {
+    return [...this.counters.keys()];
+  }
+
+  /** Every VF the last stats read saw, with its counters. */
+  *vfSamples(): Iterable<CounterSample> {
+    for (const [pf, c] of this.counters) {
+      for (const [vf, m] of c.vfs)
+        yield { pf, vf, pciAddr: this.vf(pf, vf)?.pciAddr, counters: m.value };
+    }
+  }
+
+  /** Rates of one VF over the kept window, sampled after `sinceMs`. */
+  history(pf: string, vf: number, sinceMs?: number): RateWindow {
+    const rates = this.counters.get(pf)?.rates;
+    return rates ? rates.window(vf, sinceMs) : new RateHistory(1).window(vf);
+  }
+
+  /** Samples of rate history kept per VF. */
+  get historySamples(): number {
+    return this.capacity;
+  }
+}

@@ -1,0 +1,56 @@
+/** The audit log's entries and the daemon's events, as the log file and GET /v1/events carry them. */
+import { z } from 'zod';
+import { VfStatus } from '../status.js';
+
+export const AuditAction = z.enum([
+  'policy.put',
+  'policy.delete',
+  'policy.apply',
+  'mirror.set',
+  'mirror.clear',
+  'reload',
+  'guest.request',
+  'credential.issue',
+  'credential.revoke',
+  'log-level',
+]);
+export type AuditAction = z.infer<typeof AuditAction>;
+
+export const AuditEntry = z
+  .object({
+    seq: z.number().describe('Increases by one per entry since daemon start.'),
+    time: z.string(),
+    who: z
+      .string()
+      .describe(
+        '`admin` (socket/token), `guest:NAME` (credential), `mailbox:PF#VF`, `file` (reload).',
+      ),
+    via: z.enum(['api', 'mailbox', 'reload', 'daemon']),
+    action: AuditAction,
+    target: z.string().describe('VF name (or `*` for the whole configuration).'),
+    request: z.unknown().describe('What was asked (the guest request, the policy, the mirror).'),
+    result: z.enum(['ack', 'nack', 'ok', 'refused', 'limited']),
+    reason: z.string(),
+  })
+  .describe('One line of the audit log: who asked, what, and the answer.');
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+export const DaemonEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('audit'), entry: AuditEntry }),
+  z.object({ type: z.literal('vfStatus'), name: z.string(), status: VfStatus }),
+  z.object({
+    type: z.literal('vfChanged'),
+    name: z.string(),
+    revision: z.number().nullable().describe('null: the VF policy was deleted.'),
+  }),
+  z.object({ type: z.literal('stats'), at: z.string() }),
+  z.object({
+    type: z.literal('reload'),
+    added: z.array(z.string()),
+    removed: z.array(z.string()),
+    changed: z.array(z.string()),
+  }),
+]);
+/** One server-sent event of GET /v1/events; the SSE `event:` field carries `type`. */
+export type DaemonEvent = z.infer<typeof DaemonEvent>;
+export type DaemonEventType = DaemonEvent['type'];

@@ -1,0 +1,54 @@
+/**
+ * What the daemon last observed: settings from any read, counters made monotonic across a
+ * NIC that zeroes them, rates per read, and a VF the NIC no longer reports (numVfs lowered)
+ * dropped from the counters and the history.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Observations } from '../../src/daemon/observations.js';
+import { type ObservedPf, zeroCounters } from '../../src/model/index.js';
+
+function pf(vfs: number[], rxPackets: number): ObservedPf {
+  return {
+    id: 'p0',
+    counters: zeroCounters(),
+    vfs: vfs.map((vf) => ({ vf, counters: { ...zeroCounters(), rxPackets } })),
+  } as unknown as ObservedPf;
+}
+
+const samples = (o: Observations) => [...o.vfSamples()].map((s) => [s.vf, s.counters.rxPackets]);
+
+test('a settings read is the last observation but moves no counter', () => {
+  const o = new Observations(1000);
+  o.record([pf([0], 5)]);
+  assert.equal(o.vf('p0', 0)?.vf, 0);
+  assert.equal(o.vfCounters('p0', 0), null, 'counters come from stats reads only');
+  assert.equal(o.countersAt, null);
+});
+
+test('counters are monotonic across a NIC that zeroes them', () => {
+  const o = new Observations(1000);
+  o.record([pf([0], 10)], true);
+  o.record([pf([0], 3)], true);
+  assert.equal(o.vfCounters('p0', 0)?.rxPackets, 13);
+  assert.deepEqual(samples(o), [[0, 13]]);
+});
+
+test('reads feed the history; VFs that vanish leave the counters and the history', async () => {
+  const o = new Observations(1000);
+  o.record([pf([0, 1], 0)], true);
+  await new Promise((r) => setTimeout(r, 20));
+  o.record([pf([0, 1], 10)], true);
+  assert.deepEqual(samples(o), [
+    [0, 10],
+    [1, 10],
+  ]);
+  const w = o.history('p0', 1);
+  assert.equal(w.t.length, 2);
+  assert.ok((w.series.rxPps[1] ?? 0) > 0, 'a positive rate after the second read');
+  o.record([pf([0], 12)], true);
+  assert.deepEqual(samples(o), [[0, 12]]);
+  assert.equal(o.vfCounters('p0', 1), null);
+  assert.deepEqual(o.history('p0', 1).t, []);
+  assert.deepEqual(o.history('nope', 0).t, []);
+});

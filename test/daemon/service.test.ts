@@ -1,0 +1,11 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startHarness } from './harness.js';
+
+test('stop removes every listener and timer', async () => {
+  const h = await startHarness({ daemon: { driftIntervalMs: 100, statsIntervalMs: 100 } });
+  assert.equal(h.fake.listenerCount, 1);
+  await h.daemon.stop();
+  assert.equal(h.fake.listenerCount, 0);
+  await h.cleanup();
+});
