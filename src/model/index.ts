@@ -3,6 +3,7 @@ export * from './common.js';
 export * from './config.js';
 export * from './default-capabilities.js';
 export * from './depth.js';
+export * from './eswitch.js';
 export * from './plan.js';
 export * from './problem.js';
 export * from './request.js';
