@@ -137,6 +137,17 @@ export const CapabilitiesSchema = z.object({
   mirroring: z.boolean(),
   unsupportedVfFields: z.record(z.string(), z.unknown()),
   unsupportedPfFields: z.record(z.string(), z.unknown()),
+  switchdev: z
+    .object({
+      macsPerVf: z.number(),
+      vlansPerVf: z.number(),
+      mirroring: z.boolean(),
+      unsupportedVfFields: z.record(z.string(), z.unknown()),
+      unsupportedPfFields: z.record(z.string(), z.unknown()),
+      maxRules: z.number(),
+    })
+    .optional()
+    .describe('Limits in switchdev mode, when the driver programs the eswitch.'),
 });
 
 // ---------------------------------------------------------------------------------------

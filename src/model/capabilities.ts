@@ -41,6 +41,30 @@ export interface PfCapabilities {
   mirroring: boolean;
   unsupportedVfFields: Partial<Record<VfPolicyField, FieldLimit>>;
   unsupportedPfFields: Partial<Record<PfPolicyField, FieldLimit>>;
+  /**
+   * What changes when the PF is in switchdev mode and the driver programs its eswitch with
+   * the compiled rules. Absent: the driver does not program rules, so switchdev mode
+   * enforces no more than legacy.
+   */
+  switchdev?: SwitchdevCapabilities;
+}
+
+/** Limits in force in switchdev mode; each replaces the legacy one of the same name. */
+export interface SwitchdevCapabilities {
+  macsPerVf: number;
+  vlansPerVf: number;
+  mirroring: boolean;
+  unsupportedVfFields: Partial<Record<VfPolicyField, FieldLimit>>;
+  unsupportedPfFields: Partial<Record<PfPolicyField, FieldLimit>>;
+  /** Rules the eswitch holds per PF (the NIC's flow table). */
+  maxRules: number;
+}
+
+/** The capabilities in force for a PF in the given eswitch mode. */
+export function capabilitiesIn(caps: PfCapabilities, mode: EswitchMode): PfCapabilities {
+  if (mode !== 'switchdev' || !caps.switchdev) return caps;
+  const { maxRules: _, ...limits } = caps.switchdev;
+  return { ...caps, ...limits };
 }
 
 /**

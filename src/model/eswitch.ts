@@ -128,16 +128,26 @@ export const RuleAction = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('vlanPop') }),
   /**
    * Send a copy of the frame as it is now to a port and go on (TC `mirred egress mirror`).
-   * `counter: 'mirrored'` marks a monitoring copy: it counts as the owner VF's `mirrored`
-   * and the target takes it whatever its own filters say.
+   * `counter: 'mirrored'` marks a monitoring copy of port `of`'s traffic (default: the
+   * owner VF's): it counts as that VF's `mirrored`, and the target takes it whatever its
+   * own filters say.
    */
   z.strictObject({
     kind: z.literal('mirror'),
     to: EswitchPort,
     counter: z.literal('mirrored').optional(),
+    of: EswitchPort.optional(),
   }),
-  /** Send the frame to a port; ends the list (TC `mirred egress redirect`). */
-  z.strictObject({ kind: z.literal('redirect'), to: EswitchPort }),
+  /**
+   * Send the frame to a port; ends the list (TC `mirred egress redirect`). `counter` and
+   * `of` as for `mirror`, when the last copy of a frame is a monitoring copy.
+   */
+  z.strictObject({
+    kind: z.literal('redirect'),
+    to: EswitchPort,
+    counter: z.literal('mirrored').optional(),
+    of: EswitchPort.optional(),
+  }),
   /** Drop the frame; ends the list. */
   z.strictObject({ kind: z.literal('drop') }),
   /**

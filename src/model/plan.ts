@@ -1,4 +1,5 @@
 import type { EswitchMode } from './common.js';
+import type { EswitchRule, RuleDiff } from './eswitch.js';
 import type { MirrorState, VfSettingKey, VfSettings } from './state.js';
 
 /**
@@ -50,7 +51,22 @@ export type PlanStep =
 
 export interface Plan {
   steps: PlanStep[];
+  /**
+   * Rule changes of PFs in switchdev mode, applied after `steps` (the eswitch mode and the
+   * VFs exist by then). Absent or empty: no rule changes.
+   */
+  eswitch?: RuleDiff[];
 }
+
+/** How a driver fared with one PF's rule diff; a failure names each refused rule. */
+export type EswitchOutcome =
+  | { diff: RuleDiff; status: 'done' }
+  | {
+      diff: RuleDiff;
+      status: 'failed';
+      /** Every rule the driver could not install, change or remove, with the reason. */
+      failures: { rule: EswitchRule; error: string }[];
+    };
 
 export type StepOutcome =
   | { step: PlanStep; status: 'done' }
@@ -59,6 +75,8 @@ export type StepOutcome =
 
 export interface ApplyResult {
   outcomes: StepOutcome[];
+  /** One per entry of `plan.eswitch`, in order. */
+  eswitch?: EswitchOutcome[];
 }
 
 function show(v: unknown): string {

@@ -5,6 +5,7 @@ import {
   type VlanProto,
   ZERO_MAC,
 } from './common.js';
+import type { ObservedRuleSet } from './eswitch.js';
 
 /**
  * The settings of one VF as programmed into a NIC. Both the desired state (computed from
@@ -155,6 +156,11 @@ export interface ObservedPf {
   trafficClasses: number[];
   counters: VfCounters;
   vfs: ObservedVf[];
+  /**
+   * The installed rules of the eswitch, with counters, when the PF is in switchdev mode
+   * and the driver programs its rules. Absent: the driver does not manage rules here.
+   */
+  eswitch?: ObservedRuleSet;
 }
 
 /** Desired settings of a PF (from its policy). */
