@@ -6,10 +6,17 @@
  * while other VFs are left alone.
  */
 import type { DriverEvent } from '../drivers/driver.js';
-import { formatStep, type ObservedPf, type PlanStep, type StepOutcome } from '../model/index.js';
+import {
+  formatStep,
+  type ObservedPf,
+  type Plan,
+  type PlanStep,
+  type StepOutcome,
+} from '../model/index.js';
 import { type DesiredState, desiredState } from '../policy/desired.js';
 import { plan } from '../policy/plan.js';
 import type { CountingDriver } from './counting-driver.js';
+import { eswitchFailures, eswitchOwners, planSummary } from './eswitch-outcomes.js';
 import type { Logger } from './logger.js';
 import type { KeyedLock } from './mutex.js';
 import { Retries } from './retries.js';
@@ -29,6 +36,11 @@ const pfLockKey = (pf: string) => `pf:${pf}`;
 
 function stepVf(step: PlanStep): string | null {
   return step.kind === 'setVf' || step.kind === 'setMirror' ? step.name : null;
+}
+
+/** Whether a plan changes anything at all (steps or eswitch rules). */
+function isEmpty(p: Plan): boolean {
+  return p.steps.length === 0 && (p.eswitch ?? []).length === 0;
 }
 
 /** What a step changes, for "applied: …" lists (`mtu→1400`, `mirror→none`). */
@@ -169,16 +181,21 @@ export class Reconciler {
       pfs.map((p) => pfLockKey(p.id)),
       async () => {
         for (let round = 0; round < this.opts.maxRounds; round++) {
-          const desired = { pfs: this.desired().pfs, vfs: [] };
-          const p = plan(desired, await this.observe(new Set(desired.pfs.map((x) => x.id))));
-          if (p.steps.length === 0) return;
-          this.log.info({ reason, steps: p.steps.map(formatStep) }, 'applying PF policy');
+          const { pfs, eswitch } = this.desired();
+          const p = plan(
+            { pfs, vfs: [], eswitch },
+            await this.observe(new Set(pfs.map((x) => x.id))),
+          );
+          if (isEmpty(p)) return;
+          this.log.info({ reason, steps: planSummary(p) }, 'applying PF policy');
           const result = await this.driver.apply(p);
           for (const o of result.outcomes) {
             if (o.status !== 'done')
               this.log.error({ step: formatStep(o.step), error: o.error }, 'PF step failed');
             else changed.push(o.step.pf);
           }
+          for (const [who, error] of eswitchFailures(result, null))
+            this.log.error({ owner: who, error }, 'eswitch rule failed');
         }
       },
     );
@@ -189,7 +206,11 @@ export class Reconciler {
   async reconcileVfs(names: readonly string[], reason: string, repair = false): Promise<string[]> {
     if (names.length === 0) return [];
     this.reconciles += 1;
-    return this.locks.run(names.map(vfLockKey), async () => {
+    // Rules of a switchdev PF are shared by its VFs: one reconcile per PF at a time.
+    const d = this.desired();
+    const shared = new Set(d.vfs.filter((v) => names.includes(v.name)).map((v) => v.pf));
+    const pfKeys = (d.eswitch ?? []).filter((s) => shared.has(s.pf)).map((s) => pfLockKey(s.pf));
+    return this.locks.run([...names.map(vfLockKey), ...pfKeys], async () => {
       const t0 = performance.now();
       try {
         return await this.reconcileLocked(names, reason, repair);
@@ -206,7 +227,12 @@ export class Reconciler {
   ): Promise<string[]> {
     // Read (and so stamp) the desired state once, before applying anything.
     const wanted = new Set(names);
-    let targets = this.desired().vfs.filter((v) => wanted.has(v.name));
+    const desired = this.desired();
+    let targets = desired.vfs.filter((v) => wanted.has(v.name));
+    const rulesOf = (ts: typeof targets) => {
+      const pfs = new Set(ts.map((t) => t.pf));
+      return (desired.eswitch ?? []).filter((s) => pfs.has(s.pf));
+    };
     const failed = new Map<string, string>();
     for (let round = 0; round < this.opts.maxRounds && targets.length > 0; round++) {
       let observed: ObservedPf[];
@@ -218,18 +244,21 @@ export class Reconciler {
         targets = [];
         break;
       }
-      const p = plan({ pfs: [], vfs: targets }, observed);
-      if (p.steps.length === 0) break;
-      const busy = new Set(p.steps.map(stepVf));
+      const p = plan({ pfs: [], vfs: targets, eswitch: rulesOf(targets) }, observed);
+      if (isEmpty(p)) break;
+      const busy = new Set([...p.steps.map(stepVf), ...eswitchOwners(p, targets)]);
       for (const t of targets) if (busy.has(t.name)) this.status.set(t.name, 'applying');
-      this.log.debug({ reason, steps: p.steps.map(formatStep) }, 'applying VF policy');
+      this.log.debug({ reason, steps: planSummary(p) }, 'applying VF policy');
       const result = await this.driver.apply(p);
-      for (const [n, error] of failuresByVf(result.outcomes))
+      for (const [n, error] of [
+        ...failuresByVf(result.outcomes),
+        ...eswitchFailures(result, targets),
+      ])
         if (!failed.has(n)) failed.set(n, error);
       targets = targets.filter((t) => !failed.has(t.name));
       if (round === this.opts.maxRounds - 1) {
         const left = plan(
-          { pfs: [], vfs: targets },
+          { pfs: [], vfs: targets, eswitch: rulesOf(targets) },
           await this.observe(new Set(targets.map((t) => t.pf))),
         );
         for (const s of left.steps) {
@@ -237,6 +266,9 @@ export class Reconciler {
           if (n && !failed.has(n))
             failed.set(n, `did not converge after ${this.opts.maxRounds} rounds: ${formatStep(s)}`);
         }
+        for (const n of eswitchOwners(left, targets))
+          if (!failed.has(n))
+            failed.set(n, `eswitch rules did not converge after ${this.opts.maxRounds} rounds`);
         targets = targets.filter((t) => !failed.has(t.name));
       }
     }

@@ -62,6 +62,19 @@ export type EtherType = z.infer<typeof EtherType>;
 
 const VLAN_TYPES: readonly unknown[] = ['802.1Q', '802.1ad'];
 
+const ETHERTYPE_VALUES: Record<Exclude<EtherType, number>, number> = {
+  '802.1Q': 0x8100,
+  '802.1ad': 0x88a8,
+  ipv4: 0x0800,
+  ipv6: 0x86dd,
+  arp: 0x0806,
+};
+
+/** The number on the wire of an ethertype the rules name. */
+export function etherTypeValue(t: EtherType): number {
+  return typeof t === 'number' ? t : ETHERTYPE_VALUES[t];
+}
+
 /** `02:00:00:00:00:10` (exact) or `01:00:00:00:00:00/01:00:00:00:00:00` (value/mask), lower case. */
 export const MacMatch = z
   .string()

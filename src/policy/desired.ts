@@ -1,6 +1,7 @@
 import {
   type DesiredPf,
   type DesiredVf,
+  type EswitchRuleSet,
   emptyGuestState,
   type GuestState,
   type MainConfig,
@@ -10,11 +11,14 @@ import {
   type VfSettings,
   ZERO_MAC,
 } from '../model/index.js';
+import { compileEswitch } from './eswitch/compile.js';
 import { normaliseClassShares } from './qos.js';
 
 export interface DesiredState {
   pfs: DesiredPf[];
   vfs: DesiredVf[];
+  /** The compiled eswitch rules of every PF in switchdev mode (absent: none to program). */
+  eswitch?: EswitchRuleSet[];
 }
 
 function uniqueSorted<T>(values: Iterable<T>): T[] {
@@ -111,5 +115,9 @@ export function desiredState(
           : null,
     };
   });
-  return { pfs: config.pfs.map(desiredPf), vfs };
+  const pfs = config.pfs.map(desiredPf);
+  const eswitch = pfs
+    .filter((p) => p.eswitchMode === 'switchdev')
+    .map((p) => compileEswitch(p, vfs));
+  return { pfs, vfs, eswitch };
 }

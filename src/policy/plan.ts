@@ -6,10 +6,12 @@ import type {
   ObservedVf,
   Plan,
   PlanStep,
+  RuleDiff,
   VfSettingKey,
   VfSettings,
 } from '../model/index.js';
 import type { DesiredState } from './desired.js';
+import { diffRules, isEmptyDiff } from './eswitch/diff.js';
 
 /**
  * Order in which a VF's fields are changed. The link is taken down first when the policy
@@ -159,5 +161,30 @@ export function plan(desired: DesiredState, observed: readonly ObservedPf[]): Pl
     }
   }
   // Mirrors last: their target must already be configured.
-  return { steps: [...steps, ...mirrors] };
+  const eswitch = eswitchDiffs(desired, obsPf, steps);
+  const all = [...steps, ...mirrors];
+  return eswitch.length > 0 ? { steps: all, eswitch } : { steps: all };
+}
+
+/**
+ * Rule changes of PFs in switchdev mode whose driver reports installed rules. A PF whose
+ * VF count or eswitch mode changes in this plan is left for the next round: its
+ * representors are about to be new.
+ */
+function eswitchDiffs(
+  desired: DesiredState,
+  observed: ReadonlyMap<string, ObservedPf>,
+  steps: readonly PlanStep[],
+): RuleDiff[] {
+  const moving = new Set(
+    steps.filter((s) => s.kind === 'setNumVfs' || s.kind === 'setEswitchMode').map((s) => s.pf),
+  );
+  const out: RuleDiff[] = [];
+  for (const set of desired.eswitch ?? []) {
+    const installed = observed.get(set.pf)?.eswitch;
+    if (!installed || moving.has(set.pf)) continue;
+    const d = diffRules(installed.rules, set);
+    if (!isEmptyDiff(d)) out.push(d);
+  }
+  return out;
 }

@@ -78,7 +78,7 @@ test('sim driver: errors of apply name the object, value, range and fix', async 
   const lines = outcomes.map((o) => `${o.status}${'error' in o ? `: ${o.error}` : ''}`);
   assert.deepEqual(lines, [
     'done',
-    'failed: driver sim does not support eswitchMode: sim:nic0/0: "switchdev" needs representor ports; the sim offers legacy only',
+    'done',
     'failed: sim:nic0/0: trafficClasses [50,20] must be up to 8 percentages summing to 100 (or [] for none)',
     'failed: vf 5 on sim:nic0/0 does not exist: the PF has 2 VFs (0-1); raise numVfs first',
     "failed: vf 0 on sim:nic0/0: mtu: MTU 9000 is out of range 68-1500; raise the PF mtu or lower the VF's",

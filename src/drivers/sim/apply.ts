@@ -9,8 +9,7 @@ import {
   type VfSettings,
   vfKey,
 } from '../../model/index.js';
-import { UnsupportedError } from '../driver.js';
-import { SIM_DRIVER } from './caps.js';
+import { applyRuleDiff, setSimEswitchMode } from './eswitch/apply.js';
 import type { SimNic } from './nic.js';
 import type { SimPf } from './pf.js';
 import { cloneSettings } from './settings.js';
@@ -71,14 +70,7 @@ function runStep(nic: SimNic, step: PlanStep, snapshots: Snapshots): void {
       setPfField(pf, step.field, step.to);
       return;
     case 'setEswitchMode':
-      if (step.to !== 'legacy') {
-        throw new UnsupportedError(
-          SIM_DRIVER,
-          'eswitchMode',
-          `${pf.id}: "${step.to}" needs representor ports; the sim offers legacy only`,
-        );
-      }
-      pf.eswitchMode = step.to;
+      setSimEswitchMode(pf, step.to);
       return;
     case 'setVf':
       pf.vf(step.vf);
@@ -120,5 +112,6 @@ export function applyPlan(nic: SimNic, plan: Plan, snapshots: Snapshots): ApplyR
       if (key) failed.set(key, step.kind === 'setVf' ? step.field : 'mirror');
     }
   }
-  return { outcomes };
+  const eswitch = (plan.eswitch ?? []).map((d) => applyRuleDiff(nic, d));
+  return eswitch.length > 0 ? { outcomes, eswitch } : { outcomes };
 }

@@ -33,7 +33,9 @@ export type TxVerdict =
   | 'spoofed'
   | 'too-big'
   | 'rate-limited'
-  | 'shaped';
+  | 'shaped'
+  /** Dropped by an eswitch rule (switchdev) that feeds no more specific counter. */
+  | 'filtered';
 
 const UNICAST = 0;
 const BROADCAST_KIND = 1;
@@ -52,6 +54,7 @@ export function transmit(pf: SimPf, vf: SimVf, buf: Buffer, len: number): TxVerd
     c[TX_ERRORS]++;
     return 'malformed';
   }
+  if (pf.eswitch !== null) return pf.eswitch.transmit(vf, buf, len, f);
   if (vf.macAntiSpoof && !vf.ownsMac(f.srcHi, f.srcLo)) {
     c[SPOOFED]++;
     return 'spoofed';
@@ -128,6 +131,7 @@ export function receiveFromWire(pf: SimPf, buf: Buffer, len: number): boolean {
   }
   let taken = false;
   if (!pf.wireUp) taken = false;
+  else if (pf.eswitch !== null) taken = pf.eswitch.receive(buf, len);
   else if ((buf[0] & 1) !== 0) taken = flood(pf, null, buf, len, f);
   else {
     const owner = pf.macTable.get(f.dstHi, f.dstLo);
@@ -233,7 +237,7 @@ function mirror(pf: SimPf, src: SimVf, target: SimVf, buf: Buffer, len: number):
  * Send a frame out of the uplink, through the traffic-class shaper. A VF's traffic within
  * its minTxRate is guaranteed: it bypasses the class caps (not the link itself).
  */
-function toWire(pf: SimPf, src: SimVf | null, buf: Buffer, len: number): boolean {
+export function toWire(pf: SimPf, src: SimVf | null, buf: Buffer, len: number): boolean {
   const pc = pf.counters;
   if (!pf.wireUp) {
     pc[TX_DROPPED]++;

@@ -18,6 +18,7 @@ import { applyPlan, type Snapshots } from './apply.js';
 import { SIM_DRIVER, simCapabilities } from './caps.js';
 import { toVfCounters } from './counters.js';
 import type { DemoTraffic } from './demo.js';
+import { observeEswitch } from './eswitch/apply.js';
 import type { SimNic } from './nic.js';
 import type { SimPf } from './pf.js';
 import { cloneSettings } from './settings.js';
@@ -101,6 +102,7 @@ export class SimDriver implements NicDriver {
       trafficClasses: [...pf.trafficClasses],
       counters: toVfCounters(pf.counters),
       vfs: pf.vfs.map((_, i) => this.observeVf(pf, i)),
+      ...observeEswitch(pf),
     }));
   }
 

@@ -8,6 +8,7 @@ import {
 import type { Capture } from './capture.js';
 import type { Clock } from './clock.js';
 import { type CounterArray, newCounters } from './counters.js';
+import type { SimEswitch } from './eswitch/switch.js';
 import { FrameView, MAX_FRAME_LEN } from './frame.js';
 import { MacTable } from './mac-table.js';
 import { classBuckets, type TokenBucket } from './qos.js';
@@ -43,6 +44,8 @@ export class SimPf {
   mtu = DEFAULT_PF_MTU;
   loopback = true;
   eswitchMode: EswitchMode = 'legacy';
+  /** In switchdev mode: the rules that switch frames in place of the VEB. */
+  eswitch: SimEswitch | null = null;
   trafficClasses: number[] = [];
   /** The cable: when down, VFs with linkState auto are down too. */
   wireUp = true;
@@ -113,6 +116,8 @@ export class SimPf {
       );
     }
     this.numVfs = n;
+    // New VFs have new representors: the rules of the old ones are gone, as in the kernel.
+    this.eswitch?.table.clear();
     this.vfs = Array.from(
       { length: n },
       (_, i) => new SimVf(i, defaultVfSettings(this.mtu), defaultVfSettings(this.mtu)),
@@ -198,6 +203,7 @@ export class SimPf {
     this.mtu = DEFAULT_PF_MTU;
     this.loopback = true;
     this.eswitchMode = 'legacy';
+    this.eswitch = null;
     this.trafficClasses = [];
     this.classBuckets = [];
     this.counters.fill(0);

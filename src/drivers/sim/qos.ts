@@ -25,9 +25,10 @@ export class TokenBucket {
   private tokens: number;
   private last: number;
 
-  constructor(mbps: number, nowNs: number) {
+  /** `burst` defaults to the sim's own rule; a TC police action brings its own. */
+  constructor(mbps: number, nowNs: number, burst = burstBytes(mbps)) {
     this.rate = bytesPerNs(mbps);
-    this.burst = burstBytes(mbps);
+    this.burst = burst;
     this.tokens = this.burst;
     this.last = nowNs;
   }
