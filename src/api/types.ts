@@ -21,6 +21,7 @@ import {
   GuestRequest,
   LinkState,
   MAC_RE,
+  MAX_GUEST_GROUPS,
   MainConfig,
   MirrorDirection,
   MTU_MAX,
@@ -385,6 +386,10 @@ export const GuestRequestBodySchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('setMtu'), mtu: z.number().int().min(MTU_MIN).max(MTU_MAX) }),
   z.strictObject({ type: z.literal('setPromisc'), enable: z.boolean() }),
   z.strictObject({ type: z.literal('setAllmulti'), enable: z.boolean() }),
+  z.strictObject({
+    type: z.literal('setMulticastList'),
+    groups: z.array(macText).max(MAX_GUEST_GROUPS),
+  }),
   z.strictObject({ type: z.literal('reset') }),
 ]);
 export type GuestRequestBody = GuestRequest;

@@ -143,7 +143,7 @@ export class Mutations {
     }
     // A deleted VF's eswitch rules go, and the PF's shared rules stop sending it frames.
     const gone = new Set(before.vfs.filter((v) => out.deleted.includes(v.name)).map((v) => v.pf));
-    const rulesMoved = (before.eswitch ?? []).some((s) => gone.has(s.pf));
+    const rulesMoved = (before.eswitch ?? []).some((s) => gone.has(s.pf.id));
     if (out.mainChanged || rulesMoved)
       await reconciler.reconcilePfs(out.mainChanged ? 'main config changed' : 'VF policy deleted');
     const old = new Map(before.vfs.map((v) => [v.name, v]));

@@ -209,7 +209,9 @@ export class Reconciler {
     // Rules of a switchdev PF are shared by its VFs: one reconcile per PF at a time.
     const d = this.desired();
     const shared = new Set(d.vfs.filter((v) => names.includes(v.name)).map((v) => v.pf));
-    const pfKeys = (d.eswitch ?? []).filter((s) => shared.has(s.pf)).map((s) => pfLockKey(s.pf));
+    const pfKeys = (d.eswitch ?? [])
+      .filter((s) => shared.has(s.pf.id))
+      .map((s) => pfLockKey(s.pf.id));
     return this.locks.run([...names.map(vfLockKey), ...pfKeys], async () => {
       const t0 = performance.now();
       try {
@@ -231,7 +233,7 @@ export class Reconciler {
     let targets = desired.vfs.filter((v) => wanted.has(v.name));
     const rulesOf = (ts: typeof targets) => {
       const pfs = new Set(ts.map((t) => t.pf));
-      return (desired.eswitch ?? []).filter((s) => pfs.has(s.pf));
+      return (desired.eswitch ?? []).filter((s) => pfs.has(s.pf.id));
     };
     const failed = new Map<string, string>();
     for (let round = 0; round < this.opts.maxRounds && targets.length > 0; round++) {

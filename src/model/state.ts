@@ -138,6 +138,18 @@ export interface ObservedVf {
   linkUp: boolean;
 }
 
+/**
+ * The PF's own host interface (the PF netdev the host kernel sees), as a port of the NIC's
+ * switch: the host's own configuration, not nicvisor's policy.
+ */
+export interface HostInterface {
+  mac: string;
+  /** VIDs of the VLAN devices on the PF netdev. */
+  vlans: number[];
+  promisc: boolean;
+  allmulti: boolean;
+}
+
 /** What the driver read back for one PF. */
 export interface ObservedPf {
   kind: 'observed';
@@ -161,6 +173,8 @@ export interface ObservedPf {
    * and the driver programs its rules. Absent: the driver does not manage rules here.
    */
   eswitch?: ObservedRuleSet;
+  /** The host interface, where the driver models it as a switch port (the sim does). */
+  host?: HostInterface;
 }
 
 /** Desired settings of a PF (from its policy). */

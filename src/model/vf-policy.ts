@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { LinkState, MAX_VFS_PER_PF, MirrorDirection, VlanProto } from './common.js';
+import {
+  LinkState,
+  MAX_GUEST_GROUPS,
+  MAX_VFS_PER_PF,
+  MirrorDirection,
+  VlanProto,
+} from './common.js';
 
 /**
  * The per-VF policy file (`/var/lib/nicvisor/vfs/NAME.json`), one per VF as in VFd.
@@ -73,6 +79,15 @@ export const VfPolicy = z
       .max(64)
       .default(0)
       .describe('How many MACs not in `macs` the guest may add (or switch to) on its own.'),
+    guestMulticast: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_GUEST_GROUPS)
+      .default(30)
+      .describe(
+        'How many multicast groups the guest may join through the mailbox (`setMulticastList`); they fill the PF’s shared multicast table. Default 30, what igbvf and ixgbevf send at most.',
+      ),
     macAntiSpoof: z
       .boolean()
       .default(true)

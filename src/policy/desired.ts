@@ -1,7 +1,6 @@
 import {
   type DesiredPf,
   type DesiredVf,
-  type EswitchRuleSet,
   emptyGuestState,
   type GuestState,
   type MainConfig,
@@ -11,14 +10,17 @@ import {
   type VfSettings,
   ZERO_MAC,
 } from '../model/index.js';
-import { compileEswitch } from './eswitch/compile.js';
+import type { EswitchInput } from './eswitch/compile.js';
 import { normaliseClassShares } from './qos.js';
 
 export interface DesiredState {
   pfs: DesiredPf[];
   vfs: DesiredVf[];
-  /** The compiled eswitch rules of every PF in switchdev mode (absent: none to program). */
-  eswitch?: EswitchRuleSet[];
+  /**
+   * What the eswitch of every PF in switchdev mode is compiled from (plan() compiles it,
+   * with the host interface it observes). Absent: no eswitch to program.
+   */
+  eswitch?: EswitchInput[];
 }
 
 function uniqueSorted<T>(values: Iterable<T>): T[] {
@@ -118,6 +120,6 @@ export function desiredState(
   const pfs = config.pfs.map(desiredPf);
   const eswitch = pfs
     .filter((p) => p.eswitchMode === 'switchdev')
-    .map((p) => compileEswitch(p, vfs));
+    .map((p) => ({ pf: p, vfs: vfs.filter((v) => v.pf === p.id) }));
   return { pfs, vfs, eswitch };
 }

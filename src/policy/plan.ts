@@ -11,6 +11,7 @@ import type {
   VfSettings,
 } from '../model/index.js';
 import type { DesiredState } from './desired.js';
+import { compileEswitch } from './eswitch/compile.js';
 import { diffRules, isEmptyDiff } from './eswitch/diff.js';
 
 /**
@@ -180,10 +181,10 @@ function eswitchDiffs(
     steps.filter((s) => s.kind === 'setNumVfs' || s.kind === 'setEswitchMode').map((s) => s.pf),
   );
   const out: RuleDiff[] = [];
-  for (const set of desired.eswitch ?? []) {
-    const installed = observed.get(set.pf)?.eswitch;
-    if (!installed || moving.has(set.pf)) continue;
-    const d = diffRules(installed.rules, set);
+  for (const input of desired.eswitch ?? []) {
+    const o = observed.get(input.pf.id);
+    if (!o?.eswitch || moving.has(input.pf.id)) continue;
+    const d = diffRules(o.eswitch.rules, compileEswitch(input, o.host));
     if (!isEmptyDiff(d)) out.push(d);
   }
   return out;

@@ -11,6 +11,7 @@ import {
 } from '../../src/model/index.js';
 import { desiredState } from '../../src/policy/desired.js';
 import { compileEswitch } from '../../src/policy/eswitch/compile.js';
+import type { HostPort } from '../../src/policy/eswitch/view.js';
 
 export const PF = 'sim:nic0/0';
 
@@ -25,6 +26,7 @@ export function world(
   policies: Omit<VfPolicyInput, 'pf'>[],
   pf: Partial<PfPolicy> = {},
   guests = new Map<string, GuestState>(),
+  host?: HostPort,
 ): World {
   const config = MainConfig.parse({
     driver: 'sim',
@@ -32,7 +34,8 @@ export function world(
   });
   const parsed = policies.map((p) => VfPolicy.parse({ pf: PF, ...p }));
   const d = desiredState(config, parsed, guests, new Map());
-  return { pf: d.pfs[0], vfs: d.vfs, rules: compileEswitch(d.pfs[0], d.vfs) };
+  const rules = compileEswitch({ pf: d.pfs[0], vfs: d.vfs }, host);
+  return { pf: d.pfs[0], vfs: d.vfs, rules };
 }
 
 /** The rules of one port and chain, in order. */

@@ -62,6 +62,7 @@ describe('validate: schema problems', () => {
           'stripOuterTag',
           'macs',
           'guestMacs',
+          'guestMulticast',
           'macAntiSpoof',
           'vlanAntiSpoof',
           'trust',

@@ -9,7 +9,7 @@ import {
   type VfSettings,
   vfKey,
 } from '../../model/index.js';
-import { applyRuleDiff, setSimEswitchMode } from './eswitch/apply.js';
+import { applyRuleDiff, forgetRules, setSimEswitchMode } from './eswitch/apply.js';
 import type { SimNic } from './nic.js';
 import type { SimPf } from './pf.js';
 import { cloneSettings } from './settings.js';
@@ -63,6 +63,7 @@ function runStep(nic: SimNic, step: PlanStep, snapshots: Snapshots): void {
   switch (step.kind) {
     case 'setNumVfs':
       pf.resize(step.to);
+      forgetRules(pf);
       // The VFs were recreated: their snapshots describe VFs that no longer exist.
       for (const k of [...snapshots.keys()]) if (k.startsWith(`${pf.id}#`)) snapshots.delete(k);
       return;

@@ -8,20 +8,26 @@ import {
 import type { Capture } from './capture.js';
 import type { Clock } from './clock.js';
 import { type CounterArray, newCounters } from './counters.js';
-import type { SimEswitch } from './eswitch/switch.js';
+import type { FramePath } from './datapath.js';
 import { FrameView, MAX_FRAME_LEN } from './frame.js';
+import { checkHost, type HostConfig, hostSettings } from './host.js';
+import { macToNum } from './mac.js';
 import { MacTable } from './mac-table.js';
+import { MulticastTable } from './multicast.js';
 import { classBuckets, type TokenBucket } from './qos.js';
 import {
+  checkGroups,
   checkVfValue,
   cloneSettings,
   defaultVfSettings,
   MACS_PER_PF,
   normaliseValue,
 } from './settings.js';
-import { SimVf } from './vf.js';
+import { HOST_INDEX, SimVf } from './vf.js';
 
 export const DEFAULT_PF_MTU = 1500;
+/** The uplink takes the MTU plus header and two VLAN tags (igb's IGB_ETH_PKT_HDR_PAD, no FCS). */
+export const WIRE_LEN_OVER_MTU = 22;
 
 /** Static description of one simulated port. */
 export interface PfSpec {
@@ -30,52 +36,76 @@ export interface PfSpec {
   port: number;
   totalVfs: number;
   linkSpeedMbps: number;
+  /** The PF's own (burned-in) MAC, its host interface's address. */
+  mac: string;
 }
 
 /**
- * One simulated PF (NIC port): its VFs, its VEB's MAC table, its uplink and their counters.
- * Configuration goes through the methods here (which validate and recompile the datapath
- * view); frames go through datapath.ts.
+ * One simulated PF (NIC port): its VFs, its host interface, its VEB's MAC and multicast
+ * tables, its uplink and their counters. Configuration goes through the methods here (which
+ * validate and recompile the datapath view); frames go through datapath.ts.
  */
 export class SimPf {
   readonly spec: PfSpec;
   readonly clock: Clock;
   numVfs = 0;
-  mtu = DEFAULT_PF_MTU;
+  private pfMtu = DEFAULT_PF_MTU;
+  /** Longest frame the uplink accepts from the wire. */
+  maxWireLen = DEFAULT_PF_MTU + WIRE_LEN_OVER_MTU;
   loopback = true;
   eswitchMode: EswitchMode = 'legacy';
-  /** In switchdev mode: the rules that switch frames in place of the VEB. */
-  eswitch: SimEswitch | null = null;
+  /** Set by a switchdev datapath to take this PF's frames over from the legacy VEB. */
+  eswitch: FramePath | null = null;
   trafficClasses: number[] = [];
   /** The cable: when down, VFs with linkState auto are down too. */
   wireUp = true;
   vfs: SimVf[] = [];
+  hostConfig: HostConfig;
+  /** The PF's host interface as a port of the VEB. */
+  host: SimVf;
+  /** Every port of the VEB: the VFs, then the host. */
+  ports: SimVf[] = [];
   readonly counters: CounterArray = newCounters();
-  /** Destination MAC → the VF that owns it (primary MAC or a MAC filter). */
-  readonly macTable = new MacTable();
-  /** VFs that accept unknown unicast, so flooding it does not scan every VF. */
-  unknownVfs: SimVf[] = [];
+  /** Destination MAC → the port that owns it (primary MAC or a MAC filter). */
+  readonly macTable = new MacTable<SimVf>();
+  readonly multicast = new MulticastTable();
+  /** Ports that accept unknown unicast, so flooding it does not scan every port. */
+  unknownPorts: SimVf[] = [];
   classBuckets: (TokenBucket | null)[] = [];
   wireCaptures: Capture[] | null = null;
   wireListeners: ((frame: Buffer, len: number) => void)[] = [];
   /** Scratch space so tag insert/strip and parsing allocate nothing per frame. */
   readonly txView = new FrameView();
-  readonly fwdView = new FrameView();
   readonly txScratch = Buffer.alloc(MAX_FRAME_LEN + 8);
   readonly rxScratch = Buffer.alloc(MAX_FRAME_LEN + 8);
 
   constructor(spec: PfSpec, clock: Clock) {
     this.spec = spec;
     this.clock = clock;
+    this.hostConfig = { mac: spec.mac, vlans: [], promisc: false, allmulti: false };
+    const s = hostSettings(this.hostConfig, this.pfMtu);
+    this.host = new SimVf(HOST_INDEX, s, cloneSettings(s));
+    this.refresh();
   }
 
   get id(): string {
     return this.spec.id;
   }
 
+  /** The PF MTU: the host interface's, the ceiling of every VF's, and the uplink's limit. */
+  get mtu(): number {
+    return this.pfMtu;
+  }
+
+  set mtu(mtu: number) {
+    this.pfMtu = mtu;
+    this.maxWireLen = mtu + WIRE_LEN_OVER_MTU;
+    this.setHost({});
+  }
+
   /** "vf 3 on sim:nic0/0", the prefix of every error about a VF. */
   where(vf: number): string {
-    return `vf ${vf} on ${this.id}`;
+    return vf === HOST_INDEX ? `host interface of ${this.id}` : `vf ${vf} on ${this.id}`;
   }
 
   vf(index: number): SimVf {
@@ -97,15 +127,18 @@ export class SimPf {
     };
   }
 
-  /** Recompile one VF (or all) and the MAC table after a change. */
+  /** Recompile one port (or all) and the MAC and multicast tables after a change. */
   refresh(only?: SimVf): void {
     const ctx = this.context();
-    for (const vf of only ? [only] : this.vfs) vf.compile(ctx);
+    this.ports = [...this.vfs, this.host];
+    for (const p of only ? [only] : this.ports) p.compile(ctx);
     for (const vf of this.vfs) vf.linkMirror(this.vfs);
-    this.unknownVfs = this.vfs.filter((v) => v.acceptUnknown);
+    this.unknownPorts = this.ports.filter((v) => v.acceptUnknown);
     this.macTable.clear();
-    // Lower VF index wins a MAC two VFs claim (validation refuses that configuration).
-    for (const vf of this.vfs) for (const m of vf.macs) this.macTable.add(m, vf);
+    // The PF's own address comes first (igb keeps it in RAR[0]); then a lower VF index wins
+    // a MAC two VFs claim (validation refuses that configuration).
+    for (const p of [this.host, ...this.vfs]) for (const m of p.macs) this.macTable.add(m, p);
+    this.multicast.rebuild(this.ports.map((p) => p.groups));
   }
 
   /** Create `n` VFs with default settings; like the kernel, every existing VF is recreated. */
@@ -116,8 +149,6 @@ export class SimPf {
       );
     }
     this.numVfs = n;
-    // New VFs have new representors: the rules of the old ones are gone, as in the kernel.
-    this.eswitch?.table.clear();
     this.vfs = Array.from(
       { length: n },
       (_, i) => new SimVf(i, defaultVfSettings(this.mtu), defaultVfSettings(this.mtu)),
@@ -145,14 +176,34 @@ export class SimPf {
     this.refresh(vf);
   }
 
-  /** Replace every setting of a VF at once (guest reset). */
+  /** Replace every setting of a VF at once (guest reset); the groups it joined are left. */
   replaceVfSettings(index: number, settings: VfSettings): void {
     const vf = this.vf(index);
     vf.settings = cloneSettings(settings);
+    vf.groups = [];
     this.refresh(vf);
   }
 
-  /** The PF-wide MAC filter table is shared by all VFs (STYLE: name the limit and the fix). */
+  /** The multicast groups a port joined (its whole list, as the VF mailbox sends it). */
+  setGroups(index: number, groups: unknown): void {
+    const port = index === HOST_INDEX ? this.host : this.vf(index);
+    const problem = checkGroups(groups);
+    if (problem) throw new Error(`${this.where(index)}: multicast groups: ${problem}`);
+    port.groups = [...new Set((groups as string[]).map(macToNum))];
+    this.refresh(port);
+  }
+
+  /** Change the host interface: its MAC, its VLAN devices, its modes. */
+  setHost(change: Partial<HostConfig>): void {
+    const problems = checkHost(change);
+    if (problems.length > 0) throw new Error(`${this.where(HOST_INDEX)}: ${problems.join('; ')}`);
+    this.hostConfig = { ...this.hostConfig, ...change };
+    this.host.settings = hostSettings(this.hostConfig, this.mtu);
+    this.host.programmed = cloneSettings(this.host.settings);
+    this.refresh(this.host);
+  }
+
+  /** The PF-wide MAC filter table is shared by all VFs: name the limit and the fix. */
   private checkPfTables(index: number, field: VfSettingKey, value: unknown): void {
     if (field !== 'macFilters' && field !== 'mac') return;
     const others = this.vfs.filter((v) => v.index !== index).reduce((n, v) => n + v.macs.length, 0);
@@ -198,7 +249,11 @@ export class SimPf {
     this.refresh();
   }
 
-  /** Forget everything, as after a PF reset: VFs back to defaults, mirrors and counters gone. */
+  /**
+   * Forget everything, as after a PF reset: VFs back to defaults, mirrors, groups and
+   * counters gone. The host interface keeps its MAC, VLAN devices and groups (the host
+   * kernel programs them again after the reset).
+   */
   reset(): void {
     this.mtu = DEFAULT_PF_MTU;
     this.loopback = true;
@@ -207,6 +262,7 @@ export class SimPf {
     this.trafficClasses = [];
     this.classBuckets = [];
     this.counters.fill(0);
+    this.host.counters.fill(0);
     this.resize(this.numVfs);
   }
 }

@@ -1,19 +1,27 @@
 import type { MirrorState, VfSettings } from '../../model/index.js';
-import { macToNum } from './build.js';
 import type { Capture } from './capture.js';
 import { type CounterArray, newCounters } from './counters.js';
 import { tci, tpidOf } from './frame.js';
-import { HALF } from './mac-table.js';
+import { hiOf, loOf, macToNum } from './mac.js';
 import { shareBuckets, TokenBucket } from './qos.js';
 
-/** How the VF treats VLAN tags, derived from `vlans`, `untagged` and `stripOuterTag`. */
-export const VLAN_TRANSPARENT = 0;
-/** `untagged`: only frames without an outer tag of the VF's protocol. */
-export const VLAN_UNTAGGED = 1;
-/** One VLAN + strip: the NIC inserts the tag on transmit and strips it on receive. */
-export const VLAN_PORT = 2;
-/** A VLAN list the guest tags itself; the NIC filters by it. */
-export const VLAN_TRUNK = 3;
+/**
+ * How a port treats VLAN tags. Filtering is always on, as on Intel's VMDq NICs (every pool
+ * has a VLAN filter): a _filtered_ port takes untagged and priority-tagged frames and the
+ * VIDs it is a member of (none, the policy's trunk list, the guest's joins).
+ */
+export const VLAN_FILTERED = 0;
+/**
+ * One VLAN + strip: a _port VLAN_ (the 82599's VMVIR default VLAN): the NIC inserts the tag
+ * on transmit and takes only that VLAN on receive, stripped.
+ */
+export const VLAN_PORT = 1;
+
+/** Index of the PF's host interface, the one port of a VEB that is not a VF. */
+export const HOST_INDEX = -1;
+
+/** A frame may be this much longer than the MTU: header + one tag (FCS not counted). */
+export const RX_LEN_OVER_MTU = 18;
 
 /** What compile() needs from the VF's PF. */
 export interface PfContext {
@@ -24,9 +32,11 @@ export interface PfContext {
 }
 
 /**
- * One VF: the settings the hypervisor programmed, the settings in force (which a guest's
- * acknowledged request or a `poke` may have changed), and a compiled form of the latter
- * that the datapath reads without looking at strings or arrays.
+ * One port of a PF's VEB: a VF, or the PF's host interface (the VEB treats the PF as one
+ * more pool; the 82576 gives the PF a pool of its own). It keeps the settings the
+ * hypervisor programmed, the settings in force (which a guest's acknowledged request or a
+ * `poke` may have changed), the multicast groups its guest joined, and a compiled form of
+ * the settings that the datapath reads without looking at strings or arrays.
  */
 export class SimVf {
   readonly index: number;
@@ -34,6 +44,8 @@ export class SimVf {
   /** What the hypervisor last programmed: a guest `reset` goes back to this. */
   programmed: VfSettings;
   mirror: MirrorState | null = null;
+  /** Multicast groups joined through the mailbox (48-bit numbers); they fill the PF's MTA. */
+  groups: number[] = [];
   readonly counters: CounterArray = newCounters();
 
   // Compiled from settings by compile(); read by the datapath.
@@ -41,15 +53,20 @@ export class SimVf {
   macs: number[] = [];
   macHi: number[] = [];
   macLo: number[] = [];
-  vlanMode = VLAN_TRANSPARENT;
+  vlanMode = VLAN_FILTERED;
   tpid = 0;
+  /** VLAN membership by VID; VID 0 (priority tag) is set for every filtered port. */
   vlanBits = new Uint8Array(4096);
+  portVid = 0;
   insertTci = 0;
   strip = false;
   linkUp = true;
-  mtu = 1500;
+  /** Longest frame accepted on receive and transmit, tags included. */
+  maxLen = 1500 + RX_LEN_OVER_MTU;
   acceptBroadcast = true;
   acceptMulticast = true;
+  /** All-multicast: every group, whatever the MTA holds. */
+  allMulticast = false;
   acceptUnknown = false;
   macAntiSpoof = false;
   vlanAntiSpoof = false;
@@ -66,23 +83,22 @@ export class SimVf {
     this.programmed = programmed;
   }
 
+  get isHost(): boolean {
+    return this.index === HOST_INDEX;
+  }
+
   /** Recompute the datapath view after any change of settings or of the PF. */
   compile(pf: PfContext): void {
     const s = this.settings;
     this.macs = [s.mac, ...s.macFilters].map(macToNum).filter((m) => m !== 0);
-    this.macHi = this.macs.map((m) => Math.floor(m / HALF));
-    this.macLo = this.macs.map((m) => m % HALF);
-    this.tpid = tpidOf(s.vlanProto);
-    this.vlanBits.fill(0);
-    for (const v of s.vlans) this.vlanBits[v] = 1;
-    if (s.vlans.length === 0) this.vlanMode = s.untagged ? VLAN_UNTAGGED : VLAN_TRANSPARENT;
-    else this.vlanMode = s.vlans.length === 1 && s.stripOuterTag ? VLAN_PORT : VLAN_TRUNK;
-    this.insertTci = this.vlanMode === VLAN_PORT ? tci(s.vlans[0], s.vlanQoS) : 0;
-    this.strip = s.stripOuterTag && this.vlanMode >= VLAN_PORT;
+    this.macHi = this.macs.map(hiOf);
+    this.macLo = this.macs.map(loOf);
+    this.compileVlans(s);
     this.linkUp = s.linkState === 'enable' || (s.linkState === 'auto' && pf.wireUp);
-    this.mtu = s.mtu;
+    this.maxLen = s.mtu + RX_LEN_OVER_MTU;
     this.acceptBroadcast = s.allowBroadcast;
-    this.acceptMulticast = s.allowMulticast || s.allmulti;
+    this.acceptMulticast = s.allowMulticast;
+    this.allMulticast = s.allmulti;
     this.acceptUnknown = s.allowUnknownUnicast || s.promisc;
     this.macAntiSpoof = s.macAntiSpoof;
     this.vlanAntiSpoof = s.vlanAntiSpoof;
@@ -94,6 +110,17 @@ export class SimVf {
       s.trafficShares,
       pf.nowNs,
     );
+  }
+
+  private compileVlans(s: VfSettings): void {
+    this.tpid = tpidOf(s.vlanProto);
+    this.vlanBits.fill(0);
+    for (const v of s.vlans) this.vlanBits[v] = 1;
+    this.vlanMode = s.vlans.length === 1 && s.stripOuterTag ? VLAN_PORT : VLAN_FILTERED;
+    if (this.vlanMode === VLAN_FILTERED) this.vlanBits[0] = 1;
+    this.portVid = this.vlanMode === VLAN_PORT ? s.vlans[0] : 0;
+    this.insertTci = this.vlanMode === VLAN_PORT ? tci(s.vlans[0], s.vlanQoS) : 0;
+    this.strip = s.stripOuterTag;
   }
 
   /** Resolve the mirror target (a VF object of the same PF) for the datapath. */

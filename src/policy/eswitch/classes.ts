@@ -2,10 +2,11 @@ import type { VlanProto } from '../../model/index.js';
 import type { VfView } from './view.js';
 
 /**
- * Tag classes: what the switch needs to know about a frame's outer tag to decide which VFs
- * take it. `proto: null` is a frame with no VLAN tag at all; `vid: null` any VID of that
- * protocol no VF is a member of. A tag of the other protocol is no outer tag for a VF (an
- * 802.1ad VF sees an 802.1Q-tagged frame as untagged: QinQ).
+ * Tag classes: what the switch needs to know about a frame's outer tag to decide which
+ * ports take it. `proto: null` is a frame with no VLAN tag at all; `vid: null` any VID of
+ * that protocol no port is a member of; VID 0 is a priority tag. A tag of the other
+ * protocol is no VLAN tag for a port (an 802.1ad port sees an 802.1Q-tagged frame as
+ * untagged: QinQ).
  */
 export interface TagClass {
   proto: VlanProto | null;
@@ -31,22 +32,30 @@ export function classChain(c: TagClass): number {
 
 export function classLabel(c: TagClass): string {
   if (c.proto === null) return 'untagged';
+  if (c.vid === 0) return `priority-tagged (${c.proto})`;
   return c.vid === null ? `other ${c.proto} VLANs` : `VLAN ${c.vid} (${c.proto})`;
 }
 
-/** The receive filter of the VEB: does VF `x` take frames of class `c`? */
+/**
+ * The VLAN filter of the VEB: a port VLAN takes only its VLAN; any other port untagged and
+ * priority-tagged frames and its member VIDs.
+ */
 export function accepts(x: VfView, c: TagClass): boolean {
-  if (x.mode === 'transparent') return true;
-  if (x.mode === 'untagged') return c.proto !== x.proto;
-  return c.proto === x.proto && c.vid !== null && x.vlanSet.has(c.vid);
+  if (x.mode === 'port') return c.proto === x.proto && c.vid === x.vlans[0];
+  return c.proto !== x.proto || c.vid === 0 || (c.vid !== null && x.vlanSet.has(c.vid));
 }
 
-/** Every class that some VF treats differently from the rest, specific VIDs first. */
-export function pfClasses(vfs: readonly VfView[]): TagClass[] {
+/** Whether a delivery of class `c` to `x` loses its tag: a member VLAN of x's protocol. */
+export function popsFor(x: VfView, c: TagClass): boolean {
+  return x.strip && c.proto === x.proto && c.vid !== null && c.vid !== 0;
+}
+
+/** Every class some port treats differently from the rest: specific VIDs first. */
+export function pfClasses(ports: readonly VfView[]): TagClass[] {
   const out: TagClass[] = [];
   for (const proto of ['802.1Q', '802.1ad'] as const) {
-    const vids = new Set<number>();
-    for (const x of vfs) if (x.proto === proto) for (const v of x.vlans) vids.add(v);
+    const vids = new Set<number>([0]);
+    for (const x of ports) if (x.proto === proto) for (const v of x.vlans) vids.add(v);
     for (const vid of [...vids].sort((a, b) => a - b)) out.push({ proto, vid });
     out.push({ proto, vid: null });
   }
@@ -63,14 +72,12 @@ export function classOf(all: readonly TagClass[], proto: VlanProto, vid: number)
 }
 
 /**
- * The classes of the frames a VF can hand to the switch once its VLAN checks passed:
- * a port VLAN always carries its VLAN (the NIC's tag is outermost); with VLAN anti-spoof a
- * trunk sends only its VLANs and an untagged VF nothing tagged with its protocol.
+ * The classes of the frames a VF can hand to the switch once its VLAN checks passed: a port
+ * VLAN always carries its VLAN (the NIC's tag is outermost); with VLAN anti-spoof any other
+ * VF sends exactly what its filter would take.
  */
 export function emittedClasses(src: VfView, all: readonly TagClass[]): TagClass[] {
   if (src.mode === 'port') return [classOf(all, src.proto, src.vlans[0])];
   if (!src.vlanAntiSpoof) return [...all];
-  if (src.mode === 'trunk') return [...new Set(src.vlans.map((v) => classOf(all, src.proto, v)))];
-  if (src.mode === 'untagged') return all.filter((c) => c.proto !== src.proto);
-  return [...all];
+  return all.filter((c) => accepts(src, c));
 }

@@ -10,7 +10,13 @@ import { CHAIN_SOURCE, emittedClasses, pfClasses } from './classes.js';
 import { classRules, dispatchRules, macOwners, type SwitchView } from './forward.js';
 import { catchAll, PF_OWNER } from './rule.js';
 import { sourceRules } from './source.js';
-import { type VfView, vfView } from './view.js';
+import { type HostPort, hostView, type VfView, vfView } from './view.js';
+
+/** What the compiler needs of one PF: its desired state and that of every VF on it. */
+export interface EswitchInput {
+  pf: DesiredPf;
+  vfs: DesiredVf[];
+}
 
 /** A VF without a policy on a switchdev PF is isolated: nicvisor owns the whole eswitch. */
 function isolated(vf: number): EswitchRule {
@@ -23,38 +29,50 @@ function isolated(vf: number): EswitchRule {
   });
 }
 
-/** The rules of one sending port: its own checks, then dispatch and one chain per class. */
+/**
+ * The rules of one sending port: a VF's own checks, then dispatch and one chain per class
+ * it can emit. The uplink and the host (trusted) dispatch straight from chain 0.
+ */
 function portRules(sw: SwitchView, port: EswitchPort, src: VfView | null): EswitchRule[] {
-  const classes = src ? emittedClasses(src, sw.classes) : sw.classes;
-  const own = src ? sourceRules(src) : [];
-  const dispatch = src
-    ? dispatchRules(sw, port, src, classes)
-    : dispatchRules(sw, port, null, classes, CHAIN_SOURCE);
-  const forwarding =
-    src && !sw.loopback ? [] : classes.flatMap((c) => classRules(sw, port, src, c));
+  const vf = src !== null && port !== 'host' ? src : null;
+  const classes = vf ? emittedClasses(vf, sw.classes) : sw.classes;
+  const own = vf ? sourceRules(vf) : [];
+  const dispatch = vf
+    ? dispatchRules(sw, port, vf, classes)
+    : dispatchRules(sw, port, src, classes, CHAIN_SOURCE);
+  const wired = src !== null && !sw.loopback;
+  const forwarding = wired ? [] : classes.flatMap((c) => classRules(sw, port, src, c));
   return [...own, ...dispatch, ...forwarding];
 }
 
 /**
- * The complete rule set of a PF's eswitch from its desired state and that of its VFs (as
- * desiredState() computes them, guest changes included). Pure; the same input gives the
- * same rules with the same ids, so a diff against the installed set touches only what moved.
- * Rules are ordered by port (uplink, then VFs by index), chain and prio.
+ * The complete rule set of a PF's eswitch from its desired state, that of its VFs (as
+ * desiredState() computes them, guest changes included) and the host interface the driver
+ * reports (absent: the host is no port of the switch). Pure; the same input gives the same
+ * rules with the same ids, so a diff against the installed set touches only what moved.
+ * Rules are ordered by port (uplink, host, then VFs by index), chain and prio.
  */
-export function compileEswitch(pf: DesiredPf, vfs: readonly DesiredVf[]): EswitchRuleSet {
+export function compileEswitch(input: EswitchInput, host?: HostPort): EswitchRuleSet {
+  const { pf, vfs } = input;
   const byIndex = new Map<number, VfView>();
   for (const d of vfs) {
     if (d.pf === pf.id && d.vf < pf.numVfs && !byIndex.has(d.vf)) byIndex.set(d.vf, vfView(d));
   }
+  const hostPort = host ? hostView(host) : null;
   const views = [...byIndex.values()].sort((a, b) => a.vf - b.vf);
+  const receivers = hostPort ? [...views, hostPort] : views;
   const sw: SwitchView = {
-    vfs: views,
-    classes: pfClasses(views),
-    owners: macOwners(views),
+    ports: receivers,
+    classes: pfClasses(receivers),
+    owners: macOwners(receivers),
     loopback: pf.loopback,
   };
   const ports: EswitchPort[] = ['uplink'];
   const rules = portRules(sw, 'uplink', null);
+  if (hostPort) {
+    ports.push('host');
+    rules.push(...portRules(sw, 'host', hostPort));
+  }
   for (let i = 0; i < pf.numVfs; i++) {
     const port = vfPort(i);
     ports.push(port);

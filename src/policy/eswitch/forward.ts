@@ -1,5 +1,12 @@
 import type { EswitchPort, EswitchRule } from '../../model/index.js';
-import { accepts, CHAIN_FORWARD, classChain, classLabel, type TagClass } from './classes.js';
+import {
+  accepts,
+  CHAIN_FORWARD,
+  classChain,
+  classLabel,
+  popsFor,
+  type TagClass,
+} from './classes.js';
 import { type Delivery, deliveryActions } from './deliver.js';
 import {
   BROADCAST_MAC,
@@ -16,22 +23,24 @@ import type { VfView } from './view.js';
 
 /** What forwarding needs to know about the PF. */
 export interface SwitchView {
-  vfs: readonly VfView[];
+  /** Every port that takes frames from the switch: the VFs with a policy, and the host. */
+  ports: readonly VfView[];
   classes: readonly TagClass[];
-  /** Destination MAC → the VF that owns it; the lowest VF index wins a MAC two VFs claim. */
+  /** Destination MAC → the port that owns it. */
   owners: ReadonlyMap<string, VfView>;
   loopback: boolean;
 }
 
-export function macOwners(vfs: readonly VfView[]): Map<string, VfView> {
+/** The host's MAC comes first (igb keeps it in RAR[0]), then the lowest VF index wins. */
+export function macOwners(ports: readonly VfView[]): Map<string, VfView> {
   const owners = new Map<string, VfView>();
-  for (const v of [...vfs].sort((a, b) => a.vf - b.vf))
+  for (const v of [...ports].sort((a, b) => a.vf - b.vf))
     for (const m of v.macs) if (!owners.has(m)) owners.set(m, v);
   return owners;
 }
 
 function delivery(x: VfView, c: TagClass): Delivery {
-  return { to: x.port, pop: x.strip && c.proto === x.proto, monitor: x.mirrorIn };
+  return { to: x.port, pop: popsFor(x, c), monitor: x.mirrorIn };
 }
 
 const PRIO_BROADCAST = PRIO_FIRST;
@@ -40,10 +49,10 @@ const PRIO_UNICAST = PRIO_FIRST + 20;
 
 /**
  * The forwarding chain of one class on one port (`src` null: the uplink), as the VEB
- * switches: broadcast and multicast to every VF that takes the class and the frame kind,
- * unicast to the VF owning the destination MAC if it takes the class, anything else
- * (unknown, or the sender's own MAC) to the VFs that take unknown unicast. A frame from a
- * VF always goes out on the wire too, except when a VF took its unicast.
+ * switches: broadcast and multicast to every port that takes the class and the frame kind
+ * (and the wire, from a local sender); a destination MAC a port owns only to that port, or
+ * nowhere when its VLAN filter refuses the class or it is the sender (a local frame never
+ * leaks to the wire); any other unicast to the ports that take unknown unicast, and the wire.
  */
 export function classRules(
   sw: SwitchView,
@@ -52,7 +61,7 @@ export function classRules(
   c: TagClass,
 ): EswitchRule[] {
   const chain = classChain(c);
-  const takers = sw.vfs.filter((x) => x !== src && accepts(x, c));
+  const takers = sw.ports.filter((x) => x !== src && accepts(x, c));
   const taking = new Set(takers);
   const wire: Delivery[] = src ? [{ to: 'uplink', pop: false, monitor: null }] : [];
   const flood = (pick: (x: VfView) => boolean) => [
@@ -87,19 +96,18 @@ export function classRules(
     }),
   ];
   for (const [mac, x] of sw.owners) {
-    if (x === src || !taking.has(x)) continue;
-    out.push(
-      rule({
-        owner: ownerOf(x),
-        port,
-        chain,
-        prio: PRIO_UNICAST,
-        slug: `mac/${mac}`,
-        match: { dstMac: mac },
-        actions: deliveryActions([delivery(x, c)]),
-        why: `${mac} is ${x.name}'s, ${where}`,
-      }),
-    );
+    const base = { port, chain, prio: PRIO_UNICAST, slug: `mac/${mac}`, match: { dstMac: mac } };
+    if (x !== src && taking.has(x)) {
+      const owner = x.port === 'host' ? PF_OWNER : ownerOf(x);
+      const actions = deliveryActions([delivery(x, c)]);
+      out.push(rule({ ...base, owner, actions, why: `${mac} is ${x.name}'s, ${where}` }));
+      continue;
+    }
+    // The sender's own MAC, or an owner whose VLAN filter refuses the class: dropped here,
+    // never flooded (the sender's txDropped; from the wire, the PF's rxDropped).
+    const why = `${mac} is ${x.name}'s, which ${x === src ? 'is the sender' : `refuses ${where}`}`;
+    const counter = src ? ('txDropped' as const) : undefined;
+    out.push(rule({ ...base, owner: PF_OWNER, actions: [{ kind: 'drop' }], why, counter }));
   }
   out.push(
     catchAll({

@@ -34,45 +34,38 @@ function sourceChain(v: VfView): EswitchRule[] {
 }
 
 /**
- * Chain 1: VLAN anti-spoof. A port-VLAN or untagged VF may not send frames tagged with its
- * protocol (a guest-tagged frame on a port VLAN would hop VLANs inside the NIC's tag); a
- * trunk sends only its VLANs. Without anti-spoof everything goes on.
+ * Chain 1: VLAN anti-spoof. A port-VLAN VF may not send frames tagged with its protocol
+ * (priority tags included: a guest tag inside the NIC's would hop VLANs); any other VF sends
+ * untagged and priority-tagged frames and its member VIDs. Without anti-spoof all goes on.
  */
 function vlanChain(v: VfView): EswitchRule[] {
   const base = { owner: ownerOf(v), port: v.port, chain: CHAIN_VLAN };
   const next: RuleAction[] = [{ kind: 'goto', chain: CHAIN_TX }];
-  const drop: RuleAction[] = [{ kind: 'drop' }];
-  const counter = 'spoofed' as const;
-  if (!v.vlanAntiSpoof || v.mode === 'transparent') {
-    return [catchAll({ ...base, actions: next, why: 'no VLAN anti-spoof' })];
-  }
-  if (v.mode === 'trunk') {
-    return [
-      ...v.vlans.map((vid) =>
-        rule({
-          ...base,
-          prio: prioFor(PRIO_FIRST, v.proto),
-          slug: `vlan/${v.proto}/${vid}`,
-          match: { protocol: v.proto, vlanId: vid },
-          actions: next,
-          why: `VLAN ${vid} (${v.proto}) is in the trunk`,
-        }),
-      ),
-      catchAll({ ...base, actions: drop, why: 'VLAN anti-spoof: not a trunk VLAN', counter }),
-    ];
-  }
-  const mine = v.mode === 'port' ? `port VLAN ${v.vlans[0]}` : 'untagged VF';
+  if (!v.vlanAntiSpoof) return [catchAll({ ...base, actions: next, why: 'no VLAN anti-spoof' })];
+  const allowed = v.mode === 'port' ? [] : [0, ...v.vlans];
+  const what =
+    v.mode === 'port' ? `port VLAN ${v.vlans[0]}: the guest may not tag` : 'not a member VLAN';
   return [
+    ...allowed.map((vid) =>
+      rule({
+        ...base,
+        prio: prioFor(PRIO_FIRST, v.proto),
+        slug: `vlan/${v.proto}/${vid}`,
+        match: { protocol: v.proto, vlanId: vid },
+        actions: next,
+        why: vid === 0 ? 'priority tag' : `VLAN ${vid} (${v.proto}) is a member VLAN`,
+      }),
+    ),
     rule({
       ...base,
-      prio: prioFor(PRIO_FIRST, v.proto),
+      prio: prioFor(PRIO_FIRST + 10, v.proto),
       slug: `tagged/${v.proto}`,
       match: { protocol: v.proto },
-      actions: drop,
-      why: `VLAN anti-spoof: ${mine}, the guest may not tag (${v.proto})`,
-      counter,
+      actions: [{ kind: 'drop' }],
+      why: `VLAN anti-spoof: ${what} (${v.proto})`,
+      counter: 'spoofed',
     }),
-    catchAll({ ...base, actions: next, why: 'untagged from the guest' }),
+    catchAll({ ...base, actions: next, why: `untagged, or not tagged ${v.proto}` }),
   ];
 }
 

@@ -1,6 +1,7 @@
 import {
   type DesiredVf,
   type EswitchPort,
+  type HostInterface,
   normaliseMac,
   type VlanProto,
   vfPort,
@@ -8,13 +9,19 @@ import {
 } from '../../model/index.js';
 
 /**
- * How a VF's tags are treated, from `vlans`, `untagged` and `stripOuterTag`, as the legacy
- * VEB does: no VLANs is transparent (or untagged-only with `untagged`), one VLAN with strip
- * is a port VLAN (the NIC tags and untags), anything else a trunk the guest tags itself.
+ * How a port treats VLAN tags, as the legacy VEB does (filtering always on): one VLAN with
+ * `stripOuterTag` is a port VLAN (the NIC tags on transmit, takes only that VLAN, stripped);
+ * anything else is filtered (untagged and priority-tagged frames, and the member VIDs).
  */
-export type VlanMode = 'transparent' | 'untagged' | 'port' | 'trunk';
+export type VlanMode = 'port' | 'filtered';
 
-/** One VF as the compiler needs it: its switch port and what it sends and accepts. */
+/** The PF's host interface, as the driver reports it (not nicvisor's policy: the host's). */
+export type HostPort = HostInterface;
+
+/** VF index the host interface goes by in views (it is no VF). */
+export const HOST_VF = -1;
+
+/** One port (a VF or the host) as the compiler needs it: what it sends and accepts. */
 export interface VfView {
   vf: number;
   name: string;
@@ -25,7 +32,7 @@ export interface VfView {
   vlanSet: ReadonlySet<number>;
   /** PCP of the tag inserted for a port VLAN. */
   qos: number;
-  /** The VF's own outer tag is removed on delivery (port VLAN, or trunk with strip). */
+  /** A member VLAN's tag of the port's protocol is removed on delivery. */
   strip: boolean;
   /** Own MACs, primary first, without the zero MAC. */
   macs: readonly string[];
@@ -42,14 +49,9 @@ export interface VfView {
   mirrorOut: EswitchPort | null;
 }
 
-function vlanMode(vlans: readonly number[], untagged: boolean, strip: boolean): VlanMode {
-  if (vlans.length === 0) return untagged ? 'untagged' : 'transparent';
-  return vlans.length === 1 && strip ? 'port' : 'trunk';
-}
-
 export function vfView(d: DesiredVf): VfView {
   const s = d.settings;
-  const mode = vlanMode(s.vlans, s.untagged, s.stripOuterTag);
+  const mode: VlanMode = s.vlans.length === 1 && s.stripOuterTag ? 'port' : 'filtered';
   const macs = [s.mac, ...s.macFilters].map(normaliseMac).filter((m) => m !== ZERO_MAC);
   const dir = d.mirror?.direction;
   const target = d.mirror ? vfPort(d.mirror.targetVf) : null;
@@ -62,7 +64,7 @@ export function vfView(d: DesiredVf): VfView {
     vlans: [...s.vlans].sort((a, b) => a - b),
     vlanSet: new Set(s.vlans),
     qos: s.vlanQoS,
-    strip: s.stripOuterTag && (mode === 'port' || mode === 'trunk'),
+    strip: s.stripOuterTag,
     macs: [...new Set(macs)],
     macAntiSpoof: s.macAntiSpoof,
     vlanAntiSpoof: s.vlanAntiSpoof,
@@ -72,5 +74,31 @@ export function vfView(d: DesiredVf): VfView {
     maxTxRate: s.maxTxRate,
     mirrorIn: dir === 'in' || dir === 'all' ? target : null,
     mirrorOut: dir === 'out' || dir === 'all' ? target : null,
+  };
+}
+
+/** The host interface as a port: filtered, keeps tags, trusted (no anti-spoof, no limit). */
+export function hostView(h: HostPort): VfView {
+  const vlans = [...new Set(h.vlans)].sort((a, b) => a - b);
+  return {
+    vf: HOST_VF,
+    name: 'host',
+    port: 'host',
+    proto: '802.1Q',
+    mode: 'filtered',
+    vlans,
+    vlanSet: new Set(vlans),
+    qos: 0,
+    strip: false,
+    macs: h.mac === ZERO_MAC ? [] : [normaliseMac(h.mac)],
+    macAntiSpoof: false,
+    vlanAntiSpoof: false,
+    acceptBroadcast: true,
+    acceptMulticast: true,
+    acceptUnknown: h.promisc,
+    // allmulti is the port's own receive filter (the NIC's multicast table), not a rule.
+    maxTxRate: 0,
+    mirrorIn: null,
+    mirrorOut: null,
   };
 }

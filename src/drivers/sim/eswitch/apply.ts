@@ -23,7 +23,8 @@ export function applyRuleDiff(nic: SimNic, diff: RuleDiff): EswitchOutcome {
       failures: [...diff.add, ...diff.change].map((rule) => ({ rule, error })),
     };
   }
-  if (pf.eswitch === null) {
+  const sw = pf.eswitch instanceof SimEswitch ? pf.eswitch : null;
+  if (sw === null) {
     const error = `${pf.id} is in legacy mode and has no eswitch rules; put the PF in switchdev mode (eswitchMode: "switchdev" in its PF policy)`;
     return {
       diff,
@@ -31,13 +32,22 @@ export function applyRuleDiff(nic: SimNic, diff: RuleDiff): EswitchOutcome {
       failures: [...diff.add, ...diff.change].map((rule) => ({ rule, error })),
     };
   }
-  const failures = pf.eswitch.apply(diff);
+  const failures = sw.apply(diff);
   return failures.length === 0 ? { diff, status: 'done' } : { diff, status: 'failed', failures };
 }
 
 /** What observe() reports of a PF's eswitch: nothing in legacy mode. */
 export function observeEswitch(pf: SimPf) {
-  if (pf.eswitch === null) return {};
-  const ports = ['uplink', ...pf.vfs.map((v) => `vf${v.index}`)];
-  return { eswitch: { pf: pf.id, ports, rules: pf.eswitch.table.observe() } };
+  if (!(pf.eswitch instanceof SimEswitch)) return {};
+  const ports = ['uplink', 'host', ...pf.vfs.map((v) => `vf${v.index}`)];
+  const { mac, vlans, promisc, allmulti } = pf.hostConfig;
+  return {
+    eswitch: { pf: pf.id, ports, rules: pf.eswitch.table.observe() },
+    host: { mac, vlans: [...vlans], promisc, allmulti },
+  };
+}
+
+/** New VFs have new representors: the rules of the old ones are gone, as in the kernel. */
+export function forgetRules(pf: SimPf): void {
+  if (pf.eswitch instanceof SimEswitch) pf.eswitch.table.clear();
 }

@@ -4,7 +4,7 @@ import {
   type RuleDiff,
   ruleLabel,
 } from '../../../model/index.js';
-import { type CompiledRule, compileRule, portIndex, TO_HOST } from './compiled.js';
+import { type CompiledRule, compileRule, portIndex } from './compiled.js';
 
 /** The installed rules of one PF, by id, and per port the chains in prio order. */
 export class RuleTable {
@@ -28,7 +28,6 @@ export class RuleTable {
     );
     for (const p of [r.port, ...targets]) {
       const i = portIndex(p);
-      if (i === TO_HOST) return `port ${p}: the sim PF has no host interface port`;
       if (i >= numVfs)
         return `port ${p} does not exist: the PF has ${numVfs} VFs (vf0-vf${numVfs - 1})`;
     }

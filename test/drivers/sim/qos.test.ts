@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { burstBytes, bytesPerNs } from '../../src/drivers/sim/qos.js';
+import { burstBytes, bytesPerNs } from '../../../src/drivers/sim/qos.js';
 import { counters, frame, mac, PF, program, type Rig, rig, WIRE_MAC } from './kit.js';
 
 const FRAME = 1000;

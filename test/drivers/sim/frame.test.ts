@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { buildFrame, macToNum, numToMac, type TagSpec } from '../../src/drivers/sim/build.js';
-import { FrameView, insertTag, parseFrame, stripTag } from '../../src/drivers/sim/frame.js';
+import { buildFrame, macToNum, numToMac, type TagSpec } from '../../../src/drivers/sim/build.js';
+import { FrameView, insertTag, parseFrame, stripTag } from '../../../src/drivers/sim/frame.js';
 
 const CASES: { name: string; tags: TagSpec[]; want: Partial<FrameView> }[] = [
   { name: 'Ethernet II', tags: [], want: { outerTpid: 0, innerTpid: 0, headerLen: 14 } },

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createDriver } from '../../src/drivers/registry.js';
-import { ManualClock } from '../../src/drivers/sim/clock.js';
-import { createSimDriver, DemoTraffic } from '../../src/drivers/sim/index.js';
-import { MainConfig, type MainConfigInput, type PlanStep } from '../../src/model/index.js';
+import { createDriver } from '../../../src/drivers/registry.js';
+import { ManualClock } from '../../../src/drivers/sim/clock.js';
+import { createSimDriver, DemoTraffic } from '../../../src/drivers/sim/index.js';
+import { MainConfig, type MainConfigInput, type PlanStep } from '../../../src/model/index.js';
 
 function ctx(input: MainConfigInput = {}) {
   return { config: MainConfig.parse(input), stateDir: '/nonexistent' };
@@ -118,8 +118,12 @@ test('demo traffic: each step moves the counters of configured VFs, in both dire
   const demo = new DemoTraffic(d.nic);
   for (let i = 0; i < 4; i++) demo.step();
   const c = await d.readCounters('sim:nic0/0');
-  for (const k of ['sim:nic0/0#0', 'sim:nic0/0#1']) {
-    assert.equal(c.get(k)?.rxPackets, 4, `${k} rx (the untagged broadcast is not in its VLAN)`);
+  // The untagged broadcast is not in VF 0's port VLAN; trunk VF 1 takes untagged frames.
+  for (const [k, rx] of [
+    ['sim:nic0/0#0', 4],
+    ['sim:nic0/0#1', 5],
+  ] as const) {
+    assert.equal(c.get(k)?.rxPackets, rx, `${k} rx`);
     assert.equal(c.get(k)?.txPackets, 4, `${k} tx`);
     assert.equal(c.get(k)?.spoofed, 0);
   }
