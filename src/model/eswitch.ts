@@ -22,8 +22,9 @@ import { MAC_RE, VLAN_MAX } from './common.js';
  *   never matters. `goto` continues in another chain of the same port.
  * - **Actions** run in list order on the frame as the earlier actions left it (TC's
  *   pipe): `vlanPush`/`vlanPop` change the outer tag; `mirror` sends a copy of the frame
- *   as it is now and continues; `police` drops what exceeds its rate and continues with
- *   the rest; `redirect`, `drop` and `goto` end the list. An action list always ends in
+ *   as it is now and continues; `police` drops what exceeds its rate and `policeMtu` what
+ *   exceeds a length, and both continue with the rest; `redirect`, `drop` and `goto` end
+ *   the list. An action list always ends in
  *   one of those three, so no frame falls through to a representor's host stack.
  * - **Catch-all.** Every chain ends in a rule without match keys (`protocol: all`), so a
  *   frame no other rule takes has an explicit fate.
@@ -31,8 +32,9 @@ import { MAC_RE, VLAN_MAX } from './common.js';
  *   the VF policy or PF it comes from (`owner`: a change of one VF touches only its
  *   rules plus the PF's shared ones), a one-line `why` for printing, and a `counter`
  *   role where a drop feeds a VF counter (e.g. anti-spoof drops are the VF's `spoofed`).
- * - **Port attributes stay attributes.** Link state, MTU, minimum rate and traffic-class
- *   shares are properties of a VF's port (the VF settings), not rules.
+ * - **Port attributes stay attributes.** Link state, the receive length limit, minimum
+ *   rate and traffic-class shares are properties of a VF's port (the VF settings), not
+ *   rules; so is a port's multicast group filter where the NIC has one.
  * - **Observed rules** (read back from a driver) add packets/bytes matched, drops and
  *   `inHw`: whether the NIC took the rule in hardware or it runs in a software datapath.
  */
@@ -171,6 +173,15 @@ export const RuleAction = z.discriminatedUnion('kind', [
     kind: z.literal('police'),
     rateMbps: z.number().int().min(1),
     burstBytes: z.number().int().min(1),
+  }),
+  /**
+   * Frames longer than `mtu` bytes (the whole frame, tags included, FCS excluded) are
+   * dropped, the rest go on: TC `police mtu MTU conform-exceed drop/pipe` without a rate, as
+   * OVS's check_pkt_len is offloaded.
+   */
+  z.strictObject({
+    kind: z.literal('policeMtu'),
+    mtu: z.number().int().min(1).max(0xffff),
   }),
   /** Continue in another chain of the same port; ends the list. */
   z.strictObject({ kind: z.literal('goto'), chain: z.number().int().min(0).max(0xffffffff) }),

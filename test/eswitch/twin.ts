@@ -22,13 +22,14 @@ export interface Programmed {
 
 /**
  * A sim PF programmed the way the daemon does it (desired state → plan → apply, until the
- * plan is empty), in legacy or switchdev mode.
+ * plan is empty), in legacy or switchdev mode. `setup` runs first (the host interface).
  */
 export async function programmed(
   mode: EswitchMode,
   policies: Omit<VfPolicyInput, 'pf'>[],
   pf: Partial<PfPolicy> = {},
   guests = new Map<string, GuestState>(),
+  setup: (driver: SimDriver) => void = () => {},
 ): Promise<Programmed> {
   const clock = new ManualClock();
   const config = MainConfig.parse({
@@ -39,6 +40,7 @@ export async function programmed(
   const driver = await createSimDriver({ config, stateDir: '/nonexistent' }, { clock });
   const parsed = policies.map((p) => VfPolicy.parse({ pf: PF, ...p }));
   const desired = desiredState(config, parsed, guests, new Map());
+  setup(driver);
   for (let round = 0; ; round++) {
     const p = plan(desired, await driver.observe());
     if (p.steps.length === 0 && (p.eswitch ?? []).length === 0) break;

@@ -13,11 +13,12 @@ export interface TagClass {
   vid: number | null;
 }
 
-/** Chains of every port: source checks, VLAN checks, transmit actions, class dispatch. */
+/** Chains of a VF's port: source MAC, VLAN, length, transmit actions, class dispatch. */
 export const CHAIN_SOURCE = 0;
 export const CHAIN_VLAN = 1;
-export const CHAIN_TX = 2;
-export const CHAIN_FORWARD = 3;
+export const CHAIN_LENGTH = 2;
+export const CHAIN_TX = 3;
+export const CHAIN_FORWARD = 4;
 
 const CHAIN_BASE: Record<VlanProto, number> = { '802.1Q': 0x1000, '802.1ad': 0x2000 };
 const CHAIN_UNTAGGED = 0x3000;

@@ -58,7 +58,7 @@ export function compileEswitch(input: EswitchInput, host?: HostPort): EswitchRul
   for (const d of vfs) {
     if (d.pf === pf.id && d.vf < pf.numVfs && !byIndex.has(d.vf)) byIndex.set(d.vf, vfView(d));
   }
-  const hostPort = host ? hostView(host) : null;
+  const hostPort = host ? hostView(host, pf.mtu) : null;
   const views = [...byIndex.values()].sort((a, b) => a.vf - b.vf);
   const receivers = hostPort ? [...views, hostPort] : views;
   const sw: SwitchView = {

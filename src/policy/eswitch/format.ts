@@ -51,6 +51,8 @@ export function formatAction(a: RuleAction): string {
       return 'drop';
     case 'police':
       return `police rate ${a.rateMbps}mbit burst ${a.burstBytes} conform-exceed drop/pipe`;
+    case 'policeMtu':
+      return `police mtu ${a.mtu} conform-exceed drop/pipe`;
     case 'goto':
       return `goto chain ${a.chain}`;
   }

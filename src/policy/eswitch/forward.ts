@@ -7,7 +7,7 @@ import {
   popsFor,
   type TagClass,
 } from './classes.js';
-import { type Delivery, deliveryActions } from './deliver.js';
+import { type Delivery, deliveryActions, type SentCopy } from './deliver.js';
 import {
   BROADCAST_MAC,
   catchAll,
@@ -43,6 +43,11 @@ function delivery(x: VfView, c: TagClass): Delivery {
   return { to: x.port, pop: popsFor(x, c), monitor: x.mirrorIn };
 }
 
+/** The copy of what a VF sends, where it mirrors `out` or `all`. */
+function sentCopy(src: VfView | null): SentCopy | null {
+  return src?.mirrorOut ? { to: src.mirrorOut, of: src.port } : null;
+}
+
 const PRIO_BROADCAST = PRIO_FIRST;
 const PRIO_MULTICAST = PRIO_FIRST + 10;
 const PRIO_UNICAST = PRIO_FIRST + 20;
@@ -64,6 +69,8 @@ export function classRules(
   const takers = sw.ports.filter((x) => x !== src && accepts(x, c));
   const taking = new Set(takers);
   const wire: Delivery[] = src ? [{ to: 'uplink', pop: false, monitor: null }] : [];
+  const sent = sentCopy(src);
+  const deliver = (ds: Delivery[]) => deliveryActions(ds, sent);
   const flood = (pick: (x: VfView) => boolean) => [
     ...wire,
     ...takers.filter(pick).map((x) => delivery(x, c)),
@@ -81,7 +88,7 @@ export function classRules(
       prio: PRIO_BROADCAST,
       slug: 'bcast',
       match: { dstMac: BROADCAST_MAC },
-      actions: deliveryActions(bcast),
+      actions: deliver(bcast),
       why: `broadcast, ${where}: to ${names(bcast)}`,
     }),
     rule({
@@ -91,7 +98,7 @@ export function classRules(
       prio: PRIO_MULTICAST,
       slug: 'mcast',
       match: { dstMac: MULTICAST_MAC },
-      actions: deliveryActions(mcast),
+      actions: deliver(mcast),
       why: `multicast, ${where}: to ${names(mcast)}`,
     }),
   ];
@@ -99,7 +106,7 @@ export function classRules(
     const base = { port, chain, prio: PRIO_UNICAST, slug: `mac/${mac}`, match: { dstMac: mac } };
     if (x !== src && taking.has(x)) {
       const owner = x.port === 'host' ? PF_OWNER : ownerOf(x);
-      const actions = deliveryActions([delivery(x, c)]);
+      const actions = deliver([delivery(x, c)]);
       out.push(rule({ ...base, owner, actions, why: `${mac} is ${x.name}'s, ${where}` }));
       continue;
     }
@@ -114,7 +121,7 @@ export function classRules(
       owner: PF_OWNER,
       port,
       chain,
-      actions: deliveryActions(unknown),
+      actions: deliver(unknown),
       why: `unknown unicast, ${where}: to ${names(unknown)}`,
     }),
   );
@@ -135,7 +142,7 @@ export function dispatchRules(
 ): EswitchRule[] {
   const owner = PF_OWNER;
   if (src && !sw.loopback) {
-    const actions = [{ kind: 'redirect', to: 'uplink' } as const];
+    const actions = deliveryActions([{ to: 'uplink', pop: false, monitor: null }], sentCopy(src));
     return [catchAll({ owner, port, chain, actions, why: 'loopback off: all to the wire' })];
   }
   const target = (c: TagClass) => [{ kind: 'goto', chain: classChain(c) } as const];

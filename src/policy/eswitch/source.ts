@@ -1,5 +1,5 @@
 import type { EswitchRule, RuleAction } from '../../model/index.js';
-import { CHAIN_FORWARD, CHAIN_SOURCE, CHAIN_TX, CHAIN_VLAN } from './classes.js';
+import { CHAIN_FORWARD, CHAIN_LENGTH, CHAIN_SOURCE, CHAIN_TX, CHAIN_VLAN } from './classes.js';
 import { catchAll, ownerOf, PRIO_FIRST, prioFor, rule } from './rule.js';
 import type { VfView } from './view.js';
 
@@ -40,7 +40,7 @@ function sourceChain(v: VfView): EswitchRule[] {
  */
 function vlanChain(v: VfView): EswitchRule[] {
   const base = { owner: ownerOf(v), port: v.port, chain: CHAIN_VLAN };
-  const next: RuleAction[] = [{ kind: 'goto', chain: CHAIN_TX }];
+  const next: RuleAction[] = [{ kind: 'goto', chain: CHAIN_LENGTH }];
   if (!v.vlanAntiSpoof) return [catchAll({ ...base, actions: next, why: 'no VLAN anti-spoof' })];
   const allowed = v.mode === 'port' ? [] : [0, ...v.vlans];
   const what =
@@ -69,7 +69,28 @@ function vlanChain(v: VfView): EswitchRule[] {
   ];
 }
 
-/** Chain 2: rate limit, then the port VLAN's tag, then the copy of what the VF sends. */
+/**
+ * How much longer than its MTU a frame may be: the Ethernet header and one VLAN tag (FCS
+ * excluded), the receive length limit of Intel's pools (RLPML) that the sim follows.
+ */
+export const FRAME_OVER_MTU = 18;
+
+/** Chain 2: the VF's transmit length limit, after the anti-spoof checks. */
+function lengthChain(v: VfView): EswitchRule {
+  return catchAll({
+    owner: ownerOf(v),
+    port: v.port,
+    chain: CHAIN_LENGTH,
+    actions: [
+      { kind: 'policeMtu', mtu: v.mtu + FRAME_OVER_MTU },
+      { kind: 'goto', chain: CHAIN_TX },
+    ],
+    why: `frames up to MTU ${v.mtu} + ${FRAME_OVER_MTU} bytes`,
+    counter: 'txErrors',
+  });
+}
+
+/** Chain 3: rate limit, then the port VLAN's tag. */
 function txChain(v: VfView): EswitchRule {
   const actions: RuleAction[] = [];
   const why: string[] = [];
@@ -80,10 +101,6 @@ function txChain(v: VfView): EswitchRule {
   if (v.mode === 'port') {
     actions.push({ kind: 'vlanPush', id: v.vlans[0], prio: v.qos, proto: v.proto });
     why.push(`tag VLAN ${v.vlans[0]} PCP ${v.qos} (${v.proto})`);
-  }
-  if (v.mirrorOut) {
-    actions.push({ kind: 'mirror', to: v.mirrorOut, counter: 'mirrored', of: v.port });
-    why.push(`copy to ${v.mirrorOut}`);
   }
   actions.push({ kind: 'goto', chain: CHAIN_FORWARD });
   return catchAll({
@@ -96,7 +113,7 @@ function txChain(v: VfView): EswitchRule {
   });
 }
 
-/** The checks and actions on what a VF sends, before forwarding (chains 0-2). */
+/** The checks and actions on what a VF sends, before forwarding (chains 0-3). */
 export function sourceRules(v: VfView): EswitchRule[] {
-  return [...sourceChain(v), ...vlanChain(v), txChain(v)];
+  return [...sourceChain(v), ...vlanChain(v), lengthChain(v), txChain(v)];
 }

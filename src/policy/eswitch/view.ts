@@ -43,6 +43,8 @@ export interface VfView {
   acceptMulticast: boolean;
   /** allowUnknownUnicast, or promiscuous mode the guest was granted. */
   acceptUnknown: boolean;
+  /** MTU of the port (the guest's, within the policy's). */
+  mtu: number;
   maxTxRate: number;
   /** Where copies of what the VF receives (`in`) and sends (`out`) go. */
   mirrorIn: EswitchPort | null;
@@ -71,6 +73,7 @@ export function vfView(d: DesiredVf): VfView {
     acceptBroadcast: s.allowBroadcast,
     acceptMulticast: s.allowMulticast || s.allmulti,
     acceptUnknown: s.allowUnknownUnicast || s.promisc,
+    mtu: s.mtu,
     maxTxRate: s.maxTxRate,
     mirrorIn: dir === 'in' || dir === 'all' ? target : null,
     mirrorOut: dir === 'out' || dir === 'all' ? target : null,
@@ -78,7 +81,7 @@ export function vfView(d: DesiredVf): VfView {
 }
 
 /** The host interface as a port: filtered, keeps tags, trusted (no anti-spoof, no limit). */
-export function hostView(h: HostPort): VfView {
+export function hostView(h: HostPort, mtu: number): VfView {
   const vlans = [...new Set(h.vlans)].sort((a, b) => a - b);
   return {
     vf: HOST_VF,
@@ -96,7 +99,7 @@ export function hostView(h: HostPort): VfView {
     acceptBroadcast: true,
     acceptMulticast: true,
     acceptUnknown: h.promisc,
-    // allmulti is the port's own receive filter (the NIC's multicast table), not a rule.
+    mtu,
     maxTxRate: 0,
     mirrorIn: null,
     mirrorOut: null,

@@ -48,6 +48,7 @@ export type CompiledAction =
   | { kind: 'copy'; to: number; final: boolean; monitorOf: number }
   | { kind: 'drop' }
   | { kind: 'police'; bucket: TokenBucket }
+  | { kind: 'mtu'; max: number }
   | { kind: 'goto'; chain: number };
 
 export interface CompiledRule {
@@ -118,6 +119,8 @@ function compileAction(a: RuleAction, owner: number, nowNs: number): CompiledAct
       return { kind: 'drop' };
     case 'police':
       return { kind: 'police', bucket: new TokenBucket(a.rateMbps, nowNs, a.burstBytes) };
+    case 'policeMtu':
+      return { kind: 'mtu', max: a.mtu };
     case 'goto':
       return { kind: 'goto', chain: a.chain };
   }

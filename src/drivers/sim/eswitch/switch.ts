@@ -14,7 +14,7 @@ import type { FramePath, TxVerdict } from '../datapath.js';
 import { FrameView, insertTag, MAX_FRAME_LEN, parseFrame, stripTag, TAG_LEN } from '../frame.js';
 import type { SimPf } from '../pf.js';
 import type { SimVf } from '../vf.js';
-import { type CompiledRule, TO_HOST, TO_UPLINK } from './compiled.js';
+import { type CompiledAction, type CompiledRule, TO_HOST, TO_UPLINK } from './compiled.js';
 import { Egress } from './egress.js';
 import { matches } from './match.js';
 import { RuleTable } from './table.js';
@@ -60,11 +60,6 @@ export class SimEswitch implements FramePath {
       c[TX_ERRORS]++;
       return 'malformed';
     }
-    // The VF's own length limit applies before the eswitch sees the frame.
-    if (len > vf.maxLen) {
-      c[TX_ERRORS]++;
-      return 'too-big';
-    }
     return this.sent(pf, vf, vf.index, buf, len);
   }
 
@@ -108,6 +103,7 @@ export class SimEswitch implements FramePath {
       owner.counters[role]++;
       if (this.policed) return 'rate-limited';
       if (role === SPOOFED) return 'spoofed';
+      if (role === TX_ERRORS) return 'too-big';
       // A drop counted as txDropped is the destination refusing a local frame.
       return hit.counter === TX_DROPPED ? 'local-drop' : 'filtered';
     }
@@ -118,6 +114,13 @@ export class SimEswitch implements FramePath {
     src.counters[TX_PACKETS]++;
     src.counters[TX_BYTES] += len;
     return 'sent';
+  }
+
+  /** Whether a frame gets past a drop, a police action or a length check. */
+  private passes(a: CompiledAction, len: number): boolean {
+    if (a.kind === 'police') return a.bucket.take(len, this.pf.clock.nowNs());
+    if (a.kind === 'mtu') return len <= a.max;
+    return a.kind !== 'drop';
   }
 
   /**
@@ -160,7 +163,7 @@ export class SimEswitch implements FramePath {
           this.out.send(a.to, cur, curLen, a.monitorOf);
           if (a.final) return this.out.delivered;
         } else if (a.kind === 'goto') next = a.chain;
-        else if (a.kind === 'drop' || !a.bucket.take(curLen, this.pf.clock.nowNs())) {
+        else if (!this.passes(a, curLen)) {
           hit.drops++;
           this.dropRule = hit;
           this.policed = a.kind === 'police';
