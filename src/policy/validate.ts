@@ -6,6 +6,7 @@ import {
   type SourcedPolicy,
 } from './rules/context.js';
 import { unsupportedFields } from './rules/driver.js';
+import { eswitchCapacity } from './rules/eswitch.js';
 import { duplicateNames, nameRules, pfExists, vfIndexRules } from './rules/identity.js';
 import { filterLimits } from './rules/limits.js';
 import { macConflicts, macShapes } from './rules/macs.js';
@@ -51,6 +52,7 @@ export const RULES: readonly Rule[] = [
   mirrorRules,
   hookRules,
   unsupportedFields,
+  eswitchCapacity,
 ];
 
 function deepProblem(file: string): Problem {
