@@ -29,9 +29,11 @@ import { MAC_RE, VLAN_MAX } from './common.js';
  * - **Catch-all.** Every chain ends in a rule without match keys (`protocol: all`), so a
  *   frame no other rule takes has an explicit fate.
  * - **Ownership.** Each rule carries a stable `id` (unique in the set, the key of diffs),
- *   the VF policy or PF it comes from (`owner`: a change of one VF touches only its
- *   rules plus the PF's shared ones), a one-line `why` for printing, and a `counter`
- *   role where a drop feeds a VF counter (e.g. anti-spoof drops are the VF's `spoofed`).
+ *   its `owner`: the VF policy that alone decides it (what the VF may send), or `pf` for
+ *   the rules that switch between ports and so combine several VFs' policies (a change of
+ *   one VF touches only its own rules and the PF's that name it), a one-line `why` for
+ *   printing, and a `counter` role where a drop feeds a VF counter (e.g. anti-spoof drops
+ *   are the VF's `spoofed`).
  * - **Port attributes stay attributes.** Link state, the receive length limit, minimum
  *   rate and traffic-class shares are properties of a VF's port (the VF settings), not
  *   rules; so is a port's multicast group filter where the NIC has one.

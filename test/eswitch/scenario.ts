@@ -41,7 +41,7 @@ export interface Scenario {
 const bool = fc.boolean();
 const vlanSet = fc.subarray(VLANS, { maxLength: 3 });
 
-function policyArb(vf: number, n: number, loopback: boolean) {
+export function policyArb(vf: number, n: number, loopback: boolean) {
   const others = Array.from({ length: n }, (_, i) => i).filter((i) => i !== vf);
   const mirror =
     loopback && others.length > 0

@@ -13,7 +13,6 @@ import {
   catchAll,
   listPorts,
   MULTICAST_MAC,
-  ownerOf,
   PF_OWNER,
   PRIO_FIRST,
   prioFor,
@@ -105,9 +104,8 @@ export function classRules(
   for (const [mac, x] of sw.owners) {
     const base = { port, chain, prio: PRIO_UNICAST, slug: `mac/${mac}`, match: { dstMac: mac } };
     if (x !== src && taking.has(x)) {
-      const owner = x.port === 'host' ? PF_OWNER : ownerOf(x);
       const actions = deliver([delivery(x, c)]);
-      out.push(rule({ ...base, owner, actions, why: `${mac} is ${x.name}'s, ${where}` }));
+      out.push(rule({ ...base, owner: PF_OWNER, actions, why: `${mac} is ${x.name}'s, ${where}` }));
       continue;
     }
     // The sender's own MAC, or an owner whose VLAN filter refuses the class: dropped here,

@@ -40,6 +40,8 @@ export class SimEswitch implements FramePath {
   // The outcome of the last walk (one frame at a time: nothing allocated per frame).
   private dropRule: CompiledRule | null = null;
   private policed = false;
+  /** No rule took the frame (no chain, or no rule matched). */
+  private lost = false;
 
   constructor(pf: SimPf) {
     this.pf = pf;
@@ -109,7 +111,7 @@ export class SimEswitch implements FramePath {
     }
     if (!delivered) {
       src.counters[TX_DROPPED]++;
-      return 'shaped';
+      return this.lost ? 'filtered' : 'shaped';
     }
     src.counters[TX_PACKETS]++;
     src.counters[TX_BYTES] += len;
@@ -132,18 +134,26 @@ export class SimEswitch implements FramePath {
   private walk(port: number, src: SimVf | null, buf: Buffer, len: number): boolean {
     this.dropRule = null;
     this.policed = false;
+    this.lost = false;
     this.out.start(src, len);
     const chains = this.table.ports.get(port);
     let cur = buf;
     let curLen = len;
     let spare = 0;
     let rules = chains?.get(0);
-    while (rules !== undefined) {
+    for (;;) {
+      if (rules === undefined) {
+        this.lost = true;
+        break;
+      }
       let hit: CompiledRule | null = null;
       for (let i = 0; i < rules.length && hit === null; i++) {
         if (matches(rules[i].match, cur, curLen)) hit = rules[i];
       }
-      if (hit === null) break;
+      if (hit === null) {
+        this.lost = true;
+        break;
+      }
       hit.packets++;
       hit.bytes += curLen;
       let next = -1;
