@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { VERSION } from '../daemon/service.js';
+import { VfRulesView } from '../model/eswitch.js';
 import * as T from './types.js';
 
 type Json = Record<string, unknown>;
@@ -69,6 +70,9 @@ export function openApiDocument(): Json {
       '/v1/vfs/{name}/mirror': {
         put: op('Mirror this VF to another VF', T.ChangeResultSchema, T.MirrorBodySchema, true),
         delete: op('Stop mirroring', T.ChangeResultSchema, undefined, true),
+      },
+      '/v1/vfs/{name}/rules': {
+        get: op('The VF’s eswitch rules, live counters, in_hw', VfRulesView, undefined, true),
       },
       '/v1/vfs/{name}/history': {
         get: op(

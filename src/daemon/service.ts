@@ -29,6 +29,7 @@ import {
   type MainConfig,
   MainConfig as MainSchema,
   ValidationError,
+  type VfRulesView,
 } from '../model/index.js';
 import type { Sourced } from '../policy/validate.js';
 import { AuditLog } from './audit.js';
@@ -46,6 +47,7 @@ import { Mutations } from './mutations.js';
 import { KeyedLock } from './mutex.js';
 import { RateLimiter } from './ratelimit.js';
 import { Reconciler } from './reconciler.js';
+import { vfRulesView } from './rules-view.js';
 import { seedDemo } from './seed.js';
 import { StatsCache } from './stats.js';
 import { Store } from './store.js';
@@ -308,6 +310,14 @@ export class Daemon {
         uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       },
     };
+  }
+
+  /** The eswitch rules of one VF with live counters (reads its PF from the driver). */
+  async vfRules(name: string): Promise<VfRulesView> {
+    const p = this.r.store.state().policies.get(name);
+    if (!p) throw notFound(name);
+    const [pf] = await this.r.driver.observe({ pf: p.pf, stats: true });
+    return vfRulesView(p, pf);
   }
 
   /** Rates of one VF over the last minutes (samples after `sinceMs`), for the plots. */

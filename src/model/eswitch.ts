@@ -288,6 +288,25 @@ export const RuleDiff = z.strictObject({
 });
 export type RuleDiff = z.infer<typeof RuleDiff>;
 
+/** GET /v1/vfs/{name}/rules: the eswitch rules that decide one VF's traffic, live. */
+export const VfRulesView = z
+  .object({
+    name: z.string(),
+    pf: z.string(),
+    vf: z.number(),
+    port: EswitchPort,
+    eswitchMode: z.enum(['legacy', 'switchdev']),
+    rules: z
+      .array(ObservedRule)
+      .describe('Rules on the VF’s port (what it sends), then the rules that deliver to it.'),
+    note: z
+      .string()
+      .nullable()
+      .describe('Why there are no rules to show (legacy mode, a driver that reports none).'),
+  })
+  .describe('The eswitch rules of one VF with their counters and whether the NIC runs them.');
+export type VfRulesView = z.infer<typeof VfRulesView>;
+
 /** How a rule is named in messages: `vf3 chain 1 prio 20 (vf3/vlan/100)`. */
 export function ruleLabel(r: Pick<EswitchRule, 'id' | 'port' | 'chain' | 'prio'>): string {
   return `${r.port} chain ${r.chain} prio ${r.prio} (${r.id})`;

@@ -29,6 +29,8 @@ export function vfRoutes(app: FastifyInstance, daemon: Daemon): void {
 
   app.get('/v1/vfs/:name', async (req) => daemon.getVf(vfName(req)));
 
+  app.get('/v1/vfs/:name/rules', async (req) => daemon.vfRules(vfName(req)));
+
   app.put('/v1/vfs/:name', async (req) => daemon.putVf(vfName(req), req.body, req.principal.who));
 
   app.delete('/v1/vfs/:name', async (req) => daemon.deleteVf(vfName(req), req.principal.who));
