@@ -5,6 +5,7 @@ import {
   type VfRulesView,
   vfPort,
 } from '../model/index.js';
+import { sortRules } from '../policy/eswitch/compile.js';
 
 function deliversTo(r: ObservedRule, port: string): boolean {
   return r.actions.some((a) => (a.kind === 'mirror' || a.kind === 'redirect') && a.to === port);
@@ -25,7 +26,7 @@ export function vfRulesView(policy: VfPolicy, pf: ObservedPf | undefined): VfRul
         : `driver ${pf?.driver ?? 'unknown'} reports no eswitch rules for ${policy.pf}`;
     return { ...base, eswitchMode: mode, rules: [], note };
   }
-  const own = pf.eswitch.rules.filter((r) => r.port === port);
-  const toIt = pf.eswitch.rules.filter((r) => r.port !== port && deliversTo(r, port));
+  const own = sortRules(pf.eswitch.rules.filter((r) => r.port === port));
+  const toIt = sortRules(pf.eswitch.rules.filter((r) => r.port !== port && deliversTo(r, port)));
   return { ...base, eswitchMode: mode, rules: [...own, ...toIt], note: null };
 }

@@ -74,7 +74,11 @@ describe('eswitch compiler', () => {
       { name: 'b', vf: 1, allowBroadcast: false, allowMulticast: true, allowUnknownUnicast: true },
       { name: 'c', vf: 2, allowBroadcast: true, allowMulticast: false },
     ]);
-    const untagged = 0x3000;
+    // Untagged frames go to the chain the dispatch's catch-all names.
+    const chainOfUntagged = (port: string, chain: number) =>
+      (byId(w, `${port}/${chain}/end`).actions[0] as { chain: number }).chain;
+    const untagged = chainOfUntagged('vf0', 4);
+    assert.equal(chainOfUntagged('uplink', 0), untagged, 'one group: untagged, priority, 802.1ad');
     const to = (id: string) =>
       byId(w, id)
         .actions.filter((a) => a.kind === 'mirror' || a.kind === 'redirect')

@@ -14,7 +14,9 @@ export function rulesTable(v: VfRulesView): string {
     r.port,
     String(r.chain),
     String(r.prio),
-    formatMatch(r.match).replace(/ flower$/, ''),
+    formatMatch(r.match)
+      .replace(/ flower$/, '')
+      .replace(' flower ', ' '),
     r.actions.map(formatAction).join('; '),
     human(r.packets),
     human(r.bytes),

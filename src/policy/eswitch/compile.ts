@@ -8,6 +8,7 @@ import {
 } from '../../model/index.js';
 import { CHAIN_SOURCE, emittedClasses, pfClasses } from './classes.js';
 import { classRules, dispatchRules, macOwners, type SwitchView } from './forward.js';
+import { groupClasses } from './groups.js';
 import { catchAll, PF_OWNER } from './rule.js';
 import { sourceRules } from './source.js';
 import { type HostPort, hostView, type VfView, vfView } from './view.js';
@@ -36,12 +37,13 @@ function isolated(vf: number): EswitchRule {
 function portRules(sw: SwitchView, port: EswitchPort, src: VfView | null): EswitchRule[] {
   const vf = src !== null && port !== 'host' ? src : null;
   const classes = vf ? emittedClasses(vf, sw.classes) : sw.classes;
+  const groups = groupClasses(sw.ports, src, classes);
   const own = vf ? sourceRules(vf) : [];
   const dispatch = vf
-    ? dispatchRules(sw, port, vf, classes)
-    : dispatchRules(sw, port, src, classes, CHAIN_SOURCE);
+    ? dispatchRules(sw, port, vf, groups)
+    : dispatchRules(sw, port, src, groups, CHAIN_SOURCE);
   const wired = src !== null && !sw.loopback;
-  const forwarding = wired ? [] : classes.flatMap((c) => classRules(sw, port, src, c));
+  const forwarding = wired ? [] : groups.flatMap((g) => classRules(sw, port, src, g));
   return [...own, ...dispatch, ...forwarding];
 }
 
@@ -87,7 +89,7 @@ function portRank(p: EswitchPort): number {
 }
 
 /** Port (uplink, host, vf0, vf1, …), then chain, prio and id: the order rules print in. */
-export function sortRules(rules: EswitchRule[]): EswitchRule[] {
+export function sortRules<T extends EswitchRule>(rules: T[]): T[] {
   return rules.sort(
     (a, b) =>
       portRank(a.port) - portRank(b.port) ||

@@ -1,8 +1,30 @@
 import type { EswitchRule, EswitchRuleSet, RuleDiff } from '../../model/index.js';
 
-/** The fields that make a rule what it is (counters and handles of observed rules aside). */
-function essence(r: EswitchRule): string {
-  return JSON.stringify([r.owner, r.match, r.actions, r.why, r.counter ?? null]);
+/** Objects of plain values (a match, an action) with the same keys and values. */
+function flatEqual(a: object, b: object): boolean {
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  for (const k of keys) if (x[k] !== y[k]) return false;
+  return true;
+}
+
+/**
+ * Whether two rules are the same rule (counters and handles of observed rules aside).
+ * A hand-written comparison: a one-VF change diffs thousands of rules, and serialising each
+ * to compare it costs several times more.
+ */
+function sameRule(a: EswitchRule, b: EswitchRule): boolean {
+  const owner =
+    a.owner === b.owner ||
+    (a.owner !== 'pf' &&
+      b.owner !== 'pf' &&
+      a.owner.vf === b.owner.vf &&
+      a.owner.name === b.owner.name);
+  if (!owner || a.why !== b.why || a.counter !== b.counter) return false;
+  if (!flatEqual(a.match, b.match) || a.actions.length !== b.actions.length) return false;
+  return a.actions.every((x, i) => flatEqual(x, b.actions[i]));
 }
 
 function samePlace(a: EswitchRule, b: EswitchRule): boolean {
@@ -39,7 +61,7 @@ export function diffRules(installed: readonly EswitchRule[], next: EswitchRuleSe
     else if (!samePlace(old, r)) {
       add.push(r);
       remove.push(old);
-    } else if (essence(old) !== essence(r)) change.push(r);
+    } else if (!sameRule(old, r)) change.push(r);
     else keep++;
   }
   for (const [id, r] of before) if (!wanted.has(id)) remove.push(r);

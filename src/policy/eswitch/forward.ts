@@ -1,13 +1,7 @@
-import type { EswitchPort, EswitchRule } from '../../model/index.js';
-import {
-  accepts,
-  CHAIN_FORWARD,
-  classChain,
-  classLabel,
-  popsFor,
-  type TagClass,
-} from './classes.js';
+import type { EswitchPort, EswitchRule, RuleAction } from '../../model/index.js';
+import { accepts, CHAIN_FORWARD, classLabel, popsFor, type TagClass } from './classes.js';
 import { type Delivery, deliveryActions, type SentCopy } from './deliver.js';
+import type { ClassGroup } from './groups.js';
 import {
   BROADCAST_MAC,
   catchAll,
@@ -47,6 +41,7 @@ function sentCopy(src: VfView | null): SentCopy | null {
   return src?.mirrorOut ? { to: src.mirrorOut, of: src.port } : null;
 }
 
+const DROP: RuleAction[] = [{ kind: 'drop' }];
 const PRIO_BROADCAST = PRIO_FIRST;
 const PRIO_MULTICAST = PRIO_FIRST + 10;
 const PRIO_UNICAST = PRIO_FIRST + 20;
@@ -62,9 +57,11 @@ export function classRules(
   sw: SwitchView,
   port: EswitchPort,
   src: VfView | null,
-  c: TagClass,
+  group: ClassGroup,
 ): EswitchRule[] {
-  const chain = classChain(c);
+  const { chain, label: where } = group;
+  // Every class of the group is taken and stripped alike: the first stands for all.
+  const c = group.classes[0];
   const takers = sw.ports.filter((x) => x !== src && accepts(x, c));
   const taking = new Set(takers);
   const wire: Delivery[] = src ? [{ to: 'uplink', pop: false, monitor: null }] : [];
@@ -75,7 +72,6 @@ export function classRules(
     ...takers.filter(pick).map((x) => delivery(x, c)),
   ];
   const names = (ds: Delivery[]) => listPorts(ds.map((d) => d.to));
-  const where = classLabel(c);
   const bcast = flood((x) => x.acceptBroadcast);
   const mcast = flood((x) => x.acceptMulticast);
   const unknown = flood((x) => x.acceptUnknown);
@@ -101,18 +97,33 @@ export function classRules(
       why: `multicast, ${where}: to ${names(mcast)}`,
     }),
   ];
+  // From the wire, a refused local MAC needs no rule of its own when unknown unicast of the
+  // group goes nowhere anyway: the catch-all drops it just the same.
+  const dropsNeeded = src !== null || unknown.length > 0;
+  const actionsFor = new Map<VfView, RuleAction[]>();
   for (const [mac, x] of sw.owners) {
-    const base = { port, chain, prio: PRIO_UNICAST, slug: `mac/${mac}`, match: { dstMac: mac } };
-    if (x !== src && taking.has(x)) {
-      const actions = deliver([delivery(x, c)]);
-      out.push(rule({ ...base, owner: PF_OWNER, actions, why: `${mac} is ${x.name}'s, ${where}` }));
-      continue;
+    const taken = x !== src && taking.has(x);
+    if (!taken && !dropsNeeded) continue;
+    let actions = actionsFor.get(x);
+    if (!actions) {
+      actions = taken ? deliver([delivery(x, c)]) : DROP;
+      actionsFor.set(x, actions);
     }
     // The sender's own MAC, or an owner whose VLAN filter refuses the class: dropped here,
     // never flooded (the sender's txDropped; from the wire, the PF's rxDropped).
-    const why = `${mac} is ${x.name}'s, which ${x === src ? 'is the sender' : `refuses ${where}`}`;
-    const counter = src ? ('txDropped' as const) : undefined;
-    out.push(rule({ ...base, owner: PF_OWNER, actions: [{ kind: 'drop' }], why, counter }));
+    const refused = x === src ? 'is the sender' : `refuses ${where}`;
+    const r: EswitchRule = {
+      id: `${port}/${chain}/mac/${mac}`,
+      owner: PF_OWNER,
+      port,
+      chain,
+      prio: PRIO_UNICAST,
+      match: { protocol: 'all', dstMac: mac },
+      actions,
+      why: taken ? `${mac} is ${x.name}'s, ${where}` : `${mac} is ${x.name}'s, which ${refused}`,
+    };
+    if (!taken && src) r.counter = 'txDropped';
+    out.push(r);
   }
   out.push(
     catchAll({
@@ -127,15 +138,17 @@ export function classRules(
 }
 
 /**
- * Dispatch into the class chains: by outer VID of each protocol, then any other VID of
- * it, then untagged. `classes` are those the port can emit; a single class needs no test.
- * With loopback off a VF's frames all go to the wire (the external switch may hairpin).
+ * Dispatch into the group chains: by outer VID of each protocol, then any other VID of it,
+ * then untagged. A test that would lead where the next one leads anyway is left out (a
+ * VLAN switched like the protocol's other VLANs, a protocol switched like untagged frames),
+ * and a port with one group needs no test. With loopback off a VF's frames all go to the
+ * wire (the external switch may hairpin them).
  */
 export function dispatchRules(
   sw: SwitchView,
   port: EswitchPort,
   src: VfView | null,
-  classes: readonly TagClass[],
+  groups: readonly ClassGroup[],
   chain = CHAIN_FORWARD,
 ): EswitchRule[] {
   const owner = PF_OWNER;
@@ -143,34 +156,41 @@ export function dispatchRules(
     const actions = deliveryActions([{ to: 'uplink', pop: false, monitor: null }], sentCopy(src));
     return [catchAll({ owner, port, chain, actions, why: 'loopback off: all to the wire' })];
   }
-  const target = (c: TagClass) => [{ kind: 'goto', chain: classChain(c) } as const];
-  if (classes.length === 1) {
-    const c = classes[0];
-    return [catchAll({ owner, port, chain, actions: target(c), why: `${classLabel(c)} only` })];
+  const goto = (g: ClassGroup) => [{ kind: 'goto', chain: g.chain } as const];
+  if (groups.length === 1) {
+    const g = groups[0];
+    return [catchAll({ owner, port, chain, actions: goto(g), why: `${g.label} only` })];
   }
+  const groupOf = new Map<string, ClassGroup>();
+  for (const g of groups) for (const c of g.classes) groupOf.set(`${c.proto}/${c.vid}`, g);
+  const untagged = groupOf.get('null/null');
   const out: EswitchRule[] = [];
-  let untagged: TagClass | undefined;
-  for (const c of classes) {
-    if (c.proto === null) {
-      untagged = c;
-      continue;
+  for (const proto of ['802.1Q', '802.1ad'] as const) {
+    const other = groupOf.get(`${proto}/null`);
+    // Frames no rule of this protocol takes fall to the catch-all (untagged).
+    const fallback = other && other !== untagged ? other : untagged;
+    for (const g of groups) {
+      for (const c of g.classes) {
+        if (c.proto !== proto) continue;
+        const specific = c.vid !== null;
+        if (g === (specific ? fallback : untagged)) continue;
+        out.push(
+          rule({
+            owner,
+            port,
+            chain,
+            prio: prioFor(specific ? PRIO_FIRST : PRIO_FIRST + 10, proto),
+            slug: `class/${proto}/${c.vid ?? 'other'}`,
+            match: specific ? { protocol: proto, vlanId: c.vid! } : { protocol: proto },
+            actions: goto(g),
+            why: classLabel(c),
+          }),
+        );
+      }
     }
-    const specific = c.vid !== null;
-    out.push(
-      rule({
-        owner,
-        port,
-        chain,
-        prio: prioFor(specific ? PRIO_FIRST : PRIO_FIRST + 10, c.proto),
-        slug: `class/${c.proto}/${c.vid ?? 'other'}`,
-        match: specific ? { protocol: c.proto, vlanId: c.vid! } : { protocol: c.proto },
-        actions: target(c),
-        why: classLabel(c),
-      }),
-    );
   }
   const end = untagged
-    ? { actions: target(untagged), why: 'untagged' }
+    ? { actions: goto(untagged), why: untagged.label }
     : { actions: [{ kind: 'drop' } as const], why: 'no other frame passes the VLAN checks' };
   out.push(catchAll({ owner, port, chain, ...end }));
   return out;
