@@ -65,7 +65,7 @@ export const PfPolicy = z
       .default(false)
       .describe('Allow VF shares of one traffic class to sum past 100%.'),
     eswitchMode: EswitchMode.default('legacy').describe(
-      'Embedded switch mode: `legacy` (VEB) or `switchdev` (representors).',
+      'Embedded switch mode: `legacy` (the NIC’s VEB) or `switchdev` (representors; nicvisor compiles the VF policies into eswitch rules, TC flower, and programs them: `nicvisor show rules NAME`).',
     ),
     lag: z
       .string()
