@@ -2,8 +2,8 @@ import { toVfCounters } from '../../src/drivers/sim/counters.js';
 import type { Capture, Port } from '../../src/drivers/sim/index.js';
 import { HOST_INDEX } from '../../src/drivers/sim/vf.js';
 import type { EswitchMode, VfCounters } from '../../src/model/index.js';
+import { PF, programmed } from './kit.js';
 import type { Scenario } from './scenario.js';
-import { PF, programmed } from './twin.js';
 
 /** Where each frame went: per sent frame, its verdict and what every port received. */
 export interface Trace {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildFrame } from '../../src/drivers/sim/build.js';
 import type { RuleDiff } from '../../src/model/index.js';
-import { PF, programmed } from './twin.js';
+import { PF, programmed } from './kit.js';
 
 const A = '02:00:00:00:00:0a';
 const B = '02:00:00:00:00:0b';

@@ -75,27 +75,20 @@ export function classRules(
   const bcast = flood((x) => x.acceptBroadcast);
   const mcast = flood((x) => x.acceptMulticast);
   const unknown = flood((x) => x.acceptUnknown);
+  const floodRule = (prio: number, slug: string, dstMac: string, ds: Delivery[], what: string) =>
+    rule({
+      owner: PF_OWNER,
+      port,
+      chain,
+      prio,
+      slug,
+      match: { dstMac },
+      actions: deliver(ds),
+      why: `${what}, ${where}: to ${names(ds)}`,
+    });
   const out: EswitchRule[] = [
-    rule({
-      owner: PF_OWNER,
-      port,
-      chain,
-      prio: PRIO_BROADCAST,
-      slug: 'bcast',
-      match: { dstMac: BROADCAST_MAC },
-      actions: deliver(bcast),
-      why: `broadcast, ${where}: to ${names(bcast)}`,
-    }),
-    rule({
-      owner: PF_OWNER,
-      port,
-      chain,
-      prio: PRIO_MULTICAST,
-      slug: 'mcast',
-      match: { dstMac: MULTICAST_MAC },
-      actions: deliver(mcast),
-      why: `multicast, ${where}: to ${names(mcast)}`,
-    }),
+    floodRule(PRIO_BROADCAST, 'bcast', BROADCAST_MAC, bcast, 'broadcast'),
+    floodRule(PRIO_MULTICAST, 'mcast', MULTICAST_MAC, mcast, 'multicast'),
   ];
   // From the wire, a refused local MAC needs no rule of its own when unknown unicast of the
   // group goes nowhere anyway: the catch-all drops it just the same.
