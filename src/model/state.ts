@@ -153,8 +153,20 @@ export interface ObservedPf {
   eswitchMode: EswitchMode;
   /** Bandwidth % of each traffic class of the uplink ([] when the PF has no classes). */
   trafficClasses: number[];
+  /** Mode of each traffic class; omitted by drivers that have no traffic classes. */
+  trafficClassModes?: TrafficClassMode[];
   counters: VfCounters;
   vfs: ObservedVf[];
+}
+
+/**
+ * How the uplink serves one traffic class besides its bandwidth (docs/qos.md): a strict
+ * class is served before all others; classes of one bandwidth group lend each other what
+ * they leave unused before the rest of the link gets it.
+ */
+export interface TrafficClassMode {
+  strictPriority: boolean;
+  group: number;
 }
 
 /** Desired settings of a PF (from its policy). */
@@ -166,6 +178,7 @@ export interface DesiredPf {
   loopback: boolean;
   eswitchMode: EswitchMode;
   trafficClasses: number[];
+  trafficClassModes: TrafficClassMode[];
 }
 
 /** How far a VF is from its policy, as shown by `nicvisor show` and the API. */

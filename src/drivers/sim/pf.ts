@@ -1,6 +1,7 @@
 import {
   type EswitchMode,
   type MirrorState,
+  type TrafficClassMode,
   type VfSettingKey,
   type VfSettings,
   ZERO_MAC,
@@ -14,7 +15,7 @@ import { checkHost, type HostConfig, hostSettings } from './host.js';
 import { macToNum } from './mac.js';
 import { MacTable } from './mac-table.js';
 import { MulticastTable } from './multicast.js';
-import { classBuckets, type TokenBucket } from './qos.js';
+import { UplinkScheduler } from './scheduler.js';
 import {
   checkGroups,
   checkVfValue,
@@ -57,6 +58,7 @@ export class SimPf {
   /** Set by a switchdev datapath to take this PF's frames over from the legacy VEB. */
   eswitch: FramePath | null = null;
   trafficClasses: number[] = [];
+  trafficClassModes: TrafficClassMode[] = [];
   /** The cable: when down, VFs with linkState auto are down too. */
   wireUp = true;
   vfs: SimVf[] = [];
@@ -71,7 +73,8 @@ export class SimPf {
   readonly multicast = new MulticastTable();
   /** Ports that accept unknown unicast, so flooding it does not scan every port. */
   unknownPorts: SimVf[] = [];
-  classBuckets: (TokenBucket | null)[] = [];
+  /** Shares the uplink between traffic classes and VFs; null without traffic classes. */
+  scheduler: UplinkScheduler | null = null;
   wireCaptures: Capture[] | null = null;
   wireListeners: ((frame: Buffer, len: number) => void)[] = [];
   /** Scratch space so tag insert/strip and parsing allocate nothing per frame. */
@@ -119,12 +122,7 @@ export class SimPf {
   }
 
   private context() {
-    return {
-      wireUp: this.wireUp,
-      linkSpeedMbps: this.spec.linkSpeedMbps,
-      trafficClasses: this.trafficClasses,
-      nowNs: this.clock.nowNs(),
-    };
+    return { wireUp: this.wireUp, nowNs: this.clock.nowNs() };
   }
 
   /** Recompile one port (or all) and the MAC and multicast tables after a change. */
@@ -139,6 +137,23 @@ export class SimPf {
     // a MAC two VFs claim (validation refuses that configuration).
     for (const p of [this.host, ...this.vfs]) for (const m of p.macs) this.macTable.add(m, p);
     this.multicast.rebuild(this.ports.map((p) => p.groups));
+    this.host.slot = this.vfs.length;
+    this.scheduler = this.newScheduler();
+  }
+
+  /** A fresh uplink scheduler for the classes and the VFs' guarantees and shares. */
+  private newScheduler(): UplinkScheduler | null {
+    if (this.trafficClasses.length === 0) return null;
+    const classes = this.trafficClasses.map((bandwidth, c) => ({
+      bandwidth,
+      strict: this.trafficClassModes[c]?.strictPriority ?? false,
+      group: this.trafficClassModes[c]?.group ?? 0,
+    }));
+    const sources = this.ports.map((p) => ({
+      minTxRate: p.settings.minTxRate,
+      trafficShares: p.settings.trafficShares,
+    }));
+    return new UplinkScheduler(this.spec.linkSpeedMbps, classes, sources, this.clock.nowNs());
   }
 
   /** Create `n` VFs with default settings; like the kernel, every existing VF is recreated. */
@@ -238,9 +253,9 @@ export class SimPf {
     this.refresh(vf);
   }
 
-  setTrafficClasses(classes: number[]): void {
+  setTrafficClasses(classes: number[], modes: TrafficClassMode[] = this.trafficClassModes): void {
     this.trafficClasses = [...classes];
-    this.classBuckets = classBuckets(this.spec.linkSpeedMbps, classes, this.clock.nowNs());
+    this.trafficClassModes = modes.map((m) => ({ ...m }));
     this.refresh();
   }
 
@@ -259,7 +274,7 @@ export class SimPf {
     this.loopback = true;
     this.eswitchMode = 'legacy';
     this.trafficClasses = [];
-    this.classBuckets = [];
+    this.trafficClassModes = [];
     this.counters.fill(0);
     this.host.counters.fill(0);
     this.resize(this.numVfs);

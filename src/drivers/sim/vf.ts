@@ -3,7 +3,7 @@ import type { Capture } from './capture.js';
 import { type CounterArray, newCounters } from './counters.js';
 import { tci, tpidOf } from './frame.js';
 import { hiOf, loOf, macToNum } from './mac.js';
-import { shareBuckets, TokenBucket } from './qos.js';
+import { TokenBucket } from './qos.js';
 
 /**
  * How a port treats VLAN tags. Filtering is always on, as on Intel's VMDq NICs (every pool
@@ -26,8 +26,6 @@ export const RX_LEN_OVER_MTU = 18;
 /** What compile() needs from the VF's PF. */
 export interface PfContext {
   wireUp: boolean;
-  linkSpeedMbps: number;
-  trafficClasses: readonly number[];
   nowNs: number;
 }
 
@@ -71,14 +69,15 @@ export class SimVf {
   macAntiSpoof = false;
   vlanAntiSpoof = false;
   rateBucket: TokenBucket | null = null;
-  minBucket: TokenBucket | null = null;
-  shareBuckets: (TokenBucket | null)[] = [];
+  /** Where the uplink scheduler keeps this port's buckets (VF index; the host after them). */
+  slot = 0;
   mirrorIn: SimVf | null = null;
   mirrorOut: SimVf | null = null;
   captures: Capture[] | null = null;
 
   constructor(index: number, settings: VfSettings, programmed: VfSettings) {
     this.index = index;
+    this.slot = index;
     this.settings = settings;
     this.programmed = programmed;
   }
@@ -103,13 +102,6 @@ export class SimVf {
     this.macAntiSpoof = s.macAntiSpoof;
     this.vlanAntiSpoof = s.vlanAntiSpoof;
     this.rateBucket = s.maxTxRate > 0 ? new TokenBucket(s.maxTxRate, pf.nowNs) : null;
-    this.minBucket = s.minTxRate > 0 ? new TokenBucket(s.minTxRate, pf.nowNs) : null;
-    this.shareBuckets = shareBuckets(
-      pf.linkSpeedMbps,
-      pf.trafficClasses,
-      s.trafficShares,
-      pf.nowNs,
-    );
   }
 
   private compileVlans(s: VfSettings): void {
