@@ -8,6 +8,7 @@ import {
 } from '../../model/index.js';
 import type { Capture } from './capture.js';
 import type { Clock } from './clock.js';
+import { FrameScratch } from './copy.js';
 import { type CounterArray, newCounters } from './counters.js';
 import type { FramePath } from './datapath.js';
 import { FrameView, MAX_FRAME_LEN } from './frame.js';
@@ -79,8 +80,8 @@ export class SimPf {
   wireListeners: ((frame: Buffer, len: number) => void)[] = [];
   /** Scratch space so tag insert/strip and parsing allocate nothing per frame. */
   readonly txView = new FrameView();
-  readonly txScratch = Buffer.alloc(MAX_FRAME_LEN + 8);
-  readonly rxScratch = Buffer.alloc(MAX_FRAME_LEN + 8);
+  readonly txScratch = new FrameScratch(MAX_FRAME_LEN + 8);
+  readonly rxScratch = new FrameScratch(MAX_FRAME_LEN + 8);
 
   constructor(spec: PfSpec, clock: Clock) {
     this.spec = spec;
@@ -132,7 +133,7 @@ export class SimPf {
     for (const p of only ? [only] : this.ports) p.compile(ctx);
     for (const vf of this.vfs) vf.linkMirror(this.vfs);
     this.unknownPorts = this.ports.filter((v) => v.acceptUnknown);
-    this.macTable.clear();
+    this.macTable.clear(this.ports.reduce((n, p) => n + p.macs.length, 0));
     // The PF's own address comes first (igb keeps it in RAR[0]); then a lower VF index wins
     // a MAC two VFs claim (validation refuses that configuration).
     for (const p of [this.host, ...this.vfs]) for (const m of p.macs) this.macTable.add(m, p);

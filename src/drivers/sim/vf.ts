@@ -51,6 +51,9 @@ export class SimVf {
   macs: number[] = [];
   macHi: number[] = [];
   macLo: number[] = [];
+  /** The primary MAC's halves (-1 without one), checked before the list. */
+  mac0Hi = -1;
+  mac0Lo = -1;
   vlanMode = VLAN_FILTERED;
   tpid = 0;
   /** VLAN membership by VID; VID 0 (priority tag) is set for every filtered port. */
@@ -92,6 +95,8 @@ export class SimVf {
     this.macs = [s.mac, ...s.macFilters].map(macToNum).filter((m) => m !== 0);
     this.macHi = this.macs.map(hiOf);
     this.macLo = this.macs.map(loOf);
+    this.mac0Hi = this.macs.length > 0 ? this.macHi[0] : -1;
+    this.mac0Lo = this.macs.length > 0 ? this.macLo[0] : -1;
     this.compileVlans(s);
     this.linkUp = s.linkState === 'enable' || (s.linkState === 'auto' && pf.wireUp);
     this.maxLen = s.mtu + RX_LEN_OVER_MTU;
@@ -124,6 +129,7 @@ export class SimVf {
   }
 
   ownsMac(hi: number, lo: number): boolean {
+    if (lo === this.mac0Lo && hi === this.mac0Hi) return true;
     const los = this.macLo;
     for (let i = 0; i < los.length; i++) if (los[i] === lo && this.macHi[i] === hi) return true;
     return false;
