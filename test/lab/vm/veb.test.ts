@@ -191,7 +191,7 @@ function setUpIgb(): Record<Port, { netns: string | null; ifname: string }> {
       `echo ${pci} > /sys/bus/pci/drivers/igbvf/unbind; echo ${pci} > /sys/bus/pci/drivers/igbvf/bind`,
     );
   });
-  VFS.forEach((_, i) => waitFor(() => vfNetdev(i) !== '', 15000, `VF ${i} netdev`));
+  for (let i = 0; i < VFS.length; i++) waitFor(() => vfNetdev(i) !== '', 15000, `VF ${i} netdev`);
   const ports = {} as Record<Port, { netns: string | null; ifname: string }>;
   VFS.forEach((_, i) => {
     const ifname = vfNetdev(i);
