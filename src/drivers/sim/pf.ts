@@ -1,10 +1,9 @@
-import {
-  type EswitchMode,
-  type MirrorState,
-  type TrafficClassMode,
-  type VfSettingKey,
-  type VfSettings,
-  ZERO_MAC,
+import type {
+  EswitchMode,
+  MirrorState,
+  TrafficClassMode,
+  VfSettingKey,
+  VfSettings,
 } from '../../model/index.js';
 import type { Capture } from './capture.js';
 import type { Clock } from './clock.js';
@@ -16,13 +15,13 @@ import { checkHost, type HostConfig, hostSettings } from './host.js';
 import { macToNum } from './mac.js';
 import { MacTable } from './mac-table.js';
 import { MulticastTable } from './multicast.js';
-import { UplinkScheduler } from './scheduler.js';
+import { macTableProblem, mirrorProblem } from './pf-checks.js';
+import { schedulerFor, type UplinkScheduler } from './scheduler.js';
 import {
   checkGroups,
   checkVfValue,
   cloneSettings,
   defaultVfSettings,
-  MACS_PER_PF,
   normaliseValue,
 } from './settings.js';
 import { HOST_INDEX, SimVf } from './vf.js';
@@ -139,22 +138,13 @@ export class SimPf {
     for (const p of [this.host, ...this.vfs]) for (const m of p.macs) this.macTable.add(m, p);
     this.multicast.rebuild(this.ports.map((p) => p.groups));
     this.host.slot = this.vfs.length;
-    this.scheduler = this.newScheduler();
-  }
-
-  /** A fresh uplink scheduler for the classes and the VFs' guarantees and shares. */
-  private newScheduler(): UplinkScheduler | null {
-    if (this.trafficClasses.length === 0) return null;
-    const classes = this.trafficClasses.map((bandwidth, c) => ({
-      bandwidth,
-      strict: this.trafficClassModes[c]?.strictPriority ?? false,
-      group: this.trafficClassModes[c]?.group ?? 0,
-    }));
-    const sources = this.ports.map((p) => ({
-      minTxRate: p.settings.minTxRate,
-      trafficShares: p.settings.trafficShares,
-    }));
-    return new UplinkScheduler(this.spec.linkSpeedMbps, classes, sources, this.clock.nowNs());
+    this.scheduler = schedulerFor(
+      this.spec.linkSpeedMbps,
+      this.trafficClasses,
+      this.trafficClassModes,
+      this.ports.map((p) => p.settings),
+      this.clock.nowNs(),
+    );
   }
 
   /** Create `n` VFs with default settings; like the kernel, every existing VF is recreated. */
@@ -184,7 +174,8 @@ export class SimPf {
     });
     if (problem) throw new Error(`${this.where(index)}: ${field}: ${problem}`);
     const v = normaliseValue(field, value);
-    this.checkPfTables(index, field, v);
+    const full = macTableProblem(this.vfs, index, field, v);
+    if (full) throw new Error(`${this.where(index)}: ${field}: ${full}`);
     (vf.settings as unknown as Record<string, unknown>)[field] = v;
     if (programmed) {
       (vf.programmed as unknown as Record<string, unknown>)[field] = normaliseValue(field, v);
@@ -219,37 +210,10 @@ export class SimPf {
     this.refresh(this.host);
   }
 
-  /** The PF-wide MAC filter table is shared by all VFs: name the limit and the fix. */
-  private checkPfTables(index: number, field: VfSettingKey, value: unknown): void {
-    if (field !== 'macFilters' && field !== 'mac') return;
-    const others = this.vfs.filter((v) => v.index !== index).reduce((n, v) => n + v.macs.length, 0);
-    const own = this.vfs[index].settings;
-    const mine =
-      field === 'mac'
-        ? 1 + own.macFilters.length
-        : (own.mac === ZERO_MAC ? 0 : 1) + (value as string[]).length;
-    if (others + mine > MACS_PER_PF) {
-      throw new Error(
-        `${this.where(index)}: ${field}: the PF's MAC filter table holds ${MACS_PER_PF} entries and ${others} are used by other VFs; remove MACs elsewhere`,
-      );
-    }
-  }
-
   setMirror(index: number, mirror: MirrorState | null): void {
     const vf = this.vf(index);
-    if (mirror) {
-      const t = mirror.targetVf;
-      if (!Number.isInteger(t) || t < 0 || t >= this.numVfs || t === index) {
-        throw new Error(
-          `${this.where(index)}: mirror target vf ${t} is not another VF of this PF (0-${this.numVfs - 1}, not ${index}); pick another target`,
-        );
-      }
-      if (!['in', 'out', 'all'].includes(mirror.direction)) {
-        throw new Error(
-          `${this.where(index)}: mirror direction "${mirror.direction}" is not in, out or all`,
-        );
-      }
-    }
+    const problem = mirror ? mirrorProblem(index, mirror, this.numVfs) : null;
+    if (problem) throw new Error(`${this.where(index)}: ${problem}`);
     vf.mirror = mirror ? { targetVf: mirror.targetVf, direction: mirror.direction } : null;
     this.refresh(vf);
   }

@@ -1,3 +1,4 @@
+import type { TrafficClassMode } from '../../model/index.js';
 import { type ClassSpec, UplinkAllocator } from './ets.js';
 import { BURST_NS, bytesPerNs, classOf, TokenBucket } from './qos.js';
 
@@ -80,4 +81,24 @@ export class UplinkScheduler {
     this.epochStart = now;
     this.epochEnd = now + EPOCH_NS;
   }
+}
+
+/**
+ * The scheduler for a PF's traffic classes and its ports (VFs, then the host), or null when
+ * the PF has no classes (the uplink then only counts).
+ */
+export function schedulerFor(
+  linkMbps: number,
+  bandwidths: readonly number[],
+  modes: readonly TrafficClassMode[],
+  ports: readonly SourceSpec[],
+  now: number,
+): UplinkScheduler | null {
+  if (bandwidths.length === 0) return null;
+  const classes = bandwidths.map((bandwidth, c) => ({
+    bandwidth,
+    strict: modes[c]?.strictPriority ?? false,
+    group: modes[c]?.group ?? 0,
+  }));
+  return new UplinkScheduler(linkMbps, classes, ports, now);
 }
