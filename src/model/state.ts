@@ -42,8 +42,9 @@ export type VfSettingKey = keyof VfSettings;
 
 /**
  * What a fresh VF looks like (after creation, a PF reset or numVfs change): no MAC, no VLAN
- * configuration (transparent: untagged and tagged frames pass unfiltered, as a Linux VF with
- * neither a port VLAN nor VLAN filters), no anti-spoof, link following the PF.
+ * configuration (VLAN filtering stays on, as on the NIC: untagged and priority-tagged frames
+ * only, until a port VLAN is set or the guest joins VLANs), no anti-spoof, link following
+ * the PF.
  */
 export function defaultVfSettings(pfMtu: number): VfSettings {
   return {

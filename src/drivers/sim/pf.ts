@@ -183,11 +183,10 @@ export class SimPf {
     this.refresh(vf);
   }
 
-  /** Replace every setting of a VF at once (guest reset); the groups it joined are left. */
+  /** Replace every setting of a VF at once (guest reset, release). */
   replaceVfSettings(index: number, settings: VfSettings): void {
     const vf = this.vf(index);
     vf.settings = cloneSettings(settings);
-    vf.groups = [];
     this.refresh(vf);
   }
 
