@@ -1,31 +1,41 @@
 /**
- * Packet rate of the simulated NIC's datapath for 64-byte frames on one core:
- * VF → wire (MAC + VLAN anti-spoof, port-VLAN tag insert, VEB lookup), wire → VF (MAC +
- * VLAN filter, strip) and a broadcast flooded to 64 VFs. Captures are off. Garbage
- * collections during a run are counted: with no allocation per frame there are none.
+ * Packet rate of the simulated NIC's datapath for 64-byte frames on one core, each path
+ * printed with its goal: VF → wire at 10 GbE line rate (14.88 Mpps: MAC + VLAN anti-spoof,
+ * port-VLAN tag insert, VEB lookup), every other path ≥ 2 Mpps. Rates are frames per second
+ * of this process's CPU time (the machine is shared: time other processes run does not
+ * count), the best of several runs, each after a warm-up run. Next to each figure: its cost
+ * as a multiple of a same-process baseline, a bare word copy of the frame with its tag and
+ * four counter increments (the least any VF → wire path must do). Garbage collections during
+ * the runs are counted: with no allocation per frame there are none.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { buildFrame } from '../src/drivers/sim/build.js';
 import { ManualClock } from '../src/drivers/sim/clock.js';
-import { receiveFromWire, transmit } from '../src/drivers/sim/datapath.js';
-import { createNic } from '../src/drivers/sim/nic.js';
+import { createNic, type SimNic } from '../src/drivers/sim/nic.js';
 import type { SimPf } from '../src/drivers/sim/pf.js';
 import { fmt } from './_stats.js';
 
 const FRAMES = 1_000_000;
+const RUNS = 5;
 const VFS = 64;
+const PF = 'sim:b/0';
 const GATEWAY = '02:ee:00:00:00:01';
+const GROUP = '01:00:5e:00:00:fb';
+/** 10 GbE line rate for 64-byte frames: 10e9 / ((64 + 20) × 8). */
+const LINE_RATE_MPPS = 14.88;
+const OTHER_MPPS = 2;
 
 function mac(i: number): string {
   return `02:00:00:00:00:${i.toString(16).padStart(2, '0')}`;
 }
 
-function setup(): SimPf {
+/** 64 VFs on port VLAN 100 with anti-spoof; VF 1 also receives its copy of VF 0 (mirror). */
+function setup(): { nic: SimNic; pf: SimPf } {
   const nic = createNic(
     [{ name: 'b', ports: 1, totalVfs: VFS, linkSpeedMbps: 100000 }],
     new ManualClock(),
   );
-  const pf = nic.pf('sim:b/0');
+  const pf = nic.pf(PF);
   pf.resize(VFS);
   for (let i = 0; i < VFS; i++) {
     pf.setVfField(i, 'mac', mac(i), true);
@@ -34,7 +44,9 @@ function setup(): SimPf {
     pf.setVfField(i, 'macAntiSpoof', true, true);
     pf.setVfField(i, 'vlanAntiSpoof', true, true);
   }
-  return pf;
+  pf.setHost({ vlans: [100] });
+  pf.setGroups(2, [GROUP]);
+  return { nic, pf };
 }
 
 interface Figure {
@@ -42,58 +54,112 @@ interface Figure {
   gcs: number;
 }
 
-/** Steady state: a first full run warms the JIT up (its tier-up compiles allocate), then measure. */
-async function measure(n: number, fn: () => void): Promise<Figure> {
-  await once(n, fn);
-  return once(n, fn);
+/** Frames per CPU-microsecond of `n` calls of fn. */
+function rate(n: number, fn: () => void): number {
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) fn();
+  const used = process.cpuUsage(t0);
+  return n / (used.user + used.system);
 }
 
-async function once(n: number, fn: () => void): Promise<Figure> {
+/** Best of RUNS after a warm-up (its tier-up compiles allocate), with GCs counted. */
+async function measure(n: number, fn: () => void): Promise<Figure> {
+  rate(n, fn);
   let gcs = 0;
   const obs = new PerformanceObserver((list) => {
     gcs += list.getEntries().length;
   });
   obs.observe({ entryTypes: ['gc'] });
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) fn();
-  const ns = Number(process.hrtime.bigint() - t0);
+  let best = 0;
+  for (let r = 0; r < RUNS; r++) best = Math.max(best, rate(n, fn));
   // GC entries are delivered asynchronously: let them arrive before counting.
   await new Promise((r) => setTimeout(r, 20));
   obs.disconnect();
-  return { mpps: (n / ns) * 1e3, gcs };
+  return { mpps: best, gcs };
+}
+
+/** The baseline: what any VF → wire path with a tag insert must at least do. */
+function baseline(): () => void {
+  const src = new Int32Array(16);
+  const dst = new Int32Array(32);
+  const counters = new Float64Array(4);
+  return () => {
+    dst[0] = src[0];
+    dst[1] = src[1];
+    dst[2] = src[2];
+    dst[3] = 0x64400081;
+    for (let i = 3; i < 16; i++) dst[i + 1] = src[i];
+    counters[0]++;
+    counters[1] += 64;
+    counters[2]++;
+    counters[3] += 68;
+  };
+}
+
+function print(name: string, f: Figure, goal: number, base: Figure, extra = ''): void {
+  const met = f.mpps >= goal ? 'met' : 'NOT met';
+  const ratio = fmt(base.mpps / f.mpps, 1);
+  console.log(
+    `${name.padEnd(48)} ${fmt(f.mpps, 2).padStart(6)} Mpps  goal ≥ ${goal} (${met})  ${ratio}× baseline  GCs: ${f.gcs}${extra}`,
+  );
 }
 
 export async function run(): Promise<void> {
-  const pf = setup();
+  const { nic, pf } = setup();
   const vf0 = pf.vf(0);
-  const up = buildFrame({ dst: GATEWAY, src: mac(0), size: 64 });
-  const down = buildFrame({ dst: mac(0), src: GATEWAY, tags: [{ vid: 100 }], size: 64 });
-  const bcast = buildFrame({
-    dst: 'ff:ff:ff:ff:ff:ff',
-    src: GATEWAY,
-    tags: [{ vid: 100 }],
-    size: 64,
+  const frame = (dst: string, src: string, vid?: number) =>
+    buildFrame({ dst, src, tags: vid === undefined ? [] : [{ vid }], size: 64 });
+  const up = frame(GATEWAY, mac(0));
+  const down = frame(mac(0), GATEWAY, 100);
+  const peer = frame(mac(3), mac(0));
+  const fromHost = frame(mac(0), pf.spec.mac, 100);
+  const bcast = frame('ff:ff:ff:ff:ff:ff', GATEWAY, 100);
+  const mcast = frame(GROUP, GATEWAY, 100);
+  const base = await measure(FRAMES, baseline());
+  const tx = await measure(FRAMES, () => nic.sendFromVf(PF, 0, up));
+  let sink = 0;
+  const off = nic.onWire(PF, (buf) => {
+    sink += buf[15];
   });
-  const tx = await measure(FRAMES, () => transmit(pf, vf0, up, 64));
-  const rx = await measure(FRAMES, () => receiveFromWire(pf, down, 64));
-  const flood = await measure(FRAMES / 16, () => receiveFromWire(pf, bcast, 64));
-  // Same, but something reads VF 0's frames (a mirror), so the strip is written out.
+  const txRead = await measure(FRAMES, () => nic.sendFromVf(PF, 0, up));
+  off();
+  const local = await measure(FRAMES, () => nic.sendFromVf(PF, 0, peer));
+  const host = await measure(FRAMES, () => nic.sendFromHost(PF, fromHost));
+  const rx = await measure(FRAMES, () => nic.sendFromWire(PF, down));
   pf.setMirror(0, { targetVf: 1, direction: 'in' });
-  const rxCopy = await measure(FRAMES, () => receiveFromWire(pf, down, 64));
+  const rxCopy = await measure(FRAMES, () => nic.sendFromWire(PF, down));
   pf.setMirror(0, null);
+  const flood = await measure(FRAMES / 16, () => nic.sendFromWire(PF, bcast));
+  const group = await measure(FRAMES / 16, () => nic.sendFromWire(PF, mcast));
+  pf.setTrafficClasses([60, 40]);
+  const qos = await measure(FRAMES, () => nic.sendFromVf(PF, 0, up));
+  pf.setTrafficClasses([]);
   const check = (what: string, ok: boolean) => {
-    if (!ok)
-      throw new Error(`bench sim: ${what} did not go where expected; the bench measured nothing`);
+    if (!ok) throw new Error(`bench sim: ${what} did not go where expected; it measured nothing`);
   };
-  check('VF → wire', vf0.counters[2] >= FRAMES);
-  check('wire → VF', vf0.counters[0] >= FRAMES);
-  check('broadcast', pf.vf(VFS - 1).counters[10] >= FRAMES / 16);
-  const line = (name: string, f: Figure, extra = '') =>
-    console.log(
-      `${name.padEnd(52)} ${fmt(f.mpps, 2).padStart(6)} Mpps${extra}  (GCs during run: ${f.gcs})`,
-    );
-  line('VF → wire, 64 B, anti-spoof + 802.1Q insert', tx);
-  line('wire → VF, 64 B, MAC + VLAN filter + strip', rx);
-  line('wire → VF, as above, stripped copy to a mirror', rxCopy);
-  line(`broadcast wire → ${VFS} VFs, 64 B`, flood, ` (${fmt(flood.mpps * VFS, 1)} M deliveries/s)`);
+  check('VF → wire', vf0.counters[2] >= 2 * FRAMES && pf.counters[2] >= 2 * FRAMES);
+  check('wire listener', sink === 100 * (RUNS + 1) * FRAMES);
+  check('VF → VF', pf.vf(3).counters[0] >= FRAMES);
+  check('host → VF', vf0.counters[0] >= 3 * FRAMES);
+  check('broadcast', pf.vf(VFS - 1).counters[10] >= FRAMES / 16 && pf.host.counters[0] > 0);
+  check('multicast', pf.vf(VFS - 1).counters[11] >= FRAMES / 16 && pf.host.counters[11] > 0);
+  const ports = VFS + 1;
+  print('VF → wire, 64 B, anti-spoof + 802.1Q insert', tx, LINE_RATE_MPPS, base);
+  print('  same, a wire listener reads every frame', txRead, OTHER_MPPS, base);
+  print('VF → VF in the same port VLAN (insert + strip)', local, OTHER_MPPS, base);
+  print('host VLAN 100 → VF (port VLAN, strip)', host, OTHER_MPPS, base);
+  print('wire → VF, MAC + VLAN filter + strip', rx, OTHER_MPPS, base);
+  print('  same, stripped copy to a mirror', rxCopy, OTHER_MPPS, base);
+  const per = (f: Figure) => ({ mpps: f.mpps * ports, gcs: f.gcs });
+  const frames = (f: Figure) => ` (${fmt(f.mpps, 2)} M frames/s)`;
+  print(`broadcast wire → ${ports} ports, deliveries`, per(flood), OTHER_MPPS, base, frames(flood));
+  print(
+    `multicast (MTA hit) → ${ports} ports, deliveries`,
+    per(group),
+    OTHER_MPPS,
+    base,
+    frames(group),
+  );
+  print('VF → wire through the ETS scheduler (2 classes)', qos, OTHER_MPPS, base);
+  console.log(`  baseline (word copy + counters) ${fmt(base.mpps, 2)} Mpps`);
 }

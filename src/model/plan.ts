@@ -17,7 +17,7 @@ export type PlanStep =
   | {
       kind: 'setPf';
       pf: string;
-      field: 'mtu' | 'loopback' | 'trafficClasses';
+      field: 'mtu' | 'loopback' | 'trafficClasses' | 'trafficClassModes';
       from: unknown;
       to: unknown;
       reason: string;
@@ -82,7 +82,7 @@ export interface ApplyResult {
 function show(v: unknown): string {
   if (v === undefined) return '-';
   if (v === null) return 'none';
-  if (Array.isArray(v)) return v.length === 0 ? '[]' : v.join(',');
+  if (Array.isArray(v)) return v.length === 0 ? '[]' : v.map(show).join(',');
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }

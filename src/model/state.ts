@@ -43,8 +43,9 @@ export type VfSettingKey = keyof VfSettings;
 
 /**
  * What a fresh VF looks like (after creation, a PF reset or numVfs change): no MAC, no VLAN
- * configuration (transparent: untagged and tagged frames pass unfiltered, as a Linux VF with
- * neither a port VLAN nor VLAN filters), no anti-spoof, link following the PF.
+ * configuration (VLAN filtering stays on, as on the NIC: untagged and priority-tagged frames
+ * only, until a port VLAN is set or the guest joins VLANs), no anti-spoof, link following
+ * the PF.
  */
 export function defaultVfSettings(pfMtu: number): VfSettings {
   return {
@@ -166,6 +167,8 @@ export interface ObservedPf {
   eswitchMode: EswitchMode;
   /** Bandwidth % of each traffic class of the uplink ([] when the PF has no classes). */
   trafficClasses: number[];
+  /** Mode of each traffic class; omitted by drivers that have no traffic classes. */
+  trafficClassModes?: TrafficClassMode[];
   counters: VfCounters;
   vfs: ObservedVf[];
   /**
@@ -177,6 +180,16 @@ export interface ObservedPf {
   host?: HostInterface;
 }
 
+/**
+ * How the uplink serves one traffic class besides its bandwidth (docs/qos.md): a strict
+ * class is served before all others; classes of one bandwidth group lend each other what
+ * they leave unused before the rest of the link gets it.
+ */
+export interface TrafficClassMode {
+  strictPriority: boolean;
+  group: number;
+}
+
 /** Desired settings of a PF (from its policy). */
 export interface DesiredPf {
   kind: 'desired';
@@ -186,6 +199,7 @@ export interface DesiredPf {
   loopback: boolean;
   eswitchMode: EswitchMode;
   trafficClasses: number[];
+  trafficClassModes: TrafficClassMode[];
 }
 
 /** How far a VF is from its policy, as shown by `nicvisor show` and the API. */

@@ -139,7 +139,7 @@ export const VfPolicy = z
       .array(z.number().int().min(0).max(100))
       .default([])
       .describe(
-        'Share (%) of each traffic class of the PF this VF gets, index = class. Normalised across active VFs (see docs/qos.md).',
+        'Guaranteed minimum share (%) of each traffic class of the PF, index = class; what the VF leaves unused is shared out. Scaled down when the VFs of a class ask for more than 100 (see docs/qos.md).',
       ),
     mirror: MirrorSpec.optional(),
     onStart: Hook.optional().describe('Run after the VF is configured (argv, no shell).'),

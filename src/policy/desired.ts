@@ -74,6 +74,9 @@ export function desiredPf(pf: PfPolicy): DesiredPf {
     loopback: pf.loopback,
     eswitchMode: pf.eswitchMode,
     trafficClasses: pf.qos?.trafficClasses.map((c) => c.bandwidth) ?? [],
+    trafficClassModes:
+      pf.qos?.trafficClasses.map((c) => ({ strictPriority: c.strictPriority, group: c.group })) ??
+      [],
   };
 }
 

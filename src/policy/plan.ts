@@ -107,6 +107,17 @@ function pfSteps(d: DesiredPf, o: ObservedPf): PlanStep[] {
       reason,
     });
   }
+  const modes = o.trafficClassModes ?? [];
+  if (JSON.stringify(d.trafficClassModes) !== JSON.stringify(modes)) {
+    steps.push({
+      kind: 'setPf',
+      pf: d.id,
+      field: 'trafficClassModes',
+      from: modes,
+      to: d.trafficClassModes,
+      reason,
+    });
+  }
   return steps;
 }
 

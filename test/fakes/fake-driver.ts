@@ -22,6 +22,7 @@ import type {
   Plan,
   PlanStep,
   StepOutcome,
+  TrafficClassMode,
   VfCounters,
   VfSettings,
 } from '../../src/model/index.js';
@@ -63,6 +64,7 @@ interface FakePf {
   mtu: number;
   loopback: boolean;
   trafficClasses: number[];
+  trafficClassModes: TrafficClassMode[];
   eswitchMode: 'legacy' | 'switchdev';
   vfs: FakeVf[];
 }
@@ -90,6 +92,7 @@ export class FakeDriver implements NicDriver {
         mtu: 1500,
         loopback: true,
         trafficClasses: [],
+        trafficClassModes: [],
         eswitchMode: 'legacy',
         vfs: [],
       });
@@ -130,6 +133,7 @@ export class FakeDriver implements NicDriver {
         loopback: p.loopback,
         eswitchMode: p.eswitchMode,
         trafficClasses: [...p.trafficClasses],
+        trafficClassModes: clone(p.trafficClassModes),
         counters: zeroCounters(),
         vfs: p.vfs.map(
           (v, i): ObservedVf => ({
@@ -171,6 +175,8 @@ export class FakeDriver implements NicDriver {
       case 'setPf':
         if (step.field === 'mtu') pf.mtu = step.to as number;
         else if (step.field === 'loopback') pf.loopback = step.to as boolean;
+        else if (step.field === 'trafficClassModes')
+          pf.trafficClassModes = clone(step.to as TrafficClassMode[]);
         else pf.trafficClasses = clone(step.to as number[]);
         return;
       case 'setEswitchMode':

@@ -6,6 +6,7 @@ import {
   type Plan,
   type PlanStep,
   type StepOutcome,
+  type TrafficClassMode,
   type VfSettings,
   vfKey,
 } from '../../model/index.js';
@@ -14,7 +15,7 @@ import type { SimNic } from './nic.js';
 import type { SimPf } from './pf.js';
 import { cloneSettings } from './settings.js';
 
-/** What a VF looked like before nicvisor first changed it (STYLE.md #9). */
+/** What a VF looked like before nicvisor first changed it: release restores this, not what it set. */
 export interface VfSnapshot {
   settings: VfSettings;
   mirror: MirrorState | null;
@@ -52,9 +53,31 @@ function setPfField(pf: SimPf, field: string, to: unknown): void {
       );
     }
     pf.setTrafficClasses(to as number[]);
+  } else if (field === 'trafficClassModes') {
+    pf.setTrafficClasses(pf.trafficClasses, checkModes(pf, to));
   } else {
     throw new Error(`${pf.id}: unknown PF setting "${field}"`);
   }
+}
+
+/** Class modes as the plan carries them: up to 8 of `{strictPriority, group 0-7}`. */
+function checkModes(pf: SimPf, to: unknown): TrafficClassMode[] {
+  const ok =
+    Array.isArray(to) &&
+    to.length <= 8 &&
+    to.every(
+      (m) =>
+        typeof m?.strictPriority === 'boolean' &&
+        Number.isInteger(m?.group) &&
+        m.group >= 0 &&
+        m.group <= 7,
+    );
+  if (!ok) {
+    throw new Error(
+      `${pf.id}: trafficClassModes ${JSON.stringify(to)} must be up to 8 of {strictPriority: true|false, group: 0-7}`,
+    );
+  }
+  return to as TrafficClassMode[];
 }
 
 /** Execute one step; throws with a message naming the object, value, range and fix. */

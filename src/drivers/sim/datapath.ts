@@ -10,7 +10,7 @@ import {
   TX_PACKETS,
 } from './counters.js';
 import { mirror } from './deliver.js';
-import { insertTag, parseFrame } from './frame.js';
+import { insertTag, parseFrame, pushTag } from './frame.js';
 import type { SimPf } from './pf.js';
 import { FWD_LOCAL_DROP, FWD_SENT, forward, fromWire } from './veb.js';
 import { type SimVf, VLAN_PORT } from './vf.js';
@@ -88,9 +88,9 @@ export function transmit(pf: SimPf, vf: SimVf, buf: Buffer, len: number): TxVerd
   let out = buf;
   let outLen = len;
   if (vf.vlanMode === VLAN_PORT) {
-    out = pf.txScratch;
-    outLen = insertTag(buf, len, vf.tpid, vf.insertTci, out);
-    parseFrame(out, outLen, f);
+    outLen = insertTag(buf, len, vf.tpid, vf.insertTci, pf.txScratch);
+    out = pf.txScratch.buf;
+    pushTag(f, vf.tpid, vf.insertTci);
   }
   return finish(pf, vf, out, outLen, len);
 }

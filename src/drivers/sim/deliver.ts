@@ -62,8 +62,8 @@ export function deliver(
   if (kind === BROADCAST) c[RX_BROADCAST]++;
   else if (kind === MULTICAST) c[RX_MULTICAST]++;
   if (port.captures !== null || port.mirrorIn !== null) {
-    const out = strip ? pf.rxScratch : buf;
-    if (strip) stripTag(buf, len, out);
+    const out = strip ? pf.rxScratch.buf : buf;
+    if (strip) stripTag(buf, len, pf.rxScratch);
     if (port.captures !== null) {
       const now = pf.clock.nowNs();
       for (const cap of port.captures) cap.record(out, outLen, now, false);

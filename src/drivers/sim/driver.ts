@@ -100,6 +100,7 @@ export class SimDriver implements NicDriver {
       loopback: pf.loopback,
       eswitchMode: pf.eswitchMode,
       trafficClasses: [...pf.trafficClasses],
+      trafficClassModes: pf.trafficClassModes.map((m) => ({ ...m })),
       counters: toVfCounters(pf.counters),
       vfs: pf.vfs.map((_, i) => this.observeVf(pf, i)),
       ...observeEswitch(pf),

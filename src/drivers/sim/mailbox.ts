@@ -60,6 +60,7 @@ export function carryOutRequest(pf: SimPf, index: number, req: GuestRequest): vo
       return;
     case 'reset':
       pf.replaceVfSettings(index, pf.vf(index).programmed);
+      pf.setGroups(index, []);
       return;
   }
 }

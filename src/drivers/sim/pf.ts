@@ -1,12 +1,13 @@
-import {
-  type EswitchMode,
-  type MirrorState,
-  type VfSettingKey,
-  type VfSettings,
-  ZERO_MAC,
+import type {
+  EswitchMode,
+  MirrorState,
+  TrafficClassMode,
+  VfSettingKey,
+  VfSettings,
 } from '../../model/index.js';
 import type { Capture } from './capture.js';
 import type { Clock } from './clock.js';
+import { FrameScratch } from './copy.js';
 import { type CounterArray, newCounters } from './counters.js';
 import type { FramePath } from './datapath.js';
 import { FrameView, MAX_FRAME_LEN } from './frame.js';
@@ -14,13 +15,13 @@ import { checkHost, type HostConfig, hostSettings } from './host.js';
 import { macToNum } from './mac.js';
 import { MacTable } from './mac-table.js';
 import { MulticastTable } from './multicast.js';
-import { classBuckets, type TokenBucket } from './qos.js';
+import { macTableProblem, mirrorProblem } from './pf-checks.js';
+import { schedulerFor, type UplinkScheduler } from './scheduler.js';
 import {
   checkGroups,
   checkVfValue,
   cloneSettings,
   defaultVfSettings,
-  MACS_PER_PF,
   normaliseValue,
 } from './settings.js';
 import { HOST_INDEX, SimVf } from './vf.js';
@@ -57,6 +58,7 @@ export class SimPf {
   /** Set by a switchdev datapath to take this PF's frames over from the legacy VEB. */
   eswitch: FramePath | null = null;
   trafficClasses: number[] = [];
+  trafficClassModes: TrafficClassMode[] = [];
   /** The cable: when down, VFs with linkState auto are down too. */
   wireUp = true;
   vfs: SimVf[] = [];
@@ -71,13 +73,14 @@ export class SimPf {
   readonly multicast = new MulticastTable();
   /** Ports that accept unknown unicast, so flooding it does not scan every port. */
   unknownPorts: SimVf[] = [];
-  classBuckets: (TokenBucket | null)[] = [];
+  /** Shares the uplink between traffic classes and VFs; null without traffic classes. */
+  scheduler: UplinkScheduler | null = null;
   wireCaptures: Capture[] | null = null;
   wireListeners: ((frame: Buffer, len: number) => void)[] = [];
   /** Scratch space so tag insert/strip and parsing allocate nothing per frame. */
   readonly txView = new FrameView();
-  readonly txScratch = Buffer.alloc(MAX_FRAME_LEN + 8);
-  readonly rxScratch = Buffer.alloc(MAX_FRAME_LEN + 8);
+  readonly txScratch = new FrameScratch(MAX_FRAME_LEN + 8);
+  readonly rxScratch = new FrameScratch(MAX_FRAME_LEN + 8);
 
   constructor(spec: PfSpec, clock: Clock) {
     this.spec = spec;
@@ -119,12 +122,7 @@ export class SimPf {
   }
 
   private context() {
-    return {
-      wireUp: this.wireUp,
-      linkSpeedMbps: this.spec.linkSpeedMbps,
-      trafficClasses: this.trafficClasses,
-      nowNs: this.clock.nowNs(),
-    };
+    return { wireUp: this.wireUp, nowNs: this.clock.nowNs() };
   }
 
   /** Recompile one port (or all) and the MAC and multicast tables after a change. */
@@ -134,11 +132,19 @@ export class SimPf {
     for (const p of only ? [only] : this.ports) p.compile(ctx);
     for (const vf of this.vfs) vf.linkMirror(this.vfs);
     this.unknownPorts = this.ports.filter((v) => v.acceptUnknown);
-    this.macTable.clear();
+    this.macTable.clear(this.ports.reduce((n, p) => n + p.macs.length, 0));
     // The PF's own address comes first (igb keeps it in RAR[0]); then a lower VF index wins
     // a MAC two VFs claim (validation refuses that configuration).
     for (const p of [this.host, ...this.vfs]) for (const m of p.macs) this.macTable.add(m, p);
     this.multicast.rebuild(this.ports.map((p) => p.groups));
+    this.host.slot = this.vfs.length;
+    this.scheduler = schedulerFor(
+      this.spec.linkSpeedMbps,
+      this.trafficClasses,
+      this.trafficClassModes,
+      this.ports.map((p) => p.settings),
+      this.clock.nowNs(),
+    );
   }
 
   /** Create `n` VFs with default settings; like the kernel, every existing VF is recreated. */
@@ -168,7 +174,8 @@ export class SimPf {
     });
     if (problem) throw new Error(`${this.where(index)}: ${field}: ${problem}`);
     const v = normaliseValue(field, value);
-    this.checkPfTables(index, field, v);
+    const full = macTableProblem(this.vfs, index, field, v);
+    if (full) throw new Error(`${this.where(index)}: ${field}: ${full}`);
     (vf.settings as unknown as Record<string, unknown>)[field] = v;
     if (programmed) {
       (vf.programmed as unknown as Record<string, unknown>)[field] = normaliseValue(field, v);
@@ -176,11 +183,10 @@ export class SimPf {
     this.refresh(vf);
   }
 
-  /** Replace every setting of a VF at once (guest reset); the groups it joined are left. */
+  /** Replace every setting of a VF at once (guest reset, release). */
   replaceVfSettings(index: number, settings: VfSettings): void {
     const vf = this.vf(index);
     vf.settings = cloneSettings(settings);
-    vf.groups = [];
     this.refresh(vf);
   }
 
@@ -203,44 +209,17 @@ export class SimPf {
     this.refresh(this.host);
   }
 
-  /** The PF-wide MAC filter table is shared by all VFs: name the limit and the fix. */
-  private checkPfTables(index: number, field: VfSettingKey, value: unknown): void {
-    if (field !== 'macFilters' && field !== 'mac') return;
-    const others = this.vfs.filter((v) => v.index !== index).reduce((n, v) => n + v.macs.length, 0);
-    const own = this.vfs[index].settings;
-    const mine =
-      field === 'mac'
-        ? 1 + own.macFilters.length
-        : (own.mac === ZERO_MAC ? 0 : 1) + (value as string[]).length;
-    if (others + mine > MACS_PER_PF) {
-      throw new Error(
-        `${this.where(index)}: ${field}: the PF's MAC filter table holds ${MACS_PER_PF} entries and ${others} are used by other VFs; remove MACs elsewhere`,
-      );
-    }
-  }
-
   setMirror(index: number, mirror: MirrorState | null): void {
     const vf = this.vf(index);
-    if (mirror) {
-      const t = mirror.targetVf;
-      if (!Number.isInteger(t) || t < 0 || t >= this.numVfs || t === index) {
-        throw new Error(
-          `${this.where(index)}: mirror target vf ${t} is not another VF of this PF (0-${this.numVfs - 1}, not ${index}); pick another target`,
-        );
-      }
-      if (!['in', 'out', 'all'].includes(mirror.direction)) {
-        throw new Error(
-          `${this.where(index)}: mirror direction "${mirror.direction}" is not in, out or all`,
-        );
-      }
-    }
+    const problem = mirror ? mirrorProblem(index, mirror, this.numVfs) : null;
+    if (problem) throw new Error(`${this.where(index)}: ${problem}`);
     vf.mirror = mirror ? { targetVf: mirror.targetVf, direction: mirror.direction } : null;
     this.refresh(vf);
   }
 
-  setTrafficClasses(classes: number[]): void {
+  setTrafficClasses(classes: number[], modes: TrafficClassMode[] = this.trafficClassModes): void {
     this.trafficClasses = [...classes];
-    this.classBuckets = classBuckets(this.spec.linkSpeedMbps, classes, this.clock.nowNs());
+    this.trafficClassModes = modes.map((m) => ({ ...m }));
     this.refresh();
   }
 
@@ -260,7 +239,7 @@ export class SimPf {
     this.eswitchMode = 'legacy';
     this.eswitch = null;
     this.trafficClasses = [];
-    this.classBuckets = [];
+    this.trafficClassModes = [];
     this.counters.fill(0);
     this.host.counters.fill(0);
     this.resize(this.numVfs);

@@ -1,19 +1,22 @@
 import { TX_BYTES, TX_DROPPED, TX_PACKETS } from './counters.js';
 import type { SimPf } from './pf.js';
-import { classOf } from './qos.js';
 import type { SimVf } from './vf.js';
 
-/**
- * Send a frame out of the uplink, through the traffic-class shaper. A VF's traffic within
- * its minTxRate is guaranteed: it bypasses the class caps (not the link itself).
- */
-export function toWire(pf: SimPf, src: SimVf | null, buf: Buffer, len: number): boolean {
+/** PCP of the outer tag as it leaves (untagged: 0), which picks the traffic class. */
+function pcpOf(buf: Buffer): number {
+  const outer = (buf[12] << 8) | buf[13];
+  return outer === 0x8100 || outer === 0x88a8 ? buf[14] >> 5 : 0;
+}
+
+/** Send a frame a local port sent out of the uplink, through the traffic-class scheduler. */
+export function toWire(pf: SimPf, src: SimVf, buf: Buffer, len: number): boolean {
   const pc = pf.counters;
   if (!pf.wireUp) {
     pc[TX_DROPPED]++;
     return false;
   }
-  if (pf.classBuckets.length > 0 && !shape(pf, src, buf, len)) {
+  const sched = pf.scheduler;
+  if (sched !== null && !sched.admit(src.slot, pcpOf(buf), len, pf.clock.nowNs())) {
     pc[TX_DROPPED]++;
     return false;
   }
@@ -25,21 +28,5 @@ export function toWire(pf: SimPf, src: SimVf | null, buf: Buffer, len: number): 
   }
   const listeners = pf.wireListeners;
   for (let i = 0; i < listeners.length; i++) listeners[i](buf, len);
-  return true;
-}
-
-function shape(pf: SimPf, src: SimVf | null, buf: Buffer, len: number): boolean {
-  const now = pf.clock.nowNs();
-  if (src?.minBucket?.take(len, now)) return true;
-  const outer = (buf[12] << 8) | buf[13];
-  const pcp = outer === 0x8100 || outer === 0x88a8 ? buf[14] >> 5 : 0;
-  const c = classOf(pcp, pf.classBuckets.length);
-  const cls = pf.classBuckets[c];
-  const share = src?.shareBuckets[c] ?? null;
-  if ((cls !== null && !cls.fits(len, now)) || (share !== null && !share.fits(len, now))) {
-    return false;
-  }
-  cls?.take(len, now);
-  share?.take(len, now);
   return true;
 }

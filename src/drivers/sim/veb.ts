@@ -10,6 +10,9 @@ import type { SimVf } from './vf.js';
  * destination MAC (the RAR entries point at pools) and its VLAN (each pool's VLAN filter).
  */
 
+/** The group (multicast) bit of the first octet, in the high 24-bit half of a MAC. */
+const GROUP_BIT = 0x010000;
+
 /** What became of a frame a local port (a VF or the host) sent. */
 export const FWD_SENT = 0;
 /** The uplink shaper dropped it and no local port got it. */
@@ -24,7 +27,7 @@ export const FWD_LOCAL_DROP = 2;
  */
 export function forward(pf: SimPf, src: SimVf, buf: Buffer, len: number, f: FrameView): number {
   if (!pf.loopback) return toWire(pf, src, buf, len) ? FWD_SENT : FWD_SHAPED;
-  if ((buf[0] & 1) !== 0) return forwardGroup(pf, src, buf, len, f);
+  if ((f.dstHi & GROUP_BIT) !== 0) return forwardGroup(pf, src, buf, len, f);
   const owner = pf.macTable.get(f.dstHi, f.dstLo);
   if (owner !== undefined) {
     // A destination MAC that matches a local pool never goes to the wire: when that pool's
@@ -32,7 +35,7 @@ export function forward(pf: SimPf, src: SimVf, buf: Buffer, len: number, f: Fram
     if (owner === src || !deliver(pf, owner, buf, len, f, UNICAST)) return FWD_LOCAL_DROP;
     return FWD_SENT;
   }
-  const local = floodUnknown(pf, src, buf, len, f);
+  const local = pf.unknownPorts.length > 0 && floodUnknown(pf, src, buf, len, f);
   return toWire(pf, src, buf, len) || local ? FWD_SENT : FWD_SHAPED;
 }
 
@@ -43,7 +46,7 @@ function forwardGroup(pf: SimPf, src: SimVf, buf: Buffer, len: number, f: FrameV
 
 /** Switch a frame from the wire; true when some port took it. */
 export function fromWire(pf: SimPf, buf: Buffer, len: number, f: FrameView): boolean {
-  if ((buf[0] & 1) !== 0) return flood(pf, null, buf, len, f);
+  if ((f.dstHi & GROUP_BIT) !== 0) return flood(pf, null, buf, len, f);
   const owner = pf.macTable.get(f.dstHi, f.dstLo);
   if (owner !== undefined) return deliver(pf, owner, buf, len, f, UNICAST);
   return floodUnknown(pf, null, buf, len, f);

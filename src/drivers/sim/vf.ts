@@ -3,7 +3,7 @@ import type { Capture } from './capture.js';
 import { type CounterArray, newCounters } from './counters.js';
 import { tci, tpidOf } from './frame.js';
 import { hiOf, loOf, macToNum } from './mac.js';
-import { shareBuckets, TokenBucket } from './qos.js';
+import { TokenBucket } from './qos.js';
 
 /**
  * How a port treats VLAN tags. Filtering is always on, as on Intel's VMDq NICs (every pool
@@ -26,8 +26,6 @@ export const RX_LEN_OVER_MTU = 18;
 /** What compile() needs from the VF's PF. */
 export interface PfContext {
   wireUp: boolean;
-  linkSpeedMbps: number;
-  trafficClasses: readonly number[];
   nowNs: number;
 }
 
@@ -53,6 +51,9 @@ export class SimVf {
   macs: number[] = [];
   macHi: number[] = [];
   macLo: number[] = [];
+  /** The primary MAC's halves (-1 without one), checked before the list. */
+  mac0Hi = -1;
+  mac0Lo = -1;
   vlanMode = VLAN_FILTERED;
   tpid = 0;
   /** VLAN membership by VID; VID 0 (priority tag) is set for every filtered port. */
@@ -71,14 +72,15 @@ export class SimVf {
   macAntiSpoof = false;
   vlanAntiSpoof = false;
   rateBucket: TokenBucket | null = null;
-  minBucket: TokenBucket | null = null;
-  shareBuckets: (TokenBucket | null)[] = [];
+  /** Where the uplink scheduler keeps this port's buckets (VF index; the host after them). */
+  slot = 0;
   mirrorIn: SimVf | null = null;
   mirrorOut: SimVf | null = null;
   captures: Capture[] | null = null;
 
   constructor(index: number, settings: VfSettings, programmed: VfSettings) {
     this.index = index;
+    this.slot = index;
     this.settings = settings;
     this.programmed = programmed;
   }
@@ -93,6 +95,8 @@ export class SimVf {
     this.macs = [s.mac, ...s.macFilters].map(macToNum).filter((m) => m !== 0);
     this.macHi = this.macs.map(hiOf);
     this.macLo = this.macs.map(loOf);
+    this.mac0Hi = this.macs.length > 0 ? this.macHi[0] : -1;
+    this.mac0Lo = this.macs.length > 0 ? this.macLo[0] : -1;
     this.compileVlans(s);
     this.linkUp = s.linkState === 'enable' || (s.linkState === 'auto' && pf.wireUp);
     this.maxLen = s.mtu + RX_LEN_OVER_MTU;
@@ -103,13 +107,6 @@ export class SimVf {
     this.macAntiSpoof = s.macAntiSpoof;
     this.vlanAntiSpoof = s.vlanAntiSpoof;
     this.rateBucket = s.maxTxRate > 0 ? new TokenBucket(s.maxTxRate, pf.nowNs) : null;
-    this.minBucket = s.minTxRate > 0 ? new TokenBucket(s.minTxRate, pf.nowNs) : null;
-    this.shareBuckets = shareBuckets(
-      pf.linkSpeedMbps,
-      pf.trafficClasses,
-      s.trafficShares,
-      pf.nowNs,
-    );
   }
 
   private compileVlans(s: VfSettings): void {
@@ -132,6 +129,7 @@ export class SimVf {
   }
 
   ownsMac(hi: number, lo: number): boolean {
+    if (lo === this.mac0Lo && hi === this.mac0Hi) return true;
     const los = this.macLo;
     for (let i = 0; i < los.length; i++) if (los[i] === lo && this.macHi[i] === hi) return true;
     return false;

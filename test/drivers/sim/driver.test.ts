@@ -3,7 +3,14 @@ import { test } from 'node:test';
 import { createDriver } from '../../../src/drivers/registry.js';
 import { ManualClock } from '../../../src/drivers/sim/clock.js';
 import { createSimDriver, DemoTraffic } from '../../../src/drivers/sim/index.js';
-import { MainConfig, type MainConfigInput, type PlanStep } from '../../../src/model/index.js';
+import {
+  formatStep,
+  MainConfig,
+  type MainConfigInput,
+  type PlanStep,
+} from '../../../src/model/index.js';
+import { desiredState } from '../../../src/policy/desired.js';
+import { plan } from '../../../src/policy/plan.js';
 
 function ctx(input: MainConfigInput = {}) {
   return { config: MainConfig.parse(input), stateDir: '/nonexistent' };
@@ -131,4 +138,56 @@ test('demo traffic: each step moves the counters of configured VFs, in both dire
   assert.equal(c.get('sim:nic0/0#2')?.rxBroadcast, 1, 'but it hears the broadcast');
   await d.start();
   await d.stop();
+});
+
+test('sim driver: strict priority and bandwidth groups reach the NIC and read back in sync', async () => {
+  const d = await createSimDriver(ctx());
+  const config = MainConfig.parse({
+    pfs: [
+      {
+        pf: 'sim:nic0/0',
+        numVfs: 1,
+        qos: {
+          trafficClasses: [
+            { bandwidth: 60, group: 1 },
+            { bandwidth: 40, strictPriority: true },
+          ],
+        },
+      },
+    ],
+  });
+  const want = desiredState(config, [], new Map(), new Map());
+  const first = plan(want, await d.observe());
+  assert.deepEqual(
+    first.steps.map((s) => (s.kind === 'setPf' ? `${s.field} ${formatStep(s)}` : s.kind)),
+    [
+      'setNumVfs',
+      'trafficClasses sim:nic0/0 trafficClasses: desired 60,40 current [] — PF policy',
+      'trafficClassModes sim:nic0/0 trafficClassModes: desired {"strictPriority":false,"group":1},{"strictPriority":true,"group":0} current [] — PF policy',
+    ],
+  );
+  assert.ok((await d.apply(first)).outcomes.every((o) => o.status === 'done'));
+  const [pf] = await d.observe({ pf: 'sim:nic0/0' });
+  assert.deepEqual(pf.trafficClassModes, [
+    { strictPriority: false, group: 1 },
+    { strictPriority: true, group: 0 },
+  ]);
+  assert.deepEqual(plan(want, await d.observe()).steps, [], 'in sync after one apply');
+  const bad = await d.apply({
+    steps: [
+      {
+        kind: 'setPf',
+        pf: 'sim:nic0/0',
+        field: 'trafficClassModes',
+        from: [],
+        to: [{ strictPriority: 'yes', group: 9 }],
+        reason: 't',
+      },
+    ],
+  });
+  const o = bad.outcomes[0];
+  assert.match(
+    o.status === 'failed' ? o.error : o.status,
+    /must be up to 8 of \{strictPriority: true\|false, group: 0-7\}/,
+  );
 });

@@ -45,7 +45,8 @@ export class Egress {
   send(to: number, buf: Buffer, len: number, monitorOf: number): void {
     const pf = this.pf;
     if (to === TO_UPLINK) {
-      if (toWire(pf, this.src, buf, len)) this.delivered = true;
+      // Only a local port's frames go out on the wire (the compiler never hairpins).
+      if (this.src !== null && toWire(pf, this.src, buf, len)) this.delivered = true;
       return;
     }
     const port = to === TO_HOST ? pf.host : pf.vfs[to];

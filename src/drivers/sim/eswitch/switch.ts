@@ -1,4 +1,5 @@
 import type { EswitchRule, RuleDiff } from '../../../model/index.js';
+import { FrameScratch } from '../copy.js';
 import {
   RX_BYTES,
   RX_DROPPED,
@@ -34,8 +35,8 @@ export class SimEswitch implements FramePath {
   private readonly out: Egress;
   private readonly view = new FrameView();
   private readonly scratch = [
-    Buffer.alloc(MAX_FRAME_LEN + 4 * TAG_LEN),
-    Buffer.alloc(MAX_FRAME_LEN + 4 * TAG_LEN),
+    new FrameScratch(MAX_FRAME_LEN + 4 * TAG_LEN),
+    new FrameScratch(MAX_FRAME_LEN + 4 * TAG_LEN),
   ];
   // The outcome of the last walk (one frame at a time: nothing allocated per frame).
   private dropRule: CompiledRule | null = null;
@@ -167,7 +168,7 @@ export class SimEswitch implements FramePath {
             a.kind === 'push'
               ? insertTag(cur, curLen, a.tpid, a.tci, into)
               : stripTag(cur, curLen, into);
-          cur = into;
+          cur = into.buf;
           if (a.kind === 'push') this.out.carried = curLen;
         } else if (a.kind === 'copy') {
           this.out.send(a.to, cur, curLen, a.monitorOf);
