@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { VERSION } from '../daemon/service.js';
+import { VfRulesView } from '../model/eswitch.js';
 import { VF_NAME_RE } from '../model/index.js';
 import * as T from '../model/wire/index.js';
 
@@ -65,6 +66,9 @@ export function openApiDocument(): Json {
       '/v1/vfs/{name}/mirror': {
         put: op('Mirror this VF to another VF', T.ChangeResult, T.MirrorBody, true),
         delete: op('Stop mirroring', T.ChangeResult, undefined, true),
+      },
+      '/v1/vfs/{name}/rules': {
+        get: op('The VF’s eswitch rules, live counters, in_hw', VfRulesView, undefined, true),
       },
       '/v1/vfs/{name}/history': {
         get: op(

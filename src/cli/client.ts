@@ -23,7 +23,7 @@ import type {
   ValidateResult,
   VfView,
 } from '../model/index.js';
-import { formatProblem } from '../model/index.js';
+import { formatProblem, type VfRulesView } from '../model/index.js';
 
 export interface ClientOptions {
   socket?: string;
@@ -119,6 +119,8 @@ export class ApiClient {
   pfs = () => this.request<PfView[]>('GET', '/v1/pfs');
   vfs = () => this.request<VfView[]>('GET', '/v1/vfs');
   vf = (name: string) => this.request<VfView>('GET', `/v1/vfs/${encodeURIComponent(name)}`);
+  vfRules = (name: string) =>
+    this.request<VfRulesView>('GET', `/v1/vfs/${encodeURIComponent(name)}/rules`);
   putVf = (name: string, body: PutVfBody) =>
     this.request<ChangeResult>('PUT', `/v1/vfs/${encodeURIComponent(name)}`, body);
   deleteVf = (name: string) =>

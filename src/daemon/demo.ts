@@ -1,7 +1,8 @@
 /**
  * The embedded demo used when `nicvisor serve` gets no config: the simulated NIC with
  * 2 PFs × 8 VFs and a handful of VF policies showing the main features (tagged, untagged,
- * trusted, mirrored, rate-limited, QinQ).
+ * trusted, mirrored, rate-limited, QinQ). The second PF is in switchdev mode: its policies
+ * are compiled into eswitch rules (`nicvisor show rules edge-1`).
  */
 import type { MainConfigInput, VfPolicyInput } from '../model/index.js';
 
@@ -20,6 +21,7 @@ export function demoMainConfig(): MainConfigInput {
       {
         pf: 'sim:nic0/1',
         numVfs: 8,
+        eswitchMode: 'switchdev',
         qos: {
           trafficClasses: [
             { name: 'bulk', bandwidth: 60 },
@@ -80,6 +82,23 @@ export function demoPolicies(): VfPolicyInput[] {
       minTxRate: 100,
       maxTxRate: 5000,
       trafficShares: [90, 30],
+    },
+    {
+      name: 'edge-1',
+      pf: pf1,
+      vf: 2,
+      vlans: [30, 40],
+      stripOuterTag: false,
+      macs: ['02:00:00:00:01:12', '02:00:00:00:01:1e', '02:00:00:00:01:1f'],
+      guestMacs: 1,
+      mirror: { target: 'tap-2', direction: 'in' },
+    },
+    {
+      name: 'tap-2',
+      pf: pf1,
+      vf: 3,
+      macs: ['02:00:00:00:01:13'],
+      allowUnknownUnicast: true,
     },
   ];
 }

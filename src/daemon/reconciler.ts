@@ -6,10 +6,11 @@
  * read back later from an object that may have changed meanwhile. Failed VFs are retried
  * with backoff while other VFs are left alone; drift.ts notices VFs that no longer match.
  */
-import { type DesiredVf, formatStep, type ObservedPf } from '../model/index.js';
+import { type DesiredVf, formatStep, type ObservedPf, type Plan } from '../model/index.js';
 import { type DesiredState, desiredState } from '../policy/desired.js';
 import { plan } from '../policy/plan.js';
 import type { CountingDriver } from './counting-driver.js';
+import { eswitchFailures, eswitchOwners, planSummary } from './eswitch-outcomes.js';
 import type { Logger } from './logger.js';
 import type { KeyedLock } from './mutex.js';
 import type { Observations } from './observations.js';
@@ -36,6 +37,11 @@ export interface ReconcilerOptions {
 
 export const vfLockKey = (name: string) => `vf:${name}`;
 const pfLockKey = (pf: string) => `pf:${pf}`;
+
+/** Whether a plan changes anything at all (steps or eswitch rules). */
+function isEmpty(p: Plan): boolean {
+  return p.steps.length === 0 && (p.eswitch ?? []).length === 0;
+}
 
 export class Reconciler {
   private readonly d: ReconcilerDeps;
@@ -97,16 +103,21 @@ export class Reconciler {
       pfs.map((p) => pfLockKey(p.id)),
       async () => {
         for (let round = 0; round < this.opts.maxRounds; round++) {
-          const desired = { pfs: this.desired().pfs, vfs: [] };
-          const p = plan(desired, await this.observe(new Set(desired.pfs.map((x) => x.id))));
-          if (p.steps.length === 0) return;
-          this.d.log.info({ reason, steps: p.steps.map(formatStep) }, 'applying PF policy');
+          const { pfs, eswitch } = this.desired();
+          const p = plan(
+            { pfs, vfs: [], eswitch },
+            await this.observe(new Set(pfs.map((x) => x.id))),
+          );
+          if (isEmpty(p)) return;
+          this.d.log.info({ reason, steps: planSummary(p) }, 'applying PF policy');
           const result = await this.d.driver.apply(p);
           for (const o of result.outcomes) {
             if (o.status !== 'done')
               this.d.log.error({ step: formatStep(o.step), error: o.error }, 'PF step failed');
             else changed.push(o.step.pf);
           }
+          for (const [who, error] of eswitchFailures(result, null))
+            this.d.log.error({ owner: who, error }, 'eswitch rule failed');
         }
       },
     );
@@ -117,7 +128,13 @@ export class Reconciler {
   async reconcileVfs(names: readonly string[], reason: string, repair = false): Promise<string[]> {
     if (names.length === 0) return [];
     this.reconciles += 1;
-    return this.d.locks.run(names.map(vfLockKey), async () => {
+    // Rules of a switchdev PF are shared by its VFs: one reconcile per PF at a time.
+    const d = this.desired();
+    const shared = new Set(d.vfs.filter((v) => names.includes(v.name)).map((v) => v.pf));
+    const pfKeys = (d.eswitch ?? [])
+      .filter((s) => shared.has(s.pf.id))
+      .map((s) => pfLockKey(s.pf.id));
+    return this.d.locks.run([...names.map(vfLockKey), ...pfKeys], async () => {
       const t0 = performance.now();
       try {
         const { ok, failed } = await this.converge(names, reason);
@@ -138,7 +155,12 @@ export class Reconciler {
   ): Promise<{ ok: DesiredVf[]; failed: Map<string, string> }> {
     // Read (and so stamp) the desired state once, before applying anything.
     const wanted = new Set(names);
-    let targets = this.desired().vfs.filter((v) => wanted.has(v.name));
+    const desired = this.desired();
+    let targets = desired.vfs.filter((v) => wanted.has(v.name));
+    const rulesOf = (ts: readonly DesiredVf[]) => {
+      const pfs = new Set(ts.map((t) => t.pf));
+      return (desired.eswitch ?? []).filter((s) => pfs.has(s.pf.id));
+    };
     const failed = new Map<string, string>();
     const fail = (name: string, error: string) => {
       if (!failed.has(name)) failed.set(name, error);
@@ -151,23 +173,26 @@ export class Reconciler {
         for (const t of targets) fail(t.name, `reading the NIC failed: ${(err as Error).message}`);
         break;
       }
-      const p = plan({ pfs: [], vfs: targets }, observed);
-      if (p.steps.length === 0) break;
-      const busy = new Set(p.steps.map(stepVf));
+      const p = plan({ pfs: [], vfs: targets, eswitch: rulesOf(targets) }, observed);
+      if (isEmpty(p)) break;
+      const busy = new Set([...p.steps.map(stepVf), ...eswitchOwners(p, targets)]);
       for (const t of targets) if (busy.has(t.name)) this.d.status.set(t.name, 'applying');
-      this.d.log.debug({ reason, steps: p.steps.map(formatStep) }, 'applying VF policy');
+      this.d.log.debug({ reason, steps: planSummary(p) }, 'applying VF policy');
       const result = await this.d.driver.apply(p);
       for (const [n, error] of failuresByVf(result.outcomes)) fail(n, error);
+      for (const [n, error] of eswitchFailures(result, targets)) fail(n, error);
       targets = targets.filter((t) => !failed.has(t.name));
       if (round === this.opts.maxRounds - 1) {
         const left = plan(
-          { pfs: [], vfs: targets },
+          { pfs: [], vfs: targets, eswitch: rulesOf(targets) },
           await this.observe(new Set(targets.map((t) => t.pf))),
         );
         for (const s of left.steps) {
           const n = stepVf(s);
           if (n) fail(n, `did not converge after ${this.opts.maxRounds} rounds: ${formatStep(s)}`);
         }
+        for (const n of eswitchOwners(left, targets))
+          fail(n, `eswitch rules did not converge after ${this.opts.maxRounds} rounds`);
       }
     }
     return { ok: targets.filter((t) => !failed.has(t.name)), failed };

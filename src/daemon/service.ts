@@ -24,6 +24,7 @@ import type {
   ValidateResult,
   VfHistory,
   VfPolicy,
+  VfRulesView,
   VfView,
 } from '../model/index.js';
 import { assemble, type Running } from './assemble.js';
@@ -37,6 +38,7 @@ import { layout } from './layout.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { healthView, historyView, statsView } from './reads.js';
 import type { Reconciler } from './reconciler.js';
+import { vfRulesView } from './rules-view.js';
 import { pfViews, type ViewSources, vfView, vfViews } from './views.js';
 
 export { VERSION } from './assemble.js';
@@ -170,6 +172,14 @@ export class Daemon {
 
   stats(): StatsView {
     return statsView(this.r);
+  }
+
+  /** The eswitch rules of one VF with live counters (reads its PF from the driver). */
+  async vfRules(name: string): Promise<VfRulesView> {
+    const p = this.r.store.state().policies.get(name);
+    if (!p) throw notFound(name);
+    const [pf] = await this.r.driver.observe({ pf: p.pf, stats: true });
+    return vfRulesView(p, pf);
   }
 
   /** Rates of one VF over the last minutes (samples after `sinceMs`), for the plots. */

@@ -56,7 +56,13 @@ export async function settle(
     d.guests.forget(name);
     bus.emit({ type: 'vfChanged', name, revision: null });
   }
-  if (out.mainChanged) await reconciler.reconcilePfs('main config changed');
+  // A deleted VF's eswitch rules go, and the PF's shared rules stop sending it frames.
+  const gone = new Set(
+    before.desired.vfs.filter((v) => out.deleted.includes(v.name)).map((v) => v.pf),
+  );
+  const rulesMoved = (before.desired.eswitch ?? []).some((s) => gone.has(s.pf.id));
+  if (out.mainChanged || rulesMoved)
+    await reconciler.reconcilePfs(out.mainChanged ? 'main config changed' : 'VF policy deleted');
   const old = new Map(before.desired.vfs.map((v) => [v.name, v]));
   const moved = after.vfs.filter((v) => {
     const o = old.get(v.name);

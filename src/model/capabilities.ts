@@ -25,6 +25,17 @@ export const FieldLimit = z.object({
 export type FieldLimit = z.infer<typeof FieldLimit>;
 
 /** What the driver behind one PF can enforce. */
+/** Limits in force in switchdev mode; each replaces the legacy one of the same name. */
+export const SwitchdevCapabilities = z.object({
+  macsPerVf: z.number(),
+  vlansPerVf: z.number(),
+  mirroring: z.boolean(),
+  unsupportedVfFields: z.partialRecord(VfPolicyField, FieldLimit),
+  unsupportedPfFields: z.partialRecord(PfPolicyField, FieldLimit),
+  maxRules: z.number().describe('Rules the eswitch holds per PF (the NIC’s flow table).'),
+});
+export type SwitchdevCapabilities = z.infer<typeof SwitchdevCapabilities>;
+
 export const PfCapabilities = z
   .object({
     driver: z.string().describe('Driver name as shown to operators, e.g. `sim` or `linux/igb`.'),
@@ -43,9 +54,19 @@ export const PfCapabilities = z
     mirroring: z.boolean().describe('The NIC can mirror a VF’s traffic to another VF.'),
     unsupportedVfFields: z.partialRecord(VfPolicyField, FieldLimit),
     unsupportedPfFields: z.partialRecord(PfPolicyField, FieldLimit),
+    switchdev: SwitchdevCapabilities.optional().describe(
+      'What changes when the PF is in switchdev mode and the driver programs its eswitch with the compiled rules. Absent: the driver does not program rules, so switchdev mode enforces no more than legacy.',
+    ),
   })
   .describe('What the driver behind one PF can enforce.');
 export type PfCapabilities = z.infer<typeof PfCapabilities>;
+
+/** The capabilities in force for a PF in the given eswitch mode. */
+export function capabilitiesIn(caps: PfCapabilities, mode: EswitchMode): PfCapabilities {
+  if (mode !== 'switchdev' || !caps.switchdev) return caps;
+  const { maxRules: _, ...limits } = caps.switchdev;
+  return { ...caps, ...limits };
+}
 
 /**
  * The value of each field that means "not using this feature". A driver that cannot enforce

@@ -9,6 +9,8 @@ export const MTU_MIN = 68;
 export const MTU_MAX = 9216;
 /** Most VFs a PF can have (PCIe SR-IOV TotalVFs on the largest current NICs, e.g. E810). */
 export const MAX_VFS_PER_PF = 256;
+/** Most multicast groups one guest may join (`guestMulticast`), whatever the NIC offers. */
+export const MAX_GUEST_GROUPS = 64;
 
 export const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 export const ZERO_MAC = '00:00:00:00:00:00';
@@ -37,6 +39,13 @@ export function isUnicastMac(mac: string): boolean {
 /** A JSON object (not an array, not null): what every nicvisor document and body is. */
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** True for a multicast group MAC a function may join: group bit set, not broadcast. */
+export function isGroupMac(mac: string): boolean {
+  if (!MAC_RE.test(mac)) return false;
+  if (normaliseMac(mac) === 'ff:ff:ff:ff:ff:ff') return false;
+  return (Number.parseInt(mac.slice(0, 2), 16) & 1) === 1;
 }
 
 /** Key of one VF on one PF, used in maps across the code base. */

@@ -8,9 +8,22 @@ export const TrafficClass = z.strictObject({
     .int()
     .min(0)
     .max(100)
-    .describe('Share (%) of the PF’s link this class gets; the classes of a PF sum to 100.'),
-  group: z.number().int().min(0).max(7).default(0).describe('Bandwidth group of the class.'),
-  strictPriority: z.boolean().default(false).describe('Served before the others.'),
+    .describe(
+      'Guaranteed share (%) of the PF’s link (its ETS weight); what a class leaves unused goes to the others. The classes of a PF sum to 100.',
+    ),
+  group: z
+    .number()
+    .int()
+    .min(0)
+    .max(7)
+    .default(0)
+    .describe('Bandwidth group: the classes of a group get each other’s unused bandwidth first.'),
+  strictPriority: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Served before every other class, with no bandwidth limit (it can starve them; cap its VFs with maxTxRate).',
+    ),
 });
 export type TrafficClass = z.infer<typeof TrafficClass>;
 
@@ -65,7 +78,7 @@ export const PfPolicy = z
       .default(false)
       .describe('Allow VF shares of one traffic class to sum past 100%.'),
     eswitchMode: EswitchMode.default('legacy').describe(
-      'Embedded switch mode: `legacy` (VEB) or `switchdev` (representors).',
+      'Embedded switch mode: `legacy` (the NIC’s VEB) or `switchdev` (representors; nicvisor compiles the VF policies into eswitch rules, TC flower, and programs them: `nicvisor show rules NAME`).',
     ),
     lag: z
       .string()

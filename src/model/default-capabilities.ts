@@ -9,11 +9,17 @@ import { linuxCapabilities } from './linux-capabilities.js';
  * themselves refine from what they discover (sriov_totalvfs, link speed, NIC model).
  */
 
+const SIM_UNSUPPORTED_PF_FIELDS: PfCapabilities['unsupportedPfFields'] = {
+  flowControl: { reason: 'the sim uplink has no queues for 802.3x pause frames' },
+  lag: { reason: 'VF-LAG is not built yet' },
+};
+
 /**
- * The simulated NIC enforces every VF field on frames, with generous but finite tables.
- * Declared unsupported, so a policy using them is refused rather than silently ignored:
- * `switchdev` (eswitchModes: the sim has no representor ports, only the legacy VEB), `flowControl` (its
- * uplink has no queues for pause frames) and `lag` (VF-LAG is designed but not built).
+ * The simulated NIC enforces every VF field on frames, with generous but finite tables, in
+ * legacy mode (its VEB) and in switchdev mode (representors, programmed with the compiled
+ * eswitch rules, which express every field). Declared unsupported, so a policy using them
+ * is refused rather than silently ignored: `flowControl` (its uplink has no queues for
+ * pause frames) and `lag` (VF-LAG is designed but not built).
  * The sim driver uses this very object, so `nicvisor validate` offline and the daemon agree.
  */
 export const SIM_CAPABILITIES: Omit<PfCapabilities, 'totalVfs' | 'linkSpeedMbps'> = {
@@ -24,13 +30,18 @@ export const SIM_CAPABILITIES: Omit<PfCapabilities, 'totalVfs' | 'linkSpeedMbps'
   macsPerPf: 2048,
   vlansPerPf: 4094,
   vlanProtos: ['802.1Q', '802.1ad'],
-  eswitchModes: ['legacy'],
+  eswitchModes: ['legacy', 'switchdev'],
   mailbox: true,
   mirroring: true,
   unsupportedVfFields: {},
-  unsupportedPfFields: {
-    flowControl: { reason: 'the sim uplink has no queues for 802.3x pause frames' },
-    lag: { reason: 'VF-LAG is not built yet' },
+  unsupportedPfFields: SIM_UNSUPPORTED_PF_FIELDS,
+  switchdev: {
+    macsPerVf: 16,
+    vlansPerVf: 64,
+    mirroring: true,
+    unsupportedVfFields: {},
+    unsupportedPfFields: SIM_UNSUPPORTED_PF_FIELDS,
+    maxRules: 65536,
   },
 };
 export const SIM_DEFAULT_TOTAL_VFS = 64;

@@ -5,6 +5,7 @@ export * from './counters.js';
 export * from './default-capabilities.js';
 export * from './depth.js';
 export * from './document.js';
+export * from './eswitch.js';
 export * from './guest.js';
 export * from './linux-capabilities.js';
 export * from './names.js';

@@ -1,4 +1,5 @@
 import type { EswitchMode } from './common.js';
+import type { EswitchRule, RuleDiff } from './eswitch.js';
 import type { MirrorState, VfSettingKey, VfSettings } from './settings.js';
 
 /**
@@ -18,7 +19,7 @@ export type PlanStep =
   | {
       kind: 'setPf';
       pf: string;
-      field: 'mtu' | 'loopback' | 'trafficClasses';
+      field: 'mtu' | 'loopback' | 'trafficClasses' | 'trafficClassModes';
       from: unknown;
       to: unknown;
       reason: string;
@@ -52,7 +53,22 @@ export type PlanStep =
 
 export interface Plan {
   steps: PlanStep[];
+  /**
+   * Rule changes of PFs in switchdev mode, applied after `steps` (the eswitch mode and the
+   * VFs exist by then). Absent or empty: no rule changes.
+   */
+  eswitch?: RuleDiff[];
 }
+
+/** How a driver fared with one PF's rule diff; a failure names each refused rule. */
+export type EswitchOutcome =
+  | { diff: RuleDiff; status: 'done' }
+  | {
+      diff: RuleDiff;
+      status: 'failed';
+      /** Every rule the driver could not install, change or remove, with the reason. */
+      failures: { rule: EswitchRule; error: string }[];
+    };
 
 export type StepOutcome =
   | { step: PlanStep; status: 'done' }
@@ -61,12 +77,14 @@ export type StepOutcome =
 
 export interface ApplyResult {
   outcomes: StepOutcome[];
+  /** One per entry of `plan.eswitch`, in order. */
+  eswitch?: EswitchOutcome[];
 }
 
 function show(v: unknown): string {
   if (v === undefined) return '-';
   if (v === null) return 'none';
-  if (Array.isArray(v)) return v.length === 0 ? '[]' : v.join(',');
+  if (Array.isArray(v)) return v.length === 0 ? '[]' : v.map(show).join(',');
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }

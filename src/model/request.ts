@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_VFS_PER_PF } from './common.js';
+import { MAX_GUEST_GROUPS, MAX_VFS_PER_PF } from './common.js';
 
 /**
  * A guest's request to change its own VF, as it arrives through the NIC mailbox (sim) or the
@@ -15,6 +15,14 @@ export const GuestRequest = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('setMtu'), mtu: z.number().int() }),
   z.strictObject({ type: z.literal('setPromisc'), enable: z.boolean() }),
   z.strictObject({ type: z.literal('setAllmulti'), enable: z.boolean() }),
+  /**
+   * The whole list of multicast groups the guest wants (it replaces the last one), as a VF
+   * driver sends it through the mailbox (igbvf's E1000_VF_SET_MULTICAST); [] leaves them all.
+   */
+  z.strictObject({
+    type: z.literal('setMulticastList'),
+    groups: z.array(z.string()).max(MAX_GUEST_GROUPS),
+  }),
   z.strictObject({ type: z.literal('reset') }),
 ]);
 export type GuestRequest = z.infer<typeof GuestRequest>;
@@ -28,6 +36,7 @@ export const GUEST_REQUEST_TYPES: GuestRequestType[] = [
   'setMtu',
   'setPromisc',
   'setAllmulti',
+  'setMulticastList',
   'reset',
 ];
 

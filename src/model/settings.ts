@@ -14,7 +14,7 @@ export const VfSettings = z.object({
   vlans: z
     .array(z.number())
     .describe(
-      'VLAN IDs of the policy, ascending; with `untagged` they set the VLAN mode (none: transparent, one + stripOuterTag: port VLAN, several: trunk).',
+      'VLAN IDs of the policy, ascending; with `untagged` they set the VLAN mode (none: untagged and priority-tagged frames only, one + stripOuterTag: port VLAN, several: trunk).',
     ),
   vlanFilters: z
     .array(z.number())
@@ -46,8 +46,9 @@ export type VfSettingKey = keyof VfSettings;
 
 /**
  * What a fresh VF looks like (after creation, a PF reset or numVfs change): no MAC, no VLAN
- * configuration (transparent: untagged and tagged frames pass unfiltered, as a Linux VF with
- * neither a port VLAN nor VLAN filters), no anti-spoof, link following the PF.
+ * configuration (VLAN filtering stays on, as on the NIC: untagged and priority-tagged frames
+ * only, until a port VLAN is set or the guest joins VLANs), no anti-spoof, link following
+ * the PF.
  */
 export function defaultVfSettings(pfMtu: number): VfSettings {
   return {

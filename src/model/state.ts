@@ -1,5 +1,6 @@
 import type { EswitchMode } from './common.js';
 import type { VfCounters } from './counters.js';
+import type { ObservedRuleSet } from './eswitch.js';
 import type { MirrorState, VfSettings } from './settings.js';
 
 /**
@@ -48,6 +49,18 @@ export interface PfIdentity {
   linkSpeedMbps: number;
 }
 
+/**
+ * The PF's own host interface (the PF netdev the host kernel sees), as a port of the NIC's
+ * switch: the host's own configuration, not nicvisor's policy.
+ */
+export interface HostInterface {
+  mac: string;
+  /** VIDs of the VLAN devices on the PF netdev. */
+  vlans: number[];
+  promisc: boolean;
+  allmulti: boolean;
+}
+
 /** What the driver read back for one PF. */
 export interface ObservedPf extends PfIdentity {
   kind: 'observed';
@@ -57,8 +70,27 @@ export interface ObservedPf extends PfIdentity {
   eswitchMode: EswitchMode;
   /** Bandwidth % of each traffic class of the uplink ([] when the PF has no classes). */
   trafficClasses: number[];
+  /** Mode of each traffic class; omitted by drivers that have no traffic classes. */
+  trafficClassModes?: TrafficClassMode[];
   counters: VfCounters;
   vfs: ObservedVf[];
+  /**
+   * The installed rules of the eswitch, with counters, when the PF is in switchdev mode
+   * and the driver programs its rules. Absent: the driver does not manage rules here.
+   */
+  eswitch?: ObservedRuleSet;
+  /** The host interface, where the driver models it as a switch port (the sim does). */
+  host?: HostInterface;
+}
+
+/**
+ * How the uplink serves one traffic class besides its bandwidth (docs/qos.md): a strict
+ * class is served before all others; classes of one bandwidth group lend each other what
+ * they leave unused before the rest of the link gets it.
+ */
+export interface TrafficClassMode {
+  strictPriority: boolean;
+  group: number;
 }
 
 /** Desired settings of a PF (from its policy). */
@@ -70,4 +102,5 @@ export interface DesiredPf {
   loopback: boolean;
   eswitchMode: EswitchMode;
   trafficClasses: number[];
+  trafficClassModes: TrafficClassMode[];
 }

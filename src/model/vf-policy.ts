@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { LinkState, MAX_VFS_PER_PF, MirrorDirection, VlanProto } from './common.js';
+import {
+  LinkState,
+  MAX_GUEST_GROUPS,
+  MAX_VFS_PER_PF,
+  MirrorDirection,
+  VlanProto,
+} from './common.js';
 
 /**
  * The per-VF policy file (`/var/lib/nicvisor/vfs/NAME.json`), one per VF as in VFd.
@@ -75,6 +81,15 @@ export const VfPolicy = z
       .max(64)
       .default(0)
       .describe('How many MACs not in `macs` the guest may add (or switch to) on its own.'),
+    guestMulticast: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_GUEST_GROUPS)
+      .default(30)
+      .describe(
+        'How many multicast groups the guest may join through the mailbox (`setMulticastList`); they fill the PF’s shared multicast table. Default 30, what igbvf and ixgbevf send at most.',
+      ),
     macAntiSpoof: z
       .boolean()
       .default(true)
@@ -126,7 +141,7 @@ export const VfPolicy = z
       .array(z.number().int().min(0).max(100))
       .default([])
       .describe(
-        'Share (%) of each traffic class of the PF this VF gets, index = class. Normalised across active VFs (see docs/qos.md).',
+        'Guaranteed minimum share (%) of each traffic class of the PF, index = class; what the VF leaves unused is shared out. Scaled down when the VFs of a class ask for more than 100 (see docs/qos.md).',
       ),
     mirror: MirrorSpec.optional(),
     onStart: Hook.optional().describe('Run after the VF is configured (argv, no shell).'),

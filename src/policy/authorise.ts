@@ -1,6 +1,7 @@
 import {
   type Decision,
   type GuestRequest,
+  isGroupMac,
   MTU_MIN,
   normaliseMac,
   type ObservedPf,
@@ -33,7 +34,16 @@ function addVlan(vlan: number, policy: VfPolicy, vf: ObservedVf): Decision {
   }
   if (vf.settings.vlans.includes(vlan) || vf.settings.vlanFilters.includes(vlan))
     return ack(`${label(policy)} already has VLAN ${vlan}`);
-  if (policy.trust) return ack(`${label(policy)} is trusted`);
+  if (policy.trust) {
+    // A NIC takes no guest VLAN beside a port VLAN: igb and ixgbe refuse a VF's VLAN request
+    // while the PF set one ("attempted to override administratively set VLAN"), trust or not.
+    if (policy.vlans.length === 1 && policy.stripOuterTag) {
+      return nack(
+        `${label(policy)} has port VLAN ${policy.vlans[0]}: the NIC takes no guest VLAN beside it, trusted or not; make the policy a trunk (several vlans, or stripOuterTag false) to let the guest tag VLAN ${vlan}`,
+      );
+    }
+    return ack(`${label(policy)} is trusted`);
+  }
   const allow = policy.vlans.length > 0 ? policy.vlans.join(', ') : 'empty';
   return nack(
     `VLAN ${vlan} is not in the allow-list of ${label(policy)} (${allow}); add it to vlans in the policy`,
@@ -56,6 +66,33 @@ function setMtu(mtu: number, policy: VfPolicy, pf: ObservedPf): Decision {
     return nack(`MTU ${mtu} is out of range ${MTU_MIN}-${max} for ${label(policy)}`);
   }
   return ack(`MTU ${mtu} is within ${MTU_MIN}-${max}`);
+}
+
+/**
+ * A guest's multicast list: group MACs only, at most `guestMulticast` distinct groups (the
+ * PF's one multicast table is shared by all its VFs, so one guest may not fill it), and only
+ * where the policy lets multicast in. Trust does not lift the limit: it protects the others.
+ */
+function setMulticastList(groups: readonly string[], policy: VfPolicy): Decision {
+  const bad = groups.find((g) => !isGroupMac(g));
+  if (bad !== undefined) {
+    return nack(
+      `"${bad}" is not a multicast group MAC (first octet odd, not broadcast), e.g. 01:00:5e:00:00:fb`,
+    );
+  }
+  if (groups.length === 0) return ack(`${label(policy)} leaves every multicast group`);
+  if (!policy.allowMulticast && !policy.trust) {
+    return nack(`multicast refused: the policy of ${label(policy)} has allowMulticast: false`);
+  }
+  const n = new Set(groups.map(normaliseMac)).size;
+  if (n > policy.guestMulticast) {
+    return nack(
+      `${n} multicast groups exceed the ${policy.guestMulticast} that ${label(policy)} may join (guestMulticast); join fewer or raise guestMulticast in the policy`,
+    );
+  }
+  return ack(
+    `${label(policy)} joins ${n} multicast group(s), within guestMulticast ${policy.guestMulticast}`,
+  );
 }
 
 function mode(
@@ -131,6 +168,8 @@ export function authorise(
         'allowMulticast',
         policy,
       );
+    case 'setMulticastList':
+      return setMulticastList(request.groups, policy);
     case 'reset':
       return ack(`${label(policy)} returns to its policy`);
   }

@@ -10,11 +10,17 @@ import {
   type VfSettings,
   ZERO_MAC,
 } from '../model/index.js';
+import type { EswitchInput } from './eswitch/compile.js';
 import { normaliseClassShares } from './qos.js';
 
 export interface DesiredState {
   pfs: DesiredPf[];
   vfs: DesiredVf[];
+  /**
+   * What the eswitch of every PF in switchdev mode is compiled from (plan() compiles it,
+   * with the host interface it observes). Absent: no eswitch to program.
+   */
+  eswitch?: EswitchInput[];
 }
 
 function uniqueSorted<T>(values: Iterable<T>): T[] {
@@ -71,6 +77,9 @@ export function desiredPf(pf: PfPolicy): DesiredPf {
     loopback: pf.loopback,
     eswitchMode: pf.eswitchMode,
     trafficClasses: pf.qos?.trafficClasses.map((c) => c.bandwidth) ?? [],
+    trafficClassModes:
+      pf.qos?.trafficClasses.map((c) => ({ strictPriority: c.strictPriority, group: c.group })) ??
+      [],
   };
 }
 
@@ -114,5 +123,9 @@ export function desiredState(
           : null,
     };
   });
-  return { pfs: config.pfs.map(desiredPf), vfs };
+  const pfs = config.pfs.map(desiredPf);
+  const eswitch = pfs
+    .filter((p) => p.eswitchMode === 'switchdev')
+    .map((p) => ({ pf: p, vfs: vfs.filter((v) => v.pf === p.id) }));
+  return { pfs, vfs, eswitch };
 }

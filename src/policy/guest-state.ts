@@ -52,6 +52,10 @@ export function guestStateAfter(
       return { ...guest, promisc: request.enable };
     case 'setAllmulti':
       return { ...guest, allmulti: request.enable };
+    case 'setMulticastList':
+      // The NIC holds the groups (a guest sends its whole list again after any VF reset,
+      // as VF drivers do), so nothing is persisted here.
+      return guest;
     case 'reset':
       return emptyGuestState();
   }

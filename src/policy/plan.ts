@@ -6,10 +6,13 @@ import type {
   ObservedVf,
   Plan,
   PlanStep,
+  RuleDiff,
   VfSettingKey,
   VfSettings,
 } from '../model/index.js';
 import type { DesiredState } from './desired.js';
+import { compileEswitch } from './eswitch/compile.js';
+import { diffRules, isEmptyDiff } from './eswitch/diff.js';
 
 /**
  * Order in which a VF's fields are changed. The link is taken down first when the policy
@@ -105,6 +108,17 @@ function pfSteps(d: DesiredPf, o: ObservedPf): PlanStep[] {
       reason,
     });
   }
+  const modes = o.trafficClassModes ?? [];
+  if (JSON.stringify(d.trafficClassModes) !== JSON.stringify(modes)) {
+    steps.push({
+      kind: 'setPf',
+      pf: d.id,
+      field: 'trafficClassModes',
+      from: modes,
+      to: d.trafficClassModes,
+      reason,
+    });
+  }
   return steps;
 }
 
@@ -160,5 +174,30 @@ export function plan(desired: DesiredState, observed: readonly ObservedPf[]): Pl
     }
   }
   // Mirrors last: their target must already be configured.
-  return { steps: [...steps, ...mirrors] };
+  const eswitch = eswitchDiffs(desired, obsPf, steps);
+  const all = [...steps, ...mirrors];
+  return eswitch.length > 0 ? { steps: all, eswitch } : { steps: all };
+}
+
+/**
+ * Rule changes of PFs in switchdev mode whose driver reports installed rules. A PF whose
+ * VF count or eswitch mode changes in this plan is left for the next round: its
+ * representors are about to be new.
+ */
+function eswitchDiffs(
+  desired: DesiredState,
+  observed: ReadonlyMap<string, ObservedPf>,
+  steps: readonly PlanStep[],
+): RuleDiff[] {
+  const moving = new Set(
+    steps.filter((s) => s.kind === 'setNumVfs' || s.kind === 'setEswitchMode').map((s) => s.pf),
+  );
+  const out: RuleDiff[] = [];
+  for (const input of desired.eswitch ?? []) {
+    const o = observed.get(input.pf.id);
+    if (!o?.eswitch || moving.has(input.pf.id)) continue;
+    const d = diffRules(o.eswitch.rules, compileEswitch(input, o.host));
+    if (!isEmptyDiff(d)) out.push(d);
+  }
+  return out;
 }

@@ -1,17 +1,21 @@
 /**
- * VFd's QoS rule: within one traffic class the shares of the active VFs are scaled so they
- * sum to 100 (shares 50, 50, 20 become 42, 42, 16).
+ * Within one traffic class the shares of the active VFs are guaranteed minimums (DCB/ETS:
+ * what a VF leaves unused is shared out), so they may not promise more than the class: shares
+ * summing past 100 (only with `oversubscribe`) are scaled down to 100, VFd's rule (50, 50, 20
+ * become 42, 42, 16). Shares summing to 100 or less stay as they are: scaling them up, as VFd
+ * did for its weights, would turn a lone VF's 16 % into a 100 % guarantee and leave nothing
+ * for the VFs without a share.
  *
  * Rounding uses the largest-remainder method so the result is whole percents that sum to
  * exactly 100: each share is first floored, then the points still missing go one by one to
  * the shares with the largest remainder; on equal remainders the larger share goes first,
  * then the earlier VF. Remainders are computed in integers (`share*100 mod total`), because
  * in floating point 16.666… has a larger fractional part than 41.666… and would win the tie
- * (giving 42, 41, 17). A class whose shares are all 0 stays all 0. See docs/qos.md.
+ * (giving 42, 41, 17). See docs/qos.md.
  */
 export function normaliseShares(shares: readonly number[]): number[] {
   const total = shares.reduce((a, b) => a + b, 0);
-  if (total === 0) return shares.map(() => 0);
+  if (total <= 100) return [...shares];
   const result = shares.map((s) => Math.floor((s * 100) / total));
   let missing = 100 - result.reduce((a, b) => a + b, 0);
   const order = shares

@@ -15,6 +15,7 @@ import {
   type SourcedPolicy,
 } from './rules/context.js';
 import { unsupportedFields } from './rules/driver.js';
+import { eswitchCapacity } from './rules/eswitch.js';
 import { duplicateNames, nameRules, pfExists, vfIndexRules } from './rules/identity.js';
 import { filterLimits } from './rules/limits.js';
 import { macConflicts, macShapes } from './rules/macs.js';
@@ -56,6 +57,7 @@ export const RULES: readonly Rule[] = [
   mirrorRules,
   hookRules,
   unsupportedFields,
+  eswitchCapacity,
 ];
 
 /** A document's schema problems, and what of it the rules can still check. */

@@ -249,8 +249,21 @@ test('stats come from the cache; openapi document lists the routes', async () =>
     '/v1/openapi.json',
   );
   assert.equal(doc.openapi, '3.0.3');
-  for (const p of ['/v1/vfs/{name}', '/v1/vfs/{name}/requests', '/v1/events', '/v1/stats'])
+  for (const p of [
+    '/v1/vfs/{name}',
+    '/v1/vfs/{name}/requests',
+    '/v1/vfs/{name}/rules',
+    '/v1/events',
+    '/v1/stats',
+  ])
     assert.ok(doc.paths[p], p);
+});
+
+test('GET /v1/vfs/NAME/rules: a legacy PF says why it has none; an unknown VF is 404', async () => {
+  const r = await admin.vfRules('web-1');
+  assert.deepEqual([r.port, r.eswitchMode, r.rules], ['vf0', 'legacy', []]);
+  assert.match(r.note ?? '', /legacy mode.*put the PF in switchdev mode/);
+  assert.equal((await raw('GET', '/v1/vfs/nobody/rules')).status, 404);
 });
 
 test('log level and reload', async () => {

@@ -121,7 +121,7 @@ test('sync state, reconcile durations, drift repairs and info', async () => {
   let fams = await scrape();
   const sync = fams.get('nicvisor_vf_sync_state')!;
   assert.equal(sync.type, 'GAUGE');
-  assert.equal(sync.metrics.length, 7 * 5, 'one sample per VF and state');
+  assert.equal(sync.metrics.length, 9 * 5, 'one sample per VF and state');
   const web1 = sync.metrics.filter((m) => m.labels?.name === 'web-1');
   assert.deepEqual(
     web1.filter((m) => m.value === '1').map((m) => m.labels?.state),

@@ -41,7 +41,11 @@ test('a trusted port-VLAN VF and a flat VF keep their VLAN mode after the guest 
   const nic = driver.nic;
   try {
     await d.start();
-    assert.equal((await d.guestRequest('port', { type: 'addVlan', vlan: 300 }, 't')).result, 'ack');
+    // A port VLAN takes no guest VLAN beside it (igb and ixgbe refuse it): nack, mode kept.
+    assert.equal(
+      (await d.guestRequest('port', { type: 'addVlan', vlan: 300 }, 't')).result,
+      'nack',
+    );
     assert.equal((await d.guestRequest('flat', { type: 'addVlan', vlan: 42 }, 't')).result, 'ack');
     assert.equal(d.getVf('port').status.syncState, 'in-sync');
 
@@ -49,10 +53,13 @@ test('a trusted port-VLAN VF and a flat VF keep their VLAN mode after the guest 
     const wire = nic.capture(PF, 'wire');
     assert.equal(nic.sendFromVf(PF, 0, buildFrame({ dst: WIRE, src: PORT })), 'sent');
     assert.equal(wire.frames[0].data.readUInt16BE(14) & 0xfff, 100, 'tagged 100 on the wire');
-    // And the joined VLAN works beside it, both ways.
+    // And VLAN 300 stays out, both ways.
     const tagged300 = { tags: [{ proto: '802.1Q' as const, vid: 300 }] };
-    assert.equal(nic.sendFromVf(PF, 0, buildFrame({ dst: WIRE, src: PORT, ...tagged300 })), 'sent');
-    assert.ok(nic.sendFromWire(PF, buildFrame({ dst: PORT, src: WIRE, ...tagged300 })));
+    assert.equal(
+      nic.sendFromVf(PF, 0, buildFrame({ dst: WIRE, src: PORT, ...tagged300 })),
+      'spoofed',
+    );
+    assert.ok(!nic.sendFromWire(PF, buildFrame({ dst: PORT, src: WIRE, ...tagged300 })));
 
     // The flat VF still takes untagged frames, and now frames of VLAN 42 too.
     const flat = nic.capture(PF, 1);
@@ -61,7 +68,6 @@ test('a trusted port-VLAN VF and a flat VF keep their VLAN mode after the guest 
     assert.ok(nic.sendFromWire(PF, buildFrame({ dst: FLAT, src: WIRE, ...tagged42 })));
     assert.equal(flat.frames.length, 2);
     assert.equal(nic.sendFromVf(PF, 1, buildFrame({ dst: WIRE, src: FLAT })), 'sent');
-    assert.equal(d.getVf('port').counters?.spoofed ?? 0, 0);
   } finally {
     await d.stop();
     await driver.stop();

@@ -22,6 +22,7 @@ import type {
   Plan,
   PlanStep,
   StepOutcome,
+  TrafficClassMode,
   VfCounters,
 } from '../../src/model/index.js';
 import { defaultVfSettings, VfSettings, vfKey, zeroCounters } from '../../src/model/index.js';
@@ -62,6 +63,7 @@ interface FakePf {
   mtu: number;
   loopback: boolean;
   trafficClasses: number[];
+  trafficClassModes: TrafficClassMode[];
   eswitchMode: 'legacy' | 'switchdev';
   vfs: FakeVf[];
 }
@@ -98,6 +100,7 @@ export class FakeDriver implements NicDriver {
         mtu: 1500,
         loopback: true,
         trafficClasses: [],
+        trafficClassModes: [],
         eswitchMode: 'legacy',
         vfs: [],
       });
@@ -138,6 +141,7 @@ export class FakeDriver implements NicDriver {
         loopback: p.loopback,
         eswitchMode: p.eswitchMode,
         trafficClasses: [...p.trafficClasses],
+        trafficClassModes: clone(p.trafficClassModes),
         counters: zeroCounters(),
         vfs: p.vfs.map(
           (v, i): ObservedVf => ({
@@ -168,6 +172,8 @@ export class FakeDriver implements NicDriver {
       case 'setPf':
         if (step.field === 'mtu') pf.mtu = step.to as number;
         else if (step.field === 'loopback') pf.loopback = step.to as boolean;
+        else if (step.field === 'trafficClassModes')
+          pf.trafficClassModes = clone(step.to as TrafficClassMode[]);
         else pf.trafficClasses = clone(step.to as number[]);
         return;
       case 'setEswitchMode':

@@ -186,11 +186,20 @@ describe('authorise: delMac', () => {
 });
 
 describe('authorise: VLANs', () => {
-  it('a VLAN a trusted guest joins is a filter beside the mode: a port VLAN stays one', () => {
+  it('a port VLAN stays one: even a trusted guest joins no VLAN beside it (as igb refuses)', () => {
     const w = world({ vlans: [100], trust: true });
+    const d = w.ask('web', { type: 'addVlan', vlan: 300 });
+    assert.equal(d.result, 'nack');
+    assert.match(d.reason, /port VLAN 100: the NIC takes no guest VLAN beside it/);
+    const s = w.settings('web');
+    assert.deepEqual([s.vlans, s.vlanFilters, s.untagged], [[100], [], false]);
+  });
+
+  it('a VLAN a trusted trunk guest joins is a filter beside the mode', () => {
+    const w = world({ vlans: [100, 200], trust: true });
     assert.equal(w.ask('web', { type: 'addVlan', vlan: 300 }).result, 'ack');
     const s = w.settings('web');
-    assert.deepEqual([s.vlans, s.vlanFilters, s.untagged], [[100], [300], false]);
+    assert.deepEqual([s.vlans, s.vlanFilters], [[100, 200], [300]]);
   });
 
   it('a flat trusted VF that joins a VLAN still takes untagged frames', () => {

@@ -44,7 +44,9 @@ export function capsFor(
   patch: Partial<PfCapabilities> = {},
 ): Map<string, PfCapabilities> {
   const caps = defaultCapabilityMap(MainConfig.parse(main));
-  for (const [k, v] of caps) caps.set(k, { ...v, ...patch });
+  // A patched driver stands for another NIC: it programs no eswitch unless the patch says so.
+  const legacyOnly = Object.keys(patch).length > 0 ? { switchdev: undefined } : {};
+  for (const [k, v] of caps) caps.set(k, { ...v, ...legacyOnly, ...patch });
   return caps;
 }
 

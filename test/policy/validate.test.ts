@@ -82,6 +82,7 @@ describe('validate: schema problems', () => {
           'stripOuterTag',
           'macs',
           'guestMacs',
+          'guestMulticast',
           'macAntiSpoof',
           'vlanAntiSpoof',
           'trust',

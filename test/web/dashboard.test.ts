@@ -54,7 +54,7 @@ test('the page loads with PFs, VFs and their state; the token leaves the address
   skip,
 }, async () => {
   await page.locator('#vf-table tr[data-vf="web-1"]').waitFor();
-  assert.equal(await page.locator('#vf-table tbody tr').count(), 7);
+  assert.equal(await page.locator('#vf-table tbody tr').count(), 9);
   assert.equal(await page.locator('.pf').count(), 2);
   await page.locator('tr[data-vf="router"] .state.in-sync').waitFor();
   assert.match(

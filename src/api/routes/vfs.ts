@@ -52,6 +52,8 @@ export function vfRoutes(app: FastifyInstance, daemon: Daemon): void {
 
   app.get('/v1/vfs/:name', async (req) => daemon.getVf(vfName(req)));
 
+  app.get('/v1/vfs/:name/rules', async (req) => daemon.vfRules(vfName(req)));
+
   app.put('/v1/vfs/:name', async (req) => {
     const name = vfName(req);
     return daemon.putVf(putBody(req, daemon, name), req.principal.who);

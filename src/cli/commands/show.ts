@@ -3,6 +3,7 @@ import { formatProblem, type PfView, type Refusal, type VfView } from '../../mod
 import type { ApiClient } from '../client.js';
 import { type ConnectOptions, withClient, withConnection } from '../connect.js';
 import { human, table } from '../format.js';
+import { rulesTable } from './rules.js';
 
 /** One row per VF, like VFd's `iplex show all`, with counters. */
 export function vfTable(vfs: VfView[]): string {
@@ -114,7 +115,17 @@ function vfDetail(v: VfView): string {
   return lines.join('\n');
 }
 
-async function render(c: ApiClient, what: string, json: boolean): Promise<string> {
+async function render(
+  c: ApiClient,
+  what: string,
+  name: string | undefined,
+  json: boolean,
+): Promise<string> {
+  if (what === 'rules') {
+    if (!name) throw new Error('show rules needs a VF name: nicvisor show rules NAME [--json]');
+    const rules = await c.vfRules(name);
+    return json ? JSON.stringify(rules, null, 2) : rulesTable(rules);
+  }
   if (what === 'pfs') {
     const pfs = await c.pfs();
     return json ? JSON.stringify(pfs, null, 2) : pfTable(pfs);
@@ -145,25 +156,27 @@ export function register(program: Command): void {
   withConnection(
     program
       .command('show')
-      .argument('[what]', 'pfs, vfs (default) or a VF name', 'vfs')
-      .description('show PFs, VFs (with counters) or one VF')
+      .argument('[what]', 'pfs, vfs (default), a VF name, or rules', 'vfs')
+      .argument('[name]', 'with rules: the VF whose eswitch rules to show')
+      .description('show PFs, VFs (with counters), one VF, or the eswitch rules of a VF')
       .option('--json', 'print JSON')
       .option('--watch', 'refresh every --interval until interrupted')
       .option('--interval <ms>', 'refresh interval for --watch', '1000'),
   ).action(
     async (
       what: string,
+      name: string | undefined,
       opts: ConnectOptions & { json?: boolean; watch?: boolean; interval: string },
     ) => {
       await withClient(opts, async (c) => {
         if (!opts.watch) {
-          process.stdout.write(`${await render(c, what, !!opts.json)}\n`);
+          process.stdout.write(`${await render(c, what, name, !!opts.json)}\n`);
           await warnRefused(c);
           return;
         }
         const ms = Math.max(100, Number(opts.interval) || 1000);
         for (;;) {
-          const out = await render(c, what, !!opts.json);
+          const out = await render(c, what, name, !!opts.json);
           process.stdout.write(`\x1b[H\x1b[2J${new Date().toISOString()}  ${c.target}\n${out}\n`);
           await new Promise((r) => setTimeout(r, ms));
         }

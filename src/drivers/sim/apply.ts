@@ -6,16 +6,16 @@ import {
   type Plan,
   type PlanStep,
   type StepOutcome,
+  type TrafficClassMode,
   type VfSettings,
   vfKey,
 } from '../../model/index.js';
-import { UnsupportedError } from '../driver.js';
-import { SIM_DRIVER } from './caps.js';
+import { applyRuleDiff, forgetRules, setSimEswitchMode } from './eswitch/apply.js';
 import type { SimNic } from './nic.js';
 import type { SimPf } from './pf.js';
 import { cloneSettings } from './settings.js';
 
-/** What a VF looked like before nicvisor first changed it: release restores this, not what nicvisor set. */
+/** What a VF looked like before nicvisor first changed it: release restores this, not what it set. */
 export interface VfSnapshot {
   settings: VfSettings;
   mirror: MirrorState | null;
@@ -53,9 +53,31 @@ function setPfField(pf: SimPf, field: string, to: unknown): void {
       );
     }
     pf.setTrafficClasses(to as number[]);
+  } else if (field === 'trafficClassModes') {
+    pf.setTrafficClasses(pf.trafficClasses, checkModes(pf, to));
   } else {
     throw new Error(`${pf.id}: unknown PF setting "${field}"`);
   }
+}
+
+/** Class modes as the plan carries them: up to 8 of `{strictPriority, group 0-7}`. */
+function checkModes(pf: SimPf, to: unknown): TrafficClassMode[] {
+  const ok =
+    Array.isArray(to) &&
+    to.length <= 8 &&
+    to.every(
+      (m) =>
+        typeof m?.strictPriority === 'boolean' &&
+        Number.isInteger(m?.group) &&
+        m.group >= 0 &&
+        m.group <= 7,
+    );
+  if (!ok) {
+    throw new Error(
+      `${pf.id}: trafficClassModes ${JSON.stringify(to)} must be up to 8 of {strictPriority: true|false, group: 0-7}`,
+    );
+  }
+  return to as TrafficClassMode[];
 }
 
 /** Execute one step; throws with a message naming the object, value, range and fix. */
@@ -64,6 +86,7 @@ function runStep(nic: SimNic, step: PlanStep, snapshots: Snapshots): void {
   switch (step.kind) {
     case 'setNumVfs':
       pf.resize(step.to);
+      forgetRules(pf);
       // The VFs were recreated: their snapshots describe VFs that no longer exist.
       for (const k of [...snapshots.keys()]) if (k.startsWith(`${pf.id}#`)) snapshots.delete(k);
       return;
@@ -71,14 +94,7 @@ function runStep(nic: SimNic, step: PlanStep, snapshots: Snapshots): void {
       setPfField(pf, step.field, step.to);
       return;
     case 'setEswitchMode':
-      if (step.to !== 'legacy') {
-        throw new UnsupportedError(
-          SIM_DRIVER,
-          'eswitchMode',
-          `${pf.id}: "${step.to}" needs representor ports; the sim offers legacy only`,
-        );
-      }
-      pf.eswitchMode = step.to;
+      setSimEswitchMode(pf, step.to);
       return;
     case 'setVf':
       pf.vf(step.vf);
@@ -120,5 +136,6 @@ export function applyPlan(nic: SimNic, plan: Plan, snapshots: Snapshots): ApplyR
       if (key) failed.set(key, step.kind === 'setVf' ? step.field : 'mirror');
     }
   }
-  return { outcomes };
+  const eswitch = (plan.eswitch ?? []).map((d) => applyRuleDiff(nic, d));
+  return eswitch.length > 0 ? { outcomes, eswitch } : { outcomes };
 }

@@ -1,19 +1,8 @@
-import { MAC_RE, type VlanProto } from '../../model/index.js';
+import type { VlanProto } from '../../model/index.js';
 import { ETH_HEADER_LEN, TAG_LEN, tci, tpidOf } from './frame.js';
+import { macToNum } from './mac.js';
 
-/** MAC string (`02:00:00:00:00:01`) to the 48-bit number the switch compares. */
-export function macToNum(mac: string): number {
-  if (!MAC_RE.test(mac)) {
-    throw new Error(`"${mac}" is not a MAC address; write six hex pairs like 02:00:00:00:00:01`);
-  }
-  return Number.parseInt(mac.replaceAll(':', ''), 16);
-}
-
-/** 48-bit number to the lower-case colon form. */
-export function numToMac(n: number): string {
-  const hex = n.toString(16).padStart(12, '0');
-  return hex.match(/../g)!.join(':');
-}
+export { macToNum, numToMac } from './mac.js';
 
 export interface TagSpec {
   /** `802.1Q` (0x8100), `802.1ad` (0x88a8) or a raw TPID. Default 802.1Q. */

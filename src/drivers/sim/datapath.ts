@@ -1,10 +1,7 @@
 import {
-  MIRRORED,
-  RX_BROADCAST,
   RX_BYTES,
   RX_DROPPED,
   RX_ERRORS,
-  RX_MULTICAST,
   RX_PACKETS,
   SPOOFED,
   TX_BYTES,
@@ -12,20 +9,21 @@ import {
   TX_ERRORS,
   TX_PACKETS,
 } from './counters.js';
-import { type FrameView, insertTag, isBroadcast, parseFrame, stripTag, TAG_LEN } from './frame.js';
+import { mirror } from './deliver.js';
+import { insertTag, parseFrame, pushTag } from './frame.js';
 import type { SimPf } from './pf.js';
-import { classOf } from './qos.js';
-import { type SimVf, VLAN_PORT, VLAN_TRUNK, VLAN_UNTAGGED } from './vf.js';
+import { FWD_LOCAL_DROP, FWD_SENT, forward, fromWire } from './veb.js';
+import { type SimVf, VLAN_PORT } from './vf.js';
 
 /**
- * The packet path of one PF: VF transmit (anti-spoof, tag insert, rate limit), the VEB
- * (switch by destination MAC + VLAN, flood group frames), VF receive (filters, strip, MTU)
- * and the uplink (traffic-class shaping). Everything works on (buffer, length) pairs with
- * the PF's preallocated views and scratch buffers: no allocation per frame unless a capture
- * is attached.
+ * The packet path of one PF, entered here: a VF's transmit (anti-spoof, tag insert, rate
+ * limit), the host interface's transmit, and the uplink's receive. Switching is the VEB's
+ * (veb.ts), delivery the port's (deliver.ts), the wire the uplink's (uplink.ts). Everything
+ * works on (buffer, length) pairs with the PF's preallocated views and scratch buffers: no
+ * allocation per frame unless a capture is attached.
  */
 
-/** Why a transmitted frame did not leave the VF. */
+/** Why a transmitted frame did or did not leave its port. */
 export type TxVerdict =
   | 'sent'
   | 'link-down'
@@ -33,15 +31,34 @@ export type TxVerdict =
   | 'spoofed'
   | 'too-big'
   | 'rate-limited'
-  | 'shaped';
+  | 'shaped'
+  | 'local-drop'
+  /** Dropped by a switchdev eswitch rule that feeds no more specific counter. */
+  | 'filtered';
 
-const UNICAST = 0;
-const BROADCAST_KIND = 1;
-const MULTICAST = 2;
-const UNKNOWN = 3;
+/**
+ * A frame switch other than the legacy VEB (a switchdev eswitch) takes a PF's frames over
+ * here when set; the legacy path below is the default.
+ */
+export interface FramePath {
+  fromVf(pf: SimPf, vf: SimVf, buf: Buffer, len: number): TxVerdict;
+  fromHost(pf: SimPf, buf: Buffer, len: number): TxVerdict;
+  fromWire(pf: SimPf, buf: Buffer, len: number): boolean;
+}
+
+/**
+ * VLAN anti-spoof (82599 PFVFSPOOF VLAN bits, X710 VSI VLAN pruning on transmit): a port-VLAN
+ * VF may send only untagged frames (the NIC adds the tag); any other VF only untagged and
+ * priority-tagged frames and the VIDs it is a member of.
+ */
+function vlanSpoofed(vf: SimVf, tagged: boolean, vid: number): boolean {
+  if (vf.vlanMode === VLAN_PORT) return tagged;
+  return tagged && vf.vlanBits[vid] === 0;
+}
 
 /** A frame the guest of `vf` sends. */
 export function transmit(pf: SimPf, vf: SimVf, buf: Buffer, len: number): TxVerdict {
+  if (pf.eswitch !== null) return pf.eswitch.fromVf(pf, vf, buf, len);
   const c = vf.counters;
   if (!vf.linkUp) {
     c[TX_DROPPED]++;
@@ -56,18 +73,11 @@ export function transmit(pf: SimPf, vf: SimVf, buf: Buffer, len: number): TxVerd
     c[SPOOFED]++;
     return 'spoofed';
   }
-  const tagged = f.outerTpid === vf.tpid;
-  // A tag of a VLAN the guest joined beside a port VLAN or a flat network leaves as it is.
-  const joined = tagged && vf.joinedBits[f.outerVid] === 1;
-  let spoofed = false;
-  if (vf.vlanMode === VLAN_PORT) spoofed = tagged && !joined;
-  else if (vf.vlanMode === VLAN_TRUNK) spoofed = !tagged || vf.vlanBits[f.outerVid] === 0;
-  else if (vf.vlanMode === VLAN_UNTAGGED) spoofed = tagged && !joined;
-  if (spoofed && vf.vlanAntiSpoof) {
+  if (vf.vlanAntiSpoof && vlanSpoofed(vf, f.outerTpid === vf.tpid, f.outerVid)) {
     c[SPOOFED]++;
     return 'spoofed';
   }
-  if (len - f.headerLen > vf.mtu) {
+  if (len > vf.maxLen) {
     c[TX_ERRORS]++;
     return 'too-big';
   }
@@ -77,44 +87,50 @@ export function transmit(pf: SimPf, vf: SimVf, buf: Buffer, len: number): TxVerd
   }
   let out = buf;
   let outLen = len;
-  if (vf.vlanMode === VLAN_PORT && !joined) {
-    out = pf.txScratch;
-    outLen = insertTag(buf, len, vf.tpid, vf.insertTci, out);
+  if (vf.vlanMode === VLAN_PORT) {
+    outLen = insertTag(buf, len, vf.tpid, vf.insertTci, pf.txScratch);
+    out = pf.txScratch.buf;
+    pushTag(f, vf.tpid, vf.insertTci);
   }
-  if (!forward(pf, vf, out, outLen)) {
+  return finish(pf, vf, out, outLen, len);
+}
+
+/** Count and mirror what a port sent, by what the switch made of it. */
+function finish(pf: SimPf, src: SimVf, out: Buffer, outLen: number, len: number): TxVerdict {
+  const c = src.counters;
+  const fwd = forward(pf, src, out, outLen, pf.txView);
+  if (fwd !== FWD_SENT) {
     c[TX_DROPPED]++;
-    return 'shaped';
+    return fwd === FWD_LOCAL_DROP ? 'local-drop' : 'shaped';
   }
   c[TX_PACKETS]++;
   c[TX_BYTES] += len;
-  if (vf.mirrorOut !== null) mirror(pf, vf, vf.mirrorOut, out, outLen);
+  if (src.mirrorOut !== null) mirror(pf, src, src.mirrorOut, out, outLen);
   return 'sent';
 }
 
 /**
- * Switch a frame a VF sent. With loopback the VEB delivers to VFs of the same PF and only
- * what no local VF owns goes to the wire; without it everything goes to the wire (the
- * external switch may hairpin it back). False: the uplink shaper dropped it and nobody
- * got it.
+ * A frame the PF's host interface sends (the host's own stack, or one of its VLAN devices,
+ * which tag the frame themselves). The PF is trusted: no anti-spoof.
  */
-function forward(pf: SimPf, src: SimVf, buf: Buffer, len: number): boolean {
-  if (!pf.loopback) return toWire(pf, src, buf, len);
-  const f = pf.fwdView;
-  parseFrame(buf, len, f);
-  if ((buf[0] & 1) !== 0) {
-    const local = flood(pf, src, buf, len, f);
-    return toWire(pf, src, buf, len) || local;
+export function transmitFromHost(pf: SimPf, buf: Buffer, len: number): TxVerdict {
+  if (pf.eswitch !== null) return pf.eswitch.fromHost(pf, buf, len);
+  const host = pf.host;
+  const f = pf.txView;
+  if (!parseFrame(buf, len, f)) {
+    host.counters[TX_ERRORS]++;
+    return 'malformed';
   }
-  const owner = pf.macTable.get(f.dstHi, f.dstLo);
-  if (owner !== undefined && owner !== src && deliver(pf, owner, buf, len, f, UNICAST)) {
-    return true;
+  if (len > host.maxLen) {
+    host.counters[TX_ERRORS]++;
+    return 'too-big';
   }
-  const local = floodUnknown(pf, src, buf, len, f);
-  return toWire(pf, src, buf, len) || local;
+  return finish(pf, host, buf, len, len);
 }
 
-/** A frame arriving from the wire. Returns whether any VF took it. */
+/** A frame arriving from the wire. Returns whether any port took it. */
 export function receiveFromWire(pf: SimPf, buf: Buffer, len: number): boolean {
+  if (pf.eswitch !== null) return pf.eswitch.fromWire(pf, buf, len);
   const pc = pf.counters;
   pc[RX_PACKETS]++;
   pc[RX_BYTES] += len;
@@ -123,153 +139,13 @@ export function receiveFromWire(pf: SimPf, buf: Buffer, len: number): boolean {
     pc[RX_ERRORS]++;
     return false;
   }
-  // The uplink's own MTU comes first: a frame too big for the PF never reaches the VEB.
-  if (len - f.headerLen > pf.mtu) {
+  // The uplink's own length limit comes first: a frame too long for the PF never reaches
+  // the VEB (igb: MTU + header + two VLAN tags, IGB_ETH_PKT_HDR_PAD without the FCS).
+  if (len > pf.maxWireLen) {
     pc[RX_ERRORS]++;
     return false;
   }
-  let taken = false;
-  if (!pf.wireUp) taken = false;
-  else if ((buf[0] & 1) !== 0) taken = flood(pf, null, buf, len, f);
-  else {
-    const owner = pf.macTable.get(f.dstHi, f.dstLo);
-    taken = owner !== undefined && deliver(pf, owner, buf, len, f, UNICAST);
-    if (!taken) taken = floodUnknown(pf, null, buf, len, f);
-  }
-  // The sim's PF has no host netdev: a frame no VF takes is dropped.
+  const taken = pf.wireUp && fromWire(pf, buf, len, f);
   if (!taken) pc[RX_DROPPED]++;
   return taken;
-}
-
-function flood(pf: SimPf, src: SimVf | null, buf: Buffer, len: number, f: FrameView): boolean {
-  const kind = isBroadcast(f) ? BROADCAST_KIND : MULTICAST;
-  const vfs = pf.vfs;
-  let any = false;
-  for (let i = 0; i < vfs.length; i++) {
-    const vf = vfs[i];
-    if (vf !== src && deliver(pf, vf, buf, len, f, kind)) any = true;
-  }
-  return any;
-}
-
-function floodUnknown(
-  pf: SimPf,
-  src: SimVf | null,
-  buf: Buffer,
-  len: number,
-  f: FrameView,
-): boolean {
-  const vfs = pf.unknownVfs;
-  let any = false;
-  for (let i = 0; i < vfs.length; i++) {
-    const vf = vfs[i];
-    if (vf !== src && deliver(pf, vf, buf, len, f, UNKNOWN)) any = true;
-  }
-  return any;
-}
-
-/**
- * Offer a frame to one VF. Returns whether the VF's filters matched it (the frame is "for"
- * this VF, even if then dropped for link or size), which stops unicast from going on.
- */
-function deliver(
-  pf: SimPf,
-  vf: SimVf,
-  buf: Buffer,
-  len: number,
-  f: FrameView,
-  kind: number,
-): boolean {
-  if (kind === BROADCAST_KIND ? !vf.acceptBroadcast : kind === MULTICAST && !vf.acceptMulticast) {
-    return false;
-  }
-  if (kind === UNKNOWN && !vf.acceptUnknown) return false;
-  const tagged = f.outerTpid === vf.tpid;
-  const joined = tagged && vf.joinedBits[f.outerVid] === 1;
-  if (vf.vlanMode === VLAN_UNTAGGED) {
-    if (tagged && !joined) return false;
-  } else if (vf.vlanMode >= VLAN_PORT && (!tagged || vf.vlanBits[f.outerVid] === 0) && !joined) {
-    return false;
-  }
-  const c = vf.counters;
-  if (!vf.linkUp) {
-    c[RX_DROPPED]++;
-    return true;
-  }
-  // A joined VLAN beside a port VLAN reaches the guest tagged, as it was joined.
-  const strip = vf.strip && tagged && !joined;
-  const outLen = strip ? len - TAG_LEN : len;
-  const payload = len - f.headerLen;
-  if (payload > vf.mtu) {
-    c[RX_ERRORS]++;
-    return true;
-  }
-  c[RX_PACKETS]++;
-  c[RX_BYTES] += outLen;
-  if (kind === BROADCAST_KIND) c[RX_BROADCAST]++;
-  else if (kind === MULTICAST) c[RX_MULTICAST]++;
-  if (vf.captures !== null || vf.mirrorIn !== null) {
-    const out = strip ? pf.rxScratch : buf;
-    if (strip) stripTag(buf, len, out);
-    if (vf.captures !== null) {
-      const now = pf.clock.nowNs();
-      for (const cap of vf.captures) cap.record(out, outLen, now, false);
-    }
-    if (vf.mirrorIn !== null) mirror(pf, vf, vf.mirrorIn, out, outLen);
-  }
-  return true;
-}
-
-/** Copy a frame to a mirror target, bypassing its filters (it is a monitoring port). */
-function mirror(pf: SimPf, src: SimVf, target: SimVf, buf: Buffer, len: number): void {
-  if (!target.linkUp) return;
-  src.counters[MIRRORED]++;
-  const c = target.counters;
-  c[RX_PACKETS]++;
-  c[RX_BYTES] += len;
-  if (target.captures !== null) {
-    const now = pf.clock.nowNs();
-    for (const cap of target.captures) cap.record(buf, len, now, true);
-  }
-}
-
-/**
- * Send a frame out of the uplink, through the traffic-class shaper. A VF's traffic within
- * its minTxRate is guaranteed: it bypasses the class caps (not the link itself).
- */
-function toWire(pf: SimPf, src: SimVf | null, buf: Buffer, len: number): boolean {
-  const pc = pf.counters;
-  if (!pf.wireUp) {
-    pc[TX_DROPPED]++;
-    return false;
-  }
-  if (pf.classBuckets.length > 0 && !shape(pf, src, buf, len)) {
-    pc[TX_DROPPED]++;
-    return false;
-  }
-  pc[TX_PACKETS]++;
-  pc[TX_BYTES] += len;
-  if (pf.wireCaptures !== null) {
-    const now = pf.clock.nowNs();
-    for (const cap of pf.wireCaptures) cap.record(buf, len, now, false);
-  }
-  const listeners = pf.wireListeners;
-  for (let i = 0; i < listeners.length; i++) listeners[i](buf, len);
-  return true;
-}
-
-function shape(pf: SimPf, src: SimVf | null, buf: Buffer, len: number): boolean {
-  const now = pf.clock.nowNs();
-  if (src?.minBucket?.take(len, now)) return true;
-  const outer = (buf[12] << 8) | buf[13];
-  const pcp = outer === 0x8100 || outer === 0x88a8 ? buf[14] >> 5 : 0;
-  const c = classOf(pcp, pf.classBuckets.length);
-  const cls = pf.classBuckets[c];
-  const share = src?.shareBuckets[c] ?? null;
-  if ((cls !== null && !cls.fits(len, now)) || (share !== null && !share.fits(len, now))) {
-    return false;
-  }
-  cls?.take(len, now);
-  share?.take(len, now);
-  return true;
 }

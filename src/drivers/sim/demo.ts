@@ -2,21 +2,20 @@ import { ZERO_MAC } from '../../model/index.js';
 import { buildFrame, type TagSpec } from './build.js';
 import type { SimNic } from './nic.js';
 import type { SimPf } from './pf.js';
-import { type SimVf, VLAN_PORT, VLAN_TRUNK } from './vf.js';
+import { type SimVf, VLAN_PORT } from './vf.js';
 
 /** MAC of the pretend router on every sim uplink. */
 export const DEMO_GATEWAY_MAC = '02:de:00:00:00:01';
 
-/** The tag a frame on the wire needs to reach this VF (none for untagged/transparent VFs). */
+/** The tag a frame on the wire needs to reach this VF (none for VFs without VLANs). */
 function wireTags(vf: SimVf): TagSpec[] {
   const s = vf.settings;
-  if (vf.vlanMode !== VLAN_PORT && vf.vlanMode !== VLAN_TRUNK) return [];
-  return [{ proto: s.vlanProto, vid: s.vlans[0] }];
+  return s.vlans.length === 0 ? [] : [{ proto: s.vlanProto, vid: s.vlans[0] }];
 }
 
-/** The tag a guest of this VF puts on its own frames (only on trunk VFs). */
+/** The tag a guest of this VF puts on its own frames (trunk VFs tag, the NIC tags port VLANs). */
 function guestTags(vf: SimVf): TagSpec[] {
-  return vf.vlanMode === VLAN_TRUNK ? wireTags(vf) : [];
+  return vf.vlanMode === VLAN_PORT ? [] : wireTags(vf);
 }
 
 /**

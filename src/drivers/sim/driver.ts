@@ -16,6 +16,7 @@ import { applyPlan, type Snapshots } from './apply.js';
 import { SIM_DRIVER, simCapabilities } from './caps.js';
 import { toVfCounters } from './counters.js';
 import type { DemoTraffic } from './demo.js';
+import { observeEswitch } from './eswitch/apply.js';
 import type { SimNic } from './nic.js';
 import type { SimPf } from './pf.js';
 import { cloneSettings } from './settings.js';
@@ -97,8 +98,10 @@ export class SimDriver implements NicDriver {
       loopback: pf.loopback,
       eswitchMode: pf.eswitchMode,
       trafficClasses: [...pf.trafficClasses],
+      trafficClassModes: pf.trafficClassModes.map((m) => ({ ...m })),
       counters: toVfCounters(pf.counters),
       vfs: pf.vfs.map((_, i) => this.observeVf(pf, i)),
+      ...observeEswitch(pf),
     }));
   }
 

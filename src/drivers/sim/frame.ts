@@ -1,4 +1,5 @@
 import type { VlanProto } from '../../model/index.js';
+import type { FrameScratch } from './copy.js';
 
 /**
  * Ethernet frame parsing for the simulated NIC's hot path. A frame is a `Buffer` plus a
@@ -91,37 +92,33 @@ export function parseFrame(buf: Buffer, len: number, out: FrameView): boolean {
   return true;
 }
 
-/** Copy `src[from, to)` to `dst[at…]`; a plain loop beats Buffer#copy for 64-byte frames. */
-function copyBytes(src: Buffer, from: number, to: number, dst: Buffer, at: number): void {
-  if (to - from > 256) {
-    src.copy(dst, at, from, to);
-    return;
-  }
-  for (let i = from; i < to; i++) dst[at + i - from] = src[i];
-}
-
-/** Write `src` with an outer tag inserted after the MACs into `dst`; returns the new length. */
+/** Write `src` with an outer tag inserted after the MACs into `out`; returns the new length. */
 export function insertTag(
   src: Buffer,
   len: number,
   tpid: number,
   tci: number,
-  dst: Buffer,
+  out: FrameScratch,
 ): number {
-  copyBytes(src, 0, 12, dst, 0);
-  dst[12] = tpid >> 8;
-  dst[13] = tpid & 0xff;
-  dst[14] = tci >> 8;
-  dst[15] = tci & 0xff;
-  copyBytes(src, 12, len, dst, 16);
-  return len + TAG_LEN;
+  return out.insertTag(src, len, tpid, tci);
 }
 
-/** Write `src` without its outer tag into `dst`; returns the new length. */
-export function stripTag(src: Buffer, len: number, dst: Buffer): number {
-  copyBytes(src, 0, 12, dst, 0);
-  copyBytes(src, 16, len, dst, 12);
+/** Write `src` without its outer tag into `out`; returns the new length. */
+export function stripTag(src: Buffer, len: number, out: FrameScratch): number {
+  out.copy(src, 0, 12, 0);
+  out.copy(src, 16, len, 12);
   return len - TAG_LEN;
+}
+
+/** The view of a frame after insertTag put `tpid`/`tci` outside its outer tag. */
+export function pushTag(f: FrameView, tpid: number, tci: number): void {
+  f.innerTpid = f.outerTpid;
+  f.innerVid = f.outerVid;
+  f.outerTpid = tpid;
+  f.outerVid = tci & 0x0fff;
+  f.outerPcp = tci >> 13;
+  f.headerLen += TAG_LEN;
+  f.len += TAG_LEN;
 }
 
 /** Tag control information: PCP in the top 3 bits, VLAN ID in the low 12. */

@@ -3,11 +3,12 @@ import type { SimPf } from './pf.js';
 
 /**
  * Apply a guest request the hypervisor acknowledged to the VF's settings in force (not to
- * what the hypervisor programmed: a guest `reset` returns to that). Which MACs and VLANs are
+ * what the hypervisor programmed: a guest `reset` returns to that, and leaves the multicast
+ * groups, as a VF reset clears them on igb and ixgbe). Which MACs and VLANs are
  * the policy's is the daemon's business; the NIC just does what was acknowledged, within
  * its own limits (a full filter table throws, and the mailbox reports it to the guest).
  */
-export function applyGuestRequest(pf: SimPf, index: number, req: GuestRequest): void {
+export function carryOutRequest(pf: SimPf, index: number, req: GuestRequest): void {
   const s = pf.vf(index).settings;
   switch (req.type) {
     case 'setMac': {
@@ -56,8 +57,12 @@ export function applyGuestRequest(pf: SimPf, index: number, req: GuestRequest): 
     case 'setAllmulti':
       pf.setVfField(index, 'allmulti', req.enable, false);
       return;
+    case 'setMulticastList':
+      pf.setGroups(index, req.groups);
+      return;
     case 'reset':
       pf.replaceVfSettings(index, pf.vf(index).programmed);
+      pf.setGroups(index, []);
       return;
   }
 }

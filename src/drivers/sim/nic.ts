@@ -2,12 +2,13 @@ import { type Decision, GuestRequest, type VfSettingKey } from '../../model/inde
 import type { DriverEvent, GuestRequestHandler } from '../driver.js';
 import { attach, Capture, detachFrom } from './capture.js';
 import type { Clock } from './clock.js';
-import { receiveFromWire, type TxVerdict, transmit } from './datapath.js';
-import { applyGuestRequest } from './mailbox.js';
+import { receiveFromWire, type TxVerdict, transmit, transmitFromHost } from './datapath.js';
+import { defaultHostMac, type HostConfig } from './host.js';
+import { carryOutRequest } from './mailbox.js';
 import { SimPf } from './pf.js';
 
-/** Where frames are injected or captured: a VF's port or the PF's uplink. */
-export type Port = number | 'wire';
+/** Where frames are injected or captured: a VF, the PF's host interface, or the uplink. */
+export type Port = number | 'host' | 'wire';
 
 export type NicListener = (event: DriverEvent) => void;
 
@@ -46,8 +47,20 @@ export class SimNic {
     return receiveFromWire(this.pf(pfId), frame, len);
   }
 
+  /** A frame sent by the host through the PF's own netdev (or a VLAN device on it). */
+  sendFromHost(pfId: string, frame: Buffer, len = frame.length): TxVerdict {
+    return transmitFromHost(this.pf(pfId), frame, len);
+  }
+
   send(pfId: string, from: Port, frame: Buffer): TxVerdict | boolean {
-    return from === 'wire' ? this.sendFromWire(pfId, frame) : this.sendFromVf(pfId, from, frame);
+    if (from === 'wire') return this.sendFromWire(pfId, frame);
+    if (from === 'host') return this.sendFromHost(pfId, frame);
+    return this.sendFromVf(pfId, from, frame);
+  }
+
+  /** Configure the PF's host interface: its MAC, VLAN devices, promiscuous/allmulti modes. */
+  setHost(pfId: string, change: Partial<HostConfig>): void {
+    this.pf(pfId).setHost(change);
   }
 
   /** Record copies of what arrives at a VF (delivered and mirrored) or leaves on the wire. */
@@ -60,8 +73,8 @@ export class SimNic {
       pf.wireCaptures = attach(pf.wireCaptures, c);
       return c;
     }
-    const vf = pf.vf(at);
-    const c = new Capture(`${pf.where(at)}`, (x) => {
+    const vf = at === 'host' ? pf.host : pf.vf(at);
+    const c = new Capture(`${pf.where(vf.index)}`, (x) => {
       vf.captures = detachFrom(vf.captures, x);
     });
     vf.captures = attach(vf.captures, c);
@@ -137,7 +150,7 @@ export class SimNic {
     }
     if (decision.result !== 'ack') return decision;
     try {
-      applyGuestRequest(pf, vf, parsed.data);
+      carryOutRequest(pf, vf, parsed.data);
     } catch (err) {
       return {
         result: 'nack',
@@ -166,17 +179,13 @@ export interface NicSpec {
 /** PF ids of one NIC spec: `sim:NIC/0`, `sim:NIC/1`, … */
 export function createNic(specs: readonly NicSpec[], clock: Clock): SimNic {
   const pfs = new Map<string, SimPf>();
-  for (const nic of specs) {
+  specs.forEach((nic, n) => {
     for (let port = 0; port < nic.ports; port++) {
       const id = `sim:${nic.name}/${port}`;
-      pfs.set(
-        id,
-        new SimPf(
-          { id, nic: nic.name, port, totalVfs: nic.totalVfs, linkSpeedMbps: nic.linkSpeedMbps },
-          clock,
-        ),
-      );
+      const { totalVfs, linkSpeedMbps } = nic;
+      const mac = defaultHostMac(n, port);
+      pfs.set(id, new SimPf({ id, nic: nic.name, port, totalVfs, linkSpeedMbps, mac }, clock));
     }
-  }
+  });
   return new SimNic(pfs, clock);
 }

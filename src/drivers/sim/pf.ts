@@ -1,26 +1,34 @@
-import {
-  type EswitchMode,
-  type MirrorState,
-  type VfSettingKey,
-  type VfSettings,
-  ZERO_MAC,
+import type {
+  EswitchMode,
+  MirrorState,
+  TrafficClassMode,
+  VfSettingKey,
+  VfSettings,
 } from '../../model/index.js';
 import type { Capture } from './capture.js';
 import type { Clock } from './clock.js';
+import { FrameScratch } from './copy.js';
 import { type CounterArray, newCounters } from './counters.js';
+import type { FramePath } from './datapath.js';
 import { FrameView, MAX_FRAME_LEN } from './frame.js';
+import { checkHost, type HostConfig, hostSettings } from './host.js';
+import { macToNum } from './mac.js';
 import { MacTable } from './mac-table.js';
-import { classBuckets, type TokenBucket } from './qos.js';
+import { MulticastTable } from './multicast.js';
+import { macTableProblem, mirrorProblem } from './pf-checks.js';
+import { schedulerFor, type UplinkScheduler } from './scheduler.js';
 import {
+  checkGroups,
   checkVfValue,
   cloneSettings,
   defaultVfSettings,
-  MACS_PER_PF,
   normaliseValue,
 } from './settings.js';
-import { SimVf } from './vf.js';
+import { HOST_INDEX, SimVf } from './vf.js';
 
 export const DEFAULT_PF_MTU = 1500;
+/** The uplink takes the MTU plus header and two VLAN tags (igb's IGB_ETH_PKT_HDR_PAD, no FCS). */
+export const WIRE_LEN_OVER_MTU = 22;
 
 /** Static description of one simulated port. */
 export interface PfSpec {
@@ -29,50 +37,78 @@ export interface PfSpec {
   port: number;
   totalVfs: number;
   linkSpeedMbps: number;
+  /** The PF's own (burned-in) MAC, its host interface's address. */
+  mac: string;
 }
 
 /**
- * One simulated PF (NIC port): its VFs, its VEB's MAC table, its uplink and their counters.
- * Configuration goes through the methods here (which validate and recompile the datapath
- * view); frames go through datapath.ts.
+ * One simulated PF (NIC port): its VFs, its host interface, its VEB's MAC and multicast
+ * tables, its uplink and their counters. Configuration goes through the methods here (which
+ * validate and recompile the datapath view); frames go through datapath.ts.
  */
 export class SimPf {
   readonly spec: PfSpec;
   readonly clock: Clock;
   numVfs = 0;
-  mtu = DEFAULT_PF_MTU;
+  private pfMtu = DEFAULT_PF_MTU;
+  /** Longest frame the uplink accepts from the wire. */
+  maxWireLen = DEFAULT_PF_MTU + WIRE_LEN_OVER_MTU;
   loopback = true;
   eswitchMode: EswitchMode = 'legacy';
+  /** Set by a switchdev datapath to take this PF's frames over from the legacy VEB. */
+  eswitch: FramePath | null = null;
   trafficClasses: number[] = [];
+  trafficClassModes: TrafficClassMode[] = [];
   /** The cable: when down, VFs with linkState auto are down too. */
   wireUp = true;
   vfs: SimVf[] = [];
+  hostConfig: HostConfig;
+  /** The PF's host interface as a port of the VEB. */
+  host: SimVf;
+  /** Every port of the VEB: the VFs, then the host. */
+  ports: SimVf[] = [];
   readonly counters: CounterArray = newCounters();
-  /** Destination MAC → the VF that owns it (primary MAC or a MAC filter). */
-  readonly macTable = new MacTable();
-  /** VFs that accept unknown unicast, so flooding it does not scan every VF. */
-  unknownVfs: SimVf[] = [];
-  classBuckets: (TokenBucket | null)[] = [];
+  /** Destination MAC → the port that owns it (primary MAC or a MAC filter). */
+  readonly macTable = new MacTable<SimVf>();
+  readonly multicast = new MulticastTable();
+  /** Ports that accept unknown unicast, so flooding it does not scan every port. */
+  unknownPorts: SimVf[] = [];
+  /** Shares the uplink between traffic classes and VFs; null without traffic classes. */
+  scheduler: UplinkScheduler | null = null;
   wireCaptures: Capture[] | null = null;
   wireListeners: ((frame: Buffer, len: number) => void)[] = [];
   /** Scratch space so tag insert/strip and parsing allocate nothing per frame. */
   readonly txView = new FrameView();
-  readonly fwdView = new FrameView();
-  readonly txScratch = Buffer.alloc(MAX_FRAME_LEN + 8);
-  readonly rxScratch = Buffer.alloc(MAX_FRAME_LEN + 8);
+  readonly txScratch = new FrameScratch(MAX_FRAME_LEN + 8);
+  readonly rxScratch = new FrameScratch(MAX_FRAME_LEN + 8);
 
   constructor(spec: PfSpec, clock: Clock) {
     this.spec = spec;
     this.clock = clock;
+    this.hostConfig = { mac: spec.mac, vlans: [], promisc: false, allmulti: false };
+    const s = hostSettings(this.hostConfig, this.pfMtu);
+    this.host = new SimVf(HOST_INDEX, s, cloneSettings(s));
+    this.refresh();
   }
 
   get id(): string {
     return this.spec.id;
   }
 
+  /** The PF MTU: the host interface's, the ceiling of every VF's, and the uplink's limit. */
+  get mtu(): number {
+    return this.pfMtu;
+  }
+
+  set mtu(mtu: number) {
+    this.pfMtu = mtu;
+    this.maxWireLen = mtu + WIRE_LEN_OVER_MTU;
+    this.setHost({});
+  }
+
   /** "vf 3 on sim:nic0/0", the prefix of every error about a VF. */
   where(vf: number): string {
-    return `vf ${vf} on ${this.id}`;
+    return vf === HOST_INDEX ? `host interface of ${this.id}` : `vf ${vf} on ${this.id}`;
   }
 
   vf(index: number): SimVf {
@@ -86,23 +122,29 @@ export class SimPf {
   }
 
   private context() {
-    return {
-      wireUp: this.wireUp,
-      linkSpeedMbps: this.spec.linkSpeedMbps,
-      trafficClasses: this.trafficClasses,
-      nowNs: this.clock.nowNs(),
-    };
+    return { wireUp: this.wireUp, nowNs: this.clock.nowNs() };
   }
 
-  /** Recompile one VF (or all) and the MAC table after a change. */
+  /** Recompile one port (or all) and the MAC and multicast tables after a change. */
   refresh(only?: SimVf): void {
     const ctx = this.context();
-    for (const vf of only ? [only] : this.vfs) vf.compile(ctx);
+    this.ports = [...this.vfs, this.host];
+    for (const p of only ? [only] : this.ports) p.compile(ctx);
     for (const vf of this.vfs) vf.linkMirror(this.vfs);
-    this.unknownVfs = this.vfs.filter((v) => v.acceptUnknown);
-    this.macTable.clear();
-    // Lower VF index wins a MAC two VFs claim (validation refuses that configuration).
-    for (const vf of this.vfs) for (const m of vf.macs) this.macTable.add(m, vf);
+    this.unknownPorts = this.ports.filter((v) => v.acceptUnknown);
+    this.macTable.clear(this.ports.reduce((n, p) => n + p.macs.length, 0));
+    // The PF's own address comes first (igb keeps it in RAR[0]); then a lower VF index wins
+    // a MAC two VFs claim (validation refuses that configuration).
+    for (const p of [this.host, ...this.vfs]) for (const m of p.macs) this.macTable.add(m, p);
+    this.multicast.rebuild(this.ports.map((p) => p.groups));
+    this.host.slot = this.vfs.length;
+    this.scheduler = schedulerFor(
+      this.spec.linkSpeedMbps,
+      this.trafficClasses,
+      this.trafficClassModes,
+      this.ports.map((p) => p.settings),
+      this.clock.nowNs(),
+    );
   }
 
   /** Create `n` VFs with default settings; like the kernel, every existing VF is recreated. */
@@ -132,7 +174,8 @@ export class SimPf {
     });
     if (problem) throw new Error(`${this.where(index)}: ${field}: ${problem}`);
     const v = normaliseValue(field, value);
-    this.checkPfTables(index, field, v);
+    const full = macTableProblem(this.vfs, index, field, v);
+    if (full) throw new Error(`${this.where(index)}: ${field}: ${full}`);
     (vf.settings as unknown as Record<string, unknown>)[field] = v;
     if (programmed) {
       (vf.programmed as unknown as Record<string, unknown>)[field] = normaliseValue(field, v);
@@ -140,51 +183,43 @@ export class SimPf {
     this.refresh(vf);
   }
 
-  /** Replace every setting of a VF at once (guest reset). */
+  /** Replace every setting of a VF at once (guest reset, release). */
   replaceVfSettings(index: number, settings: VfSettings): void {
     const vf = this.vf(index);
     vf.settings = cloneSettings(settings);
     this.refresh(vf);
   }
 
-  /** The PF-wide MAC filter table is shared by all VFs (STYLE: name the limit and the fix). */
-  private checkPfTables(index: number, field: VfSettingKey, value: unknown): void {
-    if (field !== 'macFilters' && field !== 'mac') return;
-    const others = this.vfs.filter((v) => v.index !== index).reduce((n, v) => n + v.macs.length, 0);
-    const own = this.vfs[index].settings;
-    const mine =
-      field === 'mac'
-        ? 1 + own.macFilters.length
-        : (own.mac === ZERO_MAC ? 0 : 1) + (value as string[]).length;
-    if (others + mine > MACS_PER_PF) {
-      throw new Error(
-        `${this.where(index)}: ${field}: the PF's MAC filter table holds ${MACS_PER_PF} entries and ${others} are used by other VFs; remove MACs elsewhere`,
-      );
-    }
+  /** The multicast groups a port joined (its whole list, as the VF mailbox sends it). */
+  setGroups(index: number, groups: unknown): void {
+    const port = index === HOST_INDEX ? this.host : this.vf(index);
+    const problem = checkGroups(groups);
+    if (problem) throw new Error(`${this.where(index)}: multicast groups: ${problem}`);
+    port.groups = [...new Set((groups as string[]).map(macToNum))];
+    this.refresh(port);
+  }
+
+  /** Change the host interface: its MAC, its VLAN devices, its modes. */
+  setHost(change: Partial<HostConfig>): void {
+    const problems = checkHost(change);
+    if (problems.length > 0) throw new Error(`${this.where(HOST_INDEX)}: ${problems.join('; ')}`);
+    this.hostConfig = { ...this.hostConfig, ...change };
+    this.host.settings = hostSettings(this.hostConfig, this.mtu);
+    this.host.programmed = cloneSettings(this.host.settings);
+    this.refresh(this.host);
   }
 
   setMirror(index: number, mirror: MirrorState | null): void {
     const vf = this.vf(index);
-    if (mirror) {
-      const t = mirror.targetVf;
-      if (!Number.isInteger(t) || t < 0 || t >= this.numVfs || t === index) {
-        throw new Error(
-          `${this.where(index)}: mirror target vf ${t} is not another VF of this PF (0-${this.numVfs - 1}, not ${index}); pick another target`,
-        );
-      }
-      if (!['in', 'out', 'all'].includes(mirror.direction)) {
-        throw new Error(
-          `${this.where(index)}: mirror direction "${mirror.direction}" is not in, out or all`,
-        );
-      }
-    }
+    const problem = mirror ? mirrorProblem(index, mirror, this.numVfs) : null;
+    if (problem) throw new Error(`${this.where(index)}: ${problem}`);
     vf.mirror = mirror ? { targetVf: mirror.targetVf, direction: mirror.direction } : null;
     this.refresh(vf);
   }
 
-  setTrafficClasses(classes: number[]): void {
+  setTrafficClasses(classes: number[], modes: TrafficClassMode[] = this.trafficClassModes): void {
     this.trafficClasses = [...classes];
-    this.classBuckets = classBuckets(this.spec.linkSpeedMbps, classes, this.clock.nowNs());
+    this.trafficClassModes = modes.map((m) => ({ ...m }));
     this.refresh();
   }
 
@@ -193,14 +228,20 @@ export class SimPf {
     this.refresh();
   }
 
-  /** Forget everything, as after a PF reset: VFs back to defaults, mirrors and counters gone. */
+  /**
+   * Forget everything, as after a PF reset: VFs back to defaults, mirrors, groups and
+   * counters gone. The host interface keeps its MAC, VLAN devices and groups (the host
+   * kernel programs them again after the reset).
+   */
   reset(): void {
     this.mtu = DEFAULT_PF_MTU;
     this.loopback = true;
     this.eswitchMode = 'legacy';
+    this.eswitch = null;
     this.trafficClasses = [];
-    this.classBuckets = [];
+    this.trafficClassModes = [];
     this.counters.fill(0);
+    this.host.counters.fill(0);
     this.resize(this.numVfs);
   }
 }

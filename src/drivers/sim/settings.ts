@@ -1,5 +1,7 @@
 import {
+  isGroupMac,
   isUnicastMac,
+  MAX_GUEST_GROUPS,
   MTU_MIN,
   normaliseMac,
   SIM_CAPABILITIES,
@@ -15,6 +17,8 @@ export const MACS_PER_VF = SIM_CAPABILITIES.macsPerVf;
 export const VLANS_PER_VF = SIM_CAPABILITIES.vlansPerVf;
 export const MACS_PER_PF = SIM_CAPABILITIES.macsPerPf;
 export const VLANS_PER_PF = SIM_CAPABILITIES.vlansPerPf;
+/** Multicast groups one function may join (as many as a policy may allow); one MTA holds all. */
+export const GROUPS_PER_PORT = MAX_GUEST_GROUPS;
 
 export { defaultVfSettings } from '../../model/index.js';
 
@@ -122,6 +126,18 @@ export function checkVfValue(
         : `${show(value)} Mbps is out of range 0-${lim.linkSpeedMbps} (the link speed); lower it`;
   }
   return `unknown VF setting "${field}"`;
+}
+
+/** Checks a multicast list as a guest's mailbox sends it; returns the problem or null. */
+export function checkGroups(groups: unknown): string | null {
+  if (!Array.isArray(groups)) return `${show(groups)} is not a list; give an array of MACs`;
+  if (groups.length > GROUPS_PER_PORT) {
+    return `${groups.length} groups exceed the NIC's ${GROUPS_PER_PORT} per function; join fewer`;
+  }
+  const bad = groups.find((g) => typeof g !== 'string' || !isGroupMac(g));
+  return bad === undefined
+    ? null
+    : `${show(bad)} is not a multicast group MAC (first octet odd, not broadcast), e.g. 01:00:5e:00:00:fb`;
 }
 
 /** The stored form of a checked value: MACs lower-case, lists sorted without duplicates. */

@@ -3,7 +3,15 @@
  * /v1/openapi.json publishes, so a documented body is an accepted body and nothing else is.
  */
 import { z } from 'zod';
-import { MAC_RE, MirrorDirection, MTU_MAX, MTU_MIN, VLAN_MAX, VLAN_MIN } from '../common.js';
+import {
+  MAC_RE,
+  MAX_GUEST_GROUPS,
+  MirrorDirection,
+  MTU_MAX,
+  MTU_MIN,
+  VLAN_MAX,
+  VLAN_MIN,
+} from '../common.js';
 import { LogLevel } from '../config.js';
 import { VfName } from '../names.js';
 import { VfPolicy } from '../vf-policy.js';
@@ -43,6 +51,10 @@ export const GuestRequestBody = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('setMtu'), mtu: z.number().int().min(MTU_MIN).max(MTU_MAX) }),
   z.strictObject({ type: z.literal('setPromisc'), enable: z.boolean() }),
   z.strictObject({ type: z.literal('setAllmulti'), enable: z.boolean() }),
+  z.strictObject({
+    type: z.literal('setMulticastList'),
+    groups: z.array(macText).max(MAX_GUEST_GROUPS),
+  }),
   z.strictObject({ type: z.literal('reset') }),
 ]);
 export type GuestRequestBody = z.infer<typeof GuestRequestBody>;

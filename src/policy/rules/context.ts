@@ -1,10 +1,11 @@
-import type {
-  GuestState,
-  MainConfig,
-  PfCapabilities,
-  PfPolicy,
-  Problem,
-  VfPolicy,
+import {
+  capabilitiesIn,
+  type GuestState,
+  type MainConfig,
+  type PfCapabilities,
+  type PfPolicy,
+  type Problem,
+  type VfPolicy,
 } from '../../model/index.js';
 
 /** Capabilities of each PF the driver discovered, keyed by PF id. */
@@ -23,6 +24,7 @@ export interface SourcedPolicy {
 export interface RuleContext {
   mainFile: string;
   config: MainConfig;
+  /** The limits in force for each PF: its driver's, in the PF's eswitch mode. */
   caps: CapabilityMap;
   vfs: readonly SourcedPolicy[];
   /** PF id → its index in `config.pfs` (first occurrence). */
@@ -57,7 +59,12 @@ export function buildContext(
     else byPf.set(s.policy.pf, [s]);
     if (!byName.has(s.policy.name)) byName.set(s.policy.name, s);
   }
-  return { mainFile, config, caps, vfs, pfIndex, byPf, byName, guests };
+  const inMode = new Map<string, PfCapabilities>();
+  for (const [id, c] of caps) {
+    const pf = config.pfs.find((p) => p.pf === id);
+    inMode.set(id, pf ? capabilitiesIn(c, pf.eswitchMode) : c);
+  }
+  return { mainFile, config, caps: inMode, vfs, pfIndex, byPf, byName, guests };
 }
 
 export function pfOf(ctx: RuleContext, pfId: string): PfPolicy | undefined {

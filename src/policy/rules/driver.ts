@@ -6,6 +6,7 @@ import {
   type VfPolicyField,
 } from '../../model/index.js';
 import { pfOf, pfProblem, type Rule, show, vfProblem } from './context.js';
+import { switchdevCaps, switchdevFix } from './switchdev.js';
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -24,6 +25,17 @@ function expected(
   return { value, text: value === undefined ? 'unset' : show(value) };
 }
 
+/** Whether a limit table refuses this value of the field. */
+function refuses(
+  limits: Partial<Record<string, FieldLimit>>,
+  field: string,
+  neutral: unknown,
+  record: Record<string, unknown>,
+): boolean {
+  const limit = limits[field];
+  return limit !== undefined && !same(record[field], expected(limit, neutral, record).value);
+}
+
 /**
  * A field the driver cannot enforce is refused, naming field, PF and driver, unless it holds
  * the one value the driver can live with (`only`, `sameAs`, or the field's neutral value).
@@ -36,15 +48,19 @@ export const unsupportedFields: Rule = (ctx, out) => {
     const record = s.policy as unknown as Record<string, unknown>;
     for (const [field, limit] of Object.entries(caps.unsupportedVfFields)) {
       if (!limit) continue;
-      const want = expected(limit, NEUTRAL_VF_VALUES[field as VfPolicyField], record);
+      const neutral = NEUTRAL_VF_VALUES[field as VfPolicyField];
+      const want = expected(limit, neutral, record);
       if (same(record[field], want.value)) continue;
+      const sd = switchdevCaps(ctx, s.policy.pf);
+      const lifted = sd !== null && !refuses(sd.unsupportedVfFields, field, neutral, record);
+      const fix = `set ${field} ${want.value === undefined ? 'unset (remove it)' : `to ${want.text}`}, or move the VF to a PF whose driver supports it`;
       out.push(
         vfProblem(s, {
           field,
           value: record[field],
           allowed: want.text,
-          fix: `set ${field} ${want.value === undefined ? 'unset (remove it)' : `to ${want.text}`}, or move the VF to a PF whose driver supports it`,
-          what: `driver ${caps.driver} cannot enforce ${field} = ${show(record[field])}: ${limit.reason}`,
+          fix: lifted ? `${switchdevFix(s.policy.pf)}, or ${fix}` : fix,
+          what: `driver ${caps.driver} cannot enforce ${field} = ${show(record[field])}${lifted ? ' in legacy mode' : ''}: ${limit.reason}`,
         }),
       );
     }

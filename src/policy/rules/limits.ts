@@ -1,4 +1,5 @@
 import { pfProblem, type Rule, vfProblem } from './context.js';
+import { switchdevCaps, switchdevFix } from './switchdev.js';
 
 /**
  * MAC and VLAN filter tables are finite. A VF can come to hold at most
@@ -11,6 +12,9 @@ export const filterLimits: Rule = (ctx, out) => {
   for (const [pf, list] of ctx.byPf) {
     const caps = ctx.caps.get(pf);
     if (!caps) continue;
+    const sd = switchdevCaps(ctx, pf);
+    const hint = (fits: boolean, fix: string) =>
+      fits ? { fix: `${switchdevFix(pf)}, or ${fix}`, mode: ' in legacy mode' } : { fix, mode: '' };
     let macTotal = 0;
     const vlans = new Set<number>();
     for (const s of list) {
@@ -19,24 +23,32 @@ export const filterLimits: Rule = (ctx, out) => {
       macTotal += macs;
       for (const v of p.vlans) vlans.add(v);
       if (macs > caps.macsPerVf) {
+        const h = hint(
+          sd !== null && macs <= sd.macsPerVf,
+          `list at most ${caps.macsPerVf} MACs in macs + guestMacs`,
+        );
         out.push(
           vfProblem(s, {
             field: p.guestMacs > 0 ? 'guestMacs' : 'macs',
             value: p.guestMacs > 0 ? p.guestMacs : p.macs,
             allowed: `macs entries + guestMacs <= ${caps.macsPerVf} (driver ${caps.driver})`,
-            fix: `list at most ${caps.macsPerVf} MACs in macs + guestMacs`,
-            what: `${p.macs.length} MACs + guestMacs ${p.guestMacs} = ${macs} exceed the ${caps.macsPerVf} MAC filters driver ${caps.driver} offers per VF`,
+            fix: h.fix,
+            what: `${p.macs.length} MACs + guestMacs ${p.guestMacs} = ${macs} exceed the ${caps.macsPerVf} MAC filters driver ${caps.driver} offers per VF${h.mode}`,
           }),
         );
       }
       if (p.vlans.length > caps.vlansPerVf) {
+        const h = hint(
+          sd !== null && p.vlans.length <= sd.vlansPerVf,
+          `list at most ${caps.vlansPerVf} VLANs`,
+        );
         out.push(
           vfProblem(s, {
             field: 'vlans',
             value: p.vlans,
             allowed: `at most ${caps.vlansPerVf} VLANs (driver ${caps.driver})`,
-            fix: `list at most ${caps.vlansPerVf} VLANs`,
-            what: `${p.vlans.length} VLANs exceed the ${caps.vlansPerVf} driver ${caps.driver} offers per VF`,
+            fix: h.fix,
+            what: `${p.vlans.length} VLANs exceed the ${caps.vlansPerVf} driver ${caps.driver} offers per VF${h.mode}`,
           }),
         );
       }

@@ -1,4 +1,5 @@
 import { pfOf, type Rule, vfLabel, vfProblem } from './context.js';
+import { switchdevCaps, switchdevFix } from './switchdev.js';
 
 /**
  * A mirror target is another VF of the same PF; the copies travel through the NIC's VEB, so
@@ -55,13 +56,15 @@ export const mirrorRules: Rule = (ctx, out) => {
     }
     const caps = ctx.caps.get(pfId);
     if (caps && !caps.mirroring) {
+      const fix = 'remove the mirror, or move the VFs to a PF whose driver can mirror';
+      const lifted = switchdevCaps(ctx, pfId)?.mirroring === true;
       out.push(
         vfProblem(s, {
           field: 'mirror',
           value: m,
           allowed: `no mirror (driver ${caps.driver} cannot mirror)`,
-          fix: 'remove the mirror, or move the VFs to a PF whose driver can mirror',
-          what: `driver ${caps.driver} cannot mirror VF traffic`,
+          fix: lifted ? `${switchdevFix(pfId)}, or ${fix}` : fix,
+          what: `driver ${caps.driver} cannot mirror VF traffic${lifted ? ' in legacy mode' : ''}`,
         }),
       );
     }

@@ -16,6 +16,8 @@ ip link set "$PF" up
 export NICVISOR_LAB=igb NICVISOR_IGB_PF=$PF
 node --test --test-reporter=spec dist/test/lab/vm/igb.test.js
 rc=$?
+# The same raw frames through igb and through the sim: where they arrive (needs VF netdevs).
+node --test --test-reporter=spec dist/test/lab/vm/veb.test.js || rc=1
 # The conformance suite needs no VF netdevs: VFs left unbound (as for VFs passed to VMs
 # through vfio) are created in a fraction of the time igbvf's probe takes under emulation.
 echo 0 > "/sys/class/net/$PF/device/sriov_drivers_autoprobe"

@@ -84,7 +84,8 @@ describe('validate: PFs', () => {
 
   it('refuses an eswitch mode the driver lacks', () => {
     const main = mainInput({ pfs: [{ pf: PF0, numVfs: 1, eswitchMode: 'switchdev' }] });
-    assert.deepEqual(problems([], main), [
+    assert.deepEqual(problems([], main), [], 'the sim offers switchdev');
+    assert.deepEqual(problems([], main, { eswitchModes: ['legacy'] }), [
       {
         file: MAIN_FILE,
         field: 'pfs.0.eswitchMode',

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { buildFrame, macToNum, numToMac, type TagSpec } from '../../src/drivers/sim/build.js';
-import { FrameView, insertTag, parseFrame, stripTag } from '../../src/drivers/sim/frame.js';
+import { buildFrame, macToNum, numToMac, type TagSpec } from '../../../src/drivers/sim/build.js';
+import { FrameScratch } from '../../../src/drivers/sim/copy.js';
+import { FrameView, insertTag, parseFrame, stripTag } from '../../../src/drivers/sim/frame.js';
 
 const CASES: { name: string; tags: TagSpec[]; want: Partial<FrameView> }[] = [
   { name: 'Ethernet II', tags: [], want: { outerTpid: 0, innerTpid: 0, headerLen: 14 } },
@@ -79,15 +80,20 @@ test('insertTag then stripTag gives the original frame back (property)', () => {
     fc.property(
       fc.uint8Array({ minLength: 14, maxLength: 1600 }),
       fc.integer({ min: 0, max: 0xffff }),
-      (bytes, tci) => {
-        const src = Buffer.from(bytes);
-        const tagged = Buffer.alloc(src.length + 4);
+      fc.integer({ min: 0, max: 7 }),
+      (bytes, tci, shift) => {
+        // Any alignment in its ArrayBuffer: word copies where aligned, bytes elsewhere.
+        const src = Buffer.from(new Uint8Array([...new Array(shift).fill(0), ...bytes])).subarray(
+          shift,
+        );
+        const tagged = new FrameScratch(src.length + 4);
         assert.equal(insertTag(src, src.length, 0x88a8, tci, tagged), src.length + 4);
-        assert.equal(tagged.readUInt16BE(12), 0x88a8);
-        assert.equal(tagged.readUInt16BE(14), tci);
-        const back = Buffer.alloc(src.length);
-        assert.equal(stripTag(tagged, tagged.length, back), src.length);
-        assert.deepEqual(back, src);
+        const t = tagged.buf.subarray(0, src.length + 4);
+        assert.equal(t.readUInt16BE(12), 0x88a8);
+        assert.equal(t.readUInt16BE(14), tci);
+        const back = new FrameScratch(src.length);
+        assert.equal(stripTag(t, t.length, back), src.length);
+        assert.deepEqual(back.buf.subarray(0, src.length), src);
       },
     ),
   );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { burstBytes, bytesPerNs } from '../../src/drivers/sim/qos.js';
+import { burstBytes, bytesPerNs, classOf } from '../../../src/drivers/sim/qos.js';
 import { counters, frame, mac, PF, program, type Rig, rig, WIRE_MAC } from './kit.js';
 
 const FRAME = 1000;
@@ -57,51 +57,22 @@ test('maxTxRate 0 is unlimited', () => {
   assert.equal(sent, 1000);
 });
 
-test('traffic classes: each class is capped at its share of the link, by PCP', () => {
-  const r = rig(2, 1000);
-  r.nic.pf(PF).setTrafficClasses([75, 25]);
-  program(r.nic, 0, { vlans: [100], vlanQoS: 0 });
-  program(r.nic, 1, { vlans: [200], vlanQoS: 1 });
-  // Each VF offers the whole link (1000 B every 8 µs).
-  const [c0, c1] = blast(r, [0, 1], 8_000, 100 * MS);
-  near(c0, expected(750, 100 * MS), 'class 0 (75%)');
-  near(c1, expected(250, 100 * MS), 'class 1 (25%)');
-  assert.equal(counters(r.nic, 'pf').txPackets, c0 + c1);
-});
-
-test('traffic classes: PCPs above the last class fall into it', () => {
-  const r = rig(1, 1000);
-  r.nic.pf(PF).setTrafficClasses([90, 10]);
-  program(r.nic, 0, { vlans: [100], vlanQoS: 7 });
-  const [sent] = blast(r, [0], 8_000, 100 * MS);
-  near(sent, expected(100, 100 * MS), 'class 1 (10%)');
-});
-
-test('traffic shares: VFs split a class 75/25', () => {
-  const r = rig(2, 1000);
-  r.nic.pf(PF).setTrafficClasses([100]);
-  program(r.nic, 0, { trafficShares: [75] });
-  program(r.nic, 1, { trafficShares: [25] });
-  const [a, b] = blast(r, [0, 1], 8_000, 100 * MS);
-  near(a, expected(750, 100 * MS), 'VF 0 (75%)');
-  near(b, expected(250, 100 * MS), 'VF 1 (25%)');
-});
-
-test('minTxRate: traffic within the guarantee bypasses the class cap', () => {
-  const r = rig(1, 1000);
-  r.nic.pf(PF).setTrafficClasses([50, 50]);
-  const [capped] = blast(r, [0], 4_000, 100 * MS);
-  near(capped, expected(500, 100 * MS), 'class cap only');
-  const r2 = rig(1, 1000);
-  r2.nic.pf(PF).setTrafficClasses([50, 50]);
-  program(r2.nic, 0, { minTxRate: 800 });
-  const [guaranteed] = blast(r2, [0], 4_000, 100 * MS);
-  near(guaranteed, expected(800, 100 * MS) + expected(500, 100 * MS), 'guarantee + class cap');
+test('classOf: PCP picks the class, PCPs past the last class go to it', () => {
+  assert.deepEqual(
+    [0, 1, 2, 7].map((p) => classOf(p, 3)),
+    [0, 1, 2, 2],
+  );
 });
 
 test('loopback traffic is not shaped by the uplink classes', () => {
   const r = rig(2, 1000);
-  r.nic.pf(PF).setTrafficClasses([1, 99]);
+  r.nic.pf(PF).setTrafficClasses(
+    [1, 99],
+    [
+      { strictPriority: false, group: 0 },
+      { strictPriority: true, group: 0 },
+    ],
+  );
   const f = frame({ src: mac(0), dst: mac(1), size: FRAME });
   for (let i = 0; i < 1000; i++) assert.equal(r.nic.sendFromVf(PF, 0, f), 'sent');
   assert.equal(counters(r.nic, 1).rxPackets, 1000);

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
-import { buildFrame, type FrameSpec } from '../../src/drivers/sim/build.js';
-import { ManualClock } from '../../src/drivers/sim/clock.js';
-import { toVfCounters } from '../../src/drivers/sim/counters.js';
-import { createNic, type SimNic } from '../../src/drivers/sim/nic.js';
-import type { VfCounters, VfSettings } from '../../src/model/index.js';
+import { buildFrame, type FrameSpec } from '../../../src/drivers/sim/build.js';
+import { ManualClock } from '../../../src/drivers/sim/clock.js';
+import { toVfCounters } from '../../../src/drivers/sim/counters.js';
+import { createNic, type Port, type SimNic } from '../../../src/drivers/sim/nic.js';
+import { HOST_INDEX } from '../../../src/drivers/sim/vf.js';
+import type { VfCounters, VfSettings } from '../../../src/model/index.js';
 
 /** Shared set-up of the frame tests: one PF with a few VFs on a manual clock. */
 export const PF = 'sim:nic0/0';
 export const WIRE_MAC = '02:ee:00:00:00:01';
+/** The PF's own MAC: its host interface's address. */
+export const HOST_MAC = '02:fe:00:00:00:00';
 export const BCAST = 'ff:ff:ff:ff:ff:ff';
 export const MCAST = '01:00:5e:00:00:fb';
 export const UNKNOWN = '02:99:00:00:00:99';
@@ -38,9 +41,15 @@ export function program(nic: SimNic, vf: number, settings: Partial<VfSettings>):
   }
 }
 
-export function counters(nic: SimNic, vf: number | 'pf'): VfCounters {
+/** Multicast groups a VF (or the host) joined, as its mailbox or the host kernel sets them. */
+export function join(nic: SimNic, port: number | 'host', groups: string[]): void {
+  nic.pf(PF).setGroups(port === 'host' ? HOST_INDEX : port, groups);
+}
+
+export function counters(nic: SimNic, port: number | 'pf' | 'host'): VfCounters {
   const pf = nic.pf(PF);
-  return toVfCounters(vf === 'pf' ? pf.counters : pf.vf(vf).counters);
+  if (port === 'pf') return toVfCounters(pf.counters);
+  return toVfCounters(port === 'host' ? pf.host.counters : pf.vf(port).counters);
 }
 
 export function frame(spec: Partial<FrameSpec>): Buffer {
@@ -58,6 +67,35 @@ export function tagsOf(buf: Buffer): string[] {
     out.push(`${t.toString(16)}/${tci & 0xfff}/${tci >> 13}`);
     off += 4;
   }
+}
+
+/** One frame as it arrived somewhere: its tags joined by `+`, or `untagged`. */
+function shape(buf: Buffer): string {
+  const tags = tagsOf(buf);
+  return tags.length === 0 ? 'untagged' : tags.join('+');
+}
+
+/**
+ * Where the frames `send` sends arrive: port name (`vf1`, `host`, `wire`) → each frame as it
+ * arrived there (mirror copies left out). Ports that got nothing are absent.
+ */
+export function arrivals(nic: SimNic, send: () => void): Record<string, string[]> {
+  const pf = nic.pf(PF);
+  const ports: Port[] = [...pf.vfs.map((v) => v.index), 'host', 'wire'];
+  const caps = ports.map(
+    (p) => [typeof p === 'number' ? `vf${p}` : p, nic.capture(PF, p)] as const,
+  );
+  try {
+    send();
+  } finally {
+    for (const [, c] of caps) c.stop();
+  }
+  const out: Record<string, string[]> = {};
+  for (const [name, c] of caps) {
+    const got = c.frames.filter((f) => !f.mirrored).map((f) => shape(f.data));
+    if (got.length > 0) out[name] = got;
+  }
+  return out;
 }
 
 /** Asserts only the counters named in `want`. */

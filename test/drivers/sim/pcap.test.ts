@@ -9,8 +9,8 @@ import {
   type PcapRecord,
   readPcapFile,
   writePcapFile,
-} from '../../src/drivers/sim/pcap.js';
-import { replayPcap } from '../../src/drivers/sim/replay.js';
+} from '../../../src/drivers/sim/pcap.js';
+import { replayPcap } from '../../../src/drivers/sim/replay.js';
 import { frame, mac, PF, program, rig, tagsOf, WIRE_MAC } from './kit.js';
 
 const RECORDS: PcapRecord[] = [
@@ -83,6 +83,7 @@ test('pcap: files on disk, and non-Ethernet link types are refused', async () =>
 test('replay: a capture through a policy shows what the NIC lets out, with the original times', () => {
   const { nic } = rig(2);
   program(nic, 0, { macAntiSpoof: true, vlans: [100], vlanQoS: 2, maxTxRate: 1 });
+  program(nic, 1, { vlans: [100] });
   const t0 = 1_700_000_000_000_000_000;
   const good = frame({ src: mac(0), dst: WIRE_MAC, size: 1000 });
   const spoofed = frame({ src: '02:66:00:00:00:01', dst: WIRE_MAC });

@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createDriver } from '../../src/drivers/registry.js';
-import { ManualClock } from '../../src/drivers/sim/clock.js';
-import { createSimDriver, DemoTraffic } from '../../src/drivers/sim/index.js';
-import { MainConfig, type MainConfigInput, type PlanStep } from '../../src/model/index.js';
+import { createDriver } from '../../../src/drivers/registry.js';
+import { ManualClock } from '../../../src/drivers/sim/clock.js';
+import { createSimDriver, DemoTraffic } from '../../../src/drivers/sim/index.js';
+import {
+  formatStep,
+  MainConfig,
+  type MainConfigInput,
+  type PlanStep,
+} from '../../../src/model/index.js';
+import { desiredState } from '../../../src/policy/desired.js';
+import { plan } from '../../../src/policy/plan.js';
 
 function ctx(input: MainConfigInput = {}) {
   return { config: MainConfig.parse(input), stateDir: '/nonexistent' };
@@ -78,7 +85,7 @@ test('sim driver: errors of apply name the object, value, range and fix', async 
   const lines = outcomes.map((o) => `${o.status}${'error' in o ? `: ${o.error}` : ''}`);
   assert.deepEqual(lines, [
     'done',
-    'failed: driver sim does not support eswitchMode: sim:nic0/0: "switchdev" needs representor ports; the sim offers legacy only',
+    'done',
     'failed: sim:nic0/0: trafficClasses [50,20] must be up to 8 percentages summing to 100 (or [] for none)',
     'failed: vf 5 on sim:nic0/0 does not exist: the PF has 2 VFs (0-1); raise numVfs first',
     "failed: vf 0 on sim:nic0/0: mtu: MTU 9000 is out of range 68-1500; raise the PF mtu or lower the VF's",
@@ -119,8 +126,12 @@ test('demo traffic: each step moves the counters of configured VFs, in both dire
   for (let i = 0; i < 4; i++) demo.step();
   const [observed] = await d.observe({ pf: 'sim:nic0/0', stats: true });
   const c = new Map(observed.vfs.map((v) => [`sim:nic0/0#${v.vf}`, v.counters]));
-  for (const k of ['sim:nic0/0#0', 'sim:nic0/0#1']) {
-    assert.equal(c.get(k)?.rxPackets, 4, `${k} rx (the untagged broadcast is not in its VLAN)`);
+  // The untagged broadcast is not in VF 0's port VLAN; trunk VF 1 takes untagged frames.
+  for (const [k, rx] of [
+    ['sim:nic0/0#0', 4],
+    ['sim:nic0/0#1', 5],
+  ] as const) {
+    assert.equal(c.get(k)?.rxPackets, rx, `${k} rx`);
     assert.equal(c.get(k)?.txPackets, 4, `${k} tx`);
     assert.equal(c.get(k)?.spoofed, 0);
   }
@@ -128,4 +139,56 @@ test('demo traffic: each step moves the counters of configured VFs, in both dire
   assert.equal(c.get('sim:nic0/0#2')?.rxBroadcast, 1, 'but it hears the broadcast');
   await d.start();
   await d.stop();
+});
+
+test('sim driver: strict priority and bandwidth groups reach the NIC and read back in sync', async () => {
+  const d = await createSimDriver(ctx());
+  const config = MainConfig.parse({
+    pfs: [
+      {
+        pf: 'sim:nic0/0',
+        numVfs: 1,
+        qos: {
+          trafficClasses: [
+            { bandwidth: 60, group: 1 },
+            { bandwidth: 40, strictPriority: true },
+          ],
+        },
+      },
+    ],
+  });
+  const want = desiredState(config, [], new Map(), new Map());
+  const first = plan(want, await d.observe());
+  assert.deepEqual(
+    first.steps.map((s) => (s.kind === 'setPf' ? `${s.field} ${formatStep(s)}` : s.kind)),
+    [
+      'setNumVfs',
+      'trafficClasses sim:nic0/0 trafficClasses: desired 60,40 current [] — PF policy',
+      'trafficClassModes sim:nic0/0 trafficClassModes: desired {"strictPriority":false,"group":1},{"strictPriority":true,"group":0} current [] — PF policy',
+    ],
+  );
+  assert.ok((await d.apply(first)).outcomes.every((o) => o.status === 'done'));
+  const [pf] = await d.observe({ pf: 'sim:nic0/0' });
+  assert.deepEqual(pf.trafficClassModes, [
+    { strictPriority: false, group: 1 },
+    { strictPriority: true, group: 0 },
+  ]);
+  assert.deepEqual(plan(want, await d.observe()).steps, [], 'in sync after one apply');
+  const bad = await d.apply({
+    steps: [
+      {
+        kind: 'setPf',
+        pf: 'sim:nic0/0',
+        field: 'trafficClassModes',
+        from: [],
+        to: [{ strictPriority: 'yes', group: 9 }],
+        reason: 't',
+      },
+    ],
+  });
+  const o = bad.outcomes[0];
+  assert.match(
+    o.status === 'failed' ? o.error : o.status,
+    /must be up to 8 of \{strictPriority: true\|false, group: 0-7\}/,
+  );
 });

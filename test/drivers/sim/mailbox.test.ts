@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Decision, GuestRequest } from '../../src/model/index.js';
+import { macToNum } from '../../../src/drivers/sim/mac.js';
+import { HOST_INDEX } from '../../../src/drivers/sim/vf.js';
+import type { Decision, GuestRequest } from '../../../src/model/index.js';
 import { mac, PF, program, rig } from './kit.js';
 
 const ACK: Decision = { result: 'ack', reason: 'allowed by policy' };
@@ -142,5 +144,49 @@ test('drift: resetPf forgets everything and emits pfReset; poke emits changed', 
   assert.throws(
     () => nic.poke(PF, 1, 'vlans', [5000]),
     /vf 1 on sim:nic0\/0: vlans: VLAN 5000 is out of range 1-4094/,
+  );
+});
+
+test('mailbox: setMulticastList fills the PF multicast table on ack, not on nack', async () => {
+  const { nic } = setup();
+  const pf = nic.pf(PF);
+  const group = '01:00:5e:00:00:fb';
+  nic.setGuestRequestHandler(async () => NACK);
+  await nic.guestRequest(PF, 0, { type: 'setMulticastList', groups: [group] });
+  assert.equal(pf.multicast.hasMac(macToNum(group)), false, 'nack joins nothing');
+  nic.setGuestRequestHandler(async () => ACK);
+  await nic.guestRequest(PF, 0, { type: 'setMulticastList', groups: [group, group] });
+  assert.deepEqual(pf.vf(0).groups, [macToNum(group)]);
+  assert.equal(pf.multicast.hasMac(macToNum(group)), true);
+  await nic.guestRequest(PF, 0, { type: 'setMulticastList', groups: [] });
+  assert.equal(pf.multicast.hasMac(macToNum(group)), false, 'the new list replaces the old');
+});
+
+test('mailbox: a guest reset and a PF reset leave the VF’s groups; the host keeps its own', async () => {
+  const { nic } = setup();
+  const pf = nic.pf(PF);
+  nic.setGuestRequestHandler(async () => ACK);
+  await nic.guestRequest(PF, 0, { type: 'setMulticastList', groups: ['01:00:5e:00:00:01'] });
+  await nic.guestRequest(PF, 0, { type: 'reset' });
+  assert.deepEqual(pf.vf(0).groups, [], 'a VF reset clears its multicast list');
+  await nic.guestRequest(PF, 1, { type: 'setMulticastList', groups: ['01:00:5e:00:00:02'] });
+  pf.setGroups(HOST_INDEX, ['01:00:5e:00:00:03']);
+  nic.resetPf(PF);
+  assert.deepEqual(pf.vf(1).groups, []);
+  assert.equal(pf.multicast.hasMac(macToNum('01:00:5e:00:00:02')), false);
+  assert.equal(pf.multicast.hasMac(macToNum('01:00:5e:00:00:03')), true, 'the host’s group stays');
+});
+
+test('mailbox: a list the NIC cannot hold becomes a nack naming the limit', async () => {
+  const { nic } = setup();
+  nic.setGuestRequestHandler(async () => ACK);
+  const d = await nic.guestRequest(PF, 0, {
+    type: 'setMulticastList',
+    groups: ['ff:ff:ff:ff:ff:ff'],
+  });
+  assert.equal(d.result, 'nack');
+  assert.match(
+    d.reason,
+    /vf 0 on sim:nic0\/0: multicast groups: "ff:ff:ff:ff:ff:ff" is not a multicast group MAC/,
   );
 });
