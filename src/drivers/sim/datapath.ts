@@ -10,7 +10,7 @@ import {
   TX_PACKETS,
 } from './counters.js';
 import { mirror } from './deliver.js';
-import { insertTag, parseFrame, pushTag } from './frame.js';
+import { parseFrame, pushTag, TAG_LEN } from './frame.js';
 import type { SimPf } from './pf.js';
 import { FWD_LOCAL_DROP, FWD_SENT, forward, fromWire } from './veb.js';
 import { type SimVf, VLAN_PORT } from './vf.js';
@@ -86,11 +86,13 @@ export function transmit(pf: SimPf, vf: SimVf, buf: Buffer, len: number): TxVerd
   let out = buf;
   let outLen = len;
   if (vf.vlanMode === VLAN_PORT) {
-    outLen = insertTag(buf, len, vf.tpid, vf.insertTci, pf.txScratch);
-    out = pf.txScratch.buf;
+    out = pf.deferTag(buf, len, vf.tpid, vf.insertTci);
+    outLen = len + TAG_LEN;
     pushTag(f, vf.tpid, vf.insertTci);
   }
-  return finish(pf, vf, out, outLen, len);
+  const verdict = finish(pf, vf, out, outLen, len);
+  pf.deferTag(null, 0, 0, 0);
+  return verdict;
 }
 
 /** Count and mirror what a port sent, by what the switch made of it. */

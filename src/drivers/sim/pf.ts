@@ -81,6 +81,11 @@ export class SimPf {
   readonly txView = new FrameView();
   readonly txScratch = new FrameScratch(MAX_FRAME_LEN + 8);
   readonly rxScratch = new FrameScratch(MAX_FRAME_LEN + 8);
+  /** A port-VLAN tag insert into txScratch not written yet (see deferTag). */
+  private tagSrc: Buffer | null = null;
+  private tagLen = 0;
+  private tagTpid = 0;
+  private tagTci = 0;
 
   constructor(spec: PfSpec, clock: Clock) {
     this.spec = spec;
@@ -104,6 +109,29 @@ export class SimPf {
     this.pfMtu = mtu;
     this.maxWireLen = mtu + WIRE_LEN_OVER_MTU;
     this.setHost({});
+  }
+
+  /**
+   * The frame `src` with a tag inserted, as txScratch's buffer, whose bytes are written only
+   * when something reads them (writeOut): a capture, a mirror, a wire listener. The switch
+   * decides on the frame's view, so a frame nobody looks at is never copied, as a NIC's MAC
+   * inserts the tag on the way out; counters and the scheduler count the tagged length.
+   * `deferTag(null, …)` ends the frame.
+   */
+  deferTag(src: Buffer | null, len: number, tpid: number, tci: number): Buffer {
+    this.tagSrc = src;
+    this.tagLen = len;
+    this.tagTpid = tpid;
+    this.tagTci = tci;
+    return this.txScratch.buf;
+  }
+
+  /** Before reading a frame's bytes: write out a deferred tag insert if `buf` is that frame. */
+  writeOut(buf: Buffer): void {
+    const src = this.tagSrc;
+    if (src === null || buf !== this.txScratch.buf) return;
+    this.tagSrc = null;
+    this.txScratch.insertTag(src, this.tagLen, this.tagTpid, this.tagTci);
   }
 
   /** "vf 3 on sim:nic0/0", the prefix of every error about a VF. */
