@@ -73,8 +73,8 @@ export class SimPf {
   readonly multicast = new MulticastTable();
   /** Ports that accept unknown unicast, so flooding it does not scan every port. */
   unknownPorts: SimVf[] = [];
-  /** Shares the uplink between traffic classes and VFs; null without traffic classes. */
-  scheduler: UplinkScheduler | null = null;
+  private sched: UplinkScheduler | null = null;
+  private schedStale = true;
   wireCaptures: Capture[] | null = null;
   wireListeners: ((frame: Buffer, len: number) => void)[] = [];
   /** Scratch space so tag insert/strip and parsing allocate nothing per frame. */
@@ -166,13 +166,25 @@ export class SimPf {
     for (const p of [this.host, ...this.vfs]) for (const m of p.macs) this.macTable.add(m, p);
     this.multicast.rebuild(this.ports.map((p) => p.groups));
     this.host.slot = this.vfs.length;
-    this.scheduler = schedulerFor(
-      this.spec.linkSpeedMbps,
-      this.trafficClasses,
-      this.trafficClassModes,
-      this.ports.map((p) => p.settings),
-      this.clock.nowNs(),
-    );
+    this.schedStale = true;
+  }
+
+  /**
+   * What shares the uplink between traffic classes and ports; null without traffic classes.
+   * Built on first use after a change, since a plan changes many VFs in a row.
+   */
+  scheduler(): UplinkScheduler | null {
+    if (this.schedStale) {
+      this.sched = schedulerFor(
+        this.spec.linkSpeedMbps,
+        this.trafficClasses,
+        this.trafficClassModes,
+        this.ports.map((p) => p.settings),
+        this.clock.nowNs(),
+      );
+      this.schedStale = false;
+    }
+    return this.sched;
   }
 
   /** Create `n` VFs with default settings; like the kernel, every existing VF is recreated. */

@@ -13,7 +13,7 @@ export function toWire(pf: SimPf, src: SimVf, buf: Buffer, len: number, f: Frame
     pc[TX_DROPPED]++;
     return false;
   }
-  const sched = pf.scheduler;
+  const sched = pf.scheduler();
   const pcp = f.outerTpid !== 0 ? f.outerPcp : 0;
   if (sched !== null && !sched.admit(src.slot, pcp, len, pf.clock.nowNs())) {
     pc[TX_DROPPED]++;
