@@ -9,12 +9,12 @@ import type { Capture } from './capture.js';
 import type { Clock } from './clock.js';
 import { FrameScratch } from './copy.js';
 import { type CounterArray, newCounters } from './counters.js';
-import type { FramePath } from './datapath.js';
 import { FrameView, MAX_FRAME_LEN } from './frame.js';
 import { checkHost, type HostConfig, hostSettings } from './host.js';
 import { macToNum } from './mac.js';
 import { MacTable } from './mac-table.js';
 import { MulticastTable } from './multicast.js';
+import type { FramePath } from './path.js';
 import { macTableProblem, mirrorProblem } from './pf-checks.js';
 import { schedulerFor, type UplinkScheduler } from './scheduler.js';
 import {
