@@ -13,7 +13,8 @@ export function toWire(pf: SimPf, src: SimVf, buf: Buffer, len: number, f: Frame
     pc[TX_DROPPED]++;
     return false;
   }
-  const sched = pf.scheduler();
+  // Checked here first: the call would keep this function from being inlined on the fast path.
+  const sched = pf.trafficClasses.length === 0 ? null : pf.scheduler();
   const pcp = f.outerTpid !== 0 ? f.outerPcp : 0;
   if (sched !== null && !sched.admit(src.slot, pcp, len, pf.clock.nowNs())) {
     pc[TX_DROPPED]++;
