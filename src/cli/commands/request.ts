@@ -32,6 +32,9 @@ export function parseRequest(type: string, arg: string | undefined): GuestReques
     case 'setPromisc':
     case 'setAllmulti':
       return { type, enable: onOff(arg, type) };
+    case 'setMulticastList':
+      // The whole list, comma-separated (none: leave every group).
+      return { type, groups: arg ? arg.split(',').filter((g) => g !== '') : [] };
     case 'reset':
       return { type };
     default:
@@ -45,7 +48,7 @@ export function register(program: Command): void {
       .command('request')
       .argument('<vf>', 'VF name')
       .argument('<type>', GUEST_REQUEST_TYPES.join('|'))
-      .argument('[arg]', 'MAC, VLAN, MTU or on/off')
+      .argument('[arg]', 'MAC, VLAN, MTU, on/off, or group MACs separated by commas')
       .description('send a guest request (what a guest agent sends); exit 3 on nack'),
   ).action(async (vf: string, type: string, arg: string | undefined, opts: ConnectOptions) => {
     const req = parseRequest(type, arg);

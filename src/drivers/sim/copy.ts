@@ -1,6 +1,20 @@
 /** Frames longer than this are copied by Buffer#copy (memcpy); shorter ones by words. */
 const NATIVE_FROM = 512;
 
+/** `n` words from `src[s…]` to `dst[d…]`, four per step (fewer loop tests than one by one). */
+function copyWords(src: Int32Array, s: number, dst: Int32Array, d: number, n: number): void {
+  const end = s + n;
+  let i = s;
+  let j = d;
+  for (; i + 4 <= end; i += 4, j += 4) {
+    dst[j] = src[i];
+    dst[j + 1] = src[i + 1];
+    dst[j + 2] = src[i + 2];
+    dst[j + 3] = src[i + 3];
+  }
+  for (; i < end; i++, j++) dst[j] = src[i];
+}
+
 /**
  * A scratch buffer that frames are rewritten into (tag insert, tag strip) four bytes at a
  * time where both sides are 4-byte aligned in their ArrayBuffers. A tag is 4 bytes, so an
@@ -43,9 +57,7 @@ export class FrameScratch {
     const words = n >> 2;
     const s = so >> 2;
     const d = at >> 2;
-    const sw = this.srcWords;
-    const dw = this.words;
-    for (let i = 0; i < words; i++) dw[d + i] = sw[s + i];
+    copyWords(this.srcWords, s, this.words, d, words);
     for (let i = words << 2; i < n; i++) this.buf[at + i] = src[from + i];
   }
 
@@ -67,7 +79,7 @@ export class FrameScratch {
       dw[1] = sw[s + 1];
       dw[2] = sw[s + 2];
       const words = (len - 12) >> 2;
-      for (let i = 0; i < words; i++) dw[4 + i] = sw[s + 3 + i];
+      copyWords(sw, s + 3, dw, 4, words);
       for (let i = 12 + (words << 2); i < len; i++) dst[i + 4] = src[i];
     }
     dst[12] = tpid >> 8;

@@ -10,7 +10,8 @@ import {
   TX_PACKETS,
 } from './counters.js';
 import { mirror } from './deliver.js';
-import { insertTag, parseFrame, pushTag } from './frame.js';
+import { parseFrame, pushTag, TAG_LEN } from './frame.js';
+import type { TxVerdict } from './path.js';
 import type { SimPf } from './pf.js';
 import { FWD_LOCAL_DROP, FWD_SENT, forward, fromWire } from './veb.js';
 import { type SimVf, VLAN_PORT } from './vf.js';
@@ -23,28 +24,7 @@ import { type SimVf, VLAN_PORT } from './vf.js';
  * allocation per frame unless a capture is attached.
  */
 
-/** Why a transmitted frame did or did not leave its port. */
-export type TxVerdict =
-  | 'sent'
-  | 'link-down'
-  | 'malformed'
-  | 'spoofed'
-  | 'too-big'
-  | 'rate-limited'
-  | 'shaped'
-  | 'local-drop'
-  /** Dropped by a switchdev eswitch rule that feeds no more specific counter. */
-  | 'filtered';
-
-/**
- * A frame switch other than the legacy VEB (a switchdev eswitch) takes a PF's frames over
- * here when set; the legacy path below is the default.
- */
-export interface FramePath {
-  fromVf(pf: SimPf, vf: SimVf, buf: Buffer, len: number): TxVerdict;
-  fromHost(pf: SimPf, buf: Buffer, len: number): TxVerdict;
-  fromWire(pf: SimPf, buf: Buffer, len: number): boolean;
-}
+export type { FramePath, TxVerdict } from './path.js';
 
 /**
  * VLAN anti-spoof (82599 PFVFSPOOF VLAN bits, X710 VSI VLAN pruning on transmit): a port-VLAN
@@ -58,7 +38,7 @@ function vlanSpoofed(vf: SimVf, tagged: boolean, vid: number): boolean {
 
 /** A frame the guest of `vf` sends. */
 export function transmit(pf: SimPf, vf: SimVf, buf: Buffer, len: number): TxVerdict {
-  if (pf.eswitch !== null) return pf.eswitch.fromVf(pf, vf, buf, len);
+  if (pf.eswitch !== null) return pf.eswitch.fromVf(vf, buf, len);
   const c = vf.counters;
   if (!vf.linkUp) {
     c[TX_DROPPED]++;
@@ -88,11 +68,13 @@ export function transmit(pf: SimPf, vf: SimVf, buf: Buffer, len: number): TxVerd
   let out = buf;
   let outLen = len;
   if (vf.vlanMode === VLAN_PORT) {
-    outLen = insertTag(buf, len, vf.tpid, vf.insertTci, pf.txScratch);
-    out = pf.txScratch.buf;
+    out = pf.deferTag(buf, len, vf.tpid, vf.insertTci);
+    outLen = len + TAG_LEN;
     pushTag(f, vf.tpid, vf.insertTci);
   }
-  return finish(pf, vf, out, outLen, len);
+  const verdict = finish(pf, vf, out, outLen, len);
+  pf.deferTag(null, 0, 0, 0);
+  return verdict;
 }
 
 /** Count and mirror what a port sent, by what the switch made of it. */
@@ -114,7 +96,7 @@ function finish(pf: SimPf, src: SimVf, out: Buffer, outLen: number, len: number)
  * which tag the frame themselves). The PF is trusted: no anti-spoof.
  */
 export function transmitFromHost(pf: SimPf, buf: Buffer, len: number): TxVerdict {
-  if (pf.eswitch !== null) return pf.eswitch.fromHost(pf, buf, len);
+  if (pf.eswitch !== null) return pf.eswitch.fromHost(buf, len);
   const host = pf.host;
   const f = pf.txView;
   if (!parseFrame(buf, len, f)) {
@@ -130,7 +112,7 @@ export function transmitFromHost(pf: SimPf, buf: Buffer, len: number): TxVerdict
 
 /** A frame arriving from the wire. Returns whether any port took it. */
 export function receiveFromWire(pf: SimPf, buf: Buffer, len: number): boolean {
-  if (pf.eswitch !== null) return pf.eswitch.fromWire(pf, buf, len);
+  if (pf.eswitch !== null) return pf.eswitch.fromWire(buf, len);
   const pc = pf.counters;
   pc[RX_PACKETS]++;
   pc[RX_BYTES] += len;

@@ -62,6 +62,7 @@ export function deliver(
   if (kind === BROADCAST) c[RX_BROADCAST]++;
   else if (kind === MULTICAST) c[RX_MULTICAST]++;
   if (port.captures !== null || port.mirrorIn !== null) {
+    pf.writeOut(buf);
     const out = strip ? pf.rxScratch.buf : buf;
     if (strip) stripTag(buf, len, pf.rxScratch);
     if (port.captures !== null) {
@@ -76,6 +77,7 @@ export function deliver(
 /** Copy a frame to a mirror target, bypassing its filters (it is a monitoring port). */
 export function mirror(pf: SimPf, src: SimVf, target: SimVf, buf: Buffer, len: number): void {
   if (!target.linkUp) return;
+  pf.writeOut(buf);
   src.counters[MIRRORED]++;
   const c = target.counters;
   c[RX_PACKETS]++;

@@ -29,7 +29,8 @@ function weightOf(c: ClassSpec): number {
  *
  * Each level hands the next the fair rate of its entry (not only what it used), so a source
  * that sent little may grow into its fair rate before the next epoch; the link itself is
- * enforced separately. Pure computation over arrays allocated once: no I/O, no clock.
+ * enforced separately. Pure computation over arrays allocated once: no I/O, no clock, and
+ * nothing allocated per epoch.
  */
 export class UplinkAllocator {
   private readonly sources: number;
@@ -120,27 +121,26 @@ export class UplinkAllocator {
       a[g] = 0;
       b[g] = 0;
       w[g] = 0;
-      for (const c of members[g]) {
-        a[g] += this.classDemand[c];
-        w[g] += weightOf(this.classes[c]);
+      const group = members[g];
+      for (let i = 0; i < group.length; i++) {
+        a[g] += this.classDemand[group[i]];
+        w[g] += weightOf(this.classes[group[i]]);
       }
     }
     fairShare(left, members.length, a, b, w, out);
-    this.groupRate.set(out.subarray(0, members.length));
+    for (let g = 0; g < members.length; g++) this.groupRate[g] = out[g];
     for (let g = 0; g < members.length; g++) this.shareGroup(members[g], this.groupRate[g]);
   }
 
   private shareGroup(classes: readonly number[], capacity: number): void {
     const { a, b, w, out } = this;
-    classes.forEach((c, i) => {
-      a[i] = this.classDemand[c];
+    for (let i = 0; i < classes.length; i++) {
+      a[i] = this.classDemand[classes[i]];
       b[i] = 0;
-      w[i] = weightOf(this.classes[c]);
-    });
+      w[i] = weightOf(this.classes[classes[i]]);
+    }
     fairShare(capacity, classes.length, a, b, w, out);
-    classes.forEach((c, i) => {
-      this.classRate[c] = out[i];
-    });
+    for (let i = 0; i < classes.length; i++) this.classRate[classes[i]] = out[i];
   }
 
   private shareClass(c: number, shares: Float64Array, rate: Float64Array): void {

@@ -8,10 +8,10 @@ import { createNic } from './nic.js';
 export { buildFrame, macToNum, numToMac } from './build.js';
 export { Capture, type CapturedFrame } from './capture.js';
 export { type Clock, ManualClock, realClock } from './clock.js';
-export type { TxVerdict } from './datapath.js';
 export { DemoTraffic } from './demo.js';
 export { SimDriver } from './driver.js';
 export { createNic, type NicSpec, type Port, SimNic } from './nic.js';
+export type { FramePath, TxVerdict } from './path.js';
 export { decodePcap, encodePcap, type PcapRecord, readPcapFile, writePcapFile } from './pcap.js';
 export { replayPcap } from './replay.js';
 

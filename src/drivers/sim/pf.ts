@@ -9,12 +9,12 @@ import type { Capture } from './capture.js';
 import type { Clock } from './clock.js';
 import { FrameScratch } from './copy.js';
 import { type CounterArray, newCounters } from './counters.js';
-import type { FramePath } from './datapath.js';
 import { FrameView, MAX_FRAME_LEN } from './frame.js';
 import { checkHost, type HostConfig, hostSettings } from './host.js';
 import { macToNum } from './mac.js';
 import { MacTable } from './mac-table.js';
 import { MulticastTable } from './multicast.js';
+import type { FramePath } from './path.js';
 import { macTableProblem, mirrorProblem } from './pf-checks.js';
 import { schedulerFor, type UplinkScheduler } from './scheduler.js';
 import {
@@ -73,14 +73,19 @@ export class SimPf {
   readonly multicast = new MulticastTable();
   /** Ports that accept unknown unicast, so flooding it does not scan every port. */
   unknownPorts: SimVf[] = [];
-  /** Shares the uplink between traffic classes and VFs; null without traffic classes. */
-  scheduler: UplinkScheduler | null = null;
+  private sched: UplinkScheduler | null = null;
+  private schedStale = true;
   wireCaptures: Capture[] | null = null;
   wireListeners: ((frame: Buffer, len: number) => void)[] = [];
   /** Scratch space so tag insert/strip and parsing allocate nothing per frame. */
   readonly txView = new FrameView();
   readonly txScratch = new FrameScratch(MAX_FRAME_LEN + 8);
   readonly rxScratch = new FrameScratch(MAX_FRAME_LEN + 8);
+  /** A port-VLAN tag insert into txScratch not written yet (see deferTag). */
+  private tagSrc: Buffer | null = null;
+  private tagLen = 0;
+  private tagTpid = 0;
+  private tagTci = 0;
 
   constructor(spec: PfSpec, clock: Clock) {
     this.spec = spec;
@@ -104,6 +109,29 @@ export class SimPf {
     this.pfMtu = mtu;
     this.maxWireLen = mtu + WIRE_LEN_OVER_MTU;
     this.setHost({});
+  }
+
+  /**
+   * The frame `src` with a tag inserted, as txScratch's buffer, whose bytes are written only
+   * when something reads them (writeOut): a capture, a mirror, a wire listener. The switch
+   * decides on the frame's view, so a frame nobody looks at is never copied, as a NIC's MAC
+   * inserts the tag on the way out; counters and the scheduler count the tagged length.
+   * `deferTag(null, …)` ends the frame.
+   */
+  deferTag(src: Buffer | null, len: number, tpid: number, tci: number): Buffer {
+    this.tagSrc = src;
+    this.tagLen = len;
+    this.tagTpid = tpid;
+    this.tagTci = tci;
+    return this.txScratch.buf;
+  }
+
+  /** Before reading a frame's bytes: write out a deferred tag insert if `buf` is that frame. */
+  writeOut(buf: Buffer): void {
+    const src = this.tagSrc;
+    if (src === null || buf !== this.txScratch.buf) return;
+    this.tagSrc = null;
+    this.txScratch.insertTag(src, this.tagLen, this.tagTpid, this.tagTci);
   }
 
   /** "vf 3 on sim:nic0/0", the prefix of every error about a VF. */
@@ -138,13 +166,25 @@ export class SimPf {
     for (const p of [this.host, ...this.vfs]) for (const m of p.macs) this.macTable.add(m, p);
     this.multicast.rebuild(this.ports.map((p) => p.groups));
     this.host.slot = this.vfs.length;
-    this.scheduler = schedulerFor(
-      this.spec.linkSpeedMbps,
-      this.trafficClasses,
-      this.trafficClassModes,
-      this.ports.map((p) => p.settings),
-      this.clock.nowNs(),
-    );
+    this.schedStale = true;
+  }
+
+  /**
+   * What shares the uplink between traffic classes and ports; null without traffic classes.
+   * Built on first use after a change, since a plan changes many VFs in a row.
+   */
+  scheduler(): UplinkScheduler | null {
+    if (this.schedStale) {
+      this.sched = schedulerFor(
+        this.spec.linkSpeedMbps,
+        this.trafficClasses,
+        this.trafficClassModes,
+        this.ports.map((p) => p.settings),
+        this.clock.nowNs(),
+      );
+      this.schedStale = false;
+    }
+    return this.sched;
   }
 
   /** Create `n` VFs with default settings; like the kernel, every existing VF is recreated. */

@@ -26,7 +26,7 @@ export const FWD_LOCAL_DROP = 2;
  * with DTXSWC loopback off; an external switch may hairpin it back).
  */
 export function forward(pf: SimPf, src: SimVf, buf: Buffer, len: number, f: FrameView): number {
-  if (!pf.loopback) return toWire(pf, src, buf, len) ? FWD_SENT : FWD_SHAPED;
+  if (!pf.loopback) return toWire(pf, src, buf, len, f) ? FWD_SENT : FWD_SHAPED;
   if ((f.dstHi & GROUP_BIT) !== 0) return forwardGroup(pf, src, buf, len, f);
   const owner = pf.macTable.get(f.dstHi, f.dstLo);
   if (owner !== undefined) {
@@ -36,12 +36,12 @@ export function forward(pf: SimPf, src: SimVf, buf: Buffer, len: number, f: Fram
     return FWD_SENT;
   }
   const local = pf.unknownPorts.length > 0 && floodUnknown(pf, src, buf, len, f);
-  return toWire(pf, src, buf, len) || local ? FWD_SENT : FWD_SHAPED;
+  return toWire(pf, src, buf, len, f) || local ? FWD_SENT : FWD_SHAPED;
 }
 
 function forwardGroup(pf: SimPf, src: SimVf, buf: Buffer, len: number, f: FrameView): number {
   const local = flood(pf, src, buf, len, f);
-  return toWire(pf, src, buf, len) || local ? FWD_SENT : FWD_SHAPED;
+  return toWire(pf, src, buf, len, f) || local ? FWD_SENT : FWD_SHAPED;
 }
 
 /** Switch a frame from the wire; true when some port took it. */

@@ -234,3 +234,25 @@ test('tx: the inserted tag does not change the guest frame buffer', () => {
   nic.sendFromVf(PF, 0, f);
   assert.deepEqual(f, copy);
 });
+
+test('tx: the port-VLAN tag is written out before any reader sees the frame', () => {
+  const { nic } = rig(3);
+  program(nic, 0, { vlans: [100], vlanQoS: 5 });
+  program(nic, 1, { vlans: [100, 200], stripOuterTag: false });
+  nic.pf(PF).setMirror(0, { targetVf: 2, direction: 'out' });
+  const seen: string[][] = [];
+  const off = nic.onWire(PF, (buf, len) => seen.push(tagsOf(buf.subarray(0, len))));
+  const peer = nic.capture(PF, 1);
+  const tap = nic.capture(PF, 2);
+  nic.sendFromVf(PF, 0, frame({ src: mac(0), dst: WIRE_MAC }));
+  nic.sendFromVf(PF, 0, frame({ src: mac(0), dst: mac(1) }));
+  off();
+  assert.deepEqual(seen, [['8100/100/5']], 'the wire listener');
+  assert.deepEqual(tagsOf(peer.frames[0].data), ['8100/100/5'], 'the trunk that keeps tags');
+  assert.deepEqual(
+    tap.frames.map((f) => tagsOf(f.data)),
+    [['8100/100/5'], ['8100/100/5']],
+    'the mirror of what VF 0 sent',
+  );
+  assertCounters(counters(nic, 'pf'), { txPackets: 1, txBytes: 68 }, 'the wire counts the tag');
+});

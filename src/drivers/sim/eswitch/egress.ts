@@ -7,6 +7,7 @@ import {
   RX_MULTICAST,
   RX_PACKETS,
 } from '../counters.js';
+import { FrameView, parseFrame } from '../frame.js';
 import type { SimPf } from '../pf.js';
 import { toWire } from '../uplink.js';
 import type { SimVf } from '../vf.js';
@@ -30,6 +31,8 @@ export class Egress {
   /** The last port offered the frame, and whether it took it (for copies of what it got). */
   private last: SimVf | null = null;
   private took = false;
+  /** The frame as it leaves: the uplink's scheduler reads its outer PCP after any push/pop. */
+  private readonly wireView = new FrameView();
 
   constructor(pf: SimPf) {
     this.pf = pf;
@@ -46,7 +49,8 @@ export class Egress {
     const pf = this.pf;
     if (to === TO_UPLINK) {
       // Only a local port's frames go out on the wire (the compiler never hairpins).
-      if (this.src !== null && toWire(pf, this.src, buf, len)) this.delivered = true;
+      if (this.src === null || !parseFrame(buf, len, this.wireView)) return;
+      if (toWire(pf, this.src, buf, len, this.wireView)) this.delivered = true;
       return;
     }
     const port = to === TO_HOST ? pf.host : pf.vfs[to];

@@ -53,7 +53,8 @@ export class SimEswitch implements FramePath {
     return this.table.apply(diff, this.pf.numVfs, this.pf.clock.nowNs());
   }
 
-  fromVf(pf: SimPf, vf: SimVf, buf: Buffer, len: number): TxVerdict {
+  fromVf(vf: SimVf, buf: Buffer, len: number): TxVerdict {
+    const pf = this.pf;
     const c = vf.counters;
     if (!vf.linkUp) {
       c[TX_DROPPED]++;
@@ -66,7 +67,8 @@ export class SimEswitch implements FramePath {
     return this.sent(pf, vf, vf.index, buf, len);
   }
 
-  fromHost(pf: SimPf, buf: Buffer, len: number): TxVerdict {
+  fromHost(buf: Buffer, len: number): TxVerdict {
+    const pf = this.pf;
     const host = pf.host;
     if (!parseFrame(buf, len, this.view)) {
       host.counters[TX_ERRORS]++;
@@ -79,7 +81,8 @@ export class SimEswitch implements FramePath {
     return this.sent(pf, host, HOST_PORT, buf, len);
   }
 
-  fromWire(pf: SimPf, buf: Buffer, len: number): boolean {
+  fromWire(buf: Buffer, len: number): boolean {
+    const pf = this.pf;
     const pc = pf.counters;
     pc[RX_PACKETS]++;
     pc[RX_BYTES] += len;
