@@ -20,12 +20,13 @@ import type { AuditLog } from './audit.js';
 import { DaemonError, notFound } from './errors.js';
 import type { EventBus } from './events.js';
 import type { GuestRequests } from './guest.js';
+import { hookProblems } from './hook-trust.js';
 import type { Hooks } from './hooks.js';
 import type { Logger } from './logger.js';
 import type { Reconciler } from './reconciler.js';
 import { settle } from './settle.js';
 import { describeOutcome } from './store/change.js';
-import type { ChangeOutcome, Store } from './store/store.js';
+import type { Change, ChangeOutcome, Store } from './store/store.js';
 
 interface Deps {
   hooks: Hooks;
@@ -90,6 +91,17 @@ export class Mutations {
     return out;
   }
 
+  /**
+   * Commit a change whose hook programs root may run; otherwise refuse it with those
+   * problems and every other one the change has (all at once, nothing written).
+   */
+  private async vetted(change: Change): Promise<ChangeOutcome> {
+    const hooks = await hookProblems(change.put ?? []);
+    if (hooks.length > 0)
+      throw new ValidationError([...this.d.store.validateChange(change), ...hooks]);
+    return this.d.store.commit(change);
+  }
+
   /** Add or replace one VF policy (the caller checked its shape and its name). */
   async putVf(
     policy: VfPolicy,
@@ -97,7 +109,7 @@ export class Mutations {
   ): Promise<{ changed: boolean; revision: number | null }> {
     const change = { put: [apiDoc(policy, policy.name)] };
     const out = await this.commit(
-      () => this.d.store.commit(change),
+      () => this.vetted(change),
       api(who, 'policy.put', policy.name, policy),
     );
     return this.putResult(out, policy.name);
@@ -121,7 +133,7 @@ export class Mutations {
   ): Promise<ApplyResultView> {
     const change = { put: vfs.map((v) => apiDoc(v)), delete: [...del] };
     const out = await this.commit(
-      () => this.d.store.commit(change),
+      () => this.vetted(change),
       api(who, 'policy.apply', '*', { vfs: vfs.length, delete: del }),
     );
     const { added, changed, unchanged, deleted } = out;
