@@ -2,8 +2,7 @@
  * The HTTP API: one fastify instance per listener (Unix socket, optional TCP), the same
  * routes on each, with the listener's own authentication mode.
  */
-import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Daemon } from '../daemon/service.js';
 import { type AuthOptions, authHook } from './auth.js';
@@ -14,6 +13,7 @@ import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { systemRoutes } from './routes/system.js';
 import { vfRoutes } from './routes/vfs.js';
+import { clearStaleSocket, listenPrivately, removeOwnSocket, socketDir } from './socket.js';
 
 export type RouteModule = (app: FastifyInstance, daemon: Daemon) => void;
 
@@ -85,6 +85,8 @@ export class ApiServer {
   private readonly daemon: Daemon;
   private readonly opts: ListenOptions;
   private apps: FastifyInstance[] = [];
+  /** Inode of the socket this server created (null: none yet). */
+  private socketIno: number | null = null;
   /** Where it listens (socket path, and `http://host:port` when TCP is on). */
   readonly addresses: string[] = [];
 
@@ -97,13 +99,12 @@ export class ApiServer {
     const { socket, socketGroup, tcp, bodyLimit } = this.opts;
     // Refuse TCP without a token before opening anything.
     const token = tcp ? await adminToken(tcp) : null;
-    await mkdir(dirname(socket), { recursive: true, mode: 0o750 });
-    await rm(socket, { force: true });
+    const gid = socketGroup ? await groupId(socketGroup) : null;
+    await socketDir(socket, gid);
+    await clearStaleSocket(socket);
     const unix = buildApp(this.daemon, { mode: 'socket', adminToken: token }, bodyLimit);
-    await unix.listen({ path: socket });
     this.apps.push(unix);
-    await chmod(socket, 0o660);
-    if (socketGroup) await chown(socket, process.getuid?.() ?? 0, await groupId(socketGroup));
+    this.socketIno = await listenPrivately(socket, gid, (path) => unix.listen({ path }));
     this.addresses.push(socket);
     if (tcp && token) {
       const app = buildApp(this.daemon, { mode: 'tcp', adminToken: token }, bodyLimit);
@@ -116,6 +117,7 @@ export class ApiServer {
   async stop(): Promise<void> {
     for (const app of this.apps.reverse()) await app.close();
     this.apps = [];
-    await rm(this.opts.socket, { force: true });
+    await removeOwnSocket(this.opts.socket, this.socketIno);
+    this.socketIno = null;
   }
 }
