@@ -29,7 +29,7 @@ function fastifyRefusal(fe: FastifyError, req: FastifyRequest, reply: FastifyRep
   const problems = [
     {
       file: req.url,
-      field: '(body)',
+      field: (fe as { field?: string }).field ?? '(body)',
       value: null,
       allowed: `a UTF-8 JSON document of at most ${limit} bytes`,
       fix: 'send valid JSON as application/json',

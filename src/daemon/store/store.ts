@@ -103,7 +103,12 @@ export class Store {
         this.log.warn({ dir: d, files: moved }, 'moved leftover temp files aside (never loaded)');
     }
     await this.revs.load();
-    await this.credentials.load();
+    const unusable = await this.credentials.load();
+    if (unusable)
+      this.log.error(
+        { file: l.credentialsFile, problem: unusable },
+        'guest credentials unusable: every guest token issued before is void; issue new ones (POST /v1/vfs/NAME/credential)',
+      );
     const guests = await loadGuests(l, this.log);
     const disk = await diskProposal(l, mainDoc, this.log);
     let next = this.check(disk, guests);
@@ -180,7 +185,20 @@ export class Store {
    * Re-read the main config file and the VF directory (after an operator edited them) and
    * adopt them when valid as a whole; through the same commit path as an API change.
    */
-  reload(): Promise<ChangeOutcome> {
+  async reload(): Promise<ChangeOutcome> {
+    // Read outside the mutex: reading every file is slow (and a FIFO once wedged it), and
+    // guest requests must not queue behind it. A change committed meanwhile makes the read
+    // stale (adopting it would undo that change): then read again, the last time locked.
+    for (let tries = 0; tries < 3; tries++) {
+      const seen = this.state();
+      const p = await diskProposal(this.layout, seen.mainDoc, this.log);
+      const out = await this.mutex.run(async () => {
+        const now = this.state();
+        const same = now.policies === seen.policies && now.mainDoc === seen.mainDoc;
+        return same ? this.commitLocked(p) : null;
+      });
+      if (out) return out;
+    }
     return this.mutex.run(async () =>
       this.commitLocked(await diskProposal(this.layout, this.state().mainDoc, this.log)),
     );
