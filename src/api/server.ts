@@ -8,6 +8,14 @@ import type { Daemon } from '../daemon/service.js';
 import { type AuthOptions, authHook } from './auth.js';
 import { errorHandler } from './errors.js';
 import { strictJsonBodies } from './json-body.js';
+import {
+  DEFAULT_LIMITS,
+  defaultAllowedHosts,
+  frameworkErrors,
+  type HttpLimits,
+  hostHook,
+  serverOptions,
+} from './limits.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -26,8 +34,22 @@ export const ROUTES: RouteModule[] = [
   dashboardRoutes,
 ];
 
-export function buildApp(daemon: Daemon, auth: AuthOptions, bodyLimit: number): FastifyInstance {
+export interface AppOptions {
+  limits?: Partial<HttpLimits>;
+  /** `Host` names accepted (TCP); undefined: any (the Unix socket has no Host to trust). */
+  allowedHosts?: readonly string[];
+}
+
+export function buildApp(
+  daemon: Daemon,
+  auth: AuthOptions,
+  bodyLimit: number,
+  opts: AppOptions = {},
+): FastifyInstance {
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const app = Fastify({
+    ...serverOptions(limits),
+    frameworkErrors,
     loggerInstance: daemon.log.child({
       component: 'api',
       listener: auth.mode,
@@ -41,12 +63,14 @@ export function buildApp(daemon: Daemon, auth: AuthOptions, bodyLimit: number): 
     forceCloseConnections: true,
     return503OnClosing: true,
   });
+  app.server.maxConnections = limits.maxConnections;
   app.decorateRequest('principal', null as unknown as never);
   strictJsonBodies(app);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({ error: `no route ${req.method} ${req.url}: see GET /v1/openapi.json` });
   });
+  if (opts.allowedHosts) app.addHook('onRequest', hostHook(opts.allowedHosts));
   app.addHook('onRequest', authHook(daemon, auth));
   for (const r of ROUTES) r(app, daemon);
   return app;
@@ -55,8 +79,15 @@ export function buildApp(daemon: Daemon, auth: AuthOptions, bodyLimit: number): 
 export interface ListenOptions {
   socket: string;
   socketGroup?: string;
-  tcp?: { host: string; port: number; token?: string; tokenFile?: string };
+  tcp?: {
+    host: string;
+    port: number;
+    token?: string;
+    tokenFile?: string;
+    allowedHosts?: string[];
+  };
   bodyLimit: number;
+  limits?: Partial<HttpLimits>;
 }
 
 async function adminToken(tcp: NonNullable<ListenOptions['tcp']>): Promise<string> {
@@ -102,12 +133,19 @@ export class ApiServer {
     const gid = socketGroup ? await groupId(socketGroup) : null;
     await socketDir(socket, gid);
     await clearStaleSocket(socket);
-    const unix = buildApp(this.daemon, { mode: 'socket', adminToken: token }, bodyLimit);
+    const { limits } = this.opts;
+    const unix = buildApp(this.daemon, { mode: 'socket', adminToken: token }, bodyLimit, {
+      limits,
+    });
     this.apps.push(unix);
     this.socketIno = await listenPrivately(socket, gid, (path) => unix.listen({ path }));
     this.addresses.push(socket);
     if (tcp && token) {
-      const app = buildApp(this.daemon, { mode: 'tcp', adminToken: token }, bodyLimit);
+      const allowedHosts = tcp.allowedHosts ?? defaultAllowedHosts(tcp.host);
+      const app = buildApp(this.daemon, { mode: 'tcp', adminToken: token }, bodyLimit, {
+        limits,
+        allowedHosts,
+      });
       const addr = await app.listen({ host: tcp.host, port: tcp.port });
       this.apps.push(app);
       this.addresses.push(addr);
