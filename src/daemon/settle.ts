@@ -40,9 +40,9 @@ export async function settle(
   before: Before,
   out: ChangeOutcome,
   policies: ReadonlyMap<string, VfPolicy>,
+  after: DesiredState,
 ): Promise<void> {
   const { reconciler, bus, log, hooks } = d;
-  const after = reconciler.desired();
   const owned = new Set(after.vfs.map(slot));
   for (const v of before.desired.vfs) {
     if (owned.has(slot(v))) continue;
