@@ -121,10 +121,16 @@ export async function serve(opts: ServeOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    await server.stop();
-    await daemon.stop();
+    let code = 0;
+    try {
+      await server.stop();
+      await daemon.stop();
+    } catch (err) {
+      log.error({ err }, 'stopping failed');
+      code = 1;
+    }
     log.flush();
-    process.exit(0);
+    process.exit(code);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));

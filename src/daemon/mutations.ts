@@ -213,6 +213,13 @@ export class Mutations {
     return result(out);
   }
 
+  async dryRun(body: ValidateBody): Promise<ValidateResult> {
+    const r = this.validate(body);
+    const hooks = await hookProblems(((body.vfs ?? []) as unknown[]).map((v) => apiDoc(v)));
+    const problems = [...r.problems, ...hooks];
+    return { ok: problems.length === 0, problems };
+  }
+
   validate(body: ValidateBody): ValidateResult {
     const vfs = (body.vfs ?? []) as unknown[];
     const problems = this.d.store.validateChange({

@@ -269,6 +269,11 @@ export class Daemon {
     return this.r.mutations.validate(body);
   }
 
+  /** validate() plus what only the file system can tell (hook programs root may not run). */
+  dryRun(body: ValidateBody): Promise<ValidateResult> {
+    return this.r.mutations.dryRun(body);
+  }
+
   setLogLevel(level: LogLevel, who: string): LogLevelResult {
     const previous = this.log.level as LogLevel;
     this.log.level = level;

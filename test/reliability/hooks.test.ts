@@ -198,3 +198,23 @@ test('a background child holding stdout does not hold the hook caller', async ()
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a dry run (POST /v1/validate) reports a hook program root may not run', async () => {
+  const { buildApp } = await import('../../src/api/server.js');
+  const s = await simDaemon([]);
+  const app = buildApp(s.daemon, { mode: 'socket', adminToken: null }, 65536);
+  try {
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/validate',
+      payload: { vfs: [{ ...vf({}), onStart: ['/tmp/x'] }] },
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    const body = r.json() as { ok: boolean; problems: { field: string; message: string }[] };
+    assert.equal(body.ok, false);
+    assert.ok(body.problems.some((p) => p.field === 'onStart.0' && /\/tmp/.test(p.message)));
+  } finally {
+    await app.close();
+    await s.cleanup();
+  }
+});
