@@ -46,10 +46,15 @@ export const policies: VfPolicyInput[] = [
 ];
 
 export async function startHarness(
-  opts: { daemon?: Partial<MainConfigInput['daemon']>; vfs?: VfPolicyInput[] } = {},
+  opts: {
+    daemon?: Partial<MainConfigInput['daemon']>;
+    vfs?: VfPolicyInput[];
+    /** Where the state lives (default: `state` beside the config). */
+    stateDir?: string;
+  } = {},
 ): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'nicvisor-test-'));
-  const stateDir = join(dir, 'state');
+  const stateDir = opts.stateDir ?? join(dir, 'state');
   const configFile = join(dir, 'nicvisor.json');
   await writeFile(
     configFile,

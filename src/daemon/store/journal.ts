@@ -103,6 +103,7 @@ export class Journal {
   private afterRound: (() => void)[] = [];
   private compacting: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
+  private retryMs = 0;
   /** Set when the journal can no longer tell what is on disk; every append then fails. */
   private broken: Error | null = null;
   /**
@@ -261,12 +262,12 @@ export class Journal {
     this.halted = null;
   }
 
-  private scheduleCompaction(): void {
+  private scheduleCompaction(delayMs = this.opts.compactDelayMs ?? 100): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.compact().catch(() => {});
-    }, this.opts.compactDelayMs ?? 100);
+    }, delayMs);
     this.timer.unref();
   }
 
@@ -276,13 +277,20 @@ export class Journal {
    */
   compact(): Promise<void> {
     const run = this.compacting.then(() => this.compactOnce());
-    this.compacting = run.catch((err) => {
-      this.opts.log.error(
-        { err },
-        'writing the journal into the files failed; the journal keeps the changes, retrying',
-      );
-      this.scheduleCompaction();
-    });
+    this.compacting = run.then(
+      () => {
+        this.retryMs = 0;
+      },
+      (err) => {
+        // Backing off: a full disk would otherwise log ten times a second.
+        this.retryMs = Math.min(Math.max(2 * this.retryMs, 200), 10_000);
+        this.opts.log.error(
+          { err, retryMs: this.retryMs },
+          'writing the journal into the files failed; the journal keeps the changes, retrying',
+        );
+        this.scheduleCompaction(this.retryMs);
+      },
+    );
     return run;
   }
 
@@ -314,12 +322,13 @@ export class Journal {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     while (this.flushing) await this.flushing;
-    if (!this.broken) await this.compact();
+    // A failed compaction (a full disk) keeps the segments: they are replayed at start.
+    if (!this.broken) await this.compact().catch(() => {});
     const seg = this.seg;
     this.seg = null;
     if (!seg) return;
     closeSync(seg.fd);
-    if (seg.size === 0) {
+    if (seg.size === 0 && this.sealed.length === 0) {
       await unlink(seg.file);
       await fsyncDir(this.opts.dir);
     }

@@ -466,7 +466,10 @@ export class Store {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     return this.mutex.run(async () => {
-      await this.revs.flush();
+      // Revisions heal from content hashes (revisions.ts): a full disk must not stop the stop.
+      await this.revs.flush().catch((err) => {
+        this.log.error({ err }, 'writing revisions failed; they are rebuilt from hashes at start');
+      });
       await this.journal.close();
     });
   }
