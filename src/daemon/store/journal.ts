@@ -88,6 +88,9 @@ export class JournalFailure extends Error {
   }
 }
 
+/** How long an fsync round waits for the last round's callers to come back (see gather). */
+const GATHER_MS = 0.3;
+
 const segName = (no: number) => `${String(no).padStart(8, '0')}.log`;
 const SEG_RE = /^(\d{8})\.log$/;
 
@@ -208,13 +211,16 @@ export class Journal {
   private async flushLoop(): Promise<void> {
     // `flushing` is cleared synchronously when the loop sees nothing waiting: a `.finally`
     // would clear it a tick late, after an append that had counted on this loop.
+    let last = 0;
     for (;;) {
+      await this.gather(last);
       if (this.waiting.length === 0) {
         this.flushing = null;
         return;
       }
       const group = this.waiting;
       this.waiting = [];
+      last = group.length;
       const segs = [...new Set(group.map((w) => w.seg))];
       try {
         for (const s of segs) await this.io.fdatasync(s.fd);
@@ -233,6 +239,19 @@ export class Journal {
       this.roundDone();
       this.scheduleCompaction();
     }
+  }
+
+  /**
+   * Before an fsync round, give the callers the last round answered a moment to stage their
+   * next change, so they join this fsync instead of forming a second cohort that alternates
+   * with it (cohorts of 1 and 7 halve what one fsync carries). Each turn of the event loop
+   * reads new requests; it waits at most GATHER_MS, and not at all after a round of one.
+   */
+  private async gather(last: number): Promise<void> {
+    if (last === 0) return;
+    const until = performance.now() + GATHER_MS;
+    do await new Promise<void>((r) => setImmediate(r));
+    while (this.waiting.length < last && last > 1 && performance.now() < until);
   }
 
   private roundDone(): void {
