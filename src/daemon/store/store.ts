@@ -67,13 +67,17 @@ interface Snapshot {
 }
 
 /** A change that could not be written: refused, with nothing adopted. */
-function notWritten(dir: string, err: unknown): DaemonError {
+function notWritten(
+  dir: string,
+  err: unknown,
+  what = `the change was not written to the journal in ${dir}`,
+): DaemonError {
   const e = err as NodeJS.ErrnoException;
   const fix =
     e.code === 'ENOSPC' ? `free space on the file system of ${dir}` : `check ${dir} and the disk`;
   return new DaemonError(
     'unavailable',
-    `the change was not written to the journal in ${dir} (${e.code ?? e.message}): nothing was changed; ${fix} and retry`,
+    `${what} (${e.code ?? e.message}): nothing was changed; ${fix} and retry`,
   );
 }
 
@@ -247,7 +251,13 @@ export class Store {
    */
   async reload(): Promise<ChangeOutcome> {
     const { out, staged } = await this.mutex.run(async () => {
-      await this.journal.compact();
+      await this.journal.compact().catch((err) => {
+        throw notWritten(
+          this.layout.journalDir,
+          err,
+          'reload first writes the journal into the files, which failed',
+        );
+      });
       return this.commitLocked(await diskProposal(this.layout, this.state().mainDoc, this.log));
     });
     await this.settle(staged);
