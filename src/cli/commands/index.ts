@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import * as admin from './admin.js';
 import * as apply from './apply.js';
 import * as del from './delete.js';
+import * as events from './events.js';
+import * as history from './history.js';
 import { register as importVfd } from './import-vfd.js';
 import * as mirror from './mirror.js';
 import * as request from './request.js';
@@ -17,6 +19,8 @@ export const commands: ((program: Command) => void)[] = [
   del.register,
   mirror.register,
   request.register,
+  events.register,
+  history.register,
   admin.register,
   validate,
   importVfd,
