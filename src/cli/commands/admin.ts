@@ -1,5 +1,5 @@
 /** Small daemon commands: ping, reload, log-level, credential. */
-import type { Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import { LogLevel } from '../../model/index.js';
 import { ApiRequestError } from '../client.js';
 import { type ConnectOptions, withClient } from '../connect.js';
@@ -51,7 +51,7 @@ export function register(program: Command): void {
 
   program
     .command('log-level')
-    .argument('<level>', LogLevel.options.join('|'))
+    .addArgument(new Argument('<level>', 'the new level').choices(LogLevel.options))
     .description('change the daemon log level (until it restarts)')
     .action(async (level: string, opts: ConnectOptions) => {
       const parsed = LogLevel.safeParse(level);

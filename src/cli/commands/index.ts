@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import * as admin from './admin.js';
 import * as apply from './apply.js';
 import * as del from './delete.js';
+import * as docs from './docs.js';
 import * as events from './events.js';
 import * as history from './history.js';
 import { register as importVfd } from './import-vfd.js';
@@ -24,4 +25,5 @@ export const commands: ((program: Command) => void)[] = [
   admin.register,
   validate,
   importVfd,
+  docs.register,
 ];

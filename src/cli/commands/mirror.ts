@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import { ApiRequestError } from '../client.js';
 import { type ConnectOptions, withClient } from '../connect.js';
 import { CliError, EXIT, emit, refusal } from '../output.js';
@@ -9,7 +9,7 @@ export function register(program: Command): void {
   program
     .command('mirror')
     .argument('<vf>', 'VF whose traffic is copied')
-    .argument('<direction>', DIRECTIONS.join('|'))
+    .addArgument(new Argument('<direction>', 'what to copy, or off').choices(DIRECTIONS))
     .option('--to <target>', 'VF that receives the copies (same PF)')
     .description('mirror a VF to another VF, or stop (off)')
     .addHelpText(

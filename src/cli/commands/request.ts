@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import { GUEST_REQUEST_TYPES, type GuestRequest } from '../../model/index.js';
 import { type ConnectOptions, withClient } from '../connect.js';
 import { CliError, EXIT, emit } from '../output.js';
@@ -47,7 +47,7 @@ export function register(program: Command): void {
   program
     .command('request')
     .argument('<vf>', 'VF name')
-    .argument('<type>', GUEST_REQUEST_TYPES.join('|'))
+    .addArgument(new Argument('<type>', 'the request').choices(GUEST_REQUEST_TYPES))
     .argument('[arg]', 'MAC, VLAN, MTU, on/off, or group MACs separated by commas')
     .description('send a guest request (what a guest agent sends); exit 3 on nack')
     .addHelpText(
