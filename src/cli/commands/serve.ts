@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { LOG_FORMATS, type LogFormat } from '../../daemon/logger.js';
 import { serve } from '../serve.js';
 
 export function register(program: Command): void {
@@ -8,7 +9,20 @@ export function register(program: Command): void {
     .option('--config <file>', 'main config file, e.g. /etc/nicvisor/nicvisor.json')
     .option('--state-dir <dir>', 'override daemon.stateDir (VF policies, guest state, audit log)')
     .option('--socket <path>', 'override daemon.socket (API Unix socket)')
-    .action(async (opts: { config?: string; stateDir?: string; socket?: string }) => {
-      await serve(opts);
-    });
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'log lines on stderr: pretty (readable) or json (journald, log shippers); default: pretty on a terminal, else json',
+      ).choices(LOG_FORMATS),
+    )
+    .action(
+      async (opts: {
+        config?: string;
+        stateDir?: string;
+        socket?: string;
+        logFormat?: LogFormat;
+      }) => {
+        await serve(opts);
+      },
+    );
 }
