@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
-import { LOG_FORMATS, type LogFormat } from '../../daemon/logger.js';
-import { serve } from '../serve.js';
+import type { LogFormat } from '../../daemon/logger.js';
+
+const LOG_FORMATS: LogFormat[] = ['json', 'pretty'];
 
 export function register(program: Command): void {
   program
@@ -22,6 +23,9 @@ export function register(program: Command): void {
         socket?: string;
         logFormat?: LogFormat;
       }) => {
+        // Loaded here: the daemon, fastify and the drivers are for `serve` only, and every
+        // other command (and each shell completion) starts faster without them.
+        const { serve } = await import('../serve.js');
         await serve(opts);
       },
     );
