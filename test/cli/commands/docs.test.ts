@@ -58,12 +58,21 @@ test('bash completion: commands, options, option values and argument choices', a
 
 test('zsh completion parses and names every command', {
   skip: !has('zsh') && 'zsh is not installed (apt-get install zsh)',
-}, () => {
+}, async () => {
   const r = nicvisor('completion', 'zsh');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^#compdef nicvisor\n/);
   const check = spawnSync('zsh', ['-n'], { input: r.stdout, encoding: 'utf8' });
   assert.equal(check.status, 0, check.stderr);
+  // Loaded into a real completion system, it registers itself for the command.
+  const dir = await mkdtemp(join(tmpdir(), 'nicvisor-zsh-'));
+  await writeFile(join(dir, '_nicvisor'), r.stdout);
+  const script = `autoload -U compinit; compinit -u -d ${dir}/dump; source ${dir}/_nicvisor; print -r -- \${_comps[nicvisor]}`;
+  const loaded = spawnSync('zsh', ['-fc', script], {
+    encoding: 'utf8',
+    env: { ...process.env, HOME: dir },
+  });
+  assert.equal(loaded.stdout, '_nicvisor\n', loaded.stderr);
   for (const c of COMMANDS) assert.match(r.stdout, new RegExp(`^    '${c}:`, 'm'), c);
 });
 
