@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import * as admin from './admin.js';
 import * as apply from './apply.js';
 import * as del from './delete.js';
+import * as docs from './docs.js';
+import * as events from './events.js';
+import * as history from './history.js';
 import { register as importVfd } from './import-vfd.js';
 import * as mirror from './mirror.js';
 import * as request from './request.js';
@@ -17,7 +20,10 @@ export const commands: ((program: Command) => void)[] = [
   del.register,
   mirror.register,
   request.register,
+  events.register,
+  history.register,
   admin.register,
   validate,
   importVfd,
+  docs.register,
 ];
