@@ -101,10 +101,38 @@ export function openApiDocument(): Json {
           responses: { '200': { description: 'text/plain; version=0.0.4' } },
         },
       },
+      '/v1/audit': {
+        get: {
+          ...op('The audit log, paged, newest first', T.AuditPageView),
+          parameters: [
+            {
+              name: 'before',
+              in: 'query',
+              required: false,
+              schema: { type: 'integer', minimum: 1 },
+            },
+            {
+              name: 'limit',
+              in: 'query',
+              required: false,
+              schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            },
+          ],
+        },
+      },
       '/v1/events': {
         get: {
           summary:
-            'Server-sent events (audit, vfStatus, vfChanged, stats, reload); ?types= narrows',
+            'Server-sent events (audit, vfStatus, vfChanged, stats, reload); ?types= narrows. Audit frames carry `id: SEQ`; `Last-Event-ID: SEQ` replays the audit entries after SEQ, then goes live',
+          parameters: [
+            { name: 'types', in: 'query', required: false, schema: { type: 'string' } },
+            {
+              name: 'Last-Event-ID',
+              in: 'header',
+              required: false,
+              schema: { type: 'integer', minimum: 0 },
+            },
+          ],
           responses: {
             '200': {
               description: 'text/event-stream; each data line is a DaemonEvent',

@@ -86,7 +86,7 @@ export async function assemble(p: Parts): Promise<Running> {
     { driver, store, locks, status, observed, log },
     { onReconciled: (s) => metrics.observeReconcile(s) },
   );
-  const drift = new DriftLoop({ driver, reconciler, status, log }, d.driftIntervalMs);
+  const drift = new DriftLoop({ driver, reconciler, status, audit, log }, d.driftIntervalMs);
   const limiter = new RateLimiter(d.guestRequestsPerSecond, d.guestRequestBurst);
   const guests = new GuestRequests({ store, reconciler, locks, limiter, audit, log });
   const stats = new StatsRefresh(driver, observed, d.statsIntervalMs, bus, log);

@@ -8,6 +8,8 @@ import type { NicDriver } from '../drivers/driver.js';
 import { createDriver } from '../drivers/registry.js';
 import type {
   ApplyResultView,
+  AuditEntry,
+  AuditPageView,
   ChangeResult,
   CredentialResult,
   DeleteResult,
@@ -191,6 +193,21 @@ export class Daemon {
   metrics(): Promise<{ contentType: string; text: string }> {
     const m = this.r.metrics;
     return m.text().then((text) => ({ contentType: m.contentType, text }));
+  }
+
+  /** A page of the audit log, newest first (GET /v1/audit). */
+  auditPage(before: number | null, limit: number): Promise<AuditPageView> {
+    return this.r.audit.page(before, limit);
+  }
+
+  /** The newest audit sequence number (0: the log is empty). */
+  get auditSeq(): number {
+    return this.r.audit.lastSeq;
+  }
+
+  /** Audit entries newer than `after`, oldest first: what an SSE client resuming missed. */
+  auditSince(after: number, limit: number): Promise<AuditEntry[]> {
+    return this.r.audit.since(after, limit);
   }
 
   health(): HealthView {
