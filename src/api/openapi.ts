@@ -57,6 +57,24 @@ export function openApiDocument(): Json {
     paths: {
       '/healthz': { get: op('Health and driver write count', T.HealthView) },
       '/v1/pfs': { get: op('List PFs', z.array(T.PfView)) },
+      '/v1/pfs/{id}': {
+        put: {
+          ...op(
+            'Add or update a PF policy (numVfs, MTU, loopback, QoS) in the main config file',
+            T.PfChangeResult,
+            T.PutPfBody,
+          ),
+          parameters: [
+            {
+              name: 'id',
+              in: 'path',
+              required: true,
+              description: 'PF id (`0000:08:00.0`, `sim:nic0/0`), URL-encoded',
+              schema: { type: 'string' },
+            },
+          ],
+        },
+      },
       '/v1/vfs': { get: op('List VFs', z.array(T.VfView)) },
       '/v1/vfs/{name}': {
         get: op('One VF', T.VfView, undefined, true),

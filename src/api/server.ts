@@ -12,6 +12,7 @@ import { strictJsonBodies } from './json-body.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { pfRoutes } from './routes/pfs.js';
 import { systemRoutes } from './routes/system.js';
 import { vfRoutes } from './routes/vfs.js';
 
@@ -21,6 +22,7 @@ export type RouteModule = (app: FastifyInstance, daemon: Daemon) => void;
 export const ROUTES: RouteModule[] = [
   systemRoutes,
   vfRoutes,
+  pfRoutes,
   eventRoutes,
   metricsRoutes,
   dashboardRoutes,

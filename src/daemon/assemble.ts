@@ -91,7 +91,16 @@ export async function assemble(p: Parts): Promise<Running> {
   const guests = new GuestRequests({ store, reconciler, locks, limiter, audit, log });
   const stats = new StatsRefresh(driver, observed, d.statsIntervalMs, bus, log);
   const hooks = new Hooks(log.child({ component: 'hooks' }), d.hookTimeoutMs, p.hookUser);
-  const mutations = new Mutations({ hooks, store, reconciler, guests, audit, bus, log });
+  const mutations = new Mutations({
+    hooks,
+    store,
+    reconciler,
+    guests,
+    audit,
+    bus,
+    log,
+    configFile: l.configFile,
+  });
   metrics.start(
     {
       state: () => store.state(),

@@ -19,6 +19,8 @@ import type {
   LogLevelResult,
   MainConfig,
   MirrorBody,
+  PfChangeResult,
+  PfPolicy,
   PfView,
   ReloadResult,
   StatsView,
@@ -223,6 +225,18 @@ export class Daemon {
     return this.r.mutations
       .putVf(policy, who)
       .then((res) => ({ ...res, vf: vfView(this.sources(), policy.name) }));
+  }
+
+  /** Add or replace one PF's policy (numVfs, MTU, loopback, QoS) in the main config. */
+  async putPf(policy: PfPolicy, who: string): Promise<PfChangeResult> {
+    if (!this.r.pfInfo.has(policy.pf))
+      throw new DaemonError(
+        'notFound',
+        `PF ${JSON.stringify(policy.pf)} was not found by the ${this.r.driver.name} driver: pick one of ${[...this.r.pfInfo.keys()].join(', ')} (\`nicvisor show pfs\`)`,
+      );
+    const { changed } = await this.r.mutations.putPf(policy, who);
+    const pf = pfViews(this.sources()).find((p) => p.id === policy.pf) ?? null;
+    return { changed, pf, configFile: this.opts.configFile };
   }
 
   /** Several policies and deletions as one change (all or nothing). */

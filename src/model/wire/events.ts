@@ -14,6 +14,7 @@ export const AuditAction = z.enum([
   'credential.revoke',
   'log-level',
   'drift.repair',
+  'pf.put',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 
