@@ -19,6 +19,7 @@ import {
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { pfRoutes } from './routes/pfs.js';
 import { systemRoutes } from './routes/system.js';
 import { vfRoutes } from './routes/vfs.js';
 import { clearStaleSocket, listenPrivately, removeOwnSocket, socketDir } from './socket.js';
@@ -29,6 +30,7 @@ export type RouteModule = (app: FastifyInstance, daemon: Daemon) => void;
 export const ROUTES: RouteModule[] = [
   systemRoutes,
   vfRoutes,
+  pfRoutes,
   eventRoutes,
   metricsRoutes,
   dashboardRoutes,

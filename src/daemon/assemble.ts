@@ -99,12 +99,21 @@ export async function assemble(p: Parts): Promise<Running> {
     { driver, store, locks, status, observed, log },
     { onReconciled: (s) => metrics.observeReconcile(s) },
   );
-  const drift = new DriftLoop({ driver, reconciler, status, log }, d.driftIntervalMs);
+  const drift = new DriftLoop({ driver, reconciler, status, audit, log }, d.driftIntervalMs);
   const limiter = new RateLimiter(d.guestRequestsPerSecond, d.guestRequestBurst);
   const guests = new GuestRequests({ store, reconciler, locks, limiter, audit, log });
   const stats = new StatsRefresh(driver, observed, d.statsIntervalMs, bus, log);
   const hooks = new Hooks(log.child({ component: 'hooks' }), d.hookTimeoutMs, p.hookUser);
-  const mutations = new Mutations({ hooks, store, reconciler, guests, audit, bus, log });
+  const mutations = new Mutations({
+    hooks,
+    store,
+    reconciler,
+    guests,
+    audit,
+    bus,
+    log,
+    configFile: l.configFile,
+  });
   metrics.start(
     {
       state: () => store.state(),

@@ -10,6 +10,7 @@ import type {
   CredentialResult,
   DeleteResult,
   MirrorBody,
+  PfPolicy,
   ReloadResult,
   ValidateBody,
   ValidateResult,
@@ -23,6 +24,7 @@ import type { GuestRequests } from './guest.js';
 import { hookProblems } from './hook-trust.js';
 import type { Hooks } from './hooks.js';
 import type { Logger } from './logger.js';
+import { commitPfPolicy } from './pf-change.js';
 import type { Reconciler } from './reconciler.js';
 import { settle } from './settle.js';
 import { describeOutcome } from './store/change.js';
@@ -36,6 +38,8 @@ interface Deps {
   audit: AuditLog;
   bus: EventBus;
   log: Logger;
+  /** The main config file PF changes are written to (null: the embedded demo). */
+  configFile: string | null;
 }
 
 /** Who asked for a change and what, for the audit log. */
@@ -173,6 +177,15 @@ export class Mutations {
       api(who, body ? 'mirror.set' : 'mirror.clear', name, body),
     );
     return this.putResult(out, name);
+  }
+
+  /** Add or replace one PF's policy in the main config (pf-change.ts). */
+  async putPf(policy: PfPolicy, who: string): Promise<{ changed: boolean }> {
+    const out = await this.commit(
+      () => commitPfPolicy(this.d.store, this.d.configFile, policy),
+      api(who, 'pf.put', policy.pf, policy),
+    );
+    return { changed: out.mainChanged };
   }
 
   async issueCredential(name: string, who: string): Promise<CredentialResult> {

@@ -8,6 +8,8 @@ import type { NicDriver } from '../drivers/driver.js';
 import { createDriver } from '../drivers/registry.js';
 import type {
   ApplyResultView,
+  AuditEntry,
+  AuditPageView,
   ChangeResult,
   CredentialResult,
   DeleteResult,
@@ -17,6 +19,8 @@ import type {
   LogLevelResult,
   MainConfig,
   MirrorBody,
+  PfChangeResult,
+  PfPolicy,
   PfView,
   ReloadResult,
   StatsView,
@@ -217,6 +221,21 @@ export class Daemon {
     return m.text().then((text) => ({ contentType: m.contentType, text }));
   }
 
+  /** A page of the audit log, newest first (GET /v1/audit). */
+  auditPage(before: number | null, limit: number): Promise<AuditPageView> {
+    return this.r.audit.page(before, limit);
+  }
+
+  /** The newest audit sequence number (0: the log is empty). */
+  get auditSeq(): number {
+    return this.r.audit.lastSeq;
+  }
+
+  /** Audit entries newer than `after`, oldest first: what an SSE client resuming missed. */
+  auditSince(after: number, limit: number): Promise<AuditEntry[]> {
+    return this.r.audit.since(after, limit);
+  }
+
   health(): HealthView {
     return healthView(this.r);
   }
@@ -230,6 +249,18 @@ export class Daemon {
     return this.r.mutations
       .putVf(policy, who)
       .then((res) => ({ ...res, vf: vfView(this.sources(), policy.name) }));
+  }
+
+  /** Add or replace one PF's policy (numVfs, MTU, loopback, QoS) in the main config. */
+  async putPf(policy: PfPolicy, who: string): Promise<PfChangeResult> {
+    if (!this.r.pfInfo.has(policy.pf))
+      throw new DaemonError(
+        'notFound',
+        `PF ${JSON.stringify(policy.pf)} was not found by the ${this.r.driver.name} driver: pick one of ${[...this.r.pfInfo.keys()].join(', ')} (\`nicvisor show pfs\`)`,
+      );
+    const { changed } = await this.r.mutations.putPf(policy, who);
+    const pf = pfViews(this.sources()).find((p) => p.id === policy.pf) ?? null;
+    return { changed, pf, configFile: this.opts.configFile };
   }
 
   /** Several policies and deletions as one change (all or nothing). */

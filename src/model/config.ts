@@ -106,6 +106,13 @@ export const SimNicSpec = z.strictObject({
     .default(64)
     .describe('VFs each port offers (its `sriov_totalvfs`).'),
   linkSpeedMbps: z.number().int().min(1).default(25000).describe('Link speed of each port.'),
+  numaNode: z
+    .number()
+    .int()
+    .min(-1)
+    .max(63)
+    .default(0)
+    .describe('NUMA node the NIC sits on (its sysfs `numa_node`; -1: no NUMA).'),
 });
 
 export const DaemonSettings = z
@@ -205,7 +212,7 @@ export const MainConfig = z
         nics: z
           .array(SimNicSpec)
           .min(1)
-          .default([{ name: 'nic0', ports: 2, totalVfs: 64, linkSpeedMbps: 25000 }])
+          .default([{ name: 'nic0', ports: 2, totalVfs: 64, linkSpeedMbps: 25000, numaNode: 0 }])
           .describe('The simulated NICs.'),
         demoTraffic: z
           .boolean()
