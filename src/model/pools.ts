@@ -186,6 +186,7 @@ export const Claim = z
     netns: z.string().optional().describe('Network namespace path of a pod owner.'),
     pid: z.number().optional().describe('Process id of a process owner.'),
     pidStart: z.string().optional().describe('Start time of that process (guards pid reuse).'),
+    leaseSeconds: z.number().optional().describe('Lease length a renewal extends by.'),
     leaseExpires: z.string().optional().describe('Released when not renewed by then.'),
     state: z.enum(['active', 'releasing']),
     baseline: ClaimBaseline.optional(),

@@ -13,6 +13,10 @@ export const AuditAction = z.enum([
   'credential.issue',
   'credential.revoke',
   'log-level',
+  'pool.claim',
+  'pool.release',
+  'pool.reclaim',
+  'pool.renew',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 
