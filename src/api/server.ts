@@ -12,6 +12,7 @@ import { strictJsonBodies } from './json-body.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { poolRoutes } from './routes/pools.js';
 import { systemRoutes } from './routes/system.js';
 import { vfRoutes } from './routes/vfs.js';
 
@@ -24,6 +25,7 @@ export const ROUTES: RouteModule[] = [
   eventRoutes,
   metricsRoutes,
   dashboardRoutes,
+  poolRoutes,
 ];
 
 export function buildApp(daemon: Daemon, auth: AuthOptions, bodyLimit: number): FastifyInstance {

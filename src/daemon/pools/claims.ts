@@ -345,6 +345,7 @@ export class Claims {
     id: string,
     ifname: string | undefined,
     who: string,
+    pool?: string,
   ): Promise<ReleaseResult[]> {
     const mine = this.d.ledger
       .view()
@@ -352,7 +353,8 @@ export class Claims {
         (c) =>
           c.owner.kind === kind &&
           c.owner.id === id &&
-          (ifname === undefined || c.ifname === ifname),
+          (ifname === undefined || c.ifname === ifname) &&
+          (pool === undefined || c.pool === pool),
       );
     const out: ReleaseResult[] = [];
     for (const c of mine) out.push(await this.release(c.id, { who }));

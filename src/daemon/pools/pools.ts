@@ -8,7 +8,10 @@ import type { Registry } from 'prom-client';
 import type { NicDriver } from '../../drivers/driver.js';
 import type { Claim, PoolView } from '../../model/index.js';
 import { poolSlots } from '../../policy/pools/inventory.js';
+import { interfaceXml, LibvirtXmlError, networkXml } from '../../policy/pools/libvirt.js';
+import { poolPfs } from '../../policy/pools/members.js';
 import type { AuditLog } from '../audit.js';
+import { DaemonError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Mutations } from '../mutations.js';
 import type { Store } from '../store/store.js';
@@ -73,6 +76,31 @@ export class Pools {
 
   stop(): Promise<void> {
     return this.sweeper.stop();
+  }
+
+  /** The `<interface>` element of a claim for a libvirt domain. */
+  interfaceXml(id: string, peer?: string): string {
+    const c = this.claims.get(id);
+    return this.xml(() => interfaceXml(c, this.claims.pool(c.pool), peer));
+  }
+
+  /** The pool as a libvirt `<network>` (hostdev forwarding over its member VFs). */
+  async networkXml(name: string): Promise<string> {
+    const pool = this.claims.pool(name);
+    const pfs = new Set(poolPfs(pool).map((p) => p.pf));
+    const observed = (await this.d.driver.observe()).filter((p) => pfs.has(p.id));
+    const addr = new Map(observed.flatMap((p) => p.vfs.map((v) => [`${p.id}#${v.vf}`, v.pciAddr])));
+    const members = this.view(name).members.map((m) => ({ pciAddr: addr.get(`${m.pf}#${m.vf}`) }));
+    return this.xml(() => networkXml(pool, members));
+  }
+
+  private xml(make: () => string): string {
+    try {
+      return make();
+    } catch (err) {
+      if (err instanceof LibvirtXmlError) throw new DaemonError('refused', err.message);
+      throw err;
+    }
   }
 
   views(): PoolView[] {
