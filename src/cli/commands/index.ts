@@ -4,6 +4,7 @@ import * as apply from './apply.js';
 import * as del from './delete.js';
 import { register as importVfd } from './import-vfd.js';
 import * as mirror from './mirror.js';
+import * as pools from './pools.js';
 import * as request from './request.js';
 import * as serve from './serve.js';
 import * as show from './show.js';
@@ -20,4 +21,5 @@ export const commands: ((program: Command) => void)[] = [
   admin.register,
   validate,
   importVfd,
+  pools.register,
 ];

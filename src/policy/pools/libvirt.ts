@@ -21,7 +21,7 @@ export function parsePci(addr: string): PciAddress | null {
   return { domain: `0x${m[1]}`, bus: `0x${m[2]}`, slot: `0x${m[3]}`, function: `0x${m[4]}` };
 }
 
-function escape(s: string): string {
+function xmlEscape(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
@@ -60,8 +60,8 @@ export function interfaceXml(claim: Claim, pool: Pool, peer?: string): string {
   if (p.vlans.length === 1 && p.stripOuterTag)
     lines.push(`  <vlan>`, `    <tag id='${p.vlans[0]}'/>`, `  </vlan>`);
   if (pool.migratable && peer)
-    lines.push(`  <teaming type='transient' persistent='${escape(peer)}'/>`);
-  lines.push(`  <alias name='ua-${escape(claim.id)}'/>`, `</interface>`);
+    lines.push(`  <teaming type='transient' persistent='${xmlEscape(peer)}'/>`);
+  lines.push(`  <alias name='ua-${xmlEscape(claim.id)}'/>`, `</interface>`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -78,7 +78,7 @@ export function networkXml(pool: Pool, members: readonly { pciAddr?: string }[])
   const p = pool.profile;
   const lines = [
     `<network>`,
-    `  <name>nicvisor-${escape(pool.name)}</name>`,
+    `  <name>nicvisor-${xmlEscape(pool.name)}</name>`,
     `  <forward mode='hostdev' managed='yes'>`,
     `    <driver name='vfio'/>`,
     ...addrs.map((a) => `    ${addressXml(a)}`),
