@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import * as admin from './admin.js';
 import * as apply from './apply.js';
+import * as cni from './cni.js';
 import * as del from './delete.js';
 import { register as importVfd } from './import-vfd.js';
 import * as mirror from './mirror.js';
@@ -22,4 +23,5 @@ export const commands: ((program: Command) => void)[] = [
   validate,
   importVfd,
   pools.register,
+  cni.register,
 ];
