@@ -31,7 +31,7 @@ import type { Logger } from '../logger.js';
 import type { Mutations } from '../mutations.js';
 import type { Store } from '../store/store.js';
 import type { StatusBoard } from '../vf-status.js';
-import { type Ledger, StaleRevisionError } from './ledger.js';
+import type { Ledger } from './ledger.js';
 import type { PoolMetrics } from './metrics.js';
 import { type OwnerRoots, processStart } from './owners.js';
 
@@ -48,9 +48,6 @@ export interface ClaimDeps {
   /** [0, 1); Math.random unless a test pins it. */
   random: () => number;
 }
-
-/** How often a claim re-decides after the ledger moved under it before giving up. */
-const STALE_RETRIES = 8;
 
 export function baselineOf(pf: ObservedPf | undefined, vf: number): ClaimBaseline | undefined {
   const v = pf?.vfs.find((x) => x.vf === vf);
@@ -110,17 +107,19 @@ export class Claims {
     return c;
   }
 
-  private findExisting(pool: string, body: ClaimBody): Claim | undefined {
-    return this.d.ledger
-      .view()
-      .claims.find(
-        (c) =>
-          c.pool === pool &&
-          c.state === 'active' &&
-          c.owner.kind === body.owner.kind &&
-          c.owner.id === body.owner.id &&
-          c.ifname === body.ifname,
-      );
+  private findExisting(
+    pool: string,
+    body: ClaimBody,
+    claims = this.d.ledger.view().claims,
+  ): Claim | undefined {
+    return claims.find(
+      (c) =>
+        c.pool === pool &&
+        c.state === 'active' &&
+        c.owner.kind === body.owner.kind &&
+        c.owner.id === body.owner.id &&
+        c.ifname === body.ifname,
+    );
   }
 
   /** The owner's process, for a `process` owner or an explicit pid. */
@@ -150,7 +149,8 @@ export class Claims {
     const proc = await this.ownerProcess(body);
     const pfs = networkPfs(pool, this.d.store.state().main.pools);
     const observed = (await this.d.driver.observe()).filter((p) => pfs.has(p.id));
-    const { claim, why } = await this.reserve(pool, body, observed, proc);
+    const { claim, why, existing } = await this.reserve(pool, body, observed, proc);
+    if (existing) return this.answer(claim, true, ['the owner already holds this claim (retry)']);
     const policy = claimPolicy(pool, claim.policy, claim.pf, claim.vf, claim.mac);
     try {
       await this.d.mutations.putVf(policy, who);
@@ -182,24 +182,28 @@ export class Claims {
     return { claim, existing, why, syncState: this.d.status.get(claim.policy).syncState };
   }
 
-  /** Decide and write the claim to the ledger, re-deciding if the ledger moved meanwhile. */
-  private async reserve(
+  /**
+   * Decide and write the claim in one step under the ledger's mutex, on its current
+   * revision: no other claim can take the VF or the MAC between the decision and the write.
+   * (Deciding outside the lock and retrying on a moved revision starved under contention:
+   * with ten concurrent claimers every retry found the ledger moved again; the property
+   * test in test/reliability/pools-crash.test.ts caught it.)
+   */
+  private reserve(
     pool: Pool,
     body: ClaimBody,
     observed: ObservedPf[],
     proc: { pid: number; pidStart: string } | null,
-  ): Promise<{ claim: Claim; why: string[] }> {
-    for (let attempt = 0; ; attempt++) {
-      const { revision } = this.d.ledger.view();
-      try {
-        return await this.d.ledger.update((now, fence) => {
-          const d = this.decide(pool, body, observed, now.claims, proc, fence);
-          return { claims: [...now.claims, d.claim], value: d };
-        }, revision);
-      } catch (err) {
-        if (!(err instanceof StaleRevisionError) || attempt >= STALE_RETRIES) throw err;
-      }
-    }
+  ): Promise<{ claim: Claim; why: string[]; existing: boolean }> {
+    return this.d.ledger.update<{ claim: Claim; why: string[]; existing: boolean }>(
+      (now, fence) => {
+        // Checked again under the lock: two retries of one owner racing get one claim.
+        const had = this.findExisting(pool.name, body, now.claims);
+        if (had) return { claims: null, value: { claim: had, why: [], existing: true } };
+        const d = this.decide(pool, body, observed, now.claims, proc, fence);
+        return { claims: [...now.claims, d.claim], value: { ...d, existing: false } };
+      },
+    );
   }
 
   private decide(
