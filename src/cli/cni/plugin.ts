@@ -6,10 +6,7 @@
  * claim or the namespace is already gone (the kernel moved the VF back). CHECK reports an
  * attachment that drifted from what ADD left.
  */
-import type { Claim } from '../../model/index.js';
-import { ApiRequestError } from '../client.js';
-import { clientFrom } from '../connect.js';
-import { poolApi } from '../pool-client.js';
+import { type Claim, type CniApi, CniApiError, cniApi, SYSTEM_SOCKET } from './api.js';
 import { delegate } from './ipam.js';
 import { addressIn, DEFAULT_OPS, type LinkOps, macIn, moveIn, moveOut, netdevOf } from './link.js';
 import {
@@ -29,6 +26,17 @@ export interface CniIo {
   ops?: LinkOps;
 }
 
+const T0 = Date.now();
+/** NICVISOR_CNI_TRACE=1: each step's time since start on stderr (where the runtime logs it). */
+function trace(step: string): void {
+  if (process.env.NICVISOR_CNI_TRACE === '1')
+    process.stderr.write(`nicvisor-cni: ${step} at ${Date.now() - T0} ms\n`);
+}
+
+function socketOf(conf: NetConf): string {
+  return conf.socket ?? process.env.NICVISOR_SOCKET ?? SYSTEM_SOCKET;
+}
+
 async function waitNetdev(ops: LinkOps, pciAddr: string, ms: number): Promise<string> {
   const end = Date.now() + ms;
   for (;;) {
@@ -45,7 +53,7 @@ async function waitNetdev(ops: LinkOps, pciAddr: string, ms: number): Promise<st
 
 function apiError(err: unknown): CniError {
   if (err instanceof CniError) return err;
-  if (err instanceof ApiRequestError)
+  if (err instanceof CniApiError)
     return new CniError(
       err.status === 409 || err.status === 422 ? 100 : err.status === 503 ? 11 : 5,
       err.message,
@@ -53,11 +61,7 @@ function apiError(err: unknown): CniError {
   return new CniError(5, (err as Error).message ?? String(err));
 }
 
-async function ourClaim(
-  api: ReturnType<typeof poolApi>,
-  conf: NetConf,
-  env: CniEnv,
-): Promise<Claim | null> {
+async function ourClaim(api: CniApi, conf: NetConf, env: CniEnv): Promise<Claim | null> {
   const pool = await api.pool(conf.pool);
   return (
     pool.claims.find(
@@ -67,8 +71,7 @@ async function ourClaim(
 }
 
 async function add(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Promise<CniResult> {
-  const c = clientFrom({ socket: conf.socket });
-  const api = poolApi(c);
+  const api = cniApi(socketOf(conf));
   try {
     const r = await api.claim(conf.pool, {
       owner: { kind: 'pod', id: env.containerId },
@@ -76,6 +79,7 @@ async function add(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Pro
       netns: env.netns,
     });
     const claim = r.claim;
+    trace(`claimed ${claim.id}`);
     if (!claim.pciAddr)
       throw new CniError(
         5,
@@ -84,9 +88,12 @@ async function add(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Pro
     try {
       if ((await macIn(ops, env.netns, env.ifname)) === null) {
         const dev = await waitNetdev(ops, claim.pciAddr, 5000);
+        trace(`netdev ${dev}`);
         await moveIn(ops, dev, env.netns, env.ifname, claim.mac, conf.mtu);
+        trace('moved into the namespace');
       }
       const ipam = await delegate('ADD', conf, stdin, env);
+      trace('IPAM');
       if (ipam) await addressIn(ops, env.netns, env.ifname, ipam.ips ?? [], ipam.routes ?? []);
       return addResult(
         conf,
@@ -102,14 +109,11 @@ async function add(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Pro
     }
   } catch (err) {
     throw apiError(err);
-  } finally {
-    c.close();
   }
 }
 
 async function del(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Promise<void> {
-  const c = clientFrom({ socket: conf.socket });
-  const api = poolApi(c);
+  const api = cniApi(socketOf(conf));
   try {
     const claim = await ourClaim(api, conf, env);
     if (claim?.pciAddr)
@@ -118,15 +122,13 @@ async function del(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Pro
     await api.releaseOwner(conf.pool, `pod:${env.containerId}`, env.ifname);
   } catch (err) {
     throw apiError(err);
-  } finally {
-    c.close();
   }
 }
 
 async function check(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Promise<void> {
-  const c = clientFrom({ socket: conf.socket });
+  const api = cniApi(socketOf(conf));
   try {
-    const claim = await ourClaim(poolApi(c), conf, env);
+    const claim = await ourClaim(api, conf, env);
     if (!claim)
       throw new CniError(
         101,
@@ -142,8 +144,6 @@ async function check(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): P
     await delegate('CHECK', conf, stdin, env);
   } catch (err) {
     throw apiError(err);
-  } finally {
-    c.close();
   }
 }
 
@@ -152,6 +152,7 @@ export async function runCni(io: CniIo): Promise<{ stdout: string; code: number 
   const ops = io.ops ?? DEFAULT_OPS;
   let version = '1.0.0';
   try {
+    trace('started');
     const env = parseEnv(io.env);
     if (env.command === 'VERSION')
       return {

@@ -2,8 +2,6 @@
  * The CNI protocol (spec 1.0): the runtime's environment and netconf in, a result or an
  * error out. Pure parsing: the plugin (plugin.ts) does the work.
  */
-import { z } from 'zod';
-
 export const SUPPORTED_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0'];
 
 /** CNI's well-known error codes (spec "Error"): 1-99 are the spec's, 100+ the plugin's. */
@@ -32,19 +30,54 @@ export class CniError extends Error {
   }
 }
 
-export const NetConf = z
-  .looseObject({
-    cniVersion: z.string(),
-    name: z.string().min(1),
-    type: z.string(),
-    pool: z.string().min(1).describe('The nicvisor pool the VF comes from.'),
-    socket: z.string().optional().describe('Daemon API socket (default: the usual places).'),
-    mtu: z.number().int().min(68).max(65535).optional(),
-    ipam: z.looseObject({ type: z.string().min(1) }).optional(),
-    prevResult: z.looseObject({}).optional(),
-  })
-  .describe('Network configuration the runtime passes on stdin.');
-export type NetConf = z.infer<typeof NetConf>;
+/**
+ * The network configuration on stdin. Checked by hand, not with zod: the plugin is started
+ * per container and must load little (api.ts says why).
+ */
+export interface NetConf {
+  cniVersion: string;
+  name: string;
+  type: string;
+  /** The nicvisor pool the VF comes from. */
+  pool: string;
+  /** Daemon API socket (default $NICVISOR_SOCKET, then /run/nicvisor/nicvisor.sock). */
+  socket?: string;
+  mtu?: number;
+  ipam?: { type: string; [k: string]: unknown };
+  prevResult?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+function netConfProblems(d: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const str = (k: string, optional = false) => {
+    const v = d[k];
+    if (v === undefined && optional) return;
+    if (typeof v !== 'string' || v === '') out.push(`${k}: a non-empty string is required`);
+  };
+  str('cniVersion');
+  str('name');
+  str('type');
+  str('pool');
+  str('socket', true);
+  if (
+    d.mtu !== undefined &&
+    !(Number.isInteger(d.mtu) && (d.mtu as number) >= 68 && (d.mtu as number) <= 65535)
+  )
+    out.push('mtu: an integer 68-65535');
+  const ipam = d.ipam as Record<string, unknown> | undefined;
+  if (
+    ipam !== undefined &&
+    (typeof ipam !== 'object' || ipam === null || typeof ipam.type !== 'string' || !ipam.type)
+  )
+    out.push('ipam.type: the IPAM plugin name is required');
+  if (
+    d.prevResult !== undefined &&
+    (typeof d.prevResult !== 'object' || d.prevResult === null || Array.isArray(d.prevResult))
+  )
+    out.push('prevResult: an object');
+  return out;
+}
 
 export interface CniEnv {
   command: 'ADD' | 'DEL' | 'CHECK' | 'VERSION';
@@ -104,19 +137,18 @@ export function parseNetConf(text: string): NetConf {
       `netconf on stdin is not JSON: ${(err as Error).message}`,
     );
   }
-  const r = NetConf.safeParse(data);
-  if (!r.success) {
-    const first = r.error.issues
-      .map((i) => `${i.path.join('.') || '(netconf)'}: ${i.message}`)
-      .join('; ');
-    throw new CniError(CniCode.invalidNetconf, `netconf is not valid: ${first}`);
-  }
-  if (!SUPPORTED_VERSIONS.includes(r.data.cniVersion))
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new CniError(CniCode.decodeFailure, 'netconf on stdin is not a JSON object');
+  const problems = netConfProblems(data as Record<string, unknown>);
+  if (problems.length > 0)
+    throw new CniError(CniCode.invalidNetconf, `netconf is not valid: ${problems.join('; ')}`);
+  const conf = data as NetConf;
+  if (!SUPPORTED_VERSIONS.includes(conf.cniVersion))
     throw new CniError(
       CniCode.incompatibleVersion,
-      `cniVersion ${r.data.cniVersion} is not supported (${SUPPORTED_VERSIONS.join(', ')})`,
+      `cniVersion ${conf.cniVersion} is not supported (${SUPPORTED_VERSIONS.join(', ')})`,
     );
-  return r.data;
+  return conf;
 }
 
 export interface CniInterface {

@@ -87,6 +87,7 @@ describe('CNI plugin over the daemon on igb', { skip: skipIpam }, () => {
   const pf = skip ? '' : basename(readlinkSync(`/sys/class/net/${NETDEV}/device`));
 
   before(async () => {
+    const t0 = Date.now();
     sh(`echo 0 > /sys/class/net/${NETDEV}/device/sriov_numvfs`);
     dir = await mkdtemp(join(tmpdir(), 'nicvisor-cni-'));
     const stateDir = join(dir, 'state');
@@ -164,9 +165,12 @@ describe('CNI plugin over the daemon on igb', { skip: skipIpam }, () => {
     await waitFor(() => ping('c1', '192.168.79.1'), 15000, 'ping through the PF on VLAN 100');
     const check = await cni('CHECK', 'c1', '/var/run/netns/c1', { ...conf, prevResult: add.out });
     assert.equal(check.code, 0, JSON.stringify(check.out));
-    sh('ip -n c1 link set net1 address 02:00:00:00:0c:99 2>/dev/null || true');
+    // Drift: the interface renamed behind the plugin's back is reported, not ignored.
+    sh('ip -n c1 link set net1 down; ip -n c1 link set net1 name net9');
     const drift = await cni('CHECK', 'c1', '/var/run/netns/c1', { ...conf, prevResult: add.out });
-    if (drift.code !== 0) assert.equal(drift.out.code, 101);
+    assert.equal(drift.code, 1);
+    assert.equal(drift.out.code, 101, JSON.stringify(drift.out));
+    sh('ip -n c1 link set net9 name net1; ip -n c1 link set net1 up');
     const del = await cni('DEL', 'c1', '/var/run/netns/c1', conf);
     assert.equal(del.code, 0, JSON.stringify(del.out));
     assert.equal(
