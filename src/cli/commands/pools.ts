@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { ClaimBodyInput, ClaimResult, PoolView } from '../../model/index.js';
+import { judgePort, parsePort, poolOfNetwork } from '../../policy/pools/libvirt-hook.js';
 import { type ConnectOptions, withClient, withConnection } from '../connect.js';
 import { table } from '../format.js';
 import { poolApi } from '../pool-client.js';
@@ -188,4 +189,31 @@ export function register(program: Command): void {
       out((o.network ? await api.networkXml(id) : await api.interfaceXml(id, o.peer)).xml);
     });
   });
+
+  withConnection(
+    program
+      .command('libvirt-hook')
+      .argument('<network>', 'network name (libvirt passes it)')
+      .argument('<op>', 'operation: port-created, port-deleted, …')
+      .argument('[subop]', 'sub-operation (begin, end, -)')
+      .argument('[extra]', 'extra argument (-)')
+      .description(
+        "libvirt network hook (/etc/libvirt/hooks/network): vetoes a port of a pool's network that the claims ledger does not agree with; releases the claim on port-deleted",
+      ),
+  ).action(
+    async (network: string, op: string, _subop: string, _extra: string, o: ConnectOptions) => {
+      const pool = poolOfNetwork(network);
+      if (!pool || (op !== 'port-created' && op !== 'port-deleted')) return;
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      const port = parsePort(network, Buffer.concat(chunks).toString('utf8'));
+      await withClient(o, async (c) => {
+        const api = poolApi(c);
+        const answer = judgePort(op, port, (await api.pool(pool)).claims);
+        if (!answer.allow) throw new Error(answer.reason);
+        if (answer.release) await api.release(answer.release);
+        process.stderr.write(`${answer.reason}\n`);
+      });
+    },
+  );
 }

@@ -119,9 +119,10 @@ describe('CNI plugin over the daemon on igb', { skip: skipIpam }, () => {
     await api.start();
     await waitFor(
       () => [0, 1, 2].every((i) => netdevOf(pciOfVf(i)) !== ''),
-      30000,
+      60000,
       'igbvf netdevs',
     );
+    console.log(`# daemon up with 3 igbvf netdevs after ${Date.now() - t0} ms`);
     conf = {
       cniVersion: '1.0.0',
       name: 'lab-sriov',
