@@ -188,6 +188,10 @@ export const Claim = z
     pidStart: z.string().optional().describe('Start time of that process (guards pid reuse).'),
     leaseSeconds: z.number().optional().describe('Lease length a renewal extends by.'),
     leaseExpires: z.string().optional().describe('Released when not renewed by then.'),
+    boundFrom: z
+      .string()
+      .optional()
+      .describe('vfio-pci pools: the driver the VF had before nicvisor bound it to vfio-pci.'),
     state: z.enum(['active', 'releasing']),
     baseline: ClaimBaseline.optional(),
   })

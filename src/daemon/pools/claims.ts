@@ -165,6 +165,7 @@ export class Claims {
         problems,
       );
     }
+    const bound = await this.bind(pool, claim, why);
     this.d.audit.record({
       who,
       via: 'api',
@@ -175,7 +176,42 @@ export class Claims {
       reason: `claim ${claim.id}: vf ${claim.vf} on ${claim.pf} to ${ownerLabel(claim)}, MAC ${claim.mac}; ${why.join('; ')}`,
     });
     this.d.metrics.claimSeconds.observe({ pool: pool.name }, (performance.now() - t0) / 1000);
-    return this.answer(claim, false, why);
+    return this.answer(bound, false, why);
+  }
+
+  /**
+   * A vfio-pci pool's VF goes to vfio-pci (the VM's side), and the driver it had is kept in
+   * the claim so the release binds it back. A failed bind withdraws the claim.
+   */
+  private async bind(pool: Pool, claim: Claim, why: string[]): Promise<Claim> {
+    if (pool.deviceType !== 'vfio-pci') return claim;
+    const bindVf = this.d.driver.bindVf?.bind(this.d.driver);
+    if (!bindVf) {
+      why.push(
+        `deviceType vfio-pci: driver ${this.d.driver.name} has no PCI devices to bind; nothing bound`,
+      );
+      return claim;
+    }
+    let previous: string | null;
+    try {
+      ({ previous } = await bindVf(claim.pf, claim.vf, 'vfio-pci'));
+    } catch (err) {
+      await this.release(claim.id, { who: 'daemon', reason: 'binding vfio-pci failed' }).catch(
+        () => {},
+      );
+      throw new DaemonError(
+        'refused',
+        `pool ${pool.name}: binding vf ${claim.vf} on ${claim.pf} to vfio-pci failed, claim withdrawn: ${(err as Error).message}`,
+      );
+    }
+    why.push(`bound to vfio-pci (was ${previous ?? 'no driver'})`);
+    if (!previous) return claim;
+    return this.d.ledger.update((now) => {
+      const c = now.claims.find((x) => x.id === claim.id);
+      if (!c) return { claims: null, value: claim };
+      const next = { ...c, boundFrom: previous };
+      return { claims: now.claims.map((x) => (x.id === c.id ? next : x)), value: next };
+    });
   }
 
   private answer(claim: Claim, existing: boolean, why: string[]): ClaimResult {
@@ -313,6 +349,8 @@ export class Claims {
     opts: { who: string; action?: 'pool.release' | 'pool.reclaim'; reason?: string },
   ): Promise<ReleaseResult> {
     await this.mark(c.id, 'releasing');
+    const bindVf = this.d.driver.bindVf?.bind(this.d.driver);
+    if (c.boundFrom && bindVf) await bindVf(c.pf, c.vf, c.boundFrom);
     if (this.d.store.state().policies.has(c.policy))
       await this.d.mutations.deleteVf(c.policy, opts.who);
     const [pf] = await this.d.driver.observe({ pf: c.pf });

@@ -88,6 +88,7 @@ describe('CNI plugin over the daemon on igb', { skip: skipIpam }, () => {
 
   before(async () => {
     const t0 = Date.now();
+    sh('modprobe vfio enable_unsafe_noiommu_mode=1 && modprobe vfio_pci');
     sh(`echo 0 > /sys/class/net/${NETDEV}/device/sriov_numvfs`);
     dir = await mkdtemp(join(tmpdir(), 'nicvisor-cni-'));
     const stateDir = join(dir, 'state');
@@ -104,11 +105,20 @@ describe('CNI plugin over the daemon on igb', { skip: skipIpam }, () => {
           {
             name: 'pods',
             pfs: [pf],
+            vfs: { from: 0, to: 1 },
             physicalNetwork: 'lab',
             profile: {
               vlans: [100],
               mac: { mode: 'range', from: '02:00:00:00:0c:01', to: '02:00:00:00:0c:ff' },
             },
+          },
+          {
+            name: 'vms',
+            pfs: [pf],
+            vfs: { from: 2, to: 2 },
+            physicalNetwork: 'lab',
+            deviceType: 'vfio-pci',
+            profile: { vlans: [200] },
           },
         ],
       }),
@@ -218,5 +228,26 @@ describe('CNI plugin over the daemon on igb', { skip: skipIpam }, () => {
     for (const n of ['c3', 'c4'])
       assert.equal((await cni('DEL', n, `/var/run/netns/${n}`, conf)).code, 0);
     assert.deepEqual(daemon.pools.view('pods').claims, []);
+  });
+
+  it('a vfio-pci pool binds its VF to vfio-pci for the claim and back to igbvf on release', async () => {
+    const pci = pciOfVf(2);
+    const driverOf = () => basename(readlinkSync(`/sys/bus/pci/devices/${pci}/driver`));
+    assert.equal(driverOf(), 'igbvf');
+    const r = await daemon.pools.claims.claim(
+      'vms',
+      { owner: { kind: 'vm', id: 'g1' }, numaStrict: false },
+      'lab',
+    );
+    assert.equal(r.claim.vf, 2);
+    assert.equal(driverOf(), 'vfio-pci');
+    assert.equal(r.claim.boundFrom, 'igbvf');
+    assert.match(r.why.join(), /bound to vfio-pci \(was igbvf\)/);
+    assert.match(vfLine(2), /vlan 200/);
+    const out = await daemon.pools.claims.release(r.claim.id, { who: 'lab' });
+    assert.equal(out.verified, true, out.differences.join());
+    assert.equal(driverOf(), 'igbvf');
+    await waitFor(() => netdevOf(pci) !== '', 10000, 'igbvf netdev back');
+    assert.doesNotMatch(vfLine(2), /vlan 200/);
   });
 });
