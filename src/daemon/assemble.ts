@@ -104,6 +104,7 @@ export async function assemble(p: Parts): Promise<Running> {
     log,
     registry: metrics.registry,
     sweepIntervalMs: d.poolSweepIntervalMs,
+    leakGraceMs: d.poolLeakGraceMs,
   });
   metrics.start(
     {

@@ -183,6 +183,14 @@ export const DaemonSettings = z
       .min(100)
       .default(10000)
       .describe('How often claims whose owner is gone (netns, process, lease) are reclaimed.'),
+    poolLeakGraceMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(30000)
+      .describe(
+        'A claim whose network namespace vanished is reclaimed only after this long, so the runtime’s CNI DEL (which also renames the VF’s netdev back) comes first.',
+      ),
     bodyLimitBytes: z
       .number()
       .int()

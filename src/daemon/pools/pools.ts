@@ -32,6 +32,7 @@ export interface PoolsDeps {
   log: Logger;
   registry: Registry;
   sweepIntervalMs: number;
+  leakGraceMs: number;
   roots?: OwnerRoots;
   random?: () => number;
 }
@@ -60,6 +61,7 @@ export class Pools {
     this.sweeper = new Sweeper(
       { claims: this.claims, ledger: this.ledger, metrics: this.metrics, roots, log },
       d.sweepIntervalMs,
+      d.leakGraceMs,
     );
   }
 

@@ -26,12 +26,16 @@ function reasonLabel(why: string): string {
 export class Sweeper {
   private readonly d: SweeperDeps;
   private readonly intervalMs: number;
+  private readonly graceMs: number;
+  /** Claims seen without their namespace, and since when (the grace period runs from it). */
+  private readonly goneSince = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<number> | null = null;
 
-  constructor(deps: SweeperDeps, intervalMs: number) {
+  constructor(deps: SweeperDeps, intervalMs: number, graceMs: number) {
     this.d = deps;
     this.intervalMs = intervalMs;
+    this.graceMs = graceMs;
   }
 
   start(): void {
@@ -62,7 +66,18 @@ export class Sweeper {
     for (const c of this.d.ledger.view().claims) {
       if (c.state !== 'active') continue;
       const why = await ownerGone(c, now, this.d.roots);
-      if (!why) continue;
+      if (!why) {
+        this.goneSince.delete(c.id);
+        continue;
+      }
+      // A vanished namespace is usually the runtime's CNI DEL on its way: let it clean up
+      // first (it also renames the VF's netdev back, which the daemon cannot know).
+      if (reasonLabel(why) === 'netns') {
+        const since = this.goneSince.get(c.id) ?? now;
+        this.goneSince.set(c.id, since);
+        if (now - since < this.graceMs) continue;
+      }
+      this.goneSince.delete(c.id);
       try {
         await this.d.claims.release(c.id, { who: 'sweeper', action: 'pool.reclaim', reason: why });
         this.d.metrics.leaks.inc({ pool: c.pool, reason: reasonLabel(why) });

@@ -236,3 +236,26 @@ describe('leak sweeper and restart recovery', () => {
     assert.ok(n.claim.fence > b.claim.fence);
   });
 });
+
+describe('leak grace for a vanished namespace', () => {
+  it('waits poolLeakGraceMs for the runtime’s DEL before reclaiming', async () => {
+    const k = await startPoolKit({ daemon: { poolLeakGraceMs: 300 } });
+    try {
+      const netns = join(k.dir, 'netns-y');
+      await writeFile(netns, '');
+      const c = k.daemon.pools.claims;
+      const pod = await c.claim(
+        'net1',
+        { owner: { kind: 'pod', id: 'ctr2' }, netns, numaStrict: false },
+        'admin',
+      );
+      await rm(netns);
+      assert.equal(await k.daemon.pools.sweeper.sweep(), 0, 'first sight: within the grace');
+      await new Promise((r) => setTimeout(r, 350));
+      assert.equal(await k.daemon.pools.sweeper.sweep(), 1, 'after the grace');
+      assert.throws(() => c.get(pod.claim.id), /does not exist/);
+    } finally {
+      await k.cleanup();
+    }
+  });
+});

@@ -18,7 +18,11 @@ export interface PoolKit {
   cleanup(): Promise<void>;
 }
 
-export function poolConfig(pools: PoolInput[], stateDir: string): MainConfigInput {
+export function poolConfig(
+  pools: PoolInput[],
+  stateDir: string,
+  daemon: Record<string, unknown> = {},
+): MainConfigInput {
   return {
     driver: 'sim',
     sim: { nics: [{ name: 'nic0', ports: 2, totalVfs: 16, linkSpeedMbps: 25000 }] },
@@ -28,6 +32,8 @@ export function poolConfig(pools: PoolInput[], stateDir: string): MainConfigInpu
       driftIntervalMs: 100_000,
       statsIntervalMs: 100_000,
       poolSweepIntervalMs: 100_000,
+      poolLeakGraceMs: 0,
+      ...daemon,
     },
     pfs: [
       { pf: PF0, numVfs: 4 },
@@ -51,12 +57,15 @@ export const defaultPools: PoolInput[] = [
 ];
 
 export async function startPoolKit(
-  opts: { pools?: PoolInput[]; vfs?: VfPolicyInput[] } = {},
+  opts: { pools?: PoolInput[]; vfs?: VfPolicyInput[]; daemon?: Record<string, unknown> } = {},
 ): Promise<PoolKit> {
   const dir = await mkdtemp(join(tmpdir(), 'nicvisor-pools-'));
   const stateDir = join(dir, 'state');
   const configFile = join(dir, 'nicvisor.json');
-  await writeFile(configFile, JSON.stringify(poolConfig(opts.pools ?? defaultPools, stateDir)));
+  await writeFile(
+    configFile,
+    JSON.stringify(poolConfig(opts.pools ?? defaultPools, stateDir, opts.daemon)),
+  );
   await mkdir(join(stateDir, 'vfs'), { recursive: true });
   for (const p of opts.vfs ?? [])
     await writeFile(join(stateDir, 'vfs', `${p.name}.json`), JSON.stringify(p));

@@ -99,7 +99,14 @@ describe('CNI plugin over the daemon on igb', { skip: skipIpam }, () => {
       configFile,
       JSON.stringify({
         driver: 'linux',
-        daemon: { stateDir, socket, driftIntervalMs: 60000, statsIntervalMs: 60000 },
+        // The sweeper waits for the CNI DEL of a vanished namespace longer than DEL takes here.
+        daemon: {
+          stateDir,
+          socket,
+          driftIntervalMs: 60000,
+          statsIntervalMs: 60000,
+          poolLeakGraceMs: 300000,
+        },
         pfs: [{ pf, numVfs: 3 }],
         pools: [
           {
