@@ -155,6 +155,8 @@ export class Claims {
     try {
       await this.d.mutations.putVf(policy, who);
     } catch (err) {
+      // Refused before anything was written, or failed after: either way nothing stays.
+      await this.withdrawPolicy(claim.policy);
       await this.drop(claim.id);
       this.d.metrics.refusals.inc({ pool: pool.name });
       const detail = err instanceof Error ? err.message : String(err);
@@ -163,6 +165,14 @@ export class Claims {
         'refused',
         `pool ${pool.name}: the profile does not fit vf ${claim.vf} on ${claim.pf}, claim withdrawn: ${detail}`,
         problems,
+      );
+    }
+    if (!this.d.ledger.view().claims.some((c) => c.id === claim.id)) {
+      // Released meanwhile (the sweeper found its owner gone): its policy must not stay.
+      await this.withdrawPolicy(claim.policy);
+      throw new DaemonError(
+        'refused',
+        `claim ${claim.id} was released while it was being made (its owner is gone); claim again`,
       );
     }
     const bound = await this.bind(pool, claim, why);
@@ -212,6 +222,18 @@ export class Claims {
       const next = { ...c, boundFrom: previous };
       return { claims: now.claims.map((x) => (x.id === c.id ? next : x)), value: next };
     });
+  }
+
+  private async withdrawPolicy(name: string): Promise<void> {
+    if (this.d.store.state().policies.has(name))
+      await this.d.mutations
+        .deleteVf(name, 'daemon')
+        .catch((err: Error) =>
+          this.d.log.error(
+            { policy: name, err: err.message },
+            'withdrawing a claim policy failed; removed at the next start',
+          ),
+        );
   }
 
   private answer(claim: Claim, existing: boolean, why: string[]): ClaimResult {
