@@ -20,6 +20,7 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { pfRoutes } from './routes/pfs.js';
+import { poolRoutes } from './routes/pools.js';
 import { systemRoutes } from './routes/system.js';
 import { vfRoutes } from './routes/vfs.js';
 import { clearStaleSocket, listenPrivately, removeOwnSocket, socketDir } from './socket.js';
@@ -34,6 +35,7 @@ export const ROUTES: RouteModule[] = [
   eventRoutes,
   metricsRoutes,
   dashboardRoutes,
+  poolRoutes,
 ];
 
 export interface AppOptions {

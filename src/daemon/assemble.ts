@@ -18,6 +18,7 @@ import { DaemonMetrics } from './metrics.js';
 import { Mutations } from './mutations.js';
 import { KeyedLock } from './mutex.js';
 import { Observations } from './observations.js';
+import { Pools } from './pools/pools.js';
 import { RateLimiter } from './ratelimit.js';
 import { Reconciler } from './reconciler.js';
 import { seedDemo } from './seed.js';
@@ -43,6 +44,7 @@ export interface Running {
   mutations: Mutations;
   metrics: DaemonMetrics;
   hooks: Hooks;
+  pools: Pools;
   pfInfo: Map<string, PfInfo>;
   startedAt: number;
 }
@@ -114,6 +116,18 @@ export async function assemble(p: Parts): Promise<Running> {
     log,
     configFile: l.configFile,
   });
+  const pools = new Pools({
+    stateDir: l.stateDir,
+    store,
+    mutations,
+    driver,
+    status,
+    audit,
+    log,
+    registry: metrics.registry,
+    sweepIntervalMs: d.poolSweepIntervalMs,
+    leakGraceMs: d.poolLeakGraceMs,
+  });
   metrics.start(
     {
       state: () => store.state(),
@@ -141,6 +155,7 @@ export async function assemble(p: Parts): Promise<Running> {
     mutations,
     metrics,
     hooks,
+    pools,
     pfInfo,
     startedAt: Date.now(),
   };

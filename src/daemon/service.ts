@@ -41,6 +41,7 @@ import { ensureDir } from './fsutil.js';
 import { resolveHookUser } from './hooks.js';
 import { layout } from './layout.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
+import type { Pools } from './pools/pools.js';
 import { healthView, historyView, statsView } from './reads.js';
 import type { Reconciler } from './reconciler.js';
 import { vfRulesView } from './rules-view.js';
@@ -134,8 +135,10 @@ export class Daemon {
         bus: this.bus,
         log: this.log,
       });
-      const { reconciler, stats, drift, guests, store } = this.run;
+      const { reconciler, stats, drift, guests, store, pools } = this.run;
       await reconciler.reconcileAll('start');
+      await pools.load();
+      await pools.start();
       await stats.start();
       drift.start();
       driver.setGuestRequestHandler(guests.onMailbox);
@@ -159,6 +162,7 @@ export class Daemon {
     if (!r) return;
     this.run = null;
     r.driver.setGuestRequestHandler(null);
+    await r.pools.stop();
     await r.drift.stop();
     r.reconciler.stop();
     await r.hooks.idle();
@@ -318,6 +322,11 @@ export class Daemon {
       reason: `log level ${previous} → ${level}`,
     });
     return { level, previous };
+  }
+
+  /** VF pools and claims (issue 12). */
+  get pools(): Pools {
+    return this.r.pools;
   }
 
   /** For tests and the bench: the driver as the daemon sees it. */
