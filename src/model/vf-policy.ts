@@ -99,10 +99,16 @@ export const VfPolicy = z
       .default(true)
       .describe('Drop frames the VF sends tagged with a VLAN it is not allowed.'),
     trust: z
-      .boolean()
+      .union([z.boolean(), z.literal('guarded')])
       .default(false)
       .describe(
-        'Trusted VF: the guest may take any MAC (never one another VF holds) and any VLAN, and use promiscuous modes.',
+        'Trusted VF: the guest may take any MAC (never one another VF holds) and any VLAN, and use promiscuous modes. `guarded`: the NIC trusts the VF so its guest can change its own MAC, and nicvisor reverts any MAC that is not in `macs` or that another VF holds (one MAC at a time; see docs/ha.md for the window this leaves).',
+      ),
+    haPeer: z
+      .string()
+      .optional()
+      .describe(
+        'HA pair: the name of the other VF a guest bonds with this one. It must be on another PF, name this VF back, and have the same MACs, VLANs and anti-spoof settings, so the guest’s failover is accepted on either.',
       ),
     allowBroadcast: z.boolean().default(true).describe('Deliver broadcast frames to this VF.'),
     allowMulticast: z

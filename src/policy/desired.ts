@@ -54,7 +54,8 @@ export function vfSettings(
     stripOuterTag: policy.stripOuterTag,
     macAntiSpoof: policy.macAntiSpoof,
     vlanAntiSpoof: policy.vlanAntiSpoof,
-    trust: policy.trust,
+    // Guarded trust needs the NIC to trust the VF: that is what lets its guest change its MAC.
+    trust: policy.trust !== false,
     allowBroadcast: policy.allowBroadcast,
     allowMulticast: policy.allowMulticast,
     allowUnknownUnicast: policy.allowUnknownUnicast,

@@ -15,7 +15,7 @@ export function policySummary(v: VfView): string {
       : `vlan ${p.vlans.join(',') || '–'}${p.vlanProto === '802.1ad' ? ' (QinQ)' : ''}`,
   );
   if (p.macs.length) parts.push(p.macs[0] + (p.macs.length > 1 ? ` +${p.macs.length - 1}` : ''));
-  if (p.trust) parts.push('trust');
+  if (p.trust) parts.push(p.trust === 'guarded' ? 'guarded trust' : 'trust');
   if (!p.macAntiSpoof) parts.push('no MAC anti-spoof');
   if (p.maxTxRate) parts.push(`≤${p.maxTxRate} Mb/s`);
   if (p.minTxRate) parts.push(`≥${p.minTxRate} Mb/s`);
