@@ -93,3 +93,49 @@ export const LagStatus = z
   })
   .describe('The state of one LAG as its driver reads it.');
 export type LagStatus = z.infer<typeof LagStatus>;
+
+/** A LAG as nicvisor programs it: every default resolved, compared as a whole. */
+export interface LagConfig {
+  name: string;
+  members: [string, string];
+  mode: LagMode;
+  xmitHashPolicy: XmitHashPolicy;
+  miimon: number;
+  lacpRate: LacpRate;
+  primary: string | null;
+  vfLag: boolean;
+}
+
+export function lagConfig(lag: Lag): LagConfig {
+  return {
+    name: lag.name,
+    members: [lag.members[0], lag.members[1]],
+    mode: lag.mode,
+    xmitHashPolicy: hashPolicyOf(lag),
+    miimon: lag.miimon,
+    lacpRate: lag.lacpRate ?? 'slow',
+    primary: lag.primary ?? null,
+    vfLag: lag.vfLag,
+  };
+}
+
+export function sameLagConfig(a: LagConfig | null, b: LagConfig | null): boolean {
+  if (a === null || b === null) return a === b;
+  return (
+    a.name === b.name &&
+    a.members[0] === b.members[0] &&
+    a.members[1] === b.members[1] &&
+    a.mode === b.mode &&
+    a.xmitHashPolicy === b.xmitHashPolicy &&
+    a.miimon === b.miimon &&
+    a.lacpRate === b.lacpRate &&
+    a.primary === b.primary &&
+    a.vfLag === b.vfLag
+  );
+}
+
+/** A LAG as a driver reads it back: what is programmed and how it fares. */
+export interface ObservedLag {
+  config: LagConfig;
+  status: LagStatus;
+}

@@ -3,6 +3,8 @@ import {
   type DesiredVf,
   emptyGuestState,
   type GuestState,
+  type LagConfig,
+  lagConfig,
   type MainConfig,
   normaliseMac,
   type PfPolicy,
@@ -21,6 +23,8 @@ export interface DesiredState {
    * with the host interface it observes). Absent: no eswitch to program.
    */
   eswitch?: EswitchInput[];
+  /** The LAGs to program. Absent: LAGs are left as they are (a VF-only plan). */
+  lags?: LagConfig[];
 }
 
 function uniqueSorted<T>(values: Iterable<T>): T[] {
@@ -128,5 +132,5 @@ export function desiredState(
   const eswitch = pfs
     .filter((p) => p.eswitchMode === 'switchdev')
     .map((p) => ({ pf: p, vfs: vfs.filter((v) => v.pf === p.id) }));
-  return { pfs, vfs, eswitch };
+  return { pfs, vfs, eswitch, lags: config.lags.map(lagConfig) };
 }

@@ -235,6 +235,10 @@ export class LinuxDriver implements NicDriver {
       const e = new UnsupportedError('linux', 'mirror', why);
       return { step, status: 'failed', error: `PF ${step.pf} vf ${step.vf}: ${e.message}` };
     }
+    if (step.kind === 'setLag') {
+      const e = new UnsupportedError('linux', 'lag', 'bonds are not programmed yet');
+      return { step, status: 'failed', error: `LAG ${step.lag}: ${e.message}` };
+    }
     const entry =
       this.pfs.get(step.pf) ?? (await this.pfs.refresh()).find((e) => e.sys.id === step.pf);
     if (!entry) return { step, status: 'failed', error: `PF ${step.pf} not found; ${NOT_FOUND}` };
