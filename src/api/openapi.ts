@@ -57,6 +57,9 @@ export function openApiDocument(): Json {
     paths: {
       '/healthz': { get: op('Health and driver write count', T.HealthView) },
       '/v1/pfs': { get: op('List PFs', z.array(T.PfView)) },
+      '/v1/lags': {
+        get: op('List LAGs: members, active member(s), failovers', z.array(T.LagView)),
+      },
       '/v1/vfs': { get: op('List VFs', z.array(T.VfView)) },
       '/v1/vfs/{name}': {
         get: op('One VF', T.VfView, undefined, true),

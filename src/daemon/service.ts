@@ -14,6 +14,7 @@ import type {
   GuestDecisionView,
   GuestRequest,
   HealthView,
+  LagView,
   LogLevelResult,
   MainConfig,
   MirrorBody,
@@ -34,6 +35,7 @@ import { DEMO_CONFIG_LABEL, demoMainConfig } from './demo.js';
 import { DaemonError, notFound } from './errors.js';
 import { EventBus } from './events.js';
 import { resolveHookUser } from './hooks.js';
+import { lagViews } from './lags.js';
 import { layout } from './layout.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { healthView, historyView, statsView } from './reads.js';
@@ -114,6 +116,7 @@ export class Daemon {
       await reconciler.reconcileAll('start');
       await stats.start();
       drift.start();
+      this.run.lagEvents.start();
       driver.setGuestRequestHandler(guests.onMailbox);
       this.log.info(
         { vfs: store.state().policies.size, driverWrites: driver.writes, stateDir: l.stateDir },
@@ -132,6 +135,7 @@ export class Daemon {
     if (!r) return;
     this.run = null;
     r.driver.setGuestRequestHandler(null);
+    r.lagEvents.stop();
     await r.drift.stop();
     r.reconciler.stop();
     await r.hooks.idle();
@@ -158,6 +162,10 @@ export class Daemon {
 
   listPfs(): PfView[] {
     return pfViews(this.sources());
+  }
+
+  listLags(): LagView[] {
+    return lagViews(this.r.store.state(), this.r.observed);
   }
 
   listVfs(): VfView[] {
@@ -272,5 +280,10 @@ export class Daemon {
   /** For tests: one drift check now (as the loop or a driver event would run it). */
   checkDrift(reason: string): Promise<void> {
     return this.r.drift.check(reason);
+  }
+
+  /** For tests: read the NIC now (as the stats loop does), so views show it as it is. */
+  refreshStats(): Promise<void> {
+    return this.r.stats.refresh();
   }
 }

@@ -143,15 +143,28 @@ describe('plan: LAGs', () => {
       lostFrames: 0,
     };
     for (const pf of o) pf.lag = { config: { ...config, miimon: 50 }, status };
-    assert.deepEqual(plan(desired, o).steps.filter((s) => s.kind === 'setLag').map(formatStep), [
-      'LAG bond0: desired balance-xor of sim:nic0/0+sim:nic0/1 hash layer3+4 miimon 100 vf-lag current balance-xor of sim:nic0/0+sim:nic0/1 hash layer3+4 miimon 50 vf-lag — LAG policy changed',
-    ]);
+    assert.deepEqual(
+      plan(desired, o)
+        .steps.filter((s) => s.kind === 'setLag')
+        .map(formatStep),
+      [
+        'LAG bond0: desired balance-xor of sim:nic0/0+sim:nic0/1 hash layer3+4 miimon 100 vf-lag current balance-xor of sim:nic0/0+sim:nic0/1 hash layer3+4 miimon 50 vf-lag — LAG policy changed',
+      ],
+    );
     for (const pf of o) pf.lag = { config, status };
-    assert.deepEqual(plan(desired, o).steps.filter((s) => s.kind === 'setLag'), []);
+    assert.deepEqual(
+      plan(desired, o).steps.filter((s) => s.kind === 'setLag'),
+      [],
+    );
     const none = lagSetup([]).desired;
-    assert.deepEqual(plan(none, o).steps.filter((s) => s.kind === 'setLag').map(formatStep), [
-      'LAG bond0: desired none current balance-xor of sim:nic0/0+sim:nic0/1 hash layer3+4 miimon 100 vf-lag — LAG no longer in the configuration',
-    ]);
+    assert.deepEqual(
+      plan(none, o)
+        .steps.filter((s) => s.kind === 'setLag')
+        .map(formatStep),
+      [
+        'LAG bond0: desired none current balance-xor of sim:nic0/0+sim:nic0/1 hash layer3+4 miimon 100 vf-lag — LAG no longer in the configuration',
+      ],
+    );
     // A VF-only plan (no lags in the desired state) leaves LAGs alone.
     assert.deepEqual(plan({ pfs: [], vfs: [] }, o).steps, []);
   });
