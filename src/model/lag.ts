@@ -87,9 +87,14 @@ export const LagStatus = z
       .number()
       .nullable()
       .describe(
-        'Last failover: member link down → first frame sent on the other member (ms); null before the first.',
+        'Last failover: member link down → first frame sent on the other member (ms); null before the first, or when the driver cannot time it (a kernel bond reports no frame times).',
       ),
-    lostFrames: z.number().describe('Frames lost to a failed member before the bond noticed.'),
+    lostFrames: z
+      .number()
+      .nullable()
+      .describe(
+        'Frames lost to a failed member before the bond noticed; null: the driver cannot tell (a kernel bond does not count them).',
+      ),
   })
   .describe('The state of one LAG as its driver reads it.');
 export type LagStatus = z.infer<typeof LagStatus>;

@@ -113,7 +113,7 @@ export function lagTable(lags: LagView[]): string {
         human(m?.rxPackets),
         i === 0 && o ? String(o.failovers) : '',
         i === 0 ? last : '',
-        i === 0 && o ? String(o.lostFrames) : '',
+        i === 0 && o ? String(o.lostFrames ?? '-') : '',
       ];
     });
   });

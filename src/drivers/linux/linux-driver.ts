@@ -6,6 +6,7 @@ import { applyPfStep } from './apply-pf.js';
 import { applyVfSteps, type VfApplyContext } from './apply-vfs.js';
 import { DriftDetector } from './drift-detector.js';
 import { DriftWatcher } from './drift-watcher.js';
+import { LinuxLags } from './lags.js';
 import { DEVLINK_PORT_FLAVOUR_PCI_VF } from './netlink/constants.js';
 import type { DevlinkPort } from './netlink/genl.js';
 import { observedPf } from './observe.js';
@@ -48,6 +49,7 @@ export class LinuxDriver implements NicDriver {
   private readonly pfs: PfRegistry;
   private readonly cache = new VfCache();
   private readonly drift: DriftDetector;
+  private readonly lags: LinuxLags;
   private readonly listeners = new Set<(e: DriverEvent) => void>();
   private watcher: DriftWatcher | null = null;
   private applying = 0;
@@ -60,6 +62,7 @@ export class LinuxDriver implements NicDriver {
     this.snapshots = new SnapshotStore(opts.stateDir);
     this.pfs = new PfRegistry(this.sysfs, this.rtnl, this.devlink, opts.totalVfsOverrides);
     this.drift = new DriftDetector(this.pfs, this.cache, (e) => this.emit(e));
+    this.lags = new LinuxLags(this.rtnl, this.pfs, (e) => this.emit(e));
   }
 
   async start(): Promise<void> {
@@ -127,6 +130,7 @@ export class LinuxDriver implements NicDriver {
     this.requireStarted();
     const entries = this.pfs.all().filter((e) => !options.pf || e.sys.id === options.pf);
     const links = await this.pfs.readLinks(entries, options.stats ?? false);
+    const lags = await this.lags.observe(entries, links);
     const out: ObservedPf[] = [];
     for (const e of entries) {
       const link = links.get(e.sys.id);
@@ -134,7 +138,8 @@ export class LinuxDriver implements NicDriver {
       e.eswitch = (await this.devlink.getEswitchMode(e.devlink)) ?? 'legacy';
       const o = await observedPf(e, link, this.sysfs, this.cache);
       this.drift.seen(o.id, o.numVfs);
-      out.push(o);
+      const lag = lags.get(e.sys.id);
+      out.push(lag ? { ...o, lag } : o);
     }
     return out;
   }
@@ -236,8 +241,12 @@ export class LinuxDriver implements NicDriver {
       return { step, status: 'failed', error: `PF ${step.pf} vf ${step.vf}: ${e.message}` };
     }
     if (step.kind === 'setLag') {
-      const e = new UnsupportedError('linux', 'lag', 'bonds are not programmed yet');
-      return { step, status: 'failed', error: `LAG ${step.lag}: ${e.message}` };
+      try {
+        await this.lags.apply(step.lag, step.to);
+        return { step, status: 'done' };
+      } catch (e) {
+        return { step, status: 'failed', error: (e as Error).message };
+      }
     }
     const entry =
       this.pfs.get(step.pf) ?? (await this.pfs.refresh()).find((e) => e.sys.id === step.pf);
@@ -306,5 +315,8 @@ export class LinuxDriver implements NicDriver {
     if (!this.started || this.applying > 0) return;
     const epoch = this.applyEpoch;
     await this.drift.check(reason, () => epoch !== this.applyEpoch);
+    // Follow the bonds too: a link notification may be a failover (reported as a lag event).
+    const all = this.pfs.all();
+    await this.lags.observe(all, await this.pfs.readLinks(all, false));
   }
 }
