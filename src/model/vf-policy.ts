@@ -102,7 +102,7 @@ export const VfPolicy = z
       .union([z.boolean(), z.literal('guarded')])
       .default(false)
       .describe(
-        'Trusted VF: the guest may take any MAC (never one another VF holds) and any VLAN, and use promiscuous modes. `guarded`: the NIC trusts the VF so its guest can change its own MAC, and nicvisor reverts any MAC that is not in `macs` or that another VF holds (one MAC at a time; see docs/ha.md for the window this leaves).',
+        'Trusted VF: the guest may take any MAC (never one another VF holds) and any VLAN, and use promiscuous modes. `guarded`: the guest uses one MAC of `macs` at a time, switched by nicvisor on request (setMac through the API or the mailbox), never one another VF holds; it needs one MAC filter however long the list (the vSRX RETH case). The NIC’s own trust stays off (docs/ha.md).',
       ),
     haPeer: z
       .string()

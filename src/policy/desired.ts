@@ -58,8 +58,10 @@ export function vfSettings(
     stripOuterTag: policy.stripOuterTag,
     macAntiSpoof: policy.macAntiSpoof,
     vlanAntiSpoof: policy.vlanAntiSpoof,
-    // Guarded trust needs the NIC to trust the VF: that is what lets its guest change its MAC.
-    trust: policy.trust !== false,
+    // Guarded trust keeps the NIC's trust off: nicvisor switches the MAC (API or mailbox)
+    // within the allow-list. A watcher that reverts what a trusted guest sets itself, which
+    // would let the NIC trust the VF, is not built (docs/ha.md).
+    trust: policy.trust === true,
     allowBroadcast: policy.allowBroadcast,
     allowMulticast: policy.allowMulticast,
     allowUnknownUnicast: policy.allowUnknownUnicast,
