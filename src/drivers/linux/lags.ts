@@ -190,22 +190,18 @@ export class LinuxLags {
     const status: LagStatus = {
       name: bond.name,
       mode: b.mode,
-      members: order
-        .map((id) => {
-          const e = members.find((m) => m.sys.id === id) as PfEntry;
-          const l = links.get(id);
-          const s = l?.linkInfo?.bondSlave;
-          return {
-            pf: id,
-            linkUp: s?.miiUp ?? false,
-            active: (s?.active ?? false) && (s?.miiUp ?? false),
-            linkFailures: s?.linkFailures ?? 0,
-            txPackets: l?.stats?.txPackets ?? 0,
-            rxPackets: l?.stats?.rxPackets ?? 0,
-            ifindex: e.sys.ifindex,
-          };
-        })
-        .map(({ ifindex: _, ...m }) => m),
+      members: order.map((id) => {
+        const l = links.get(id);
+        const s = l?.linkInfo?.bondSlave;
+        return {
+          pf: id,
+          linkUp: s?.miiUp ?? false,
+          active: (s?.active ?? false) && (s?.miiUp ?? false),
+          linkFailures: s?.linkFailures ?? 0,
+          txPackets: l?.stats?.txPackets ?? 0,
+          rxPackets: l?.stats?.rxPackets ?? 0,
+        };
+      }),
       failovers: this.countFailovers(bond, members, links),
       lastFailoverMs: null,
       lostFrames: null,
