@@ -130,6 +130,9 @@ export function openApiDocument(): Json {
           ],
         },
       },
+      '/v1/lags': {
+        get: op('List LAGs: members, active member(s), failovers', z.array(T.LagView)),
+      },
       '/v1/vfs': { get: op('List VFs', z.array(T.VfView)) },
       '/v1/vfs/{name}': {
         get: op('One VF', T.VfView, undefined, true),

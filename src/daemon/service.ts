@@ -16,6 +16,7 @@ import type {
   GuestDecisionView,
   GuestRequest,
   HealthView,
+  LagView,
   LogLevelResult,
   MainConfig,
   MirrorBody,
@@ -39,6 +40,7 @@ import { DaemonError, notFound } from './errors.js';
 import { EventBus } from './events.js';
 import { ensureDir } from './fsutil.js';
 import { resolveHookUser } from './hooks.js';
+import { lagViews } from './lags.js';
 import { layout } from './layout.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import type { Pools } from './pools/pools.js';
@@ -141,6 +143,7 @@ export class Daemon {
       await pools.start();
       await stats.start();
       drift.start();
+      this.run.lagEvents.start();
       driver.setGuestRequestHandler(guests.onMailbox);
       this.log.info(
         { vfs: store.state().policies.size, driverWrites: driver.writes, stateDir: l.stateDir },
@@ -163,6 +166,7 @@ export class Daemon {
     this.run = null;
     r.driver.setGuestRequestHandler(null);
     await r.pools.stop();
+    r.lagEvents.stop();
     await r.drift.stop();
     r.reconciler.stop();
     await r.hooks.idle();
@@ -190,6 +194,10 @@ export class Daemon {
 
   listPfs(): PfView[] {
     return pfViews(this.sources());
+  }
+
+  listLags(): LagView[] {
+    return lagViews(this.r.store.state(), this.r.observed);
   }
 
   listVfs(): VfView[] {
@@ -341,5 +349,10 @@ export class Daemon {
   /** For tests: one drift check now (as the loop or a driver event would run it). */
   checkDrift(reason: string): Promise<void> {
     return this.r.drift.check(reason);
+  }
+
+  /** For tests: read the NIC now (as the stats loop does), so views show it as it is. */
+  refreshStats(): Promise<void> {
+    return this.r.stats.refresh();
   }
 }

@@ -7,6 +7,7 @@ import { applyVfSteps, type VfApplyContext } from './apply-vfs.js';
 import { bindPci } from './bind.js';
 import { DriftDetector } from './drift-detector.js';
 import { DriftWatcher } from './drift-watcher.js';
+import { LinuxLags } from './lags.js';
 import { DEVLINK_PORT_FLAVOUR_PCI_VF } from './netlink/constants.js';
 import type { DevlinkPort } from './netlink/genl.js';
 import { observedPf } from './observe.js';
@@ -49,6 +50,7 @@ export class LinuxDriver implements NicDriver {
   private readonly pfs: PfRegistry;
   private readonly cache = new VfCache();
   private readonly drift: DriftDetector;
+  private readonly lags: LinuxLags;
   private readonly listeners = new Set<(e: DriverEvent) => void>();
   private watcher: DriftWatcher | null = null;
   private applying = 0;
@@ -61,6 +63,7 @@ export class LinuxDriver implements NicDriver {
     this.snapshots = new SnapshotStore(opts.stateDir);
     this.pfs = new PfRegistry(this.sysfs, this.rtnl, this.devlink, opts.totalVfsOverrides);
     this.drift = new DriftDetector(this.pfs, this.cache, (e) => this.emit(e));
+    this.lags = new LinuxLags(this.rtnl, this.pfs, (e) => this.emit(e));
   }
 
   async start(): Promise<void> {
@@ -129,6 +132,7 @@ export class LinuxDriver implements NicDriver {
     this.requireStarted();
     const entries = this.pfs.all().filter((e) => !options.pf || e.sys.id === options.pf);
     const links = await this.pfs.readLinks(entries, options.stats ?? false);
+    const lags = await this.lags.observe(entries, links);
     const out: ObservedPf[] = [];
     for (const e of entries) {
       const link = links.get(e.sys.id);
@@ -136,7 +140,8 @@ export class LinuxDriver implements NicDriver {
       e.eswitch = (await this.devlink.getEswitchMode(e.devlink)) ?? 'legacy';
       const o = await observedPf(e, link, this.sysfs, this.cache);
       this.drift.seen(o.id, o.numVfs);
-      out.push(o);
+      const lag = lags.get(e.sys.id);
+      out.push(lag ? { ...o, lag } : o);
     }
     return out;
   }
@@ -237,6 +242,14 @@ export class LinuxDriver implements NicDriver {
       const e = new UnsupportedError('linux', 'mirror', why);
       return { step, status: 'failed', error: `PF ${step.pf} vf ${step.vf}: ${e.message}` };
     }
+    if (step.kind === 'setLag') {
+      try {
+        await this.lags.apply(step.lag, step.to);
+        return { step, status: 'done' };
+      } catch (e) {
+        return { step, status: 'failed', error: (e as Error).message };
+      }
+    }
     const entry =
       this.pfs.get(step.pf) ?? (await this.pfs.refresh()).find((e) => e.sys.id === step.pf);
     if (!entry) return { step, status: 'failed', error: `PF ${step.pf} not found; ${NOT_FOUND}` };
@@ -320,5 +333,8 @@ export class LinuxDriver implements NicDriver {
     if (!this.started || this.applying > 0) return;
     const epoch = this.applyEpoch;
     await this.drift.check(reason, () => epoch !== this.applyEpoch);
+    // Follow the bonds too: a link notification may be a failover (reported as a lag event).
+    const all = this.pfs.all();
+    await this.lags.observe(all, await this.pfs.readLinks(all, false));
   }
 }
