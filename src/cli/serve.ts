@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ApiServer, type ListenOptions } from '../api/server.js';
+import { type FleetAgent, fleetAgent } from '../daemon/fleet/index.js';
 import { createLogger } from '../daemon/logger.js';
 import { Daemon } from '../daemon/service.js';
 import { demoHome } from './connect.js';
@@ -14,6 +15,13 @@ export interface ServeOptions {
   config?: string;
   stateDir?: string;
   socket?: string;
+  /** Fleet mode: the desired state comes from this store (`etcd://…`). */
+  fleet?: string;
+  fleetCa?: string;
+  fleetCert?: string;
+  fleetKey?: string;
+  hostName?: string;
+  labels?: string;
 }
 
 type TcpOptions = NonNullable<ListenOptions['tcp']>;
@@ -93,6 +101,26 @@ export async function serve(opts: ServeOptions): Promise<void> {
     log,
   });
   await daemon.start();
+  let agent: FleetAgent | null = null;
+  if (opts.fleet) {
+    try {
+      agent = fleetAgent(
+        daemon,
+        {
+          url: opts.fleet,
+          tls: { ca: opts.fleetCa, cert: opts.fleetCert, key: opts.fleetKey },
+          host: opts.hostName,
+          labels: opts.labels,
+        },
+        log,
+      );
+      await agent.start();
+      daemon.fleetAgent = agent;
+    } catch (err) {
+      await daemon.stop();
+      throw err;
+    }
+  }
   const s = daemon.settings;
   const socket = paths.socket ?? s.socket;
   if (!writable(dirname(socket)) && !paths.socket && process.getuid?.() !== 0) {
@@ -108,6 +136,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       demo,
     );
   } catch (err) {
+    await agent?.stop();
     await daemon.stop();
     throw err;
   }
@@ -120,6 +149,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     stopping = true;
     log.info({ signal }, 'stopping');
     await server.stop();
+    await agent?.stop();
     await daemon.stop();
     log.flush();
     process.exit(0);

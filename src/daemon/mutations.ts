@@ -25,7 +25,7 @@ import type { Logger } from './logger.js';
 import type { Reconciler } from './reconciler.js';
 import { settle } from './settle.js';
 import { describeOutcome } from './store/change.js';
-import type { ChangeOutcome, Store } from './store/store.js';
+import type { Change, ChangeOutcome, Store } from './store/store.js';
 
 interface Deps {
   hooks: Hooks;
@@ -189,6 +189,21 @@ export class Mutations {
       },
     });
     return result(out);
+  }
+
+  /**
+   * The fleet agent's change: the host's share of the fleet's desired state as one commit
+   * (VF puts and deletes, the main config with the fleet's PF policies), on the same path.
+   */
+  applyFleet(change: Change, who: string, request: unknown): Promise<ChangeOutcome> {
+    return this.commit(() => this.d.store.commit(change), {
+      who,
+      via: 'daemon',
+      action: 'fleet.sync',
+      target: '*',
+      request,
+      refused: 'fleet change refused, nothing was written',
+    });
   }
 
   validate(body: ValidateBody): ValidateResult {

@@ -6,6 +6,7 @@
  */
 import type { NicDriver } from '../drivers/driver.js';
 import { createDriver } from '../drivers/registry.js';
+import type { FleetAgentView } from '../model/fleet.js';
 import type {
   ApplyResultView,
   ChangeResult,
@@ -18,6 +19,7 @@ import type {
   MainConfig,
   MirrorBody,
   PfView,
+  Problem,
   ReloadResult,
   StatsView,
   ValidateBody,
@@ -39,9 +41,15 @@ import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { healthView, historyView, statsView } from './reads.js';
 import type { Reconciler } from './reconciler.js';
 import { vfRulesView } from './rules-view.js';
+import type { Change, ChangeOutcome, StoreState } from './store/store.js';
 import { pfViews, type ViewSources, vfView, vfViews } from './views.js';
 
 export { VERSION } from './assemble.js';
+
+/** What the daemon's views need of a fleet agent (the agent imports the daemon, not back). */
+export interface FleetAgentLike {
+  view(): FleetAgentView;
+}
 
 export interface DaemonOptions {
   /** Main config file; null runs the embedded demo. */
@@ -60,6 +68,8 @@ export class Daemon {
   readonly bus: EventBus;
   log: Logger;
   private run: Running | null = null;
+  /** Fleet mode: the agent feeding this daemon (views and metrics read it). */
+  fleetAgent: FleetAgentLike | null = null;
 
   constructor(opts: DaemonOptions) {
     this.opts = opts;
@@ -258,6 +268,21 @@ export class Daemon {
       reason: `log level ${previous} → ${level}`,
     });
     return { level, previous };
+  }
+
+  /** What the store holds now (the fleet agent diffs its desired share against it). */
+  storeState(): StoreState {
+    return this.r.store.state();
+  }
+
+  /** Every problem a change would have; nothing written (the fleet agent's per-document check). */
+  checkChange(change: Change): Problem[] {
+    return this.r.store.validateChange(change);
+  }
+
+  /** The fleet agent's commit (see Mutations.applyFleet). */
+  applyFleet(change: Change, who: string, request: unknown): Promise<ChangeOutcome> {
+    return this.r.mutations.applyFleet(change, who, request);
   }
 
   /** For tests and the bench: the driver as the daemon sees it. */

@@ -104,10 +104,14 @@ export const HostStatus = z
     vfs: z.record(z.string(), FleetVfState),
     refused: z.array(RefusedDoc),
     lastSyncAt: z.string(),
-    lastSyncMs: z.number().describe('Time from the fleet change to this status, in ms.'),
+    applyMs: z.number().describe('Time the last sync spent validating, committing, reconciling.'),
+    lagMs: z
+      .number()
+      .nullable()
+      .describe('Last change: written to the fleet store → received by this agent, in ms.'),
+    connected: z.boolean(),
     resyncs: z.number().describe('Full reads of the desired state (start, compaction).'),
     changes: z.number().describe('VF and PF changes this agent committed since start.'),
-    rollouts: z.record(z.string(), z.array(z.string())).default({}),
   })
   .describe('What one host runs of the fleet’s desired state.');
 export type HostStatus = z.infer<typeof HostStatus>;

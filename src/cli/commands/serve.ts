@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { serve } from '../serve.js';
+import { type ServeOptions, serve } from '../serve.js';
 
 export function register(program: Command): void {
   program
@@ -8,7 +8,16 @@ export function register(program: Command): void {
     .option('--config <file>', 'main config file, e.g. /etc/nicvisor/nicvisor.json')
     .option('--state-dir <dir>', 'override daemon.stateDir (VF policies, guest state, audit log)')
     .option('--socket <path>', 'override daemon.socket (API Unix socket)')
-    .action(async (opts: { config?: string; stateDir?: string; socket?: string }) => {
+    .option(
+      '--fleet <url>',
+      'fleet mode: desired state from etcd, etcd://HOST:PORT[,HOST:PORT…][/PREFIX] (etcds:// for TLS)',
+    )
+    .option('--fleet-ca <file>', 'CA certificate (PEM) of the fleet store')
+    .option('--fleet-cert <file>', 'client certificate (PEM) for the fleet store')
+    .option('--fleet-key <file>', 'client key (PEM) for the fleet store')
+    .option('--host-name <name>', 'this host in the fleet (default: the machine host name)')
+    .option('--labels <k=v,…>', 'labels the fleet selects this host by, e.g. rack=r1,zone=a')
+    .action(async (opts: ServeOptions) => {
       await serve(opts);
     });
 }

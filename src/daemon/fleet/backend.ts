@@ -62,10 +62,10 @@ export interface FleetBackend {
   /** Register the host under a lease kept alive until close() (lost: the host is offline). */
   register(reg: HostRegistration): Promise<void>;
   putStatus(status: HostStatus): Promise<void>;
-  /** Claim every MAC on `network` for (host, vf) at once, or none; ours already count. */
+  /** Claim every MAC on `network` for (host, vf) at once, or none; the host's own count. */
   claimMacs(network: string, macs: string[], owner: MacClaim): Promise<ClaimOutcome>;
-  /** Release the MACs (host, vf) holds on `network` except `keep`. */
-  releaseMacs(network: string, owner: MacClaim, keep: string[]): Promise<void>;
+  /** Release every MAC `host` holds except `keep` (`NETWORK/MAC`). */
+  releaseMacs(host: string, keep: ReadonlySet<string>): Promise<void>;
   /** The claims of one host (all networks): `network/mac` → owner. */
   claimsOf(host: string): Promise<Map<string, MacClaim>>;
   hosts(): Promise<HostRegistration[]>;

@@ -10,7 +10,21 @@
  * Cross-host rules are etcd transactions: a MAC claim is a put guarded by
  * `create_revision == 0` for every MAC at once, so of two hosts racing exactly one commits.
  */
-import { Etcd3, type IOptions, type Lease, type Namespace, type Watcher } from 'etcd3';
+import {
+  ConsecutiveBreaker,
+  circuitBreaker,
+  ExponentialBackoff,
+  handleWhen,
+  retry,
+} from 'cockatiel';
+import {
+  Etcd3,
+  type IOptions,
+  isRecoverableError,
+  type Lease,
+  type Namespace,
+  type Watcher,
+} from 'etcd3';
 import {
   HostRegistration,
   HostStatus,
@@ -58,6 +72,21 @@ export function etcdOptions(u: FleetUrl): IOptions {
     // Without a deadline a call to an unreachable cluster waits forever; the agent must
     // notice and keep running its last good state instead.
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS }),
+    // The client's defaults wait up to 30 s before watching again after a cut and shun a
+    // member for 5 s; an agent should be back within about a second of etcd answering.
+    faultHandling: {
+      host: () =>
+        circuitBreaker(handleWhen(isRecoverableError), {
+          halfOpenAfter: 1000,
+          breaker: new ConsecutiveBreaker(3),
+        }),
+      global: retry(handleWhen(isRecoverableError), { maxAttempts: 3 }),
+      // etcd3 declares an IBackoff but calls next() on it as on a factory (watch.js).
+      watchBackoff: new ExponentialBackoff({
+        initialDelay: 100,
+        maxDelay: 1000,
+      }) as unknown as NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>,
+    },
   };
   if (u.tls)
     opts.credentials = {
@@ -105,6 +134,8 @@ export class EtcdFleet implements FleetBackend {
       .then((w) => {
         watcher = w;
         if (closed) return void w.cancel();
+        // create() resolves on the first 'connected': later ones are reconnections.
+        h.onConnected();
         w.on('data', (res) => {
           const events: DocEvent[] = res.events.map((ev) => {
             const key = ev.kv.key.toString().slice(DESIRED.length);
@@ -121,6 +152,8 @@ export class EtcdFleet implements FleetBackend {
         // start revision was compacted ("mvcc: required revision has been compacted").
         w.on('error', (err: Error) => {
           this.log.warn({ err: err.message }, 'fleet watch canceled');
+          // The client already dropped a canceled watcher: cancel() would wait forever.
+          watcher = null;
           if (!closed) h.onCompacted();
         });
       })
@@ -168,9 +201,11 @@ export class EtcdFleet implements FleetBackend {
         const kv = res.kvs[0];
         if (kv) {
           const other = parseAll<MacClaimT>(MacClaim, [kv.value.toString()])[0];
-          if (!other || other.host !== owner.host || other.vf !== owner.vf)
+          if (!other || other.host !== owner.host)
             return { ok: false, mac: macs[i], owner: other ?? { host: '?', vf: '?' } };
+          // Ours (maybe moving to another VF of this host): keep it only if unchanged since.
           txn = txn.and(keys[i], 'Mod', '==', Number(kv.mod_revision));
+          if (other.vf !== owner.vf) puts.push(this.ns.put(keys[i]).value(mine));
         } else {
           txn = txn.and(keys[i], 'Create', '==', 0);
           puts.push(this.ns.put(keys[i]).value(mine));
@@ -184,11 +219,9 @@ export class EtcdFleet implements FleetBackend {
     throw new Error(`claiming MACs ${macs.join(', ')} on ${network}: the keys keep changing`);
   }
 
-  async releaseMacs(network: string, owner: MacClaimT, keep: string[]): Promise<void> {
-    const all = await this.claimsOf(owner.host);
-    const kept = new Set(keep.map((m) => `${network}/${m}`));
-    for (const [k, c] of all) {
-      if (c.vf !== owner.vf || kept.has(k) || !k.startsWith(`${network}/`)) continue;
+  async releaseMacs(host: string, keep: ReadonlySet<string>): Promise<void> {
+    for (const [k, c] of await this.claimsOf(host)) {
+      if (keep.has(k)) continue;
       await this.ns
         .if(`macs/${k}`, 'Value', '==', JSON.stringify(c))
         .then(this.ns.delete().key(`macs/${k}`))

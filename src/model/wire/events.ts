@@ -13,6 +13,7 @@ export const AuditAction = z.enum([
   'credential.issue',
   'credential.revoke',
   'log-level',
+  'fleet.sync',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 

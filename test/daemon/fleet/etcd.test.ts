@@ -96,7 +96,7 @@ describe('etcd fleet backend', { skip: skip ?? false }, () => {
       await fleet.claimMacs('net2', ['02:00:00:00:00:aa'], { host: 'h3', vf: 'y' }),
       { ok: true },
     );
-    await fleet.releaseMacs('net1', { host: winner, vf: 'x' }, []);
+    await fleet.releaseMacs(winner, new Set());
     assert.deepEqual((await fleet.claimsOf(winner)).size, 0);
   });
 
