@@ -122,7 +122,7 @@ export type MacClaim = z.infer<typeof MacClaim>;
 export const Rollout = z
   .strictObject({
     id: z.string(),
-    state: z.enum(['running', 'paused', 'done']),
+    state: z.enum(['running', 'paused', 'done', 'aborted']),
     canary: z.string().nullable(),
     maxUnavailable: z.number().int().min(1).describe('VFs changing at once across the fleet.'),
     docs: z.array(z.string()).describe('`vf/NAME` or `pf/NAME` documents it moves.'),

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import * as admin from './admin.js';
 import * as apply from './apply.js';
 import * as del from './delete.js';
+import * as fleet from './fleet.js';
 import { register as importVfd } from './import-vfd.js';
 import * as mirror from './mirror.js';
 import * as request from './request.js';
@@ -20,4 +21,5 @@ export const commands: ((program: Command) => void)[] = [
   admin.register,
   validate,
   importVfd,
+  fleet.register,
 ];

@@ -12,7 +12,6 @@
  */
 import {
   DEFAULT_NETWORK,
-  FleetDoc,
   type HostStatus,
   type Labels,
   type RefusedDoc,
@@ -23,6 +22,7 @@ import { VERSION } from '../assemble.js';
 import type { Logger } from '../logger.js';
 import type { Daemon } from '../service.js';
 import type { DocEvent, FleetBackend, WatchHandle } from './backend.js';
+import { parseDocs } from './docs.js';
 import { type HostChange, hostChange } from './host-change.js';
 import { loadLocal, saveLocal } from './local.js';
 
@@ -35,49 +35,6 @@ export interface AgentOptions {
   log: Logger;
   /** Wait before trying the fleet store again after a failure. */
   retryMs?: number;
-}
-
-interface Parsed {
-  docs: FleetDoc[];
-  refused: RefusedDoc[];
-  /** Newest `writtenAt` of the documents, for the watch lag. */
-  newest: number | null;
-}
-
-function parseDocs(raw: ReadonlyMap<string, string>): Parsed {
-  const out: Parsed = { docs: [], refused: [], newest: null };
-  for (const [key, text] of raw) {
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (err) {
-      out.refused.push({ doc: key, problems: [envelopeProblem(key, (err as Error).message)] });
-      continue;
-    }
-    const r = FleetDoc.safeParse(data);
-    if (!r.success || `${r.data.kind}/${r.data.name}` !== key) {
-      const why = r.success
-        ? `kind/name ${r.data.kind}/${r.data.name} does not match its key`
-        : r.error.issues.map((i) => `${i.path.join('.') || '(document)'}: ${i.message}`).join('; ');
-      out.refused.push({ doc: key, problems: [envelopeProblem(key, why)] });
-      continue;
-    }
-    out.docs.push(r.data);
-    const at = r.data.writtenAt ? Date.parse(r.data.writtenAt) : Number.NaN;
-    if (!Number.isNaN(at) && (out.newest === null || at > out.newest)) out.newest = at;
-  }
-  return out;
-}
-
-function envelopeProblem(key: string, why: string): Problem {
-  return {
-    file: key,
-    field: '(document)',
-    value: undefined,
-    allowed: 'a fleet document {kind, name, selector, policy} stored under desired/KIND/NAME',
-    fix: `rewrite ${key} with nicvisor fleet apply`,
-    message: `${key}: not a fleet document: ${why}`,
-  };
 }
 
 export class FleetAgent {
@@ -245,7 +202,9 @@ export class FleetAgent {
     const desired = hostDesired(parsed.docs, host, labels);
     const check = (c: Parameters<Daemon['checkChange']>[0]) => daemon.checkChange(c);
     let hc = hostChange(desired, daemon.storeState(), this.base, check);
+    this.phase = 'claim';
     const lost = await this.claim(hc);
+    this.phase = 'commit';
     if (lost.size > 0) hc = hostChange(desired, daemon.storeState(), this.base, check, lost);
     if (hc.puts.length + hc.deletes.length > 0 || hc.mainChanged) {
       const out = await daemon.applyFleet(hc.change, `fleet:${host}`, {
@@ -260,6 +219,7 @@ export class FleetAgent {
           this.applied.set(d.target, (this.applied.get(d.target) ?? 0) + 1);
       this.changes +=
         out.added.length + out.changed.length + out.deleted.length + (out.mainChanged ? 1 : 0);
+      this.phase = 'release';
       await this.release(desired).catch((err: Error) =>
         this.o.log.warn(
           { err: err.message },
@@ -274,10 +234,14 @@ export class FleetAgent {
     this.applyMs = Date.now() - received;
     this.refused = [...parsed.refused, ...hc.refused];
     this.lastSyncAt = new Date().toISOString();
+    this.phase = 'save';
     await saveLocal(this.o.stateDir, { host, revision, docs: Object.fromEntries(this.raw) });
+    this.phase = 'publish';
     this.synced = revision;
     await this.publish();
+    this.phase = 'idle';
   }
+  phase = 'idle';
 
   /** Claim the MACs of every VF document about to be put; lost ones are refused. */
   private async claim(hc: HostChange): Promise<Map<string, Problem[]>> {

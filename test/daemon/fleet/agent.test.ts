@@ -6,10 +6,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { EtcdFleet } from '../../../src/daemon/fleet/etcd.js';
+import {
+  type ApplyOptions,
+  abortRollout,
+  resumeRollout,
+  startRollout,
+} from '../../../src/daemon/fleet/rollout.js';
 import { parseFleetUrl } from '../../../src/daemon/fleet/url.js';
 import { silentLogger } from '../../../src/daemon/logger.js';
 import type { SimDriver } from '../../../src/drivers/sim/driver.js';
-import type { FleetDoc, HostStatus } from '../../../src/model/fleet.js';
+import type { FleetDoc, HostStatus, Rollout } from '../../../src/model/fleet.js';
 import { EtcdCluster, etcdMissing } from './etcd-cluster.js';
 import {
   bootHost,
@@ -63,7 +69,7 @@ describe(`fleet agents: ${N} hosts on a 3-member etcd cluster`, { skip: skip ?? 
         .filter((h) => !synced(last.get(h.name), rev))
         .map(
           (h) =>
-            `${h.name}: ${JSON.stringify({ status: last.get(h.name)?.revision, state: last.get(h.name)?.syncState, agent: h.agent.view() })}`,
+            `${h.name}: ${JSON.stringify({ status: last.get(h.name)?.revision, state: last.get(h.name)?.syncState, agent: h.agent.view(), phase: h.agent.phase })}`,
         );
     try {
       await until(
@@ -277,5 +283,89 @@ describe(`fleet agents: ${N} hosts on a 3-member etcd cluster`, { skip: skip ?? 
     assert.equal(h.agent.view().connected, false);
     for (const p of proxies) p.restore();
     await until(() => h.agent.view().connected, 15_000, 'reconnect');
+  });
+
+  test('fleet apply: canary alone first, then batches within maxUnavailable; the etcd leader killed mid-rollout and the coordinator crashing: it finishes, nothing lost, nothing applied twice', async () => {
+    const before = new Map(hosts.map((h) => [h.name, h.agent.applied.get('base') ?? 0]));
+    const steps: Rollout[] = [];
+    let killed = false;
+    const canary = hosts[7].name;
+    const opts: ApplyOptions = {
+      canary,
+      maxUnavailable: 10,
+      hostTimeoutMs: 30_000,
+      onStep: (r) => {
+        steps.push(r);
+        if (!killed && r.done.length >= 11) {
+          killed = true;
+          void cluster.leader().then((l) => l !== null && cluster.kill(l));
+        }
+      },
+    };
+    let r: Rollout | null = null;
+    let crashes = 0;
+    try {
+      r = (await startRollout(fleet, [vfDoc('base', { vf: 0, vlans: [103] })], opts)).rollout;
+    } catch {
+      crashes++;
+    }
+    // A coordinator that lost etcd mid-step is what a crashed CLI is: resume from the record.
+    while (!r || r.state === 'running') {
+      try {
+        r = await resumeRollout(fleet, opts);
+      } catch {
+        crashes++;
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    }
+    assert.equal(killed, true);
+    assert.equal(
+      r.state,
+      'done',
+      `after ${crashes} coordinator crash(es): ${JSON.stringify(r.failure)}`,
+    );
+    const flights = steps.filter((s) => s.inFlight.length > 0);
+    assert.deepEqual(flights[0].inFlight, [canary], 'the canary goes first, alone');
+    for (const s of flights)
+      assert.ok(s.inFlight.reduce((n, h) => n + (s.vfsByHost[h] ?? 0), 0) <= 10, 'maxUnavailable');
+    const { revision } = await fleet.snapshot();
+    await allAt(revision, hosts, 30_000);
+    for (const h of hosts) {
+      assert.deepEqual(h.daemon.getVf('base').policy.vlans, [103], h.name);
+      assert.equal(
+        (h.agent.applied.get('base') ?? 0) - before.get(h.name)!,
+        1,
+        `${h.name} applied once`,
+      );
+    }
+    for (const [i] of cluster.members.entries()) cluster.restart(i);
+    await cluster.healthy();
+  });
+
+  test('a rollout pauses on the first failing host; abort puts every host back', async () => {
+    const canary = hosts[2].name; // one port: cannot run a VF on the second
+    const bad: FleetDoc = {
+      ...vfDoc('p2', {}),
+      policy: { name: 'p2', pf: PF2, vf: 1, vlans: [310] },
+    };
+    const { rollout: r } = await startRollout(fleet, [bad], {
+      canary,
+      maxUnavailable: 50,
+      hostTimeoutMs: 20_000,
+    });
+    assert.equal(r?.state, 'paused');
+    assert.equal(r?.failure?.host, canary);
+    assert.match(r!.failure!.error, /sim:nic0\/1/);
+    assert.deepEqual(r?.done, []);
+    assert.ok(
+      hosts.every((h) => !has(h, 'p2')),
+      'nobody else got it',
+    );
+    await assert.rejects(startRollout(fleet, [bad], { maxUnavailable: 1 }), /--resume|--abort/);
+    const a = await abortRollout(fleet);
+    assert.equal(a.state, 'aborted');
+    const { revision } = await fleet.snapshot();
+    const st = await allAt(revision, [hosts[2]]);
+    assert.equal(st.get(canary)!.refused.filter((x) => x.doc === 'vf/p2').length, 0);
   });
 });
