@@ -11,6 +11,7 @@ import { errorHandler } from './errors.js';
 import { strictJsonBodies } from './json-body.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
+import { fleetRoutes } from './routes/fleet.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { systemRoutes } from './routes/system.js';
 import { vfRoutes } from './routes/vfs.js';
@@ -24,6 +25,7 @@ export const ROUTES: RouteModule[] = [
   eventRoutes,
   metricsRoutes,
   dashboardRoutes,
+  fleetRoutes,
 ];
 
 export function buildApp(daemon: Daemon, auth: AuthOptions, bodyLimit: number): FastifyInstance {

@@ -35,6 +35,7 @@ import { CountingDriver } from './counting-driver.js';
 import { DEMO_CONFIG_LABEL, demoMainConfig } from './demo.js';
 import { DaemonError, notFound } from './errors.js';
 import { EventBus } from './events.js';
+import { fleetMetricsText } from './fleet/metrics.js';
 import { resolveHookUser } from './hooks.js';
 import { layout } from './layout.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
@@ -200,7 +201,11 @@ export class Daemon {
   /** Prometheus exposition text, served from the caches (never reads the driver). */
   metrics(): Promise<{ contentType: string; text: string }> {
     const m = this.r.metrics;
-    return m.text().then((text) => ({ contentType: m.contentType, text }));
+    const agent = this.fleetAgent;
+    return m.text().then((text) => ({
+      contentType: m.contentType,
+      text: agent ? text + fleetMetricsText(agent.view()) : text,
+    }));
   }
 
   health(): HealthView {

@@ -108,6 +108,10 @@ describe('nicvisor fleet on a real etcd cluster', { skip: skip ?? false }, () =>
       ]),
     );
     assert.deepEqual(vfs, { host0: ['web'], host1: ['web'], host2: [] });
+    // Each host's own view, through its daemon's API.
+    const a = nicvisor('fleet', 'agent', '--socket', join(tmp.root, 'host0', 'api.sock'));
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stdout, /^host0: connected to etcd, revision \d+/);
   });
 
   test('bad input: a broken document directory is refused with every problem, exit 1', async () => {

@@ -15,8 +15,9 @@ import {
 } from '../../daemon/fleet/rollout.js';
 import { fleetView } from '../../daemon/fleet/view.js';
 import { silentLogger } from '../../daemon/logger.js';
-import type { FleetView, Rollout } from '../../model/fleet.js';
+import type { FleetAgentView, FleetView, Rollout } from '../../model/fleet.js';
 import { type HostPlan, planFleet } from '../../policy/fleet-plan.js';
+import { type ConnectOptions, withClient, withConnection } from '../connect.js';
 
 interface StoreOpts {
   fleet?: string;
@@ -149,6 +150,26 @@ export function register(program: Command): void {
         if (r?.state === 'paused') process.exitCode = 1;
       },
     );
+
+  withConnection(
+    fleet
+      .command('agent')
+      .description(
+        'this host’s fleet agent, through its daemon: connection, revision, lag, refusals',
+      )
+      .option('--json', 'print JSON'),
+  ).action(async (o: ConnectOptions & { json?: boolean }) => {
+    await withClient(o, async (c) => {
+      const v = await c.request<FleetAgentView>('GET', '/v1/fleet/agent');
+      if (o.json) return void process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+      const lag = v.watchLagMs === null ? '-' : `${v.watchLagMs} ms`;
+      process.stdout.write(
+        `${v.host}: ${v.connected ? 'connected' : 'NOT connected'} to ${v.backend}, revision ${v.revision}, lag ${lag}, last sync ${v.lastSyncAt ?? 'never'}, ${v.resyncs} resync(s), ${v.changes} change(s)\n`,
+      );
+      for (const r of v.refused)
+        for (const p of r.problems) process.stdout.write(`  refused ${r.doc}: ${p.message}\n`);
+    });
+  });
 
   withStore(fleet.command('status'))
     .description('hosts, their health and sync state, and the rollout in progress')
