@@ -164,6 +164,10 @@ export const FleetAgentView = z.object({
   resyncs: z.number(),
   changes: z.number(),
   refused: z.array(RefusedDoc),
+  lastError: z
+    .string()
+    .nullable()
+    .describe('Why the last sync failed (retried); null: it did not.'),
 });
 export type FleetAgentView = z.infer<typeof FleetAgentView>;
 

@@ -48,6 +48,7 @@ export class FleetAgent {
   private again = false;
   private base: unknown = null;
   private refused: RefusedDoc[] = [];
+  private lastError: string | null = null;
   private resyncs = 0;
   private changes = 0;
   private applyMs = 0;
@@ -185,8 +186,16 @@ export class FleetAgent {
     this.syncing = (async () => {
       do {
         this.again = false;
-        await this.syncOnce().catch((err: Error) =>
-          this.o.log.error({ err: err.message }, 'fleet sync failed; the host keeps its state'),
+        await this.syncOnce().then(
+          () => {
+            this.lastError = null;
+          },
+          (err: Error) => {
+            this.lastError = err.message;
+            this.o.log.error({ err: err.message }, 'fleet sync failed; the host keeps its state');
+            // Nothing else may come to trigger the next try (a quiet fleet): retry.
+            this.syncLater();
+          },
         );
       } while (this.again && this.running);
       this.syncing = null;
@@ -202,9 +211,7 @@ export class FleetAgent {
     const desired = hostDesired(parsed.docs, host, labels);
     const check = (c: Parameters<Daemon['checkChange']>[0]) => daemon.checkChange(c);
     let hc = hostChange(desired, daemon.storeState(), this.base, check);
-    this.phase = 'claim';
     const lost = await this.claim(hc);
-    this.phase = 'commit';
     if (lost.size > 0) hc = hostChange(desired, daemon.storeState(), this.base, check, lost);
     if (hc.puts.length + hc.deletes.length > 0 || hc.mainChanged) {
       const out = await daemon.applyFleet(hc.change, `fleet:${host}`, {
@@ -219,7 +226,6 @@ export class FleetAgent {
           this.applied.set(d.target, (this.applied.get(d.target) ?? 0) + 1);
       this.changes +=
         out.added.length + out.changed.length + out.deleted.length + (out.mainChanged ? 1 : 0);
-      this.phase = 'release';
       await this.release(desired).catch((err: Error) =>
         this.o.log.warn(
           { err: err.message },
@@ -234,14 +240,10 @@ export class FleetAgent {
     this.applyMs = Date.now() - received;
     this.refused = [...parsed.refused, ...hc.refused];
     this.lastSyncAt = new Date().toISOString();
-    this.phase = 'save';
     await saveLocal(this.o.stateDir, { host, revision, docs: Object.fromEntries(this.raw) });
-    this.phase = 'publish';
     this.synced = revision;
     await this.publish();
-    this.phase = 'idle';
   }
-  phase = 'idle';
 
   /** Claim the MACs of every VF document about to be put; lost ones are refused. */
   private async claim(hc: HostChange): Promise<Map<string, Problem[]>> {
@@ -356,6 +358,7 @@ export class FleetAgent {
       resyncs: this.resyncs,
       changes: this.changes,
       refused: this.refused,
+      lastError: this.lastError,
     };
   }
 }

@@ -69,7 +69,7 @@ describe(`fleet agents: ${N} hosts on a 3-member etcd cluster`, { skip: skip ?? 
         .filter((h) => !synced(last.get(h.name), rev))
         .map(
           (h) =>
-            `${h.name}: ${JSON.stringify({ status: last.get(h.name)?.revision, state: last.get(h.name)?.syncState, agent: h.agent.view(), phase: h.agent.phase })}`,
+            `${h.name}: ${JSON.stringify({ status: last.get(h.name)?.revision, state: last.get(h.name)?.syncState, agent: h.agent.view() })}`,
         );
     try {
       await until(

@@ -83,9 +83,14 @@ export class EtcdCluster {
       '--log-level=error',
       '--logger=zap',
     ];
-    m.proc = spawn(ETCD_BIN, args, { stdio: 'ignore' });
-    m.proc.on('exit', () => {
-      m.proc = null;
+    const proc = spawn(ETCD_BIN, args, { stdio: 'ignore' });
+    m.proc = proc;
+    // A test process that dies (timeout, ^C) takes its members along.
+    const reap = () => proc.kill('SIGKILL');
+    process.once('exit', reap);
+    proc.on('exit', () => {
+      process.off('exit', reap);
+      if (m.proc === proc) m.proc = null;
     });
   }
 
