@@ -3,8 +3,9 @@
  * agents `serve --fleet` builds, through the test harness). Anchors: the SR-IOV operator
  * reaches `InProgress` ~5 s after a policy is created and settles in minutes per node;
  * Neutron's SR-IOV agent polls every 2 s. Goals: a change reaches all 50 hosts in sync with
- * p99 ≤ 2 s and max ≤ 5 s (fleet-wide and label-scoped); an in-process agent costs ≤ 8 MiB
- * and a spawned `serve --fleet` ≤ 100 MiB RSS.
+ * p99 ≤ 2 s and max ≤ 5 s (fleet-wide and label-scoped); an in-process agent costs ≤ 8 MiB;
+ * a spawned `serve --fleet` ≤ 100 MiB RSS and ≤ 1.5× the same `serve` without the fleet
+ * (the etcd client: gRPC and protobufjs).
  *
  * Time to in sync is measured by the bench's own clock: from the write of the document to the
  * status put (watched from etcd) that reports the host at that revision. The split comes
@@ -12,7 +13,8 @@
  * (validate, claim, commit, reconcile) the host part.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EtcdFleet } from '../src/daemon/fleet/etcd.js';
@@ -122,30 +124,35 @@ function report(b: Bench, what: string, n: number, rounds: Round[]): void {
   b.figure(`${what}: bytes written to etcd per change`, bytes / 1024, 'KiB');
 }
 
-async function spawnedAgentRss(root: string, cluster: EtcdCluster): Promise<number> {
-  const dir = join(root, 'spawned');
-  const config = join(dir, 'nicvisor.json');
+async function rssOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) * 1024;
+}
+
+/** RSS of a spawned `serve` on the same config, with and without `--fleet` (same run). */
+async function spawnedRss(
+  root: string,
+  cluster: EtcdCluster,
+): Promise<{ plain: number; fleet: number }> {
   const host = await startHost(root, { name: 'spawned', labels: {}, url: cluster.url() });
   await stopHost(host);
-  await writeFile(config, await readFile(host.configFile, 'utf8'));
-  let p: ChildProcess | null = null;
-  try {
-    p = spawn(
+  const socket = join(host.dir, 'api.sock');
+  const serve = (extra: string[]) =>
+    spawn(
       process.execPath,
-      [
-        MAIN,
-        'serve',
-        '--config',
-        config,
-        '--socket',
-        join(dir, 'api.sock'),
-        '--fleet',
-        cluster.url(),
-        '--host-name',
-        'spawned',
-      ],
-      { stdio: 'ignore' },
+      [MAIN, 'serve', '--config', host.configFile, '--socket', socket, ...extra],
+      {
+        stdio: 'ignore',
+      },
     );
+  const out = { plain: Number.NaN, fleet: Number.NaN };
+  let p: ChildProcess | null = serve([]);
+  try {
+    await until(() => existsSync(socket), 20_000, 'plain daemon API');
+    await new Promise((r) => setTimeout(r, 1000));
+    out.plain = await rssOf(p.pid!);
+    await stopped(p);
+    p = serve(['--fleet', cluster.url(), '--host-name', 'spawned']);
     const fleet = new EtcdFleet(parseFleetUrl(cluster.url()), silentLogger());
     const { revision } = await fleet.snapshot();
     await until(
@@ -155,11 +162,20 @@ async function spawnedAgentRss(root: string, cluster: EtcdCluster): Promise<numb
       'spawned agent in sync',
     );
     await fleet.close();
-    const status = await readFile(`/proc/${p.pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) * 1024;
+    await new Promise((r) => setTimeout(r, 1000));
+    out.fleet = await rssOf(p.pid!);
   } finally {
-    p?.kill('SIGTERM');
+    await stopped(p);
   }
+  return out;
+}
+
+function stopped(p: ChildProcess | null): Promise<void> {
+  if (!p || p.exitCode !== null) return Promise.resolve();
+  return new Promise((r) => {
+    p.once('exit', () => r());
+    p.kill('SIGTERM');
+  });
 }
 
 export async function run(b: Bench): Promise<void> {
@@ -201,12 +217,14 @@ export async function run(b: Bench): Promise<void> {
       atMost(8),
     );
     await fleet.close();
-    b.figure(
-      'RSS of a spawned serve --fleet',
-      (await spawnedAgentRss(tmp.root, cluster)) / MiB,
+    const rss = await spawnedRss(tmp.root, cluster);
+    const plain = b.figure(
+      'RSS of a spawned serve (same config, no fleet)',
+      rss.plain / MiB,
       'MiB',
-      atMost(100),
     );
+    const agent = b.figure('RSS of a spawned serve --fleet', rss.fleet / MiB, 'MiB', atMost(100));
+    b.ratio('serve --fleet RSS over plain serve', agent, plain, atMost(1.5));
   } finally {
     for (const h of hosts) await stopHost(h).catch(() => undefined);
     await cluster.stop();

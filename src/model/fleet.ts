@@ -99,7 +99,11 @@ export const HostSync = z.enum(['in-sync', 'syncing', 'degraded']);
 export const HostStatus = z
   .strictObject({
     host: HostName,
-    revision: z.number().describe('Fleet revision of the desired state last applied.'),
+    revision: z
+      .number()
+      .describe(
+        'Fleet revision of the last desired state that changed this host (later changes did not concern it).',
+      ),
     syncState: HostSync.describe('`degraded`: a VF failed or a document was refused.'),
     vfs: z.record(z.string(), FleetVfState),
     refused: z.array(RefusedDoc),

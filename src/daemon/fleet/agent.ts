@@ -17,7 +17,7 @@ import {
   type RefusedDoc,
 } from '../../model/fleet.js';
 import type { Problem } from '../../model/index.js';
-import { docMacs, type HostDesired, hostDesired } from '../../policy/fleet.js';
+import { canonical, docMacs, type HostDesired, hostDesired } from '../../policy/fleet.js';
 import { VERSION } from '../assemble.js';
 import type { Logger } from '../logger.js';
 import type { Daemon } from '../service.js';
@@ -49,6 +49,9 @@ export class FleetAgent {
   private base: unknown = null;
   private refused: RefusedDoc[] = [];
   private lastError: string | null = null;
+  /** The last status write succeeded (else the next sync reports even without a change). */
+  private reported = false;
+  private lastReported = '';
   private resyncs = 0;
   private changes = 0;
   private applyMs = 0;
@@ -213,7 +216,8 @@ export class FleetAgent {
     let hc = hostChange(desired, daemon.storeState(), this.base, check);
     const lost = await this.claim(hc);
     if (lost.size > 0) hc = hostChange(desired, daemon.storeState(), this.base, check, lost);
-    if (hc.puts.length + hc.deletes.length > 0 || hc.mainChanged) {
+    const commits = hc.puts.length + hc.deletes.length > 0 || hc.mainChanged;
+    if (commits) {
       const out = await daemon.applyFleet(hc.change, `fleet:${host}`, {
         revision,
         put: hc.puts.map((d) => d.key),
@@ -237,8 +241,14 @@ export class FleetAgent {
       this.lagMs = Math.max(0, received - parsed.newest);
       this.lastNewest = parsed.newest;
     }
+    const refused = [...parsed.refused, ...hc.refused];
+    // A change that does not concern this host (another rack's document) is neither saved
+    // nor reported: its status stays at the last revision that changed something here, and
+    // a label-scoped change writes one status per host it selects, not one per host.
+    const concerns = commits || canonical(refused) !== canonical(this.refused) || !this.reported;
+    this.refused = refused;
+    if (!concerns) return;
     this.applyMs = Date.now() - received;
-    this.refused = [...parsed.refused, ...hc.refused];
     this.lastSyncAt = new Date().toISOString();
     await saveLocal(this.o.stateDir, { host, revision, docs: Object.fromEntries(this.raw) });
     this.synced = revision;
@@ -329,9 +339,16 @@ export class FleetAgent {
   }
 
   private async publish(): Promise<void> {
+    const status = this.status(this.synced);
+    const text = canonical(status);
+    // VF status events after a commit mostly repeat what the sync just wrote.
+    if (this.reported && text === this.lastReported) return;
     try {
-      await this.o.backend.putStatus(this.status(this.synced));
+      await this.o.backend.putStatus(status);
+      this.reported = true;
+      this.lastReported = text;
     } catch (err) {
+      this.reported = false;
       // Offline: the status is written again when the store answers.
       this.publishSoon(this.o.retryMs ?? 1000);
       this.o.log.debug({ err: (err as Error).message }, 'fleet status not written');
