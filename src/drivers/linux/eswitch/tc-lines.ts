@@ -94,16 +94,14 @@ export function tcAction(a: RuleAction, devOf: DevOf): string {
     case 'police':
       return `police rate ${a.rateMbps}mbit burst ${a.burstBytes} conform-exceed drop/pipe`;
     case 'policeMtu':
-      // The software datapath measures skb->len at ingress: no MAC header (14 bytes), and no
-      // outer VLAN tag either (the kernel moved it into the skb's metadata before TC runs).
-      return `police mtu ${a.mtu - MAC_HEADER} conform-exceed drop/pipe`;
+      // Software TC counts the frame with its MAC header (tcf_police_mtu_check adds mac_len
+      // at ingress) but without an outer VLAN tag, which the kernel moved into the skb's
+      // metadata before TC ran: a tagged frame gets 4 bytes more there (lab-tested).
+      return `police mtu ${a.mtu} conform-exceed drop/pipe`;
     case 'goto':
       return `goto chain ${a.chain}`;
   }
 }
-
-/** Bytes of the MAC header TC's `police mtu` does not count in the software datapath. */
-export const MAC_HEADER = 14;
 
 function body(rule: EswitchRule, devOf: DevOf, placement: TcPlacement): string {
   const keys = flowerKeys(rule.match);

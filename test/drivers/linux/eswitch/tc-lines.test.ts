@@ -83,10 +83,10 @@ describe('rule → tc filter line', () => {
       tcAction({ kind: 'police', rateMbps: 100, burstBytes: 125000 }, devOf),
       'police rate 100mbit burst 125000 conform-exceed drop/pipe',
     );
-    // Software TC counts the frame without its MAC header: MTU + 18 on the wire is mtu + 4.
+    // The whole frame, as the model says (software TC: minus an outer tag, lab-tested).
     assert.equal(
       tcAction({ kind: 'policeMtu', mtu: 1518 }, devOf),
-      'police mtu 1504 conform-exceed drop/pipe',
+      'police mtu 1518 conform-exceed drop/pipe',
     );
     assert.equal(tcAction({ kind: 'drop' }, devOf), 'drop');
     assert.equal(tcAction({ kind: 'goto', chain: 0x1064 }, devOf), 'goto chain 4196');
