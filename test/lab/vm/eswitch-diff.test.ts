@@ -342,7 +342,7 @@ describe('differential: sim eswitch vs kernel TC on the software test bed', { sk
       });
       const reached = sim.seen.filter((x) => x.length > 0).length;
       assert.ok(
-        reached > 20 && reached < frames.length,
+        reached >= frames.length / 5 && reached < frames.length,
         `${reached} of ${frames.length} frames went somewhere`,
       );
       total += frames.length;
