@@ -162,6 +162,11 @@ function switchdevCapabilities(legacy: PfCapabilities): NonNullable<PfCapabiliti
     delete vf[f];
   }
   vf.trafficShares = { only: [], reason: 'per-class shares are not compiled into eswitch rules' };
+  vf.minTxRate = {
+    only: 0,
+    reason:
+      'in switchdev mode the kernel takes VF rates as devlink rate objects only (ip link set … vf N min_tx_rate is refused), which nicvisor does not program',
+  };
   const pf = { ...legacy.unsupportedPfFields };
   delete pf.loopback;
   return {

@@ -1,6 +1,7 @@
 import type {
   ApplyResult,
   EswitchOutcome,
+  MirrorState,
   ObservedPf,
   Plan,
   PlanStep,
@@ -70,6 +71,8 @@ export class LinuxDriver implements NicDriver {
   private readonly eswitches: LinuxEswitches;
   /** PF loopback in switchdev mode: the rules enforce it, so it is recorded as applied. */
   private readonly loopback = new Map<string, boolean>();
+  /** VF mirrors in switchdev mode (`mirred mirror` rules), recorded as applied. */
+  private readonly mirrors = new Map<string, MirrorState | null>();
   private readonly listeners = new Set<(e: DriverEvent) => void>();
   private watcher: DriftWatcher | null = null;
   private applying = 0;
@@ -169,6 +172,7 @@ export class LinuxDriver implements NicDriver {
         for (const v of o.vfs) {
           const sp = switchPorts.get(v.vf);
           if (sp) v.switchPort = sp;
+          v.mirror = this.mirrors.get(vfKey(o.id, v.vf)) ?? null;
         }
       }
       out.push(o);
@@ -280,6 +284,11 @@ export class LinuxDriver implements NicDriver {
   }
 
   private async applyOther(step: Exclude<PlanStep, { kind: 'setVf' }>): Promise<StepOutcome> {
+    if (step.kind === 'setMirror' && this.pfs.get(step.pf)?.eswitch === 'switchdev') {
+      // The compiled rules carry the mirror (mirred mirror); the plan's rule diff installs it.
+      this.mirrors.set(vfKey(step.pf, step.vf), step.to);
+      return { step, status: 'done' };
+    }
     if (step.kind === 'setMirror') {
       const why = 'no NIC mirroring through the kernel in legacy mode';
       const e = new UnsupportedError('linux', 'mirror', why);

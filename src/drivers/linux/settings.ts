@@ -24,6 +24,7 @@ const RECORDED_DEFAULTS = {
  * and filtering, anti-spoof, the rate limit: policy/eswitch). The VF's own attributes are
  * then kept neutral (these values), so a port VLAN or spoofchk left from legacy mode never
  * tags or drops a frame a second time; the desired values are recorded and reported back.
+ * Rates are never sent in switchdev mode: the kernel drivers refuse VF rates there.
  */
 export const RULE_FIELDS: ReadonlyMap<VfSettingKey, unknown> = new Map<VfSettingKey, unknown>([
   ['vlans', []],
@@ -32,6 +33,9 @@ export const RULE_FIELDS: ReadonlyMap<VfSettingKey, unknown> = new Map<VfSetting
   ['macAntiSpoof', false],
   ['vlanAntiSpoof', false],
   ['maxTxRate', 0],
+  // Not a rule, but refused as a VF attribute in switchdev mode (devlink rate instead, not
+  // programmed): only 0 is allowed there (capabilities), recorded, never sent.
+  ['minTxRate', 0],
 ]);
 
 /** The kernel's view of a VF plus recorded fields, as the model's VfSettings. */
