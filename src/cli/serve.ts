@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ApiServer, type ListenOptions } from '../api/server.js';
+import { installProcessGuard } from '../daemon/guard.js';
 import { createLogger } from '../daemon/logger.js';
 import { Daemon } from '../daemon/service.js';
 import { demoHome } from './connect.js';
@@ -86,6 +87,7 @@ export function resolvePaths(opts: ServeOptions): {
 
 export async function serve(opts: ServeOptions): Promise<void> {
   const log = createLogger('info');
+  installProcessGuard(log);
   const paths = resolvePaths(opts);
   const daemon = new Daemon({
     configFile: opts.config ? resolve(opts.config) : null,
@@ -119,10 +121,16 @@ export async function serve(opts: ServeOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    await server.stop();
-    await daemon.stop();
+    let code = 0;
+    try {
+      await server.stop();
+      await daemon.stop();
+    } catch (err) {
+      log.error({ err }, 'stopping failed');
+      code = 1;
+    }
     log.flush();
-    process.exit(0);
+    process.exit(code);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -43,6 +43,12 @@ export type { Change, ChangeOutcome, StoreState } from './change.js';
 
 const REVISIONS_FLUSH_MS = 200;
 
+/**
+ * Told, inside the store's critical section, the state a change replaced and the one it
+ * made: what the change itself moved, whatever other changes queued before or after it.
+ */
+export type Seen = (before: StoreState, after: StoreState) => void;
+
 interface Checked {
   problems: Problem[];
   main: MainConfig | null;
@@ -103,7 +109,12 @@ export class Store {
         this.log.warn({ dir: d, files: moved }, 'moved leftover temp files aside (never loaded)');
     }
     await this.revs.load();
-    await this.credentials.load();
+    const unusable = await this.credentials.load();
+    if (unusable)
+      this.log.error(
+        { file: l.credentialsFile, problem: unusable },
+        'guest credentials unusable: every guest token issued before is void; issue new ones (POST /v1/vfs/NAME/credential)',
+      );
     const guests = await loadGuests(l, this.log);
     const disk = await diskProposal(l, mainDoc, this.log);
     let next = this.check(disk, guests);
@@ -172,21 +183,34 @@ export class Store {
   }
 
   /** Validate and write an API change; throws ValidationError (nothing written) when invalid. */
-  commit(change: Change): Promise<ChangeOutcome> {
-    return this.mutex.run(() => this.commitLocked(this.proposal(change)));
+  commit(change: Change, seen?: Seen): Promise<ChangeOutcome> {
+    return this.mutex.run(() => this.commitLocked(this.proposal(change), seen));
   }
 
   /**
    * Re-read the main config file and the VF directory (after an operator edited them) and
    * adopt them when valid as a whole; through the same commit path as an API change.
    */
-  reload(): Promise<ChangeOutcome> {
+  async reload(seen?: Seen): Promise<ChangeOutcome> {
+    // Read outside the mutex: reading every file is slow (and a FIFO once wedged it), and
+    // guest requests must not queue behind it. A change committed meanwhile makes the read
+    // stale (adopting it would undo that change): then read again, the last time locked.
+    for (let tries = 0; tries < 3; tries++) {
+      const read = this.state();
+      const p = await diskProposal(this.layout, read.mainDoc, this.log);
+      const out = await this.mutex.run(async () => {
+        const now = this.state();
+        const same = now.policies === read.policies && now.mainDoc === read.mainDoc;
+        return same ? this.commitLocked(p, seen) : null;
+      });
+      if (out) return out;
+    }
     return this.mutex.run(async () =>
-      this.commitLocked(await diskProposal(this.layout, this.state().mainDoc, this.log)),
+      this.commitLocked(await diskProposal(this.layout, this.state().mainDoc, this.log), seen),
     );
   }
 
-  private async commitLocked(p: Proposal): Promise<ChangeOutcome> {
+  private async commitLocked(p: Proposal, seen?: Seen): Promise<ChangeOutcome> {
     const state = this.state();
     const next = this.check(p, state.guests);
     if (next.problems.length > 0 || !next.main) {
@@ -206,6 +230,7 @@ export class Store {
     batch.committed = this.recordIfChanged(next);
     await this.write(batch);
     this.current = this.adopt(next.main, next.mainDoc, next.policies, guests);
+    seen?.(state, this.current);
     await this.revs.flush();
     this.settleRefusal(p, batch);
     return out;
@@ -283,22 +308,27 @@ export class Store {
    * VF's new revision (unchanged when the state was already equal: nothing is written).
    */
   setGuest(name: string, guest: GuestState): Promise<number> {
-    return this.mutex.run(async () => {
-      const state = this.state();
-      const policy = state.policies.get(name);
-      if (!policy) throw new Error(`VF ${name} has no policy (deleted meanwhile); request dropped`);
-      const old = state.guests.get(name) ?? emptyGuestState();
-      if (sameGuestState(old, guest)) return this.revs.get(name);
-      const batch = new Batch();
-      batch.guests.set(name, guest);
-      await this.write(batch);
-      const guests = new Map(state.guests).set(name, guest);
-      this.current = this.adopt(state.main, state.mainDoc, state.policies, guests, [name]);
-      // The revisions file heals itself from content hashes (see revisions.ts), so a guest
-      // decision need not wait for it: it is written shortly after, and on close().
-      this.scheduleRevisionsFlush();
-      return this.revs.get(name);
-    });
+    return this.mutex.run(
+      async () => {
+        const state = this.state();
+        const policy = state.policies.get(name);
+        if (!policy)
+          throw new Error(`VF ${name} has no policy (deleted meanwhile); request dropped`);
+        const old = state.guests.get(name) ?? emptyGuestState();
+        if (sameGuestState(old, guest)) return this.revs.get(name);
+        const batch = new Batch();
+        batch.guests.set(name, guest);
+        await this.write(batch);
+        const guests = new Map(state.guests).set(name, guest);
+        this.current = this.adopt(state.main, state.mainDoc, state.policies, guests, [name]);
+        // The revisions file heals itself from content hashes (see revisions.ts), so a guest
+        // decision need not wait for it: it is written shortly after, and on close().
+        this.scheduleRevisionsFlush();
+        return this.revs.get(name);
+        // Urgent: the caller holds the VF's lock (see Mutex).
+      },
+      { urgent: true },
+    );
   }
 
   private scheduleRevisionsFlush(): void {
