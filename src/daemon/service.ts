@@ -33,6 +33,7 @@ import { CountingDriver } from './counting-driver.js';
 import { DEMO_CONFIG_LABEL, demoMainConfig } from './demo.js';
 import { DaemonError, notFound } from './errors.js';
 import { EventBus } from './events.js';
+import { ensureDir } from './fsutil.js';
 import { resolveHookUser } from './hooks.js';
 import { layout } from './layout.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
@@ -40,6 +41,7 @@ import type { Pools } from './pools/pools.js';
 import { healthView, historyView, statsView } from './reads.js';
 import type { Reconciler } from './reconciler.js';
 import { vfRulesView } from './rules-view.js';
+import { StateLock } from './state-lock.js';
 import { pfViews, type ViewSources, vfView, vfViews } from './views.js';
 
 export { VERSION } from './assemble.js';
@@ -61,11 +63,18 @@ export class Daemon {
   readonly bus: EventBus;
   log: Logger;
   private run: Running | null = null;
+  private lock: StateLock | null = null;
 
   constructor(opts: DaemonOptions) {
     this.opts = opts;
     this.log = opts.log ?? createLogger('info');
     this.bus = new EventBus((err) => this.log.error({ err }, 'event listener failed'));
+  }
+
+  private async releaseLock(): Promise<void> {
+    const lock = this.lock;
+    this.lock = null;
+    await lock?.release();
   }
 
   private get r(): Running {
@@ -89,12 +98,23 @@ export class Daemon {
     this.log.level = main.daemon.logLevel;
     // Before anything is acquired: an unknown hook user is a configuration error.
     const hookUser = main.daemon.hookUser ? await resolveHookUser(main.daemon.hookUser) : null;
+    // Before any sweep, driver start or reconcile: one daemon per state directory.
+    await ensureDir(l.stateDir);
+    const lock = new StateLock(l.stateDir);
+    await lock.acquire();
+    this.lock = lock;
     const ownsDriver = !this.opts.driver;
-    const driver = new CountingDriver(
-      this.opts.driver ??
-        (await createDriver(main.driver, { config: main, stateDir: l.driverDir })),
-    );
-    if (ownsDriver) await driver.start();
+    let driver: CountingDriver;
+    try {
+      driver = new CountingDriver(
+        this.opts.driver ??
+          (await createDriver(main.driver, { config: main, stateDir: l.driverDir })),
+      );
+      if (ownsDriver) await driver.start();
+    } catch (err) {
+      await this.releaseLock();
+      throw err;
+    }
     const mainDoc = configFile
       ? { file: configFile, data: main }
       : { file: DEMO_CONFIG_LABEL, data: demoMainConfig() };
@@ -125,7 +145,10 @@ export class Daemon {
     } catch (err) {
       // Leave nothing running behind a failed start (the driver may own timers and sockets).
       if (this.run) await this.stop();
-      else if (ownsDriver) await driver.stop();
+      else {
+        if (ownsDriver) await driver.stop();
+        await this.releaseLock();
+      }
       throw err;
     }
   }
@@ -144,6 +167,7 @@ export class Daemon {
     await r.store.close();
     r.audit.stop();
     if (r.ownsDriver) await r.driver.stop();
+    await this.releaseLock();
     this.bus.clear();
     this.log.info('daemon stopped');
   }
@@ -247,6 +271,11 @@ export class Daemon {
 
   validate(body: ValidateBody): ValidateResult {
     return this.r.mutations.validate(body);
+  }
+
+  /** validate() plus what only the file system can tell (hook programs root may not run). */
+  dryRun(body: ValidateBody): Promise<ValidateResult> {
+    return this.r.mutations.dryRun(body);
   }
 
   setLogLevel(level: LogLevel, who: string): LogLevelResult {

@@ -126,6 +126,12 @@ export const DaemonSettings = z
         port: z.number().int().min(0).max(65535).default(7710).describe('TCP port.'),
         token: z.string().min(16).optional().describe('Bearer token (at least 16 characters).'),
         tokenFile: z.string().optional().describe('File holding the bearer token.'),
+        allowedHosts: z
+          .array(z.string().min(1))
+          .optional()
+          .describe(
+            '`Host` header names the listener answers to (DNS rebinding defence). Default: localhost, 127.0.0.1, ::1, this host name and the listen address (every local address when it is 0.0.0.0 or ::).',
+          ),
       })
       .optional()
       .describe(
