@@ -12,6 +12,7 @@ import { DriftLoop } from './drift.js';
 import type { EventBus } from './events.js';
 import { GuestRequests } from './guest.js';
 import { Hooks, type HookUser } from './hooks.js';
+import { LagEvents } from './lags.js';
 import type { Layout } from './layout.js';
 import type { Logger } from './logger.js';
 import { DaemonMetrics } from './metrics.js';
@@ -39,6 +40,7 @@ export interface Running {
   observed: Observations;
   stats: StatsRefresh;
   drift: DriftLoop;
+  lagEvents: LagEvents;
   audit: AuditLog;
   status: StatusBoard;
   mutations: Mutations;
@@ -101,12 +103,22 @@ export async function assemble(p: Parts): Promise<Running> {
     { driver, store, locks, status, observed, log },
     { onReconciled: (s) => metrics.observeReconcile(s) },
   );
-  const drift = new DriftLoop({ driver, reconciler, status, log }, d.driftIntervalMs);
+  const drift = new DriftLoop({ driver, reconciler, status, audit, log }, d.driftIntervalMs);
   const limiter = new RateLimiter(d.guestRequestsPerSecond, d.guestRequestBurst);
   const guests = new GuestRequests({ store, reconciler, locks, limiter, audit, log });
   const stats = new StatsRefresh(driver, observed, d.statsIntervalMs, bus, log);
+  const lagEvents = new LagEvents(driver, audit, bus, () => stats.refresh());
   const hooks = new Hooks(log.child({ component: 'hooks' }), d.hookTimeoutMs, p.hookUser);
-  const mutations = new Mutations({ hooks, store, reconciler, guests, audit, bus, log });
+  const mutations = new Mutations({
+    hooks,
+    store,
+    reconciler,
+    guests,
+    audit,
+    bus,
+    log,
+    configFile: l.configFile,
+  });
   const pools = new Pools({
     stateDir: l.stateDir,
     store,
@@ -141,6 +153,7 @@ export async function assemble(p: Parts): Promise<Running> {
     observed,
     stats,
     drift,
+    lagEvents,
     audit,
     status,
     mutations,
