@@ -58,6 +58,24 @@ export function openApiDocument(): Json {
     paths: {
       '/healthz': { get: op('Health and driver write count', T.HealthView) },
       '/v1/pfs': { get: op('List PFs', z.array(T.PfView)) },
+      '/v1/pfs/{id}': {
+        put: {
+          ...op(
+            'Add or update a PF policy (numVfs, MTU, loopback, QoS) in the main config file',
+            T.PfChangeResult,
+            T.PutPfBody,
+          ),
+          parameters: [
+            {
+              name: 'id',
+              in: 'path',
+              required: true,
+              description: 'PF id (`0000:08:00.0`, `sim:nic0/0`), URL-encoded',
+              schema: { type: 'string' },
+            },
+          ],
+        },
+      },
       '/v1/vfs': { get: op('List VFs', z.array(T.VfView)) },
       '/v1/vfs/{name}': {
         get: op('One VF', T.VfView, undefined, true),
@@ -103,10 +121,38 @@ export function openApiDocument(): Json {
           responses: { '200': { description: 'text/plain; version=0.0.4' } },
         },
       },
+      '/v1/audit': {
+        get: {
+          ...op('The audit log, paged, newest first', T.AuditPageView),
+          parameters: [
+            {
+              name: 'before',
+              in: 'query',
+              required: false,
+              schema: { type: 'integer', minimum: 1 },
+            },
+            {
+              name: 'limit',
+              in: 'query',
+              required: false,
+              schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            },
+          ],
+        },
+      },
       '/v1/events': {
         get: {
           summary:
-            'Server-sent events (audit, vfStatus, vfChanged, stats, reload); ?types= narrows',
+            'Server-sent events (audit, vfStatus, vfChanged, stats, reload); ?types= narrows. Audit frames carry `id: SEQ`; `Last-Event-ID: SEQ` replays the audit entries after SEQ, then goes live',
+          parameters: [
+            { name: 'types', in: 'query', required: false, schema: { type: 'string' } },
+            {
+              name: 'Last-Event-ID',
+              in: 'header',
+              required: false,
+              schema: { type: 'integer', minimum: 0 },
+            },
+          ],
           responses: {
             '200': {
               description: 'text/event-stream; each data line is a DaemonEvent',

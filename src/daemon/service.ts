@@ -9,6 +9,8 @@ import { createDriver } from '../drivers/registry.js';
 import type { FleetAgentView } from '../model/fleet.js';
 import type {
   ApplyResultView,
+  AuditEntry,
+  AuditPageView,
   ChangeResult,
   CredentialResult,
   DeleteResult,
@@ -18,6 +20,8 @@ import type {
   LogLevelResult,
   MainConfig,
   MirrorBody,
+  PfChangeResult,
+  PfPolicy,
   PfView,
   Problem,
   ReloadResult,
@@ -36,12 +40,14 @@ import { DEMO_CONFIG_LABEL, demoMainConfig } from './demo.js';
 import { DaemonError, notFound } from './errors.js';
 import { EventBus } from './events.js';
 import { fleetMetricsText } from './fleet/metrics.js';
+import { ensureDir } from './fsutil.js';
 import { resolveHookUser } from './hooks.js';
 import { layout } from './layout.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { healthView, historyView, statsView } from './reads.js';
 import type { Reconciler } from './reconciler.js';
 import { vfRulesView } from './rules-view.js';
+import { StateLock } from './state-lock.js';
 import type { Change, ChangeOutcome, StoreState } from './store/store.js';
 import { pfViews, type ViewSources, vfView, vfViews } from './views.js';
 
@@ -71,11 +77,18 @@ export class Daemon {
   private run: Running | null = null;
   /** Fleet mode: the agent feeding this daemon (views and metrics read it). */
   fleetAgent: FleetAgentLike | null = null;
+  private lock: StateLock | null = null;
 
   constructor(opts: DaemonOptions) {
     this.opts = opts;
     this.log = opts.log ?? createLogger('info');
     this.bus = new EventBus((err) => this.log.error({ err }, 'event listener failed'));
+  }
+
+  private async releaseLock(): Promise<void> {
+    const lock = this.lock;
+    this.lock = null;
+    await lock?.release();
   }
 
   private get r(): Running {
@@ -99,12 +112,23 @@ export class Daemon {
     this.log.level = main.daemon.logLevel;
     // Before anything is acquired: an unknown hook user is a configuration error.
     const hookUser = main.daemon.hookUser ? await resolveHookUser(main.daemon.hookUser) : null;
+    // Before any sweep, driver start or reconcile: one daemon per state directory.
+    await ensureDir(l.stateDir);
+    const lock = new StateLock(l.stateDir);
+    await lock.acquire();
+    this.lock = lock;
     const ownsDriver = !this.opts.driver;
-    const driver = new CountingDriver(
-      this.opts.driver ??
-        (await createDriver(main.driver, { config: main, stateDir: l.driverDir })),
-    );
-    if (ownsDriver) await driver.start();
+    let driver: CountingDriver;
+    try {
+      driver = new CountingDriver(
+        this.opts.driver ??
+          (await createDriver(main.driver, { config: main, stateDir: l.driverDir })),
+      );
+      if (ownsDriver) await driver.start();
+    } catch (err) {
+      await this.releaseLock();
+      throw err;
+    }
     const mainDoc = configFile
       ? { file: configFile, data: main }
       : { file: DEMO_CONFIG_LABEL, data: demoMainConfig() };
@@ -133,7 +157,10 @@ export class Daemon {
     } catch (err) {
       // Leave nothing running behind a failed start (the driver may own timers and sockets).
       if (this.run) await this.stop();
-      else if (ownsDriver) await driver.stop();
+      else {
+        if (ownsDriver) await driver.stop();
+        await this.releaseLock();
+      }
       throw err;
     }
   }
@@ -151,6 +178,7 @@ export class Daemon {
     await r.store.close();
     r.audit.stop();
     if (r.ownsDriver) await r.driver.stop();
+    await this.releaseLock();
     this.bus.clear();
     this.log.info('daemon stopped');
   }
@@ -208,6 +236,21 @@ export class Daemon {
     }));
   }
 
+  /** A page of the audit log, newest first (GET /v1/audit). */
+  auditPage(before: number | null, limit: number): Promise<AuditPageView> {
+    return this.r.audit.page(before, limit);
+  }
+
+  /** The newest audit sequence number (0: the log is empty). */
+  get auditSeq(): number {
+    return this.r.audit.lastSeq;
+  }
+
+  /** Audit entries newer than `after`, oldest first: what an SSE client resuming missed. */
+  auditSince(after: number, limit: number): Promise<AuditEntry[]> {
+    return this.r.audit.since(after, limit);
+  }
+
   health(): HealthView {
     return healthView(this.r);
   }
@@ -221,6 +264,18 @@ export class Daemon {
     return this.r.mutations
       .putVf(policy, who)
       .then((res) => ({ ...res, vf: vfView(this.sources(), policy.name) }));
+  }
+
+  /** Add or replace one PF's policy (numVfs, MTU, loopback, QoS) in the main config. */
+  async putPf(policy: PfPolicy, who: string): Promise<PfChangeResult> {
+    if (!this.r.pfInfo.has(policy.pf))
+      throw new DaemonError(
+        'notFound',
+        `PF ${JSON.stringify(policy.pf)} was not found by the ${this.r.driver.name} driver: pick one of ${[...this.r.pfInfo.keys()].join(', ')} (\`nicvisor show pfs\`)`,
+      );
+    const { changed } = await this.r.mutations.putPf(policy, who);
+    const pf = pfViews(this.sources()).find((p) => p.id === policy.pf) ?? null;
+    return { changed, pf, configFile: this.opts.configFile };
   }
 
   /** Several policies and deletions as one change (all or nothing). */
@@ -258,6 +313,11 @@ export class Daemon {
 
   validate(body: ValidateBody): ValidateResult {
     return this.r.mutations.validate(body);
+  }
+
+  /** validate() plus what only the file system can tell (hook programs root may not run). */
+  dryRun(body: ValidateBody): Promise<ValidateResult> {
+    return this.r.mutations.dryRun(body);
   }
 
   setLogLevel(level: LogLevel, who: string): LogLevelResult {

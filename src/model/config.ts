@@ -106,6 +106,13 @@ export const SimNicSpec = z.strictObject({
     .default(64)
     .describe('VFs each port offers (its `sriov_totalvfs`).'),
   linkSpeedMbps: z.number().int().min(1).default(25000).describe('Link speed of each port.'),
+  numaNode: z
+    .number()
+    .int()
+    .min(-1)
+    .max(63)
+    .default(0)
+    .describe('NUMA node the NIC sits on (its sysfs `numa_node`; -1: no NUMA).'),
 });
 
 export const DaemonSettings = z
@@ -125,6 +132,12 @@ export const DaemonSettings = z
         port: z.number().int().min(0).max(65535).default(7710).describe('TCP port.'),
         token: z.string().min(16).optional().describe('Bearer token (at least 16 characters).'),
         tokenFile: z.string().optional().describe('File holding the bearer token.'),
+        allowedHosts: z
+          .array(z.string().min(1))
+          .optional()
+          .describe(
+            '`Host` header names the listener answers to (DNS rebinding defence). Default: localhost, 127.0.0.1, ::1, this host name and the listen address (every local address when it is 0.0.0.0 or ::).',
+          ),
       })
       .optional()
       .describe(
@@ -199,7 +212,7 @@ export const MainConfig = z
         nics: z
           .array(SimNicSpec)
           .min(1)
-          .default([{ name: 'nic0', ports: 2, totalVfs: 64, linkSpeedMbps: 25000 }])
+          .default([{ name: 'nic0', ports: 2, totalVfs: 64, linkSpeedMbps: 25000, numaNode: 0 }])
           .describe('The simulated NICs.'),
         demoTraffic: z
           .boolean()

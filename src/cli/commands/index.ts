@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import * as admin from './admin.js';
 import * as apply from './apply.js';
 import * as del from './delete.js';
+import * as docs from './docs.js';
+import * as events from './events.js';
 import * as fleet from './fleet.js';
+import * as history from './history.js';
 import { register as importVfd } from './import-vfd.js';
 import * as mirror from './mirror.js';
 import * as request from './request.js';
@@ -18,8 +21,11 @@ export const commands: ((program: Command) => void)[] = [
   del.register,
   mirror.register,
   request.register,
+  events.register,
+  history.register,
   admin.register,
   validate,
   importVfd,
+  docs.register,
   fleet.register,
 ];

@@ -118,6 +118,7 @@ export class LinuxDriver implements NicDriver {
       totalVfs: e.caps.totalVfs,
       numVfs: e.sys.numVfs,
       linkSpeedMbps: e.sys.speedMbps,
+      numaNode: e.sys.numaNode,
       capabilities: e.caps,
     }));
   }
