@@ -17,6 +17,7 @@ export interface ServeOptions {
   config?: string;
   stateDir?: string;
   socket?: string;
+  logFormat?: LogFormat;
   /** Fleet mode: the desired state comes from this store (`etcd://…`). */
   fleet?: string;
   fleetCa?: string;
@@ -24,7 +25,6 @@ export interface ServeOptions {
   fleetKey?: string;
   hostName?: string;
   labels?: string;
-  logFormat?: LogFormat;
 }
 
 type TcpOptions = NonNullable<ListenOptions['tcp']>;

@@ -226,6 +226,13 @@ export class Mutations {
     return result(out);
   }
 
+  async dryRun(body: ValidateBody): Promise<ValidateResult> {
+    const r = this.validate(body);
+    const hooks = await hookProblems(((body.vfs ?? []) as unknown[]).map((v) => apiDoc(v)));
+    const problems = [...r.problems, ...hooks];
+    return { ok: problems.length === 0, problems };
+  }
+
   /**
    * The fleet agent's change: the host's share of the fleet's desired state as one commit
    * (VF puts and deletes, the main config with the fleet's PF policies), on the same path.
@@ -240,13 +247,6 @@ export class Mutations {
       request,
       refused: 'fleet change refused, nothing was written',
     });
-  }
-
-  async dryRun(body: ValidateBody): Promise<ValidateResult> {
-    const r = this.validate(body);
-    const hooks = await hookProblems(((body.vfs ?? []) as unknown[]).map((v) => apiDoc(v)));
-    const problems = [...r.problems, ...hooks];
-    return { ok: problems.length === 0, problems };
   }
 
   validate(body: ValidateBody): ValidateResult {

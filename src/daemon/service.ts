@@ -17,6 +17,7 @@ import type {
   GuestDecisionView,
   GuestRequest,
   HealthView,
+  LagView,
   LogLevelResult,
   MainConfig,
   MirrorBody,
@@ -42,8 +43,10 @@ import { EventBus } from './events.js';
 import { fleetMetricsText } from './fleet/metrics.js';
 import { ensureDir } from './fsutil.js';
 import { resolveHookUser } from './hooks.js';
+import { lagViews } from './lags.js';
 import { layout } from './layout.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
+import type { Pools } from './pools/pools.js';
 import { healthView, historyView, statsView } from './reads.js';
 import type { Reconciler } from './reconciler.js';
 import { vfRulesView } from './rules-view.js';
@@ -75,9 +78,9 @@ export class Daemon {
   readonly bus: EventBus;
   log: Logger;
   private run: Running | null = null;
+  private lock: StateLock | null = null;
   /** Fleet mode: the agent feeding this daemon (views and metrics read it). */
   fleetAgent: FleetAgentLike | null = null;
-  private lock: StateLock | null = null;
 
   constructor(opts: DaemonOptions) {
     this.opts = opts;
@@ -145,10 +148,13 @@ export class Daemon {
         bus: this.bus,
         log: this.log,
       });
-      const { reconciler, stats, drift, guests, store } = this.run;
+      const { reconciler, stats, drift, guests, store, pools } = this.run;
       await reconciler.reconcileAll('start');
+      await pools.load();
+      await pools.start();
       await stats.start();
       drift.start();
+      this.run.lagEvents.start();
       driver.setGuestRequestHandler(guests.onMailbox);
       this.log.info(
         { vfs: store.state().policies.size, driverWrites: driver.writes, stateDir: l.stateDir },
@@ -170,6 +176,8 @@ export class Daemon {
     if (!r) return;
     this.run = null;
     r.driver.setGuestRequestHandler(null);
+    await r.pools.stop();
+    r.lagEvents.stop();
     await r.drift.stop();
     r.reconciler.stop();
     await r.hooks.idle();
@@ -197,6 +205,10 @@ export class Daemon {
 
   listPfs(): PfView[] {
     return pfViews(this.sources());
+  }
+
+  listLags(): LagView[] {
+    return lagViews(this.r.store.state(), this.r.observed);
   }
 
   listVfs(): VfView[] {
@@ -335,6 +347,11 @@ export class Daemon {
     return { level, previous };
   }
 
+  /** VF pools and claims (issue 12). */
+  get pools(): Pools {
+    return this.r.pools;
+  }
+
   /** What the store holds now (the fleet agent diffs its desired share against it). */
   storeState(): StoreState {
     return this.r.store.state();
@@ -362,5 +379,10 @@ export class Daemon {
   /** For tests: one drift check now (as the loop or a driver event would run it). */
   checkDrift(reason: string): Promise<void> {
     return this.r.drift.check(reason);
+  }
+
+  /** For tests: read the NIC now (as the stats loop does), so views show it as it is. */
+  refreshStats(): Promise<void> {
+    return this.r.stats.refresh();
   }
 }

@@ -46,7 +46,10 @@ const vfDoc = (
   writtenAt: new Date().toISOString(),
 });
 
-describe(`fleet agents: ${N} hosts on a 3-member etcd cluster`, { skip: skip ?? false }, () => {
+describe(`fleet agents: ${N} hosts on a 3-member etcd cluster`, {
+  skip: skip ?? false,
+  timeout: 300_000,
+}, () => {
   const cluster = new EtcdCluster();
   const hosts: Host[] = [];
   const proxies: CutProxy[] = [];
