@@ -7,7 +7,7 @@ import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { ApiServer, type ListenOptions } from '../api/server.js';
-import { type FleetAgent, fleetAgent } from '../daemon/fleet/index.js';
+import type { FleetAgent } from '../daemon/fleet/index.js';
 import { installProcessGuard } from '../daemon/guard.js';
 import { createLogger, defaultLogFormat, type LogFormat } from '../daemon/logger.js';
 import { Daemon } from '../daemon/service.js';
@@ -121,6 +121,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let agent: FleetAgent | null = null;
   if (opts.fleet) {
     try {
+      // Loaded only in fleet mode: the etcd client (gRPC) is for agents only.
+      const { fleetAgent } = await import('../daemon/fleet/index.js');
       agent = fleetAgent(
         daemon,
         {

@@ -238,7 +238,8 @@ export class Mutations {
    * (VF puts and deletes, the main config with the fleet's PF policies), on the same path.
    */
   applyFleet(change: Change, who: string, request: unknown): Promise<ChangeOutcome> {
-    return this.commit(() => this.d.store.commit(change), {
+    // Vetted like an API change: a fleet document's hooks are programs root may run.
+    return this.commit((seen) => this.vetted(change, seen), {
       who,
       via: 'daemon',
       action: 'fleet.sync',

@@ -14,7 +14,7 @@ import { nicvisor, ROOT } from './run.js';
 const skip = etcdMissing();
 const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
-describe('nicvisor fleet on a real etcd cluster', { skip: skip ?? false }, () => {
+describe('nicvisor fleet on a real etcd cluster', { skip: skip ?? false, timeout: 120_000 }, () => {
   const cluster = new EtcdCluster();
   const procs: ChildProcess[] = [];
   let tmp: Awaited<ReturnType<typeof tempRoot>>;

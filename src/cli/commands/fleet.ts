@@ -5,16 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { FleetBackend } from '../../daemon/fleet/backend.js';
-import { parseSnapshot, readDocsDir } from '../../daemon/fleet/docs.js';
-import { fleetBackend } from '../../daemon/fleet/index.js';
-import {
-  type ApplyOptions,
-  abortRollout,
-  resumeRollout,
-  startRollout,
-} from '../../daemon/fleet/rollout.js';
-import { fleetView } from '../../daemon/fleet/view.js';
-import { silentLogger } from '../../daemon/logger.js';
+import type { ApplyOptions } from '../../daemon/fleet/rollout.js';
 import type { FleetAgentView, FleetView, Rollout } from '../../model/fleet.js';
 import { type HostPlan, planFleet } from '../../policy/fleet-plan.js';
 import { type ConnectOptions, withClient, withConnection } from '../connect.js';
@@ -29,16 +20,32 @@ interface StoreOpts {
 
 function withStore(c: Command): Command {
   return c
-    .option('--fleet <url>', 'fleet store, etcd://HOST:PORT,…[/PREFIX] (default: $NICVISOR_FLEET)')
+    .option(
+      '--fleet <url>',
+      'fleet store, etcd://HOST:PORT,...[/PREFIX] (default: $NICVISOR_FLEET)',
+    )
     .option('--fleet-ca <file>', 'CA certificate (PEM)')
     .option('--fleet-cert <file>', 'client certificate (PEM)')
     .option('--fleet-key <file>', 'client key (PEM)')
     .option('--json', 'print JSON');
 }
 
+/** The fleet modules, loaded when a fleet command runs (the etcd client is gRPC: heavy). */
+async function fleetModules() {
+  const [index, docs, rollout, view, logger] = await Promise.all([
+    import('../../daemon/fleet/index.js'),
+    import('../../daemon/fleet/docs.js'),
+    import('../../daemon/fleet/rollout.js'),
+    import('../../daemon/fleet/view.js'),
+    import('../../daemon/logger.js'),
+  ]);
+  return { ...index, ...docs, ...rollout, ...view, ...logger };
+}
+
 async function open<T>(o: StoreOpts, fn: (b: FleetBackend) => Promise<T>): Promise<T> {
   const url = o.fleet ?? process.env.NICVISOR_FLEET;
   if (!url) throw new Error('no fleet store: pass --fleet etcd://HOST:PORT or set NICVISOR_FLEET');
+  const { fleetBackend, silentLogger } = await fleetModules();
   const b = fleetBackend(
     url,
     { ca: o.fleetCa, cert: o.fleetCert, key: o.fleetKey },
@@ -96,6 +103,7 @@ export function register(program: Command): void {
     .requiredOption('-f, --file <dir>', 'directory of fleet documents (*.json)')
     .option('--prune', 'documents not in DIR are deleted')
     .action(async (o: StoreOpts & { file: string; prune?: boolean }) => {
+      const { readDocsDir, parseSnapshot } = await fleetModules();
       const next = await readDocsDir(o.file);
       const plan = await open(o, async (b) => {
         const current = parseSnapshot(await b.snapshot()).docs;
@@ -141,6 +149,7 @@ export function register(program: Command): void {
           hostTimeoutMs: Number(o.hostTimeout),
           onStep: o.json ? undefined : (r) => process.stderr.write(formatRollout(r)),
         };
+        const { readDocsDir, abortRollout, resumeRollout, startRollout } = await fleetModules();
         const docs = o.file ? await readDocsDir(o.file) : [];
         const r = await open(o, async (b) => {
           if (o.abort) return abortRollout(b);
@@ -174,6 +183,7 @@ export function register(program: Command): void {
   withStore(fleet.command('status'))
     .description('hosts, their health and sync state, and the rollout in progress')
     .action(async (o: StoreOpts) => {
+      const { fleetView } = await fleetModules();
       const v = await open(o, fleetView);
       process.stdout.write(o.json ? `${JSON.stringify(v, null, 2)}\n` : formatFleet(v));
       const done = v.rollout === null || v.rollout.state === 'done';

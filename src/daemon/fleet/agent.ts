@@ -87,7 +87,9 @@ export class FleetAgent {
       await this.sync();
     }
     this.unsubscribe = daemon.bus.subscribe((e) => {
+      // VF sync states and owners (a guest credential) are part of the status.
       if (e.type === 'vfStatus') this.publishSoon();
+      else if (e.type === 'audit' && e.entry.action.startsWith('credential.')) this.publishSoon();
     });
     void this.connect();
   }

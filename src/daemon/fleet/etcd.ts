@@ -126,7 +126,7 @@ export class EtcdFleet implements FleetBackend {
   watch(fromRevision: number, h: WatchHandlers): WatchHandle {
     let watcher: Watcher | null = null;
     let closed = false;
-    const pending = this.ns
+    void this.ns
       .watch()
       .prefix(DESIRED)
       .startRevision(String(fromRevision))
@@ -163,8 +163,14 @@ export class EtcdFleet implements FleetBackend {
     return {
       close: async () => {
         closed = true;
-        await pending;
-        if (watcher) await watcher.cancel().catch(() => undefined);
+        // Never wait on the network here: a watch still connecting (etcd unreachable) is
+        // canceled by its own handler once created, and a cancel gets one second.
+        const w = watcher as Watcher | null;
+        if (!w) return;
+        await Promise.race([
+          w.cancel().catch(() => undefined),
+          new Promise((r) => setTimeout(r, 1000).unref()),
+        ]);
       },
     };
   }

@@ -46,7 +46,10 @@ const vfDoc = (
   writtenAt: new Date().toISOString(),
 });
 
-describe(`fleet agents: ${N} hosts on a 3-member etcd cluster`, { skip: skip ?? false }, () => {
+describe(`fleet agents: ${N} hosts on a 3-member etcd cluster`, {
+  skip: skip ?? false,
+  timeout: 300_000,
+}, () => {
   const cluster = new EtcdCluster();
   const hosts: Host[] = [];
   const proxies: CutProxy[] = [];
@@ -378,5 +381,27 @@ describe(`fleet agents: ${N} hosts on a 3-member etcd cluster`, { skip: skip ?? 
     const { revision } = await fleet.snapshot();
     const st = await allAt(revision, [hosts[2]]);
     assert.equal(st.get(canary)!.refused.filter((x) => x.doc === 'vf/p2').length, 0);
+  });
+
+  test('a change the owner of a VF would see is refused without --force', async () => {
+    const h = hosts[3];
+    await h.daemon.issueCredential('base', 'test');
+    await until(
+      async () => (await statuses()).get(h.name)?.vfs.base?.owned === true,
+      10_000,
+      'owner in status',
+    );
+    const next = [vfDoc('base', { vf: 0, vlans: [104] })];
+    await assert.rejects(
+      startRollout(fleet, next, { maxUnavailable: 50 }),
+      new RegExp(`--force: ${h.name} vf/base`),
+    );
+    const { rollout } = await startRollout(fleet, next, {
+      maxUnavailable: 50,
+      force: true,
+      hostTimeoutMs: 30_000,
+    });
+    assert.equal(rollout?.state, 'done');
+    assert.deepEqual(h.daemon.getVf('base').policy.vlans, [104]);
   });
 });

@@ -19,7 +19,7 @@ function doc(name: string, vlan: number): FleetDoc {
   };
 }
 
-describe('etcd fleet backend', { skip: skip ?? false }, () => {
+describe('etcd fleet backend', { skip: skip ?? false, timeout: 60_000 }, () => {
   const cluster = new EtcdCluster();
   let fleet: EtcdFleet;
   before(async () => {
