@@ -15,7 +15,7 @@ import {
 import { AuditStream } from './audit.js';
 import { byId, debounce, fill, h } from './dom.js';
 import { mirrorPanel } from './mirror.js';
-import { renderPfs } from './pfs.js';
+import { PfCards } from './pfs.js';
 import { RatePlots } from './plots.js';
 import { PolicyForm } from './policy-form.js';
 import { VfTable } from './vfs.js';
@@ -42,9 +42,11 @@ async function loadVfs(): Promise<void> {
   if (v) byId('mirror-slot').replaceChildren(mirrorPanel(v, vfs, () => void loadVfs()));
 }
 
+const pfCards = new PfCards(byId('pfs'), () => void Promise.all([loadPfs(), loadVfs()]));
+
 async function loadPfs(): Promise<void> {
   pfs = await api<PfView[]>('GET', '/v1/pfs');
-  renderPfs(byId('pfs'), pfs);
+  pfCards.render(pfs);
 }
 
 /** After the form saved or deleted a policy: refresh, and follow the VF it was about. */
@@ -76,6 +78,10 @@ function select(name: string, status?: string): void {
     vfs,
     pfs,
     onDone: (n, deleted, s) => policyDone(n, deleted, s, false),
+    beforeDelete: () => {
+      plots?.destroy();
+      plots = null;
+    },
     ...(status ? { status } : {}),
   });
   fill(
