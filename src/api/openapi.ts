@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { VERSION } from '../daemon/service.js';
 import { VfRulesView } from '../model/eswitch.js';
 import { VF_NAME_RE } from '../model/index.js';
+import * as P from '../model/pools.js';
 import * as T from '../model/wire/index.js';
 
 type Json = Record<string, unknown>;
@@ -41,6 +42,60 @@ function op(summary: string, res: z.ZodType | null, body?: z.ZodType, params = f
       },
     ];
   return o;
+}
+
+/** A path parameter of the pool routes. */
+function withParams(o: Json, ...names: ('pool' | 'id')[]): Json {
+  o.parameters = names.map((name) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }));
+  return o;
+}
+
+/** The pool and claim routes (routes/pools.ts). */
+function poolPaths(): Json {
+  const released = z.object({ released: z.array(P.ReleaseResult) });
+  const xml = z.object({ xml: z.string() });
+  return {
+    '/v1/pools': { get: op('List the VF pools with capacity, claimed, free', z.array(P.PoolView)) },
+    '/v1/pools/{pool}': {
+      get: withParams(op('One pool: members, claims, owners', P.PoolView), 'pool'),
+    },
+    '/v1/pools/{pool}/claims': {
+      get: withParams(op('Claims of the pool', z.array(P.Claim)), 'pool'),
+      post: withParams(
+        op('Claim a VF (idempotent per owner + ifname); answers why', P.ClaimResult, P.ClaimBody),
+        'pool',
+      ),
+      delete: withParams(
+        op('Release the claims of ?owner=KIND:ID[&ifname=IF] (CNI DEL)', released),
+        'pool',
+      ),
+    },
+    '/v1/pools/{pool}/libvirt-network': {
+      get: withParams(op("The pool as a libvirt <network> (forward mode='hostdev')", xml), 'pool'),
+    },
+    '/v1/claims/{id}': {
+      get: withParams(op('One claim', P.Claim), 'id'),
+      delete: withParams(
+        op(
+          'Release the claim (?fence=N refuses a stale owner); restored and verified',
+          P.ReleaseResult,
+        ),
+        'id',
+      ),
+    },
+    '/v1/claims/{id}/renew': { post: withParams(op('Renew the claim’s lease', P.Claim), 'id') },
+    '/v1/claims/{id}/libvirt-xml': {
+      get: withParams(
+        op("The claim's <interface type='hostdev'> (?peer=ua-NAME adds <teaming>)", xml),
+        'id',
+      ),
+    },
+  };
 }
 
 export function openApiDocument(): Json {
@@ -113,6 +168,7 @@ export function openApiDocument(): Json {
         put: op('Change the log level', T.LogLevelResult, T.LogLevelBody),
       },
       '/v1/stats': { get: op('Counters (from the cache)', T.StatsView) },
+      ...poolPaths(),
       '/metrics': {
         get: {
           summary: 'Prometheus metrics (sriov_vf_* as sriov-network-metrics-exporter, nicvisor_*)',

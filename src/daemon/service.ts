@@ -37,12 +37,15 @@ import { CountingDriver } from './counting-driver.js';
 import { DEMO_CONFIG_LABEL, demoMainConfig } from './demo.js';
 import { DaemonError, notFound } from './errors.js';
 import { EventBus } from './events.js';
+import { ensureDir } from './fsutil.js';
 import { resolveHookUser } from './hooks.js';
 import { layout } from './layout.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
+import type { Pools } from './pools/pools.js';
 import { healthView, historyView, statsView } from './reads.js';
 import type { Reconciler } from './reconciler.js';
 import { vfRulesView } from './rules-view.js';
+import { StateLock } from './state-lock.js';
 import { pfViews, type ViewSources, vfView, vfViews } from './views.js';
 
 export { VERSION } from './assemble.js';
@@ -64,11 +67,18 @@ export class Daemon {
   readonly bus: EventBus;
   log: Logger;
   private run: Running | null = null;
+  private lock: StateLock | null = null;
 
   constructor(opts: DaemonOptions) {
     this.opts = opts;
     this.log = opts.log ?? createLogger('info');
     this.bus = new EventBus((err) => this.log.error({ err }, 'event listener failed'));
+  }
+
+  private async releaseLock(): Promise<void> {
+    const lock = this.lock;
+    this.lock = null;
+    await lock?.release();
   }
 
   private get r(): Running {
@@ -92,12 +102,23 @@ export class Daemon {
     this.log.level = main.daemon.logLevel;
     // Before anything is acquired: an unknown hook user is a configuration error.
     const hookUser = main.daemon.hookUser ? await resolveHookUser(main.daemon.hookUser) : null;
+    // Before any sweep, driver start or reconcile: one daemon per state directory.
+    await ensureDir(l.stateDir);
+    const lock = new StateLock(l.stateDir);
+    await lock.acquire();
+    this.lock = lock;
     const ownsDriver = !this.opts.driver;
-    const driver = new CountingDriver(
-      this.opts.driver ??
-        (await createDriver(main.driver, { config: main, stateDir: l.driverDir })),
-    );
-    if (ownsDriver) await driver.start();
+    let driver: CountingDriver;
+    try {
+      driver = new CountingDriver(
+        this.opts.driver ??
+          (await createDriver(main.driver, { config: main, stateDir: l.driverDir })),
+      );
+      if (ownsDriver) await driver.start();
+    } catch (err) {
+      await this.releaseLock();
+      throw err;
+    }
     const mainDoc = configFile
       ? { file: configFile, data: main }
       : { file: DEMO_CONFIG_LABEL, data: demoMainConfig() };
@@ -114,8 +135,10 @@ export class Daemon {
         bus: this.bus,
         log: this.log,
       });
-      const { reconciler, stats, drift, guests, store } = this.run;
+      const { reconciler, stats, drift, guests, store, pools } = this.run;
       await reconciler.reconcileAll('start');
+      await pools.load();
+      await pools.start();
       await stats.start();
       drift.start();
       driver.setGuestRequestHandler(guests.onMailbox);
@@ -126,7 +149,10 @@ export class Daemon {
     } catch (err) {
       // Leave nothing running behind a failed start (the driver may own timers and sockets).
       if (this.run) await this.stop();
-      else if (ownsDriver) await driver.stop();
+      else {
+        if (ownsDriver) await driver.stop();
+        await this.releaseLock();
+      }
       throw err;
     }
   }
@@ -136,6 +162,7 @@ export class Daemon {
     if (!r) return;
     this.run = null;
     r.driver.setGuestRequestHandler(null);
+    await r.pools.stop();
     await r.drift.stop();
     r.reconciler.stop();
     await r.hooks.idle();
@@ -144,6 +171,7 @@ export class Daemon {
     await r.store.close();
     r.audit.stop();
     if (r.ownsDriver) await r.driver.stop();
+    await this.releaseLock();
     this.bus.clear();
     this.log.info('daemon stopped');
   }
@@ -276,6 +304,11 @@ export class Daemon {
     return this.r.mutations.validate(body);
   }
 
+  /** validate() plus what only the file system can tell (hook programs root may not run). */
+  dryRun(body: ValidateBody): Promise<ValidateResult> {
+    return this.r.mutations.dryRun(body);
+  }
+
   setLogLevel(level: LogLevel, who: string): LogLevelResult {
     const previous = this.log.level as LogLevel;
     this.log.level = level;
@@ -289,6 +322,11 @@ export class Daemon {
       reason: `log level ${previous} → ${level}`,
     });
     return { level, previous };
+  }
+
+  /** VF pools and claims (issue 12). */
+  get pools(): Pools {
+    return this.r.pools;
   }
 
   /** For tests and the bench: the driver as the daemon sees it. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EswitchMode, MAX_VFS_PER_PF, MTU_MAX, MTU_MIN } from './common.js';
+import { Pool } from './pools.js';
 
 export const TrafficClass = z.strictObject({
   name: z.string().min(1).optional().describe('Label shown in the dashboard.'),
@@ -132,6 +133,12 @@ export const DaemonSettings = z
         port: z.number().int().min(0).max(65535).default(7710).describe('TCP port.'),
         token: z.string().min(16).optional().describe('Bearer token (at least 16 characters).'),
         tokenFile: z.string().optional().describe('File holding the bearer token.'),
+        allowedHosts: z
+          .array(z.string().min(1))
+          .optional()
+          .describe(
+            '`Host` header names the listener answers to (DNS rebinding defence). Default: localhost, 127.0.0.1, ::1, this host name and the listen address (every local address when it is 0.0.0.0 or ::).',
+          ),
       })
       .optional()
       .describe(
@@ -183,6 +190,20 @@ export const DaemonSettings = z
       .min(1)
       .default(100)
       .describe('Guest requests a VF may send at once before the rate limit applies.'),
+    poolSweepIntervalMs: z
+      .number()
+      .int()
+      .min(100)
+      .default(10000)
+      .describe('How often claims whose owner is gone (netns, process, lease) are reclaimed.'),
+    poolLeakGraceMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(30000)
+      .describe(
+        'A claim whose network namespace vanished is reclaimed only after this long, so the runtime’s CNI DEL (which also renames the VF’s netdev back) comes first.',
+      ),
     bodyLimitBytes: z
       .number()
       .int()
@@ -225,6 +246,10 @@ export const MainConfig = z
       .optional()
       .describe('Settings of the linux driver.'),
     pfs: z.array(PfPolicy).default([]).describe('Policies of the PFs nicvisor manages.'),
+    pools: z
+      .array(Pool)
+      .default([])
+      .describe('VF pools handed out by claims (`nicvisor claim POOL`); see docs/pools.md.'),
   })
   .describe('Main configuration file (`/etc/nicvisor/nicvisor.json`).');
 export type MainConfigInput = z.input<typeof MainConfig>;

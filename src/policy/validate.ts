@@ -8,6 +8,7 @@ import {
   tooDeepProblem,
   VfPolicy,
 } from '../model/index.js';
+import { poolRules } from './pools/rules.js';
 import {
   buildContext,
   type CapabilityMap,
@@ -58,6 +59,7 @@ export const RULES: readonly Rule[] = [
   hookRules,
   unsupportedFields,
   eswitchCapacity,
+  poolRules,
 ];
 
 /** A document's schema problems, and what of it the rules can still check. */

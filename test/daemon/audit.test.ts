@@ -43,6 +43,57 @@ test('AuditLog: JSON lines with sequence numbers, rotated by size, published on 
   }
 });
 
+test('AuditLog: a request it cannot serialise or that is huge keeps the decision, not the request', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'nv-audit-'));
+  try {
+    const path = join(dir, 'audit.log');
+    const failures: string[] = [];
+    const audit = new AuditLog({ path, maxBytes: 1 << 20, keep: 2 }, new EventBus(() => {}), (e) =>
+      failures.push(e.message),
+    );
+    audit.start();
+    const base = {
+      who: 't',
+      via: 'api',
+      action: 'policy.put',
+      target: 'x',
+      result: 'refused',
+    } as const;
+    let deep: unknown = 1;
+    for (let i = 0; i < 30_000; i++) deep = [deep];
+    audit.record({ ...base, request: deep, reason: 'too deep' });
+    audit.record({ ...base, request: { big: 'x'.repeat(200_000) }, reason: 'too big' });
+    audit.record({ ...base, request: { n: 1n }, reason: 'bigint' });
+    audit.stop();
+    const lines = (await readFile(path, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => [l.reason, l.result, Object.keys(l.request)]),
+      [
+        ['too deep', 'refused', ['omitted']],
+        ['too big', 'refused', ['omitted']],
+        ['bigint', 'refused', ['omitted']],
+      ],
+    );
+    assert.deepEqual(failures, []);
+    // A write that fails is reported, never thrown.
+    const reported: string[] = [];
+    const full = new AuditLog(
+      { path: '/dev/full', maxBytes: 1 << 20, keep: 2 },
+      new EventBus(() => {}),
+      (e) => reported.push((e as NodeJS.ErrnoException).code ?? e.message),
+    );
+    full.start();
+    full.record({ ...base, request: null, reason: 'disk full' });
+    full.stop();
+    assert.deepEqual(reported, ['ENOSPC']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 function entry(i: number) {
   return {
     who: 'admin',

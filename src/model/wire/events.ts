@@ -15,6 +15,10 @@ export const AuditAction = z.enum([
   'log-level',
   'drift.repair',
   'pf.put',
+  'pool.claim',
+  'pool.release',
+  'pool.reclaim',
+  'pool.renew',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 
