@@ -18,6 +18,7 @@ import {
 } from './limits.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
+import { fleetRoutes } from './routes/fleet.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { pfRoutes } from './routes/pfs.js';
 import { poolRoutes } from './routes/pools.js';
@@ -36,6 +37,7 @@ export const ROUTES: RouteModule[] = [
   metricsRoutes,
   dashboardRoutes,
   poolRoutes,
+  fleetRoutes,
 ];
 
 export interface AppOptions {

@@ -13,6 +13,7 @@ import type {
   GuestDecisionView,
   GuestRequestBody,
   HealthView,
+  LagView,
   LogLevelResult,
   MirrorBody,
   PfView,
@@ -178,6 +179,7 @@ export class ApiClient {
 
   health = () => this.request<HealthView>('GET', '/healthz');
   pfs = () => this.request<PfView[]>('GET', '/v1/pfs');
+  lags = () => this.request<LagView[]>('GET', '/v1/lags');
   vfs = () => this.request<VfView[]>('GET', '/v1/vfs');
   vf = (name: string) => this.request<VfView>('GET', `/v1/vfs/${encodeURIComponent(name)}`);
   vfRules = (name: string) =>

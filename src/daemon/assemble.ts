@@ -12,6 +12,7 @@ import { DriftLoop } from './drift.js';
 import type { EventBus } from './events.js';
 import { GuestRequests } from './guest.js';
 import { Hooks, type HookUser } from './hooks.js';
+import { LagEvents } from './lags.js';
 import type { Layout } from './layout.js';
 import type { Logger } from './logger.js';
 import { DaemonMetrics } from './metrics.js';
@@ -39,6 +40,7 @@ export interface Running {
   observed: Observations;
   stats: StatsRefresh;
   drift: DriftLoop;
+  lagEvents: LagEvents;
   audit: AuditLog;
   status: StatusBoard;
   mutations: Mutations;
@@ -105,6 +107,7 @@ export async function assemble(p: Parts): Promise<Running> {
   const limiter = new RateLimiter(d.guestRequestsPerSecond, d.guestRequestBurst);
   const guests = new GuestRequests({ store, reconciler, locks, limiter, audit, log });
   const stats = new StatsRefresh(driver, observed, d.statsIntervalMs, bus, log);
+  const lagEvents = new LagEvents(driver, audit, bus, () => stats.refresh());
   const hooks = new Hooks(log.child({ component: 'hooks' }), d.hookTimeoutMs, p.hookUser);
   const mutations = new Mutations({
     hooks,
@@ -150,6 +153,7 @@ export async function assemble(p: Parts): Promise<Running> {
     observed,
     stats,
     drift,
+    lagEvents,
     audit,
     status,
     mutations,

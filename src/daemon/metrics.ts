@@ -13,7 +13,14 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PfInfo } from '../drivers/driver.js';
-import { type GuestRequest, type Refusal, SyncState, type VfCounters } from '../model/index.js';
+import {
+  type GuestRequest,
+  type LagStatus,
+  type ObservedLag,
+  type Refusal,
+  SyncState,
+  type VfCounters,
+} from '../model/index.js';
 import type { EventBus } from './events.js';
 import {
   type CounterFamily,
@@ -115,6 +122,7 @@ export class DaemonMetrics {
     });
     this.infoGauge();
     this.refusedGauge();
+    this.lagGauges();
   }
 
   start(src: MetricSources, bus: EventBus): void {
@@ -171,6 +179,94 @@ export class DaemonMetrics {
         this.set(self.src?.refused()?.files.length ?? 0);
       },
     });
+  }
+
+  /** The observed state of every LAG (read at scrape time from the last observation). */
+  private lags(): { lag: string; status: LagStatus }[] {
+    const src = this.src;
+    if (!src) return [];
+    return src
+      .state()
+      .main.lags.map((l) => ({ lag: l.name, o: src.observed.pf(l.members[0])?.lag }))
+      .filter((x) => x.o?.config.name === x.lag)
+      .map((x) => ({ lag: x.lag, status: (x.o as ObservedLag).status }));
+  }
+
+  /**
+   * `nicvisor_lag_*`: per LAG its failovers, last failover time and frames lost in failover
+   * windows; per member its link, whether it carries traffic, its link failures and frames.
+   * Gauges set at collect time (a counter would have to be fed deltas the driver already
+   * keeps); the names end in _total where the value only grows, as a counter's would.
+   */
+  private lagGauges(): void {
+    const self = this;
+    const registers = [this.registry];
+    const perLag = (name: string, help: string, pick: (s: LagStatus) => number | null) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['lag', 'mode'],
+        registers,
+        collect() {
+          this.reset();
+          for (const { lag, status } of self.lags()) {
+            const v = pick(status);
+            if (v !== null) this.set({ lag, mode: status.mode }, v);
+          }
+        },
+      });
+    const perMember = (
+      name: string,
+      help: string,
+      pick: (m: LagStatus['members'][number]) => number,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['lag', 'pf'],
+        registers,
+        collect() {
+          this.reset();
+          for (const { lag, status } of self.lags())
+            for (const m of status.members) this.set({ lag, pf: m.pf }, pick(m));
+        },
+      });
+    perLag(
+      'nicvisor_lag_failovers_total',
+      'Times a LAG moved traffic off a failed member.',
+      (s) => s.failovers,
+    );
+    perLag(
+      'nicvisor_lag_last_failover_seconds',
+      'Last failover of the LAG: member link down to first frame on the other member.',
+      (s) => (s.lastFailoverMs === null ? null : s.lastFailoverMs / 1000),
+    );
+    perLag(
+      'nicvisor_lag_lost_frames_total',
+      'Frames sent to a failed member before the LAG noticed (the failover window).',
+      (s) => s.lostFrames,
+    );
+    perMember('nicvisor_lag_member_up', 'Link of a LAG member as the bond sees it (1 up).', (m) =>
+      m.linkUp ? 1 : 0,
+    );
+    perMember('nicvisor_lag_member_active', 'The member carries traffic now (1).', (m) =>
+      m.active ? 1 : 0,
+    );
+    perMember(
+      'nicvisor_lag_member_link_failures_total',
+      'Link failures the bond saw on the member.',
+      (m) => m.linkFailures,
+    );
+    perMember(
+      'nicvisor_lag_member_tx_packets_total',
+      'Frames the LAG sent on the member.',
+      (m) => m.txPackets,
+    );
+    perMember(
+      'nicvisor_lag_member_rx_packets_total',
+      'Frames the LAG took from the member.',
+      (m) => m.rxPackets,
+    );
   }
 
   private infoGauge(): void {

@@ -30,7 +30,9 @@ export type DriverEvent =
   /** The PF lost its VF configuration (reset, driver reload, sriov_numvfs cycled). */
   | { type: 'pfReset'; pf: string; reason: string }
   /** Something changed on the PF or one VF (a link notification, `ip link` run by hand). */
-  | { type: 'changed'; pf: string; vf?: number; reason: string };
+  | { type: 'changed'; pf: string; vf?: number; reason: string }
+  /** A LAG's members changed state (link down or up, failover, dissolved by a reset). */
+  | { type: 'lag'; pf: string; lag: string; reason: string };
 
 /**
  * Answers a guest's mailbox request. The NIC applies the change only when the answer is

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EswitchMode, MAX_VFS_PER_PF, MTU_MAX, MTU_MIN } from './common.js';
+import { Lag } from './lag.js';
 import { Pool } from './pools.js';
 
 export const TrafficClass = z.strictObject({
@@ -84,7 +85,9 @@ export const PfPolicy = z
     lag: z
       .string()
       .optional()
-      .describe('Name of the VF-LAG bond this PF belongs to (designed, not built yet).'),
+      .describe(
+        'Name of the LAG (in `lags`) this PF is a member of; optional, the LAG’s `members` decide, but when given it must agree.',
+      ),
   })
   .describe('Policy of one SR-IOV physical function (NIC port).');
 export type PfPolicy = z.infer<typeof PfPolicy>;
@@ -250,6 +253,10 @@ export const MainConfig = z
       .array(Pool)
       .default([])
       .describe('VF pools handed out by claims (`nicvisor claim POOL`); see docs/pools.md.'),
+    lags: z
+      .array(Lag)
+      .default([])
+      .describe('LAGs (bonds) of two PFs each: VF-LAG, or a host bond beside HA pairs of VFs.'),
   })
   .describe('Main configuration file (`/etc/nicvisor/nicvisor.json`).');
 export type MainConfigInput = z.input<typeof MainConfig>;

@@ -7,6 +7,7 @@ export * from './depth.js';
 export * from './document.js';
 export * from './eswitch.js';
 export * from './guest.js';
+export * from './lag.js';
 export * from './linux-capabilities.js';
 export * from './names.js';
 export * from './plan.js';

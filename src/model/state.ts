@@ -1,6 +1,7 @@
 import type { EswitchMode } from './common.js';
 import type { VfCounters } from './counters.js';
 import type { ObservedRuleSet } from './eswitch.js';
+import type { ObservedLag } from './lag.js';
 import type { MirrorState, VfSettings } from './settings.js';
 
 /**
@@ -36,6 +37,20 @@ export interface ObservedVf {
   counters: VfCounters;
   /** Link as the guest sees it. */
   linkUp: boolean;
+  /** Its port on the PF's eswitch in switchdev mode, where the driver found a representor. */
+  switchPort?: VfSwitchPort;
+}
+
+/** VF ↔ representor ↔ devlink port ↔ switch id (switchdev mode). */
+export interface VfSwitchPort {
+  /** The representor netdev the VF's rules hang on, e.g. `pf0vf3` or `eth4`. */
+  representor: string;
+  /** `bus/dev/index` of its devlink port, e.g. `pci/0000:08:00.0/131073`. */
+  devlinkPort?: string;
+  /** `phys_switch_id`, the same for every port of one eswitch. */
+  switchId?: string;
+  /** How the representor was found: devlink port flavour `pcivf`, or `phys_port_name`. */
+  via: 'devlink' | 'phys_port_name';
 }
 
 /** Who a PF is, as a driver names it when it discovers or reads it. */
@@ -83,6 +98,8 @@ export interface ObservedPf extends PfIdentity {
   eswitch?: ObservedRuleSet;
   /** The host interface, where the driver models it as a switch port (the sim does). */
   host?: HostInterface;
+  /** The LAG this PF is a member of, as the driver reads it; absent: none. */
+  lag?: ObservedLag;
 }
 
 /**

@@ -34,7 +34,7 @@ export function policySummary(v: VfView): string {
   if (mac && p.macs.length && mac !== p.macs[0]) parts.push(`${mac} (guest; policy ${p.macs[0]})`);
   else if (mac) parts.push(mac + more);
   else if (p.macs.length) parts.push(p.macs[0] + more);
-  if (p.trust) parts.push('trust');
+  if (p.trust) parts.push(p.trust === 'guarded' ? 'guarded trust' : 'trust');
   if (!p.macAntiSpoof) parts.push('no MAC anti-spoof');
   if (p.maxTxRate) parts.push(`≤${p.maxTxRate} Mb/s`);
   if (p.minTxRate) parts.push(`≥${p.minTxRate} Mb/s`);

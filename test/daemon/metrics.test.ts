@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import parse, { type Family } from 'parse-prometheus-text-format';
+import { demoPolicies } from '../../src/daemon/demo.js';
 import { PF_COUNTER_FIELDS, SRIOV_VF_COUNTERS } from '../../src/daemon/metrics.js';
 import { buildFrame } from '../../src/drivers/sim/build.js';
 import { DEMO_GATEWAY_MAC, DemoTraffic } from '../../src/drivers/sim/demo.js';
@@ -175,7 +176,7 @@ test('sync state, reconcile durations, drift repairs and info', async () => {
   let fams = await scrape();
   const sync = fams.get('nicvisor_vf_sync_state')!;
   assert.equal(sync.type, 'GAUGE');
-  assert.equal(sync.metrics.length, 9 * 5, 'one sample per VF and state');
+  assert.equal(sync.metrics.length, demoPolicies().length * 5, 'one sample per VF and state');
   const web1 = sync.metrics.filter((m) => m.labels?.name === 'web-1');
   assert.deepEqual(
     web1.filter((m) => m.value === '1').map((m) => m.labels?.state),

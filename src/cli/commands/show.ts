@@ -1,5 +1,11 @@
 import type { Command } from 'commander';
-import { formatProblem, type PfView, type Refusal, type VfView } from '../../model/index.js';
+import {
+  formatProblem,
+  type LagView,
+  type PfView,
+  type Refusal,
+  type VfView,
+} from '../../model/index.js';
 import type { ApiClient } from '../client.js';
 import { type ConnectOptions, withClient } from '../connect.js';
 import { human, table } from '../format.js';
@@ -89,12 +95,61 @@ export function pfTable(pfs: PfView[]): string {
   );
 }
 
+/** One row per LAG member: mode, link, whether it carries traffic, failures, failovers. */
+export function lagTable(lags: LagView[]): string {
+  const rows = lags.flatMap((l) => {
+    const o = l.observed;
+    const last = o?.lastFailoverMs == null ? '-' : `${o.lastFailoverMs.toFixed(1)}ms`;
+    const sync = o === null ? 'absent' : l.inSync ? 'in-sync' : 'differs';
+    return l.policy.members.map((pf, i) => {
+      const m = o?.members.find((x) => x.pf === pf);
+      return [
+        i === 0 ? l.name : '',
+        i === 0 ? `${l.policy.mode}${l.policy.vfLag ? ' vf-lag' : ''}` : '',
+        i === 0 ? sync : '',
+        pf,
+        m ? (m.linkUp ? 'up' : 'down') : '-',
+        m ? (m.active ? 'yes' : 'no') : '-',
+        m ? String(m.linkFailures) : '-',
+        human(m?.txPackets),
+        human(m?.rxPackets),
+        i === 0 && o ? String(o.failovers) : '',
+        i === 0 ? last : '',
+        i === 0 && o ? String(o.lostFrames ?? '-') : '',
+      ];
+    });
+  });
+  return table(
+    [
+      'LAG',
+      'MODE',
+      'STATE',
+      'MEMBER',
+      'LINK',
+      'ACTIVE',
+      'FAILURES',
+      'TX_PKTS',
+      'RX_PKTS',
+      'FAILOVERS',
+      'LAST',
+      'LOST',
+    ],
+    rows,
+  );
+}
+
 function vfDetail(v: VfView): string {
   const lines = [
     `name:      ${v.name}`,
     `pf/vf:     ${v.pf} vf ${v.vf}${v.netdev ? ` (${v.netdev})` : ''}`,
     `status:    ${v.status.syncState} (applied ${v.status.appliedRevision ?? '-'} of revision ${v.revision}, ${v.status.repairs} repairs)`,
   ];
+  if (v.switchPort) {
+    const sp = v.switchPort;
+    lines.push(
+      `port:      representor ${sp.representor}, devlink ${sp.devlinkPort ?? '-'}, switch ${sp.switchId ?? '-'} (via ${sp.via})`,
+    );
+  }
   if (v.status.lastError) lines.push(`error:     ${v.status.lastError}`);
   lines.push(
     `guest:     ${JSON.stringify(v.guest)}`,
@@ -137,6 +192,10 @@ async function fetchView(
   if (what === 'pfs') {
     const pfs = await c.pfs();
     return { value: pfs, human: () => pfTable(pfs) };
+  }
+  if (what === 'lags') {
+    const lags = await c.lags();
+    return { value: lags, human: () => lagTable(lags) };
   }
   if (what === 'stats') {
     const stats = await c.stats();
@@ -190,10 +249,10 @@ async function warnRefused(c: ApiClient): Promise<void> {
 export function register(program: Command): void {
   program
     .command('show')
-    .argument('[what]', 'vfs (default), pfs, stats, a VF name, or rules', 'vfs')
+    .argument('[what]', 'vfs (default), pfs, lags, stats, a VF name, or rules', 'vfs')
     .argument('[name]', 'with rules: the VF whose eswitch rules to show')
     .description(
-      'show VFs (with counters), PFs, all counters (stats), one VF, or the eswitch rules of a VF',
+      'show VFs (with counters), PFs, LAGs, all counters (stats), one VF, or the eswitch rules of a VF',
     )
     .option('--watch', 'refresh every --interval until interrupted')
     .option('--interval <ms>', 'refresh interval for --watch', '1000')

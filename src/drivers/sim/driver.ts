@@ -1,5 +1,6 @@
 import {
   type ApplyResult,
+  type ObservedLag,
   type ObservedPf,
   type ObservedVf,
   type Plan,
@@ -22,6 +23,11 @@ import { type SimPciLayout, simPciLayout, vfPciAddr } from './pci.js';
 import type { SimPf } from './pf.js';
 import { cloneSettings } from './settings.js';
 
+function lagOf(nic: SimNic, pf: SimPf): { lag?: ObservedLag } {
+  const lag = nic.observeLag(pf.id);
+  return lag ? { lag } : {};
+}
+
 /**
  * The NicDriver over a SimNic. The NIC itself is public (`driver.nic`) so tests, benches and
  * the demo traffic can inject and capture frames; the daemon uses only the interface.
@@ -34,6 +40,7 @@ export class SimDriver implements NicDriver {
   private readonly listeners = new Set<(event: DriverEvent) => void>();
   private unsubscribe: (() => void) | null = null;
   private readonly pci: Map<string, SimPciLayout>;
+  private lagTimer: NodeJS.Timeout | null = null;
 
   constructor(nic: SimNic, demo: DemoTraffic | null) {
     this.nic = nic;
@@ -61,10 +68,17 @@ export class SimDriver implements NicDriver {
       for (const l of [...this.listeners]) l(e);
     });
     this.demo?.start();
+    // The LAGs' link monitors also run without traffic, so a failover is reported (and its
+    // event sent) when it happens, not when the next frame comes: every 10 ms, below any
+    // sensible miimon.
+    this.lagTimer = setInterval(() => this.nic.pollLags(), 10);
+    this.lagTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.demo?.stop();
+    if (this.lagTimer) clearInterval(this.lagTimer);
+    this.lagTimer = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.listeners.clear();
@@ -102,7 +116,7 @@ export class SimDriver implements NicDriver {
     return this.pfsOf(options.pf).map((pf) => ({
       kind: 'observed',
       ...this.identity(pf),
-      linkUp: pf.wireUp,
+      linkUp: pf.cableUp,
       mtu: pf.mtu,
       loopback: pf.loopback,
       eswitchMode: pf.eswitchMode,
@@ -111,6 +125,7 @@ export class SimDriver implements NicDriver {
       counters: toVfCounters(pf.counters),
       vfs: pf.vfs.map((_, i) => this.observeVf(pf, i)),
       ...observeEswitch(pf),
+      ...lagOf(this.nic, pf),
     }));
   }
 

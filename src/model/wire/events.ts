@@ -19,6 +19,8 @@ export const AuditAction = z.enum([
   'pool.release',
   'pool.reclaim',
   'pool.renew',
+  'lag.event',
+  'fleet.sync',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 
@@ -78,6 +80,12 @@ export const DaemonEvent = z.discriminatedUnion('type', [
     revision: z.number().nullable().describe('null: the VF policy was deleted.'),
   }),
   z.object({ type: z.literal('stats'), at: z.string() }),
+  z.object({
+    type: z.literal('lag'),
+    lag: z.string(),
+    pf: z.string().describe('The member the event is about (or the first member).'),
+    reason: z.string().describe('E.g. `member sim:nic0/0 link down: traffic moves to sim:nic0/1`.'),
+  }),
   z.object({
     type: z.literal('reload'),
     added: z.array(z.string()),

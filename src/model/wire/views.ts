@@ -9,6 +9,7 @@ import { EswitchMode } from '../common.js';
 import { PfPolicy } from '../config.js';
 import { VfCounters } from '../counters.js';
 import { GuestState } from '../guest.js';
+import { Lag, LagStatus } from '../lag.js';
 import { Problem } from '../problem.js';
 import { MirrorState, VfSettings } from '../settings.js';
 import { VfStatus } from '../status.js';
@@ -41,6 +42,18 @@ export const PfView = z
   .describe('One physical function: policy, what the driver observed, capabilities.');
 export type PfView = z.infer<typeof PfView>;
 
+export const LagView = z
+  .object({
+    name: z.string(),
+    policy: Lag.describe('The LAG as configured, defaults filled in.'),
+    observed: LagStatus.nullable().describe(
+      'What the driver last read back (null: not built yet, or dissolved by a reset).',
+    ),
+    inSync: z.boolean().describe('The driver holds the LAG exactly as configured.'),
+  })
+  .describe('One LAG: its configuration and its state (members, failovers).');
+export type LagView = z.infer<typeof LagView>;
+
 export const VfView = z
   .object({
     name: z.string(),
@@ -48,6 +61,15 @@ export const VfView = z
     vf: z.number(),
     pciAddr: z.string().optional(),
     netdev: z.string().optional(),
+    switchPort: z
+      .object({
+        representor: z.string(),
+        devlinkPort: z.string().optional(),
+        switchId: z.string().optional(),
+        via: z.enum(['devlink', 'phys_port_name']),
+      })
+      .optional()
+      .describe('switchdev: VF ↔ representor ↔ devlink port ↔ switch id.'),
     policy: VfPolicy.describe('The VF policy with every default filled in.'),
     revision: z.number().describe('Revision of policy + guest state; bumps on every change.'),
     status: VfStatus,
