@@ -35,8 +35,25 @@ async function loadHealth(): Promise<void> {
   byId('health').className = hv.status;
 }
 
-async function loadVfs(): Promise<void> {
-  vfs = await api<VfView[]>('GET', '/v1/vfs');
+let vfsAsked = 0;
+let vfsLatest: Promise<void> = Promise.resolve();
+
+/**
+ * Re-read the VFs. Answers can arrive out of order under load; only the newest request's
+ * answer is shown (an older one would put back a mirror or policy just changed), and a
+ * caller of an overtaken request waits for the newest.
+ */
+function loadVfs(): Promise<void> {
+  const mine = ++vfsAsked;
+  vfsLatest = api<VfView[]>('GET', '/v1/vfs').then((got) => {
+    if (mine !== vfsAsked) return vfsLatest;
+    showVfs(got);
+  });
+  return vfsLatest;
+}
+
+function showVfs(got: VfView[]): void {
+  vfs = got;
   table.render(vfs);
   const v = vfs.find((x) => x.name === selected);
   if (v) byId('mirror-slot').replaceChildren(mirrorPanel(v, vfs, () => void loadVfs()));
@@ -51,8 +68,10 @@ async function loadPfs(): Promise<void> {
 
 /** After the form saved or deleted a policy: refresh, and follow the VF it was about. */
 function policyDone(name: string, deleted: boolean, status: string, created: boolean): void {
+  const was = selected;
   void loadVfs()
     .then(() => {
+      if (selected !== was) return; // the operator moved on to another VF meanwhile
       if (deleted) {
         selected = null;
         plots?.destroy();
