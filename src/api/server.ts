@@ -144,7 +144,10 @@ export class ApiServer {
       limits,
     });
     this.apps.push(unix);
-    this.socketIno = await listenPrivately(socket, gid, (path) => unix.listen({ path }));
+    this.socketIno = await listenPrivately(socket, gid, (path) =>
+      // Bound in a private directory, then renamed: log the path clients use.
+      unix.listen({ path, listenTextResolver: () => `Server listening at ${socket}` }),
+    );
     this.addresses.push(socket);
     if (tcp && token) {
       const allowedHosts = tcp.allowedHosts ?? defaultAllowedHosts(tcp.host);

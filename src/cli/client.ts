@@ -7,6 +7,7 @@ import type {
   ApiError,
   ApplyBody,
   ApplyResultView,
+  AuditPageView,
   ChangeResult,
   CredentialResult,
   DeleteResult,
@@ -199,6 +200,13 @@ export class ApiClient {
   issueCredential = (name: string) =>
     this.request<CredentialResult>('POST', `/v1/vfs/${encodeURIComponent(name)}/credential`);
   stats = () => this.request<StatsView>('GET', '/v1/stats');
+  auditPage = (q: { before?: number; limit?: number }) => {
+    const params = new URLSearchParams();
+    if (q.before !== undefined) params.set('before', String(q.before));
+    if (q.limit !== undefined) params.set('limit', String(q.limit));
+    const query = params.size > 0 ? `?${params}` : '';
+    return this.request<AuditPageView>('GET', `/v1/audit${query}`);
+  };
   history = (name: string, since?: number) =>
     this.request<VfHistory>(
       'GET',

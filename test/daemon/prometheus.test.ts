@@ -175,6 +175,6 @@ test('PromQL: sriov_vf_* joins nicvisor_vf_sync_state on (pf, vf)', { skip }, as
     ['0'],
   );
   const pfInfo = await query('nicvisor_pf_info');
-  const pfIds = (await d.api<{ id: string }[]>('GET', '/v1/pfs')).map((p) => p.id).sort();
-  assert.deepEqual(pfInfo.map((s) => s.metric.pf_id).sort(), pfIds);
+  const pfs = (await d.api<{ id: string }[]>('GET', '/v1/pfs')).map((p) => p.id).sort();
+  assert.deepEqual(pfInfo.map((s) => s.metric.pf_id).sort(), pfs, 'one nicvisor_pf_info per PF');
 });

@@ -83,7 +83,7 @@ async function add(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Pro
     if (!claim.pciAddr)
       throw new CniError(
         5,
-        `claim ${claim.id}: the VF has no PCI address (the sim NIC cannot attach to a namespace)`,
+        `claim ${claim.id}: the VF has no PCI address, so no netdev to move into the namespace`,
       );
     try {
       if ((await macIn(ops, env.netns, env.ifname)) === null) {

@@ -17,7 +17,9 @@ const list = (names: string[]) => `[${names.join(', ')}]`;
 
 export function auditLine(e: AuditEntry): string {
   const req = e.request === undefined || e.request === null ? '' : ` ${JSON.stringify(e.request)}`;
-  return `#${e.seq} ${e.time} ${e.who} via ${e.via} ${e.action} ${e.target}${req}: ${e.result} (${e.reason})`;
+  // One entry, one line (a refusal's reason lists its problems on several).
+  const reason = e.reason.replace(/\s*\n\s*/g, ' ');
+  return `#${e.seq} ${e.time} ${e.who} via ${e.via} ${e.action} ${e.target}${req}: ${e.result} (${reason})`;
 }
 
 /** One event as a line of text. */
@@ -43,6 +45,8 @@ export interface StreamOptions {
   follow: boolean;
   /** Stop after this many events (0: never). */
   count: number;
+  /** Resume after this event id (the audit seq): the daemon replays what came after it. */
+  after?: string;
   print: (event: DaemonEvent, raw: string) => void;
 }
 
@@ -58,11 +62,14 @@ function parseTypes(value: string | undefined, fallback: string[]): string[] {
   return types;
 }
 
-function parseCount(value: string | undefined): number {
+function parseCount(value: string | undefined, what = '--count', max = Infinity): number {
   if (value === undefined) return 0;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new CliError(`--count ${value} is not a whole number of at least 1`, EXIT.usage);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new CliError(
+      `${what} ${value} is not a whole number of ${max === Infinity ? 'at least 1' : `1-${max}`}`,
+      EXIT.usage,
+    );
   return n;
 }
 
@@ -72,7 +79,7 @@ function parseCount(value: string | undefined): number {
  */
 export async function streamEvents(c: ApiClient, o: StreamOptions): Promise<void> {
   let seen = 0;
-  let lastId: string | undefined;
+  let lastId: string | undefined = o.after;
   let warned = false;
   const path = `/v1/events?types=${o.types.join(',')}`;
   for (;;) {
@@ -118,6 +125,38 @@ interface EventsCliOptions extends ConnectOptions {
   types?: string;
   follow?: boolean;
   count?: string;
+  limit?: string;
+  before?: string;
+}
+
+/** `nicvisor audit`: a page of history (oldest first on screen), then live entries with -f. */
+async function audit(c: ApiClient, opts: EventsCliOptions): Promise<void> {
+  const count = parseCount(opts.count);
+  const print = (e: AuditEntry) =>
+    process.stdout.write(`${opts.json ? JSON.stringify(e) : auditLine(e)}\n`);
+  let after: string | undefined;
+  if (count === 0) {
+    const limit = parseCount(opts.limit, '--limit', 1000) || 20;
+    const before = opts.before === undefined ? undefined : parseCount(opts.before, '--before');
+    const page = await c.auditPage({ before, limit });
+    if (opts.json && !opts.follow) process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
+    else for (const e of [...page.entries].reverse()) print(e);
+    if (!opts.follow) {
+      if (page.next !== null && !opts.json)
+        process.stderr.write(`(older entries: nicvisor audit --before ${page.next})\n`);
+      return;
+    }
+    after = page.entries[0] ? String(page.entries[0].seq) : undefined;
+  }
+  await streamEvents(c, {
+    types: ['audit'],
+    follow: !!opts.follow,
+    count,
+    after,
+    print: (e) => {
+      if (e.type === 'audit') print(e.entry);
+    },
+  });
 }
 
 export function register(program: Command): void {
@@ -155,22 +194,17 @@ export function register(program: Command): void {
   program
     .command('audit')
     .description(
-      'print audit entries (every guest decision and every change, who asked and the answer) as they are written',
+      'the audit log (every guest decision and every change: who asked, what, the answer), oldest first',
     )
-    .option('-f, --follow', 'keep going across daemon restarts')
-    .option('--count <n>', 'exit after n entries')
+    .option('--limit <n>', 'entries of history to print (1-1000)', '20')
+    .option('--before <seq>', 'history older than this sequence number (paging back)')
+    .option('-f, --follow', 'after the history, print new entries as they are written')
+    .option('--count <n>', 'print the next n new entries (no history), then exit')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ nicvisor audit\n  $ nicvisor audit --limit 100 --before 4711\n  $ nicvisor audit -f --json | jq .',
+    )
     .action(async (opts: EventsCliOptions) => {
-      const count = parseCount(opts.count);
-      await withClient(opts, (c) =>
-        streamEvents(c, {
-          types: ['audit'],
-          follow: !!opts.follow,
-          count,
-          print: (e) => {
-            if (e.type !== 'audit') return;
-            process.stdout.write(`${opts.json ? JSON.stringify(e.entry) : auditLine(e.entry)}\n`);
-          },
-        }),
-      );
+      await withClient(opts, (c) => audit(c, opts));
     });
 }

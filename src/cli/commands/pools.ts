@@ -155,7 +155,7 @@ export function register(program: Command): void {
       .command('release')
       .argument('<claim>', 'claim id (POOL-N)')
       .description('give the VF of a claim back (restored and verified)')
-      .option('--fence <n>', 'refuse unless this is the claim’s fence token', int('--fence'))
+      .option('--fence <n>', "refuse unless this is the claim's fence token", int('--fence'))
       .option('--json', 'JSON output'),
   ).action(async (id: string, o: ConnectOptions & { fence?: number; json?: boolean }) => {
     await withClient(o, async (c) => {
@@ -181,7 +181,7 @@ export function register(program: Command): void {
       )
       .option(
         '--network',
-        'print the pool’s <network> (forward mode hostdev) instead; CLAIM is then a pool',
+        "print the pool's <network> (forward mode hostdev) instead; CLAIM is then a pool",
       ),
   ).action(async (id: string, o: ConnectOptions & { peer?: string; network?: boolean }) => {
     await withClient(o, async (c) => {
@@ -194,7 +194,7 @@ export function register(program: Command): void {
     program
       .command('libvirt-hook')
       .argument('<network>', 'network name (libvirt passes it)')
-      .argument('<op>', 'operation: port-created, port-deleted, …')
+      .argument('<op>', 'operation: port-created, port-deleted, ...')
       .argument('[subop]', 'sub-operation (begin, end, -)')
       .argument('[extra]', 'extra argument (-)')
       .description(

@@ -36,11 +36,14 @@ export function bashCompletion(spec: ProgramSpec): string {
   const valued = [...spec.globals, ...spec.commands.flatMap((c) => c.options)]
     .filter((o) => o.takesValue)
     .flatMap(names);
+  const groups = spec.commands.filter((c) => c.children.length > 0);
   const perCommand = spec.commands
     .map((c) => {
       const opts = [...c.options.flatMap(names), '--help'].join(' ');
+      if (c.children.length > 0)
+        return `    ${q(c.name)}) COMPREPLY=($(compgen -W ${q(c.children.join(' '))} -- "$cur")) ;;`;
       return [
-        `    ${c.name})`,
+        `    ${q(c.name)})`,
         '      case "$prev" in',
         optionValueCases(c.options),
         '      esac',
@@ -59,7 +62,7 @@ _nicvisor_vfs() {
 
 _nicvisor() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
-  local cmd="" argi=0 i w skip=0
+  local cmd="" sub="" argi=0 i w skip=0
   # Find the command and which of its arguments is being typed; option values are skipped.
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="\${COMP_WORDS[i]}"
@@ -67,7 +70,10 @@ _nicvisor() {
     case "$w" in
       ${valued.filter((v, i, a) => a.indexOf(v) === i).join('|')}) skip=1 ;;
       -*) ;;
-      *) if [[ -z "$cmd" ]]; then cmd="$w"; else ((argi++)); fi ;;
+      *)
+        if [[ -z "$cmd" ]]; then cmd="$w"
+        elif [[ -z "$sub" && " ${groups.map((g) => g.name).join(' ')} " == *" $cmd "* ]]; then cmd="$cmd $w"; sub=1
+        else ((argi++)); fi ;;
     esac
   done
   case "$prev" in
@@ -78,7 +84,12 @@ ${optionValueCases(spec.globals)}
       if [[ "$cur" == -* ]]; then
         COMPREPLY=($(compgen -W ${q([...globals, '--help', '--version'].join(' '))} -- "$cur"))
       else
-        COMPREPLY=($(compgen -W ${q(spec.commands.map((c) => c.name).join(' '))} -- "$cur"))
+        COMPREPLY=($(compgen -W ${q(
+          spec.commands
+            .filter((c) => !c.name.includes(' '))
+            .map((c) => c.name)
+            .join(' '),
+        )} -- "$cur"))
       fi
       ;;
 ${perCommand}

@@ -9,6 +9,11 @@ export function roff(s: string): string {
       .replace(/-/g, '\\-')
       // `a|b|c` lists may break after a bar (\: is a zero-width break point).
       .replace(/\|/g, '|\\:')
+      // Non-ASCII as roff's Unicode escapes: troff reads its input as Latin-1 otherwise.
+      .replace(
+        /[^\x00-\x7f]/gu,
+        (c) => `\\[u${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}]`,
+      )
       .split('\n')
       .map((l) => (/^[.']/.test(l) ? `\\&${l}` : l))
       .join('\n')

@@ -30,7 +30,10 @@ export interface ArgSpec {
 }
 
 export interface CommandSpec {
+  /** `show`, or `pool list` for a sub-command of a command group. */
   name: string;
+  /** A command group (`pool`): its sub-commands' names; they follow it in the list. */
+  children: string[];
   usage: string;
   description: string;
   options: OptionSpec[];
@@ -103,21 +106,31 @@ interface HiddenCommand extends Command {
   _hidden?: boolean;
 }
 
+function commandSpec(c: Command, prefix: string): CommandSpec {
+  const name = `${prefix}${c.name()}`;
+  return {
+    name,
+    children: visible(c).map((s) => s.name()),
+    usage: c.usage(),
+    description: c.description(),
+    options: c.options.map((o) => option(name, o)),
+    args: c.registeredArguments.map((a) => argument(name, a)),
+    after: afterText(c),
+  };
+}
+
+const visible = (c: Command) => c.commands.filter((s) => !(s as HiddenCommand)._hidden);
+
 export function programSpec(program: Command): ProgramSpec {
   return {
     name: program.name(),
     version: program.version() ?? '',
     description: program.description(),
     globals: program.options.map((o) => option('', o)),
-    commands: program.commands
-      .filter((c) => !(c as HiddenCommand)._hidden)
-      .map((c) => ({
-        name: c.name(),
-        usage: c.usage(),
-        description: c.description(),
-        options: c.options.map((o) => option(c.name(), o)),
-        args: c.registeredArguments.map((a) => argument(c.name(), a)),
-        after: afterText(c),
-      })),
+    // A group, then each of its sub-commands as `group sub` (one level, as the CLI has).
+    commands: visible(program).flatMap((c) => [
+      commandSpec(c, ''),
+      ...visible(c).map((s) => commandSpec(s, `${c.name()} `)),
+    ]),
   };
 }

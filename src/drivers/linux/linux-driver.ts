@@ -21,8 +21,6 @@ import type { SwitchPorts } from './eswitch/representors.js';
 import type { TcPlacement } from './eswitch/tc-lines.js';
 import { spawnTc, type TcRunner } from './eswitch/tc-run.js';
 import { LinuxLags } from './lags.js';
-import { DEVLINK_PORT_FLAVOUR_PCI_VF } from './netlink/constants.js';
-import type { DevlinkPort } from './netlink/genl.js';
 import { observedPf } from './observe.js';
 import { type PfEntry, PfRegistry } from './pf-registry.js';
 import { restoreVf } from './release.js';

@@ -40,7 +40,7 @@ export function interfaceXml(claim: Claim, pool: Pool, peer?: string): string {
   const a = claim.pciAddr ? parsePci(claim.pciAddr) : null;
   if (!a)
     throw new LibvirtXmlError(
-      `claim ${claim.id}: vf ${claim.vf} on ${claim.pf} has no PCI address${claim.pciAddr ? ` (${claim.pciAddr} is not one)` : ''}; libvirt needs a real VF (the sim NIC has none)`,
+      `claim ${claim.id}: vf ${claim.vf} on ${claim.pf} has no PCI address${claim.pciAddr ? ` (${claim.pciAddr} is not one)` : ''}; libvirt needs the VF's PCI address (its driver reported none)`,
     );
   if (peer !== undefined && !/^ua-[A-Za-z0-9_-]{1,60}$/.test(peer))
     throw new LibvirtXmlError(
@@ -73,7 +73,7 @@ export function networkXml(pool: Pool, members: readonly { pciAddr?: string }[])
   });
   if (addrs.length === 0)
     throw new LibvirtXmlError(
-      `pool ${pool.name}: no member VF has a PCI address; libvirt needs real VFs (the sim NIC has none)`,
+      `pool ${pool.name}: no member VF has a PCI address; libvirt needs their PCI addresses (the driver reported none)`,
     );
   const p = pool.profile;
   const lines = [

@@ -178,3 +178,22 @@ test('events and audit stream what the daemon does', async () => {
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /unknown \[nonsense\]; the event types are audit, vfStatus/);
 });
+
+test('audit prints the history, oldest first, and pages back with --before', async () => {
+  const page = await json('audit', '--limit', '3');
+  assert.equal(page.code, 0, page.stderr);
+  const { entries, next } = page.value as { entries: { seq: number }[]; next: number | null };
+  assert.equal(entries.length, 3);
+  assert.ok(entries[0].seq > entries[2].seq, 'the API answers newest first');
+  const text = await cli(env, 'audit', '--limit', '3');
+  const seqs = text.stdout
+    .trim()
+    .split('\n')
+    .map((l) => Number(/^#(\d+) /.exec(l)?.[1]));
+  assert.deepEqual(seqs, entries.map((e) => e.seq).reverse(), 'the screen reads oldest first');
+  assert.match(text.stderr, new RegExp(`older entries: nicvisor audit --before ${next}`));
+  const older = await json('audit', '--limit', '1', '--before', String(entries[2].seq));
+  assert.equal((older.value as { entries: { seq: number }[] }).entries[0].seq, entries[2].seq - 1);
+  const bad = await cli(env, 'audit', '--limit', '5000');
+  assert.equal(bad.code, 2);
+});

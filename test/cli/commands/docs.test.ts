@@ -54,6 +54,16 @@ test('bash completion: commands, options, option values and argument choices', a
     assert.ok(showOpts.includes(o), o);
   assert.deepEqual(await bashComplete(r.stdout, ['nicvisor', 'completion', '']), ['bash', 'zsh']);
   assert.deepEqual(await bashComplete(r.stdout, ['nicvisor', 'show', 'st']), ['stats']);
+  // A command group completes its sub-commands, then their options.
+  const group = buildProgram().commands.find((c) => c.commands.length > 0);
+  if (group) {
+    const subs = group.commands.map((c) => c.name());
+    assert.deepEqual(await bashComplete(r.stdout, ['nicvisor', group.name(), '']), subs);
+    const sub = group.commands[0];
+    const opts = await bashComplete(r.stdout, ['nicvisor', group.name(), sub.name(), '--']);
+    for (const o of sub.options)
+      if (o.long) assert.ok(opts.includes(o.long), `${sub.name()} ${o.long}`);
+  }
 });
 
 test('zsh completion parses and names every command', {

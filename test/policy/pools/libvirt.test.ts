@@ -91,7 +91,7 @@ describe('libvirt XML', () => {
     assert.match(t, /<teaming type='transient' persistent='ua-backup0'\/>/);
     assert.throws(
       () => interfaceXml({ ...claim, pciAddr: undefined }, pool()),
-      /has no PCI address.*sim NIC has none/,
+      /has no PCI address.*libvirt needs/,
     );
     assert.throws(() => interfaceXml(claim, pool(), 'backup0'), /not a user alias/);
   });
