@@ -317,8 +317,12 @@ class PfLabels {
 
 /** The sync-state gauge of every VF policy, labelled as its VF's counters are. */
 function syncRows(src: MetricSources, labels: PfLabels): string {
+  // One pass over the observed VFs, not a search of its PF's VFs per policy (2048² at scale).
+  const addr = new Map<string, string | undefined>();
+  for (const pf of src.pfInfo.keys())
+    for (const v of src.observed.pf(pf)?.vfs ?? []) addr.set(`${pf}#${v.vf}`, v.pciAddr);
   const rows = [...src.state().policies.values()].map((p) => ({
-    labels: labels.vf(p.pf, p.vf, src.observed.vf(p.pf, p.vf)?.pciAddr, p.name),
+    labels: labels.vf(p.pf, p.vf, addr.get(`${p.pf}#${p.vf}`), p.name),
     state: src.status.get(p.name).syncState,
   }));
   return stateFamily(

@@ -121,8 +121,9 @@ export class Observations {
   /** Every VF the last stats read saw, with its counters. */
   *vfSamples(): Iterable<CounterSample> {
     for (const [pf, c] of this.counters) {
-      for (const [vf, m] of c.vfs)
-        yield { pf, vf, pciAddr: this.vf(pf, vf)?.pciAddr, counters: m.value };
+      // An index per PF: vf() searches the PF's VFs, which per VF is quadratic at 256 a PF.
+      const addr = new Map((this.pfs.get(pf)?.vfs ?? []).map((v) => [v.vf, v.pciAddr]));
+      for (const [vf, m] of c.vfs) yield { pf, vf, pciAddr: addr.get(vf), counters: m.value };
     }
   }
 

@@ -15,7 +15,7 @@ import {
 import { AuditStream } from './audit.js';
 import { byId, debounce, fill, h } from './dom.js';
 import { mirrorPanel } from './mirror.js';
-import { renderPfs } from './pfs.js';
+import { PfCards } from './pfs.js';
 import { RatePlots } from './plots.js';
 import { PolicyForm } from './policy-form.js';
 import { VfTable } from './vfs.js';
@@ -35,22 +35,43 @@ async function loadHealth(): Promise<void> {
   byId('health').className = hv.status;
 }
 
-async function loadVfs(): Promise<void> {
-  vfs = await api<VfView[]>('GET', '/v1/vfs');
+let vfsAsked = 0;
+let vfsLatest: Promise<void> = Promise.resolve();
+
+/**
+ * Re-read the VFs. Answers can arrive out of order under load; only the newest request's
+ * answer is shown (an older one would put back a mirror or policy just changed), and a
+ * caller of an overtaken request waits for the newest.
+ */
+function loadVfs(): Promise<void> {
+  const mine = ++vfsAsked;
+  vfsLatest = api<VfView[]>('GET', '/v1/vfs').then((got) => {
+    if (mine !== vfsAsked) return vfsLatest;
+    showVfs(got);
+  });
+  return vfsLatest;
+}
+
+function showVfs(got: VfView[]): void {
+  vfs = got;
   table.render(vfs);
   const v = vfs.find((x) => x.name === selected);
   if (v) byId('mirror-slot').replaceChildren(mirrorPanel(v, vfs, () => void loadVfs()));
 }
 
+const pfCards = new PfCards(byId('pfs'), () => void Promise.all([loadPfs(), loadVfs()]));
+
 async function loadPfs(): Promise<void> {
   pfs = await api<PfView[]>('GET', '/v1/pfs');
-  renderPfs(byId('pfs'), pfs);
+  pfCards.render(pfs);
 }
 
 /** After the form saved or deleted a policy: refresh, and follow the VF it was about. */
 function policyDone(name: string, deleted: boolean, status: string, created: boolean): void {
+  const was = selected;
   void loadVfs()
     .then(() => {
+      if (selected !== was) return; // the operator moved on to another VF meanwhile
       if (deleted) {
         selected = null;
         plots?.destroy();
@@ -76,6 +97,10 @@ function select(name: string, status?: string): void {
     vfs,
     pfs,
     onDone: (n, deleted, s) => policyDone(n, deleted, s, false),
+    beforeDelete: () => {
+      plots?.destroy();
+      plots = null;
+    },
     ...(status ? { status } : {}),
   });
   fill(

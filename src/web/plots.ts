@@ -79,6 +79,7 @@ export class RatePlots {
   private windowMs = 300_000;
   private readonly sizer: ResizeObserver;
   private width = 0;
+  private destroyed = false;
 
   constructor(name: string) {
     this.name = name;
@@ -109,6 +110,7 @@ export class RatePlots {
       'GET',
       `/v1/vfs/${encodeURIComponent(this.name)}/history${q}`,
     );
+    if (this.destroyed) return;
     this.windowMs = hist.windowSeconds * 1000;
     this.t.push(...hist.t);
     for (const k of ['rxPps', 'txPps', 'rxBps', 'txBps'] as const) this.cols[k].push(...hist[k]);
@@ -131,6 +133,7 @@ export class RatePlots {
   }
 
   destroy(): void {
+    this.destroyed = true;
     this.sizer.disconnect();
     this.pkts.destroy();
     this.bytes.destroy();

@@ -102,6 +102,8 @@ export interface PolicyFormOptions {
   pfs: PfView[];
   /** After a save or delete, with the VF's name and what to tell the operator. */
   onDone: (name: string, deleted: boolean, status: string) => void;
+  /** Just before a DELETE (the page stops asking for the VF's history). */
+  beforeDelete?: () => void;
   /** Status line to start with (a policy just created). */
   status?: string;
 }
@@ -117,6 +119,9 @@ export class PolicyForm {
   private readonly status: HTMLElement;
   private readonly save: HTMLButtonElement;
   private checking = 0;
+  private saving = false;
+  /** The newest dry run: a check overtaken by a newer edit answers with the newer one's result. */
+  private latest: Promise<boolean> = Promise.resolve(false);
   /** The body last saved: while the form still says that, its status stays "saved, …". */
   private saved: string | null = null;
   private armed: ReturnType<typeof setTimeout> | null = null;
@@ -222,18 +227,29 @@ export class PolicyForm {
     return b;
   }
 
-  async validate(): Promise<boolean> {
-    const mine = ++this.checking;
+  validate(): Promise<boolean> {
+    this.latest = this.check(++this.checking);
+    return this.latest;
+  }
+
+  /** The form still says what was last saved (or a save of it is under way). */
+  private unchanged(body: Record<string, unknown>): boolean {
+    return this.saving || (this.saved !== null && canon(body) === this.saved);
+  }
+
+  private async check(mine: number): Promise<boolean> {
     const body = this.body();
-    const unchanged = this.saved !== null && canon(body) === this.saved;
     this.save.disabled = true;
-    if (!unchanged) this.status.textContent = 'checking…';
+    if (!this.unchanged(body)) this.status.textContent = 'checking…';
     try {
       const r = await api<ValidateResult>('POST', '/v1/validate', { vfs: [body] });
-      if (mine !== this.checking) return false; // a newer edit is being checked
+      // A newer edit is being checked: its answer is the one that counts (a Save clicked
+      // while a debounced check was pending must not be dropped).
+      if (mine !== this.checking) return this.latest;
       this.show(r.problems);
-      this.save.disabled = !r.ok;
-      if (!unchanged) {
+      this.save.disabled = !r.ok || this.saving;
+      // Asked again now: a save may have finished while this check was on its way.
+      if (!this.unchanged(body)) {
         this.saved = null;
         this.status.textContent = r.ok ? 'valid' : `${r.problems.length} problem(s)`;
       }
@@ -264,6 +280,7 @@ export class PolicyForm {
     if (!(await this.validate())) return;
     this.save.disabled = true;
     const body = this.body();
+    this.saving = true;
     try {
       const r = await api<ChangeResult>('PUT', `/v1/vfs/${encodeURIComponent(this.name)}`, body);
       this.saved = canon(body);
@@ -273,6 +290,9 @@ export class PolicyForm {
     } catch (err) {
       if (err instanceof HttpError) this.show(err.problems);
       this.status.textContent = (err as Error).message;
+    } finally {
+      this.saving = false;
+      this.save.disabled = false;
     }
   }
 
@@ -290,6 +310,7 @@ export class PolicyForm {
     clearTimeout(this.armed);
     this.armed = null;
     btn.disabled = true;
+    this.o.beforeDelete?.();
     api<DeleteResult>('DELETE', `/v1/vfs/${encodeURIComponent(this.name)}`)
       .then(() => {
         this.status.textContent = `deleted ${this.name}`;

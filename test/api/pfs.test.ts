@@ -75,6 +75,11 @@ test('PUT /v1/pfs/ID refuses bad settings, an unknown PF and a mismatched pf; no
     await refused(path(PF0), { pf: PF1, numVfs: 8 }, 422, /does not match/);
     assert.equal(await readFile(h.configFile, 'utf8'), text, 'the file is untouched');
     assert.equal(h.fake.pfs.get(PF0)!.vfs.length, 8);
+    const doc = await admin.request<{ paths: Record<string, { put?: unknown }> }>(
+      'GET',
+      '/v1/openapi.json',
+    );
+    assert.ok(doc.paths['/v1/pfs/{id}']?.put, 'documented in OpenAPI');
   } finally {
     admin.close();
     await server.stop();

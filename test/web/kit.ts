@@ -40,9 +40,10 @@ export async function startWebDaemon(opts: {
   const stateDir = join(dir, 'state');
   const configFile = join(dir, 'nicvisor.json');
   const demo = demoMainConfig();
+  // Other PFs than the demo's: the demo's pools, LAGs … name its PFs, so they go too.
+  const shape = opts.pfs ? { driver: demo.driver, pfs: opts.pfs } : demo;
   const config = {
-    ...demo,
-    ...(opts.pfs ? { pfs: opts.pfs } : {}),
+    ...shape,
     sim: { ...demo.sim, ...opts.sim, demoTraffic: opts.demoTraffic },
     daemon: { stateDir, statsIntervalMs: opts.statsIntervalMs, driftIntervalMs: 60_000 },
   };
