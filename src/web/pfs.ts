@@ -1,4 +1,4 @@
-/** The PF cards: link, VFs in use / enabled / total, MTU, QoS classes, counters. */
+/** The PF cards: link, VFs in use / enabled / total, MTU, QoS classes, LAG, counters. */
 import type { PfView } from '../model/index.js';
 import { fill, h, si } from './dom.js';
 
@@ -8,6 +8,17 @@ function qos(pf: PfView): string {
   return classes
     .map((c) => `${c.name ?? 'tc'} ${c.bandwidth}%${c.strictPriority ? ' (strict)' : ''}`)
     .join(', ');
+}
+
+/** "bond0 balance-xor: sim:nic1/0 up, active · sim:nic1/1 down · 2 failovers, last 52 ms". */
+function lag(pf: PfView): string {
+  const l = pf.lag;
+  if (!l) return '';
+  const members = l.members
+    .map((m) => `${m.pf} ${m.linkUp ? 'up' : 'down'}${m.active ? ', active' : ''}`)
+    .join(' · ');
+  const last = l.lastFailoverMs === null ? '' : `, last ${l.lastFailoverMs.toFixed(1)} ms`;
+  return `${l.name} ${l.mode}: ${members} · ${l.failovers} failover(s)${last}`;
 }
 
 function card(pf: PfView) {
@@ -31,6 +42,12 @@ function card(pf: PfView) {
       h('dd', {}, pf.mtu),
       h('dt', {}, 'QoS'),
       h('dd', {}, qos(pf)),
+      ...(pf.lag
+        ? [
+            h('dt', {}, 'LAG'),
+            h('dd', { class: pf.lag.members.every((m) => m.linkUp) ? 'ok' : 'bad' }, lag(pf)),
+          ]
+        : []),
       h('dt', {}, 'rx / tx'),
       h(
         'dd',
