@@ -26,13 +26,14 @@ function fastifyRefusal(fe: FastifyError, req: FastifyRequest, reply: FastifyRep
         : `invalid request: ${fe.message}`;
   // Every fastify-level refusal (size, media type, JSON syntax, encoding) is about the
   // body as a whole: name it, like validation problems name their field.
+  const dup = fe.code === 'NV_BODY_DUPLICATE_KEY';
   const problems = [
     {
       file: req.url,
-      field: '(body)',
+      field: (fe as { field?: string }).field ?? '(body)',
       value: null,
-      allowed: `a UTF-8 JSON document of at most ${limit} bytes`,
-      fix: 'send valid JSON as application/json',
+      allowed: dup ? 'each key once per object' : `a UTF-8 JSON document of at most ${limit} bytes`,
+      fix: dup ? 'send each key once' : 'send valid JSON as application/json',
       message: fe.message,
     },
   ];

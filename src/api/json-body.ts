@@ -2,9 +2,11 @@
  * The JSON body parser of every listener: fastify's own (which refuses `__proto__` and
  * `constructor.prototype` keys) behind a fatal UTF-8 decode — fastify decodes bodies
  * leniently, turning invalid bytes into U+FFFD, so a hostile name or MAC would reach
- * validation as a different string than the client sent.
+ * validation as a different string than the client sent — and a check that no object
+ * gives a key twice (`"trust":false,"trust":true` would otherwise mean trust).
  */
 import type { FastifyInstance } from 'fastify';
+import { duplicateKeyOfParsed } from '../model/duplicate-keys.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -25,6 +27,17 @@ export function strictJsonBodies(app: FastifyInstance): void {
       done(err, undefined);
       return;
     }
-    parse(req, text, done);
+    parse(req, text, (err: Error | null, data?: unknown) => {
+      if (err) return done(err, undefined);
+      const dup = duplicateKeyOfParsed(text, data);
+      if (!dup) return done(null, data);
+      const e = new Error(
+        `the body gives key "${dup.key}" twice (at ${dup.path}): send each key once`,
+      ) as Error & { statusCode: number; code: string; field: string };
+      e.statusCode = 400;
+      e.code = 'NV_BODY_DUPLICATE_KEY';
+      e.field = dup.path;
+      done(e, undefined);
+    });
   });
 }

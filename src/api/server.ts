@@ -2,18 +2,28 @@
  * The HTTP API: one fastify instance per listener (Unix socket, optional TCP), the same
  * routes on each, with the listener's own authentication mode.
  */
-import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Daemon } from '../daemon/service.js';
 import { type AuthOptions, authHook } from './auth.js';
 import { errorHandler } from './errors.js';
 import { strictJsonBodies } from './json-body.js';
+import {
+  DEFAULT_LIMITS,
+  defaultAllowedHosts,
+  frameworkErrors,
+  type HttpLimits,
+  hostHook,
+  serverOptions,
+} from './limits.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { pfRoutes } from './routes/pfs.js';
+import { poolRoutes } from './routes/pools.js';
 import { systemRoutes } from './routes/system.js';
 import { vfRoutes } from './routes/vfs.js';
+import { clearStaleSocket, listenPrivately, removeOwnSocket, socketDir } from './socket.js';
 
 export type RouteModule = (app: FastifyInstance, daemon: Daemon) => void;
 
@@ -21,13 +31,29 @@ export type RouteModule = (app: FastifyInstance, daemon: Daemon) => void;
 export const ROUTES: RouteModule[] = [
   systemRoutes,
   vfRoutes,
+  pfRoutes,
   eventRoutes,
   metricsRoutes,
   dashboardRoutes,
+  poolRoutes,
 ];
 
-export function buildApp(daemon: Daemon, auth: AuthOptions, bodyLimit: number): FastifyInstance {
+export interface AppOptions {
+  limits?: Partial<HttpLimits>;
+  /** `Host` names accepted (TCP); undefined: any (the Unix socket has no Host to trust). */
+  allowedHosts?: readonly string[];
+}
+
+export function buildApp(
+  daemon: Daemon,
+  auth: AuthOptions,
+  bodyLimit: number,
+  opts: AppOptions = {},
+): FastifyInstance {
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const app = Fastify({
+    ...serverOptions(limits),
+    frameworkErrors,
     loggerInstance: daemon.log.child({
       component: 'api',
       listener: auth.mode,
@@ -41,12 +67,14 @@ export function buildApp(daemon: Daemon, auth: AuthOptions, bodyLimit: number): 
     forceCloseConnections: true,
     return503OnClosing: true,
   });
+  app.server.maxConnections = limits.maxConnections;
   app.decorateRequest('principal', null as unknown as never);
   strictJsonBodies(app);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({ error: `no route ${req.method} ${req.url}: see GET /v1/openapi.json` });
   });
+  if (opts.allowedHosts) app.addHook('onRequest', hostHook(opts.allowedHosts));
   app.addHook('onRequest', authHook(daemon, auth));
   for (const r of ROUTES) r(app, daemon);
   return app;
@@ -55,8 +83,15 @@ export function buildApp(daemon: Daemon, auth: AuthOptions, bodyLimit: number): 
 export interface ListenOptions {
   socket: string;
   socketGroup?: string;
-  tcp?: { host: string; port: number; token?: string; tokenFile?: string };
+  tcp?: {
+    host: string;
+    port: number;
+    token?: string;
+    tokenFile?: string;
+    allowedHosts?: string[];
+  };
   bodyLimit: number;
+  limits?: Partial<HttpLimits>;
 }
 
 async function adminToken(tcp: NonNullable<ListenOptions['tcp']>): Promise<string> {
@@ -85,6 +120,8 @@ export class ApiServer {
   private readonly daemon: Daemon;
   private readonly opts: ListenOptions;
   private apps: FastifyInstance[] = [];
+  /** Inode of the socket this server created (null: none yet). */
+  private socketIno: number | null = null;
   /** Where it listens (socket path, and `http://host:port` when TCP is on). */
   readonly addresses: string[] = [];
 
@@ -97,16 +134,22 @@ export class ApiServer {
     const { socket, socketGroup, tcp, bodyLimit } = this.opts;
     // Refuse TCP without a token before opening anything.
     const token = tcp ? await adminToken(tcp) : null;
-    await mkdir(dirname(socket), { recursive: true, mode: 0o750 });
-    await rm(socket, { force: true });
-    const unix = buildApp(this.daemon, { mode: 'socket', adminToken: token }, bodyLimit);
-    await unix.listen({ path: socket });
+    const gid = socketGroup ? await groupId(socketGroup) : null;
+    await socketDir(socket, gid);
+    await clearStaleSocket(socket);
+    const { limits } = this.opts;
+    const unix = buildApp(this.daemon, { mode: 'socket', adminToken: token }, bodyLimit, {
+      limits,
+    });
     this.apps.push(unix);
-    await chmod(socket, 0o660);
-    if (socketGroup) await chown(socket, process.getuid?.() ?? 0, await groupId(socketGroup));
+    this.socketIno = await listenPrivately(socket, gid, (path) => unix.listen({ path }));
     this.addresses.push(socket);
     if (tcp && token) {
-      const app = buildApp(this.daemon, { mode: 'tcp', adminToken: token }, bodyLimit);
+      const allowedHosts = tcp.allowedHosts ?? defaultAllowedHosts(tcp.host);
+      const app = buildApp(this.daemon, { mode: 'tcp', adminToken: token }, bodyLimit, {
+        limits,
+        allowedHosts,
+      });
       const addr = await app.listen({ host: tcp.host, port: tcp.port });
       this.apps.push(app);
       this.addresses.push(addr);
@@ -116,6 +159,7 @@ export class ApiServer {
   async stop(): Promise<void> {
     for (const app of this.apps.reverse()) await app.close();
     this.apps = [];
-    await rm(this.opts.socket, { force: true });
+    await removeOwnSocket(this.opts.socket, this.socketIno);
+    this.socketIno = null;
   }
 }

@@ -4,9 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { ApiServer, type ListenOptions } from '../api/server.js';
-import { createLogger } from '../daemon/logger.js';
+import { installProcessGuard } from '../daemon/guard.js';
+import { createLogger, defaultLogFormat, type LogFormat } from '../daemon/logger.js';
 import { Daemon } from '../daemon/service.js';
 import { demoHome } from './connect.js';
 
@@ -14,6 +16,7 @@ export interface ServeOptions {
   config?: string;
   stateDir?: string;
   socket?: string;
+  logFormat?: LogFormat;
 }
 
 type TcpOptions = NonNullable<ListenOptions['tcp']>;
@@ -29,18 +32,31 @@ function demoTcp(): TcpOptions {
   return { host: '127.0.0.1', port: DEMO_HTTP_PORT, token: randomBytes(24).toString('base64url') };
 }
 
-/** Start the API; a demo whose default port is taken (another demo) takes any free port. */
+/** Whether host:port can be bound now (the demo checks before it starts anything). */
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Start the API once. A demo whose default port is taken (another demo) takes any free
+ * port: checked before starting, so the socket listener is not started, stopped and started
+ * again (which logged "Server listening" twice for it).
+ */
 async function listen(daemon: Daemon, opts: ListenOptions, demo: boolean): Promise<ApiServer> {
-  const server = new ApiServer(daemon, opts);
+  let o = opts;
+  if (demo && o.tcp && o.tcp.port !== 0 && !(await portFree(o.tcp.host, o.tcp.port)))
+    o = { ...o, tcp: { ...o.tcp, port: 0 } };
+  const server = new ApiServer(daemon, o);
   try {
     await server.start();
     return server;
   } catch (err) {
     await server.stop();
-    if (!demo || !opts.tcp || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-    const retry = new ApiServer(daemon, { ...opts, tcp: { ...opts.tcp, port: 0 } });
-    await retry.start();
-    return retry;
+    throw err;
   }
 }
 
@@ -85,7 +101,8 @@ export function resolvePaths(opts: ServeOptions): {
 }
 
 export async function serve(opts: ServeOptions): Promise<void> {
-  const log = createLogger('info');
+  const log = createLogger('info', undefined, opts.logFormat ?? defaultLogFormat());
+  installProcessGuard(log);
   const paths = resolvePaths(opts);
   const daemon = new Daemon({
     configFile: opts.config ? resolve(opts.config) : null,
@@ -113,16 +130,21 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
   if (paths.note) log.info(paths.note);
   log.info({ listen: server.addresses }, 'API ready');
-  process.stdout.write(banner(server, socket, tcp, demo));
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    await server.stop();
-    await daemon.stop();
+    let code = 0;
+    try {
+      await server.stop();
+      await daemon.stop();
+    } catch (err) {
+      log.error({ err }, 'stopping failed');
+      code = 1;
+    }
     log.flush();
-    process.exit(0);
+    process.exit(code);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -136,4 +158,6 @@ export async function serve(opts: ServeOptions): Promise<void> {
         ),
     );
   });
+  // Last: whoever waits for the banner may signal us at once (the handlers are in place).
+  process.stdout.write(banner(server, socket, tcp, demo));
 }

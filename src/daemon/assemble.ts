@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { PfInfo } from '../drivers/driver.js';
-import type { MainConfig, Sourced } from '../model/index.js';
+import type { AuditEntry, MainConfig, Sourced } from '../model/index.js';
 import { AuditLog } from './audit.js';
 import type { CountingDriver } from './counting-driver.js';
 import { DriftLoop } from './drift.js';
@@ -19,6 +19,7 @@ import { DaemonMetrics } from './metrics.js';
 import { Mutations } from './mutations.js';
 import { KeyedLock } from './mutex.js';
 import { Observations } from './observations.js';
+import { Pools } from './pools/pools.js';
 import { RateLimiter } from './ratelimit.js';
 import { Reconciler } from './reconciler.js';
 import { seedDemo } from './seed.js';
@@ -45,8 +46,21 @@ export interface Running {
   mutations: Mutations;
   metrics: DaemonMetrics;
   hooks: Hooks;
+  pools: Pools;
   pfInfo: Map<string, PfInfo>;
   startedAt: number;
+}
+
+/** Log a failed audit write, once per kind of failure and then every 1000th. */
+function auditFailed(log: Logger): (err: Error, entry: AuditEntry) => void {
+  let failures = 0;
+  return (err, entry) => {
+    if (failures++ % 1000 === 0)
+      log.error(
+        { err, seq: entry.seq, failures },
+        'writing the audit log failed; decisions go on (free space or fix daemon.auditLog.path)',
+      );
+  };
 }
 
 export interface Parts {
@@ -78,6 +92,7 @@ export async function assemble(p: Parts): Promise<Running> {
       keep: d.auditLog.keep,
     },
     bus,
+    auditFailed(log),
   );
   audit.start();
   const locks = new KeyedLock(p.lockTimeoutMs);
@@ -88,13 +103,34 @@ export async function assemble(p: Parts): Promise<Running> {
     { driver, store, locks, status, observed, log },
     { onReconciled: (s) => metrics.observeReconcile(s) },
   );
-  const drift = new DriftLoop({ driver, reconciler, status, log }, d.driftIntervalMs);
+  const drift = new DriftLoop({ driver, reconciler, status, audit, log }, d.driftIntervalMs);
   const limiter = new RateLimiter(d.guestRequestsPerSecond, d.guestRequestBurst);
   const guests = new GuestRequests({ store, reconciler, locks, limiter, audit, log });
   const stats = new StatsRefresh(driver, observed, d.statsIntervalMs, bus, log);
   const lagEvents = new LagEvents(driver, audit, bus, () => stats.refresh());
   const hooks = new Hooks(log.child({ component: 'hooks' }), d.hookTimeoutMs, p.hookUser);
-  const mutations = new Mutations({ hooks, store, reconciler, guests, audit, bus, log });
+  const mutations = new Mutations({
+    hooks,
+    store,
+    reconciler,
+    guests,
+    audit,
+    bus,
+    log,
+    configFile: l.configFile,
+  });
+  const pools = new Pools({
+    stateDir: l.stateDir,
+    store,
+    mutations,
+    driver,
+    status,
+    audit,
+    log,
+    registry: metrics.registry,
+    sweepIntervalMs: d.poolSweepIntervalMs,
+    leakGraceMs: d.poolLeakGraceMs,
+  });
   metrics.start(
     {
       state: () => store.state(),
@@ -123,6 +159,7 @@ export async function assemble(p: Parts): Promise<Running> {
     mutations,
     metrics,
     hooks,
+    pools,
     pfInfo,
     startedAt: Date.now(),
   };

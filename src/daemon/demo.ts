@@ -46,6 +46,21 @@ export function demoMainConfig(): MainConfigInput {
         miimon: 100,
       },
     ],
+    // VFs 5-7 of both PFs are handed out by claims: `nicvisor claim demo-net --owner vm:NAME`.
+    pools: [
+      {
+        name: 'demo-net',
+        pfs: ['sim:nic0/0', { pf: 'sim:nic0/1', numaNode: 1 }],
+        numaNode: 0,
+        vfs: { from: 5, to: 7 },
+        physicalNetwork: 'physnet1',
+        placement: 'spread',
+        profile: {
+          vlans: [100],
+          mac: { mode: 'range', from: '02:00:00:00:02:00', to: '02:00:00:00:02:ff' },
+        },
+      },
+    ],
   };
 }
 

@@ -10,6 +10,7 @@ import type {
   CredentialResult,
   DeleteResult,
   MirrorBody,
+  PfPolicy,
   ReloadResult,
   ValidateBody,
   ValidateResult,
@@ -20,12 +21,14 @@ import type { AuditLog } from './audit.js';
 import { DaemonError, notFound } from './errors.js';
 import type { EventBus } from './events.js';
 import type { GuestRequests } from './guest.js';
+import { hookProblems } from './hook-trust.js';
 import type { Hooks } from './hooks.js';
 import type { Logger } from './logger.js';
+import { commitPfPolicy } from './pf-change.js';
 import type { Reconciler } from './reconciler.js';
 import { settle } from './settle.js';
 import { describeOutcome } from './store/change.js';
-import type { ChangeOutcome, Store } from './store/store.js';
+import type { Change, ChangeOutcome, Seen, Store, StoreState } from './store/store.js';
 
 interface Deps {
   hooks: Hooks;
@@ -35,6 +38,8 @@ interface Deps {
   audit: AuditLog;
   bus: EventBus;
   log: Logger;
+  /** The main config file PF changes are written to (null: the embedded demo). */
+  configFile: string | null;
 }
 
 /** Who asked for a change and what, for the audit log. */
@@ -72,13 +77,21 @@ export class Mutations {
   }
 
   /** The one commit path: write (or refuse), audit the answer, then converge the NIC. */
-  private async commit(write: () => Promise<ChangeOutcome>, asked: Asked): Promise<ChangeOutcome> {
-    const { store, reconciler, audit } = this.d;
+  private async commit(
+    write: (seen: Seen) => Promise<ChangeOutcome>,
+    asked: Asked,
+  ): Promise<ChangeOutcome> {
+    const { reconciler, audit } = this.d;
     const { refused, committed, ...entry } = asked;
-    const before = { desired: reconciler.desired(), policies: store.state().policies };
+    // Both snapshots are taken in the store's critical section: one taken before waiting
+    // for it would count every change queued ahead as this one's, and re-apply those VFs
+    // (under 50 clients that convoy made guest requests time out on their VF locks).
+    let states: [StoreState, StoreState] | null = null;
     let out: ChangeOutcome;
     try {
-      out = await write();
+      out = await write((before, after) => {
+        states = [before, after];
+      });
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       audit.record({ ...entry, result: 'refused', reason: err.message });
@@ -86,8 +99,21 @@ export class Mutations {
     }
     audit.record({ ...entry, result: 'ok', reason: describeOutcome(out) });
     committed?.(out);
-    await settle(this.d, before, out, store.state().policies);
+    const [was, now] = states ?? [this.d.store.state(), this.d.store.state()];
+    const before = { desired: reconciler.desired(was), policies: was.policies };
+    await settle(this.d, before, out, now.policies, reconciler.desired(now));
     return out;
+  }
+
+  /**
+   * Commit a change whose hook programs root may run; otherwise refuse it with those
+   * problems and every other one the change has (all at once, nothing written).
+   */
+  private async vetted(change: Change, seen: Seen): Promise<ChangeOutcome> {
+    const hooks = await hookProblems(change.put ?? []);
+    if (hooks.length > 0)
+      throw new ValidationError([...this.d.store.validateChange(change), ...hooks]);
+    return this.d.store.commit(change, seen);
   }
 
   /** Add or replace one VF policy (the caller checked its shape and its name). */
@@ -97,7 +123,7 @@ export class Mutations {
   ): Promise<{ changed: boolean; revision: number | null }> {
     const change = { put: [apiDoc(policy, policy.name)] };
     const out = await this.commit(
-      () => this.d.store.commit(change),
+      (seen) => this.vetted(change, seen),
       api(who, 'policy.put', policy.name, policy),
     );
     return this.putResult(out, policy.name);
@@ -121,7 +147,7 @@ export class Mutations {
   ): Promise<ApplyResultView> {
     const change = { put: vfs.map((v) => apiDoc(v)), delete: [...del] };
     const out = await this.commit(
-      () => this.d.store.commit(change),
+      (seen) => this.vetted(change, seen),
       api(who, 'policy.apply', '*', { vfs: vfs.length, delete: del }),
     );
     const { added, changed, unchanged, deleted } = out;
@@ -131,7 +157,7 @@ export class Mutations {
   async deleteVf(name: string, who: string): Promise<DeleteResult> {
     if (!this.d.store.state().policies.has(name)) throw notFound(name);
     await this.commit(
-      () => this.d.store.commit({ delete: [name] }),
+      (seen) => this.d.store.commit({ delete: [name] }, seen),
       api(who, 'policy.delete', name, null),
     );
     return { deleted: name };
@@ -147,10 +173,19 @@ export class Mutations {
     const { mirror: _old, ...rest } = policy;
     const change = { put: [apiDoc(body ? { ...rest, mirror: body } : rest, name)] };
     const out = await this.commit(
-      () => this.d.store.commit(change),
+      (seen) => this.d.store.commit(change, seen),
       api(who, body ? 'mirror.set' : 'mirror.clear', name, body),
     );
     return this.putResult(out, name);
+  }
+
+  /** Add or replace one PF's policy in the main config (pf-change.ts). */
+  async putPf(policy: PfPolicy, who: string): Promise<{ changed: boolean }> {
+    const out = await this.commit(
+      () => commitPfPolicy(this.d.store, this.d.configFile, policy),
+      api(who, 'pf.put', policy.pf, policy),
+    );
+    return { changed: out.mainChanged };
   }
 
   async issueCredential(name: string, who: string): Promise<CredentialResult> {
@@ -176,7 +211,7 @@ export class Mutations {
       changed: out.changed,
       mainChanged: out.mainChanged,
     });
-    const out = await this.commit(() => this.d.store.reload(), {
+    const out = await this.commit((seen) => this.d.store.reload(seen), {
       who,
       via: 'reload',
       action: 'reload',
@@ -189,6 +224,13 @@ export class Mutations {
       },
     });
     return result(out);
+  }
+
+  async dryRun(body: ValidateBody): Promise<ValidateResult> {
+    const r = this.validate(body);
+    const hooks = await hookProblems(((body.vfs ?? []) as unknown[]).map((v) => apiDoc(v)));
+    const problems = [...r.problems, ...hooks];
+    return { ok: problems.length === 0, problems };
   }
 
   validate(body: ValidateBody): ValidateResult {

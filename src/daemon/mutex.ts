@@ -16,17 +16,30 @@ export class LockTimeoutError extends DaemonError {
   }
 }
 
+/**
+ * One holder at a time, in arrival order, except that an `urgent` caller goes ahead of the
+ * ordinary ones still waiting. The store marks guest-state writes urgent: they are short and
+ * made while their VF lock is held, so queueing them behind every pending policy commit held
+ * that VF lock across the whole queue (the lock convoy that gave guests 503 under 50 clients).
+ */
 export class Mutex {
-  private tail: Promise<void> = Promise.resolve();
+  private busy = false;
+  private readonly urgent: (() => void)[] = [];
+  private readonly waiting: (() => void)[] = [];
 
-  /** Run fn when every earlier caller has finished. */
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn);
-    this.tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
+  /** Run fn when the holder (and every urgent waiter, and unless urgent every earlier one) is done. */
+  async run<T>(fn: () => Promise<T>, opts: { urgent?: boolean } = {}): Promise<T> {
+    if (this.busy)
+      await new Promise<void>((r) => (opts.urgent ? this.urgent : this.waiting).push(r));
+    else this.busy = true;
+    try {
+      return await fn();
+    } finally {
+      // Hand the lock straight to the next waiter (it stays busy), or free it.
+      const next = this.urgent.shift() ?? this.waiting.shift();
+      if (next) next();
+      else this.busy = false;
+    }
   }
 }
 

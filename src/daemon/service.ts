@@ -8,6 +8,8 @@ import type { NicDriver } from '../drivers/driver.js';
 import { createDriver } from '../drivers/registry.js';
 import type {
   ApplyResultView,
+  AuditEntry,
+  AuditPageView,
   ChangeResult,
   CredentialResult,
   DeleteResult,
@@ -18,6 +20,8 @@ import type {
   LogLevelResult,
   MainConfig,
   MirrorBody,
+  PfChangeResult,
+  PfPolicy,
   PfView,
   ReloadResult,
   StatsView,
@@ -34,13 +38,16 @@ import { CountingDriver } from './counting-driver.js';
 import { DEMO_CONFIG_LABEL, demoMainConfig } from './demo.js';
 import { DaemonError, notFound } from './errors.js';
 import { EventBus } from './events.js';
+import { ensureDir } from './fsutil.js';
 import { resolveHookUser } from './hooks.js';
 import { lagViews } from './lags.js';
 import { layout } from './layout.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
+import type { Pools } from './pools/pools.js';
 import { healthView, historyView, statsView } from './reads.js';
 import type { Reconciler } from './reconciler.js';
 import { vfRulesView } from './rules-view.js';
+import { StateLock } from './state-lock.js';
 import { pfViews, type ViewSources, vfView, vfViews } from './views.js';
 
 export { VERSION } from './assemble.js';
@@ -62,11 +69,18 @@ export class Daemon {
   readonly bus: EventBus;
   log: Logger;
   private run: Running | null = null;
+  private lock: StateLock | null = null;
 
   constructor(opts: DaemonOptions) {
     this.opts = opts;
     this.log = opts.log ?? createLogger('info');
     this.bus = new EventBus((err) => this.log.error({ err }, 'event listener failed'));
+  }
+
+  private async releaseLock(): Promise<void> {
+    const lock = this.lock;
+    this.lock = null;
+    await lock?.release();
   }
 
   private get r(): Running {
@@ -90,12 +104,23 @@ export class Daemon {
     this.log.level = main.daemon.logLevel;
     // Before anything is acquired: an unknown hook user is a configuration error.
     const hookUser = main.daemon.hookUser ? await resolveHookUser(main.daemon.hookUser) : null;
+    // Before any sweep, driver start or reconcile: one daemon per state directory.
+    await ensureDir(l.stateDir);
+    const lock = new StateLock(l.stateDir);
+    await lock.acquire();
+    this.lock = lock;
     const ownsDriver = !this.opts.driver;
-    const driver = new CountingDriver(
-      this.opts.driver ??
-        (await createDriver(main.driver, { config: main, stateDir: l.driverDir })),
-    );
-    if (ownsDriver) await driver.start();
+    let driver: CountingDriver;
+    try {
+      driver = new CountingDriver(
+        this.opts.driver ??
+          (await createDriver(main.driver, { config: main, stateDir: l.driverDir })),
+      );
+      if (ownsDriver) await driver.start();
+    } catch (err) {
+      await this.releaseLock();
+      throw err;
+    }
     const mainDoc = configFile
       ? { file: configFile, data: main }
       : { file: DEMO_CONFIG_LABEL, data: demoMainConfig() };
@@ -112,8 +137,10 @@ export class Daemon {
         bus: this.bus,
         log: this.log,
       });
-      const { reconciler, stats, drift, guests, store } = this.run;
+      const { reconciler, stats, drift, guests, store, pools } = this.run;
       await reconciler.reconcileAll('start');
+      await pools.load();
+      await pools.start();
       await stats.start();
       drift.start();
       this.run.lagEvents.start();
@@ -125,7 +152,10 @@ export class Daemon {
     } catch (err) {
       // Leave nothing running behind a failed start (the driver may own timers and sockets).
       if (this.run) await this.stop();
-      else if (ownsDriver) await driver.stop();
+      else {
+        if (ownsDriver) await driver.stop();
+        await this.releaseLock();
+      }
       throw err;
     }
   }
@@ -135,6 +165,7 @@ export class Daemon {
     if (!r) return;
     this.run = null;
     r.driver.setGuestRequestHandler(null);
+    await r.pools.stop();
     r.lagEvents.stop();
     await r.drift.stop();
     r.reconciler.stop();
@@ -144,6 +175,7 @@ export class Daemon {
     await r.store.close();
     r.audit.stop();
     if (r.ownsDriver) await r.driver.stop();
+    await this.releaseLock();
     this.bus.clear();
     this.log.info('daemon stopped');
   }
@@ -201,6 +233,21 @@ export class Daemon {
     return m.text().then((text) => ({ contentType: m.contentType, text }));
   }
 
+  /** A page of the audit log, newest first (GET /v1/audit). */
+  auditPage(before: number | null, limit: number): Promise<AuditPageView> {
+    return this.r.audit.page(before, limit);
+  }
+
+  /** The newest audit sequence number (0: the log is empty). */
+  get auditSeq(): number {
+    return this.r.audit.lastSeq;
+  }
+
+  /** Audit entries newer than `after`, oldest first: what an SSE client resuming missed. */
+  auditSince(after: number, limit: number): Promise<AuditEntry[]> {
+    return this.r.audit.since(after, limit);
+  }
+
   health(): HealthView {
     return healthView(this.r);
   }
@@ -214,6 +261,18 @@ export class Daemon {
     return this.r.mutations
       .putVf(policy, who)
       .then((res) => ({ ...res, vf: vfView(this.sources(), policy.name) }));
+  }
+
+  /** Add or replace one PF's policy (numVfs, MTU, loopback, QoS) in the main config. */
+  async putPf(policy: PfPolicy, who: string): Promise<PfChangeResult> {
+    if (!this.r.pfInfo.has(policy.pf))
+      throw new DaemonError(
+        'notFound',
+        `PF ${JSON.stringify(policy.pf)} was not found by the ${this.r.driver.name} driver: pick one of ${[...this.r.pfInfo.keys()].join(', ')} (\`nicvisor show pfs\`)`,
+      );
+    const { changed } = await this.r.mutations.putPf(policy, who);
+    const pf = pfViews(this.sources()).find((p) => p.id === policy.pf) ?? null;
+    return { changed, pf, configFile: this.opts.configFile };
   }
 
   /** Several policies and deletions as one change (all or nothing). */
@@ -253,6 +312,11 @@ export class Daemon {
     return this.r.mutations.validate(body);
   }
 
+  /** validate() plus what only the file system can tell (hook programs root may not run). */
+  dryRun(body: ValidateBody): Promise<ValidateResult> {
+    return this.r.mutations.dryRun(body);
+  }
+
   setLogLevel(level: LogLevel, who: string): LogLevelResult {
     const previous = this.log.level as LogLevel;
     this.log.level = level;
@@ -266,6 +330,11 @@ export class Daemon {
       reason: `log level ${previous} → ${level}`,
     });
     return { level, previous };
+  }
+
+  /** VF pools and claims (issue 12). */
+  get pools(): Pools {
+    return this.r.pools;
   }
 
   /** For tests and the bench: the driver as the daemon sees it. */

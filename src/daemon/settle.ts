@@ -40,15 +40,20 @@ export async function settle(
   before: Before,
   out: ChangeOutcome,
   policies: ReadonlyMap<string, VfPolicy>,
+  after: DesiredState,
 ): Promise<void> {
   const { reconciler, bus, log, hooks } = d;
-  const after = reconciler.desired();
   const owned = new Set(after.vfs.map(slot));
   for (const v of before.desired.vfs) {
     if (owned.has(slot(v))) continue;
     // onStop runs before the VF is given back (bounded by daemon.hookTimeoutMs).
     const old = before.policies.get(v.name);
-    if (old) await hooks.run('onStop', old);
+    // Hooks.run never rejects; the catch keeps it that way should it ever change: a hook
+    // failure must not skip the release (the VF would stay configured for nobody).
+    if (old)
+      await hooks
+        .run('onStop', old)
+        .catch((err) => log.error({ err, vf: v.name }, 'onStop failed'));
     await reconciler.release(v);
   }
   for (const name of out.deleted) {
@@ -85,6 +90,7 @@ export async function settle(
   // hold up the API answer (its outcome goes to the log).
   for (const name of out.added) {
     const p = policies.get(name);
-    if (p && inSync.includes(name)) void hooks.run('onStart', p);
+    if (p && inSync.includes(name))
+      hooks.run('onStart', p).catch((err) => log.error({ err, vf: name }, 'onStart failed'));
   }
 }

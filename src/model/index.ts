@@ -11,6 +11,7 @@ export * from './lag.js';
 export * from './linux-capabilities.js';
 export * from './names.js';
 export * from './plan.js';
+export * from './pools.js';
 export * from './problem.js';
 export * from './request.js';
 export * from './settings.js';

@@ -48,6 +48,8 @@ export interface PfIdentity {
   totalVfs: number;
   numVfs: number;
   linkSpeedMbps: number;
+  /** NUMA node of the PF's device (sysfs `numa_node`; -1: no NUMA); absent: unknown. */
+  numaNode?: number;
 }
 
 /**

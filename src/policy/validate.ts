@@ -8,6 +8,7 @@ import {
   tooDeepProblem,
   VfPolicy,
 } from '../model/index.js';
+import { poolRules } from './pools/rules.js';
 import {
   buildContext,
   type CapabilityMap,
@@ -60,6 +61,7 @@ export const RULES: readonly Rule[] = [
   hookRules,
   unsupportedFields,
   eswitchCapacity,
+  poolRules,
   lagRules,
   haPairs,
   guardedTrust,

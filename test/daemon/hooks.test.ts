@@ -14,6 +14,7 @@ import { Hooks, resolveHookUser, runHook } from '../../src/daemon/hooks.js';
 import { createLogger } from '../../src/daemon/logger.js';
 import { VfPolicy } from '../../src/model/index.js';
 import { SPF0, simDaemon, until } from '../reliability/sim-daemon.js';
+import { trustedDir } from '../reliability/trusted-dir.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -102,7 +103,8 @@ test('hook output goes to the log with the VF, the argv and the exit code', asyn
 });
 
 test('the daemon runs onStart after a new VF is configured and onStop before it is released', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'nicvisor-hookd-'));
+  // Not below /tmp: root runs no program from a directory every user can write to.
+  const dir = await trustedDir('hookd-');
   const script = join(dir, 'hook.sh');
   const log = join(dir, 'hook.log');
   await writeFile(

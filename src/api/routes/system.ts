@@ -23,7 +23,7 @@ export function systemRoutes(app: FastifyInstance, daemon: Daemon): void {
     return daemon.setLogLevel(body.level, req.principal.who);
   });
   app.post('/v1/validate', async (req) =>
-    daemon.validate(parseBody(ValidateBody, req.body, 'validate')),
+    daemon.dryRun(parseBody(ValidateBody, req.body, 'validate')),
   );
   app.post('/v1/apply', async (req) => {
     const body = parseBody(ApplyBody, req.body, 'apply', () => applyProblems(daemon, req.body));

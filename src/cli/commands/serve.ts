@@ -1,5 +1,7 @@
-import type { Command } from 'commander';
-import { serve } from '../serve.js';
+import { type Command, Option } from 'commander';
+import type { LogFormat } from '../../daemon/logger.js';
+
+const LOG_FORMATS: LogFormat[] = ['json', 'pretty'];
 
 export function register(program: Command): void {
   program
@@ -8,7 +10,23 @@ export function register(program: Command): void {
     .option('--config <file>', 'main config file, e.g. /etc/nicvisor/nicvisor.json')
     .option('--state-dir <dir>', 'override daemon.stateDir (VF policies, guest state, audit log)')
     .option('--socket <path>', 'override daemon.socket (API Unix socket)')
-    .action(async (opts: { config?: string; stateDir?: string; socket?: string }) => {
-      await serve(opts);
-    });
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'log lines on stderr: pretty (readable) or json (journald, log shippers); default: pretty on a terminal, else json',
+      ).choices(LOG_FORMATS),
+    )
+    .action(
+      async (opts: {
+        config?: string;
+        stateDir?: string;
+        socket?: string;
+        logFormat?: LogFormat;
+      }) => {
+        // Loaded here: the daemon, fastify and the drivers are for `serve` only, and every
+        // other command (and each shell completion) starts faster without them.
+        const { serve } = await import('../serve.js');
+        await serve(opts);
+      },
+    );
 }

@@ -4,9 +4,9 @@
  * its holder post guest requests for that one VF and nothing else.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { writeFileDurable } from '../fsutil.js';
 import { Mutex } from '../mutex.js';
+import { readRegularFile } from '../safe-read.js';
 
 function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -23,13 +23,32 @@ export class Credentials {
     this.file = file;
   }
 
-  async load(): Promise<void> {
+  /**
+   * Load the hashes. Returns null when they loaded (or there are none yet), else why the
+   * file was unusable: every guest token is then void, which the caller must say loudly
+   * (it once happened without a log line).
+   */
+  async load(): Promise<string | null> {
+    this.hashes = new Map();
+    let text: string;
     try {
-      const data = JSON.parse(await readFile(this.file, 'utf8')) as Record<string, string>;
-      this.hashes = new Map(Object.entries(data).filter(([, v]) => typeof v === 'string'));
-    } catch {
-      this.hashes = new Map();
+      text = (await readRegularFile(this.file)).toString('utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      return (err as Error).message;
     }
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      return `${this.file} is not valid JSON`;
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data))
+      return `${this.file} does not hold a JSON object`;
+    const entries = Object.entries(data);
+    this.hashes = new Map(entries.filter((e): e is [string, string] => typeof e[1] === 'string'));
+    const bad = entries.length - this.hashes.size;
+    return bad > 0 ? `${bad} entr${bad === 1 ? 'y' : 'ies'} of ${this.file} are not hashes` : null;
   }
 
   /** VF names holding a credential. */

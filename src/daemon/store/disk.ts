@@ -4,7 +4,7 @@
  * Documents go through the model's one parser: bad bytes and bad JSON become Problems (the
  * file named), never exceptions, so a start or reload reports every broken file at once.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import {
   documentProblem,
   emptyGuestState,
@@ -16,8 +16,11 @@ import {
   parseDocument,
   type Sourced,
 } from '../../model/index.js';
+import { hookProblems } from '../hook-trust.js';
 import { type Layout, vfFile } from '../layout.js';
 import type { Logger } from '../logger.js';
+import { readRegularFile, UnreadableFileError } from '../safe-read.js';
+import { distrustDir, distrustFile } from '../trust.js';
 import type { Proposal } from './change.js';
 import { readCommitted } from './committed.js';
 
@@ -28,8 +31,42 @@ export interface ReadResult {
   ignored: string[];
 }
 
-/** Read every `NAME.json` of the VF policy directory. */
-export async function readVfDir(dir: string): Promise<ReadResult> {
+/** A Problem about a file as a whole (unsafe, unreadable), with the fix. */
+function fileProblem(file: string, message: string, fix: string): Problem {
+  return {
+    file,
+    field: '(file)',
+    value: null,
+    allowed: 'a regular file owned by root (or the daemon user) that only its owner can write',
+    fix,
+    message,
+  };
+}
+
+/** The bytes of a file the daemon may trust, or the Problem that refuses it. */
+async function trustedBytes(
+  file: string,
+  kind: string,
+  within: string | undefined,
+): Promise<Buffer | Problem> {
+  try {
+    const d = await distrustFile(file, { kind, within });
+    if (d) return fileProblem(file, d.what, d.fix);
+    return await readRegularFile(file);
+  } catch (err) {
+    if (err instanceof UnreadableFileError) return fileProblem(file, err.message, err.fix);
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    return fileProblem(file, `${kind} ${file} cannot be read (${code})`, `check ${file}`);
+  }
+}
+
+/**
+ * Read every `NAME.json` of the VF policy directory, refusing (as Problems) what root
+ * should not trust, the way sshd refuses an authorized_keys others can write: a directory
+ * others can write, a symlink out of `stateDir`, a file that is not regular, too big, owned
+ * by another user or writable by others, and hooks naming a program others can write.
+ */
+export async function readVfDir(dir: string, stateDir = dir): Promise<ReadResult> {
   const out: ReadResult = { docs: [], problems: [], ignored: [] };
   let names: string[];
   try {
@@ -37,6 +74,10 @@ export async function readVfDir(dir: string): Promise<ReadResult> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out;
     throw err;
+  }
+  for (const d of new Set([stateDir, dir])) {
+    const bad = await distrustDir(d, 'directory');
+    if (bad) out.problems.push(fileProblem(d, bad.what, bad.fix));
   }
   for (const entry of names) {
     if (entry === '.aside') continue;
@@ -46,7 +87,12 @@ export async function readVfDir(dir: string): Promise<ReadResult> {
       continue;
     }
     const file = vfFile(dir, name);
-    const parsed = parseDocument(file, await readFile(file), 'json');
+    const bytes = await trustedBytes(file, 'VF policy file', stateDir);
+    if (!Buffer.isBuffer(bytes)) {
+      out.problems.push(bytes);
+      continue;
+    }
+    const parsed = parseDocument(file, bytes, 'json');
     if ('problem' in parsed) {
       out.problems.push(parsed.problem);
       continue;
@@ -54,14 +100,14 @@ export async function readVfDir(dir: string): Promise<ReadResult> {
     // A name that differs from the file's is reported by validate()'s name rule.
     out.docs.push({ file, data: parsed.data });
   }
+  out.problems.push(...(await hookProblems(out.docs)));
   return out;
 }
 
-/** Read the main config file (JSON5). */
+/** Read the main config file (JSON5), refusing one root should not trust. */
 export async function readMainFile(file: string): Promise<Parsed> {
-  let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    await stat(file);
   } catch (err) {
     return {
       problem: documentProblem(
@@ -71,6 +117,8 @@ export async function readMainFile(file: string): Promise<Parsed> {
       ),
     };
   }
+  const bytes = await trustedBytes(file, 'main config', undefined);
+  if (!Buffer.isBuffer(bytes)) return { problem: bytes };
   return parseDocument(file, bytes, 'json5');
 }
 
@@ -87,7 +135,7 @@ export async function diskProposal(
     if ('problem' in m) problems.push(m.problem);
     else main = { file: layout.configFile, data: m.data };
   }
-  const read = await readVfDir(layout.vfsDir);
+  const read = await readVfDir(layout.vfsDir, layout.stateDir);
   if (read.ignored.length > 0)
     log.warn({ dir: layout.vfsDir, files: read.ignored }, 'ignored files that are not NAME.json');
   problems.push(...read.problems);
@@ -117,8 +165,9 @@ export async function loadGuests(layout: Layout, log: Logger): Promise<Map<strin
     .filter(isVfName);
   for (const name of names) {
     const file = vfFile(layout.guestDir, name);
-    const parsed = parseDocument(file, await readFile(file), 'json');
-    const data = 'data' in parsed && isRecord(parsed.data) ? parsed.data : null;
+    const bytes = await readRegularFile(file).catch(() => null);
+    const parsed = bytes ? parseDocument(file, bytes, 'json') : null;
+    const data = parsed && 'data' in parsed && isRecord(parsed.data) ? parsed.data : null;
     const g = data ? GuestState.safeParse({ ...emptyGuestState(), ...data }) : null;
     if (g?.success) guests.set(name, g.data);
     else log.warn({ file }, 'guest state unreadable; starting empty');

@@ -4,6 +4,7 @@ import type { DriverEvent, NicDriver, ObserveOptions, PfInfo } from '../driver.j
 import { UnsupportedError } from '../driver.js';
 import { applyPfStep } from './apply-pf.js';
 import { applyVfSteps, type VfApplyContext } from './apply-vfs.js';
+import { bindPci } from './bind.js';
 import { DriftDetector } from './drift-detector.js';
 import { DriftWatcher } from './drift-watcher.js';
 import { LinuxLags } from './lags.js';
@@ -121,6 +122,7 @@ export class LinuxDriver implements NicDriver {
       totalVfs: e.caps.totalVfs,
       numVfs: e.sys.numVfs,
       linkSpeedMbps: e.sys.speedMbps,
+      numaNode: e.sys.numaNode,
       capabilities: e.caps,
     }));
   }
@@ -283,6 +285,22 @@ export class LinuxDriver implements NicDriver {
     } finally {
       this.cache.forgetVf(pf, vf);
     }
+  }
+
+  /** Bind the VF's PCI device to `driver` (see bind.ts). */
+  async bindVf(
+    pf: string,
+    vf: number,
+    driver: string,
+  ): Promise<{ pciAddr: string; previous: string | null }> {
+    this.requireStarted();
+    const e = this.pfs.get(pf);
+    if (!e) throw new Error(`PF ${pf} not found while binding vf ${vf}; ${NOT_FOUND}`);
+    const v = (await this.sysfs.listVfs(e.sys)).find((x) => x.vf === vf);
+    if (!v?.pciAddr) throw new Error(`vf ${vf} of ${pf} has no PCI device to bind`);
+    const previous = await bindPci(this.opts.sysfsRoot, v.pciAddr, driver);
+    this.cache.forgetVf(pf, vf);
+    return { pciAddr: v.pciAddr, previous };
   }
 
   onEvent(listener: (event: DriverEvent) => void): () => void {

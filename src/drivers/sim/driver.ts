@@ -19,6 +19,7 @@ import { toVfCounters } from './counters.js';
 import type { DemoTraffic } from './demo.js';
 import { observeEswitch } from './eswitch/apply.js';
 import type { SimNic } from './nic.js';
+import { type SimPciLayout, simPciLayout, vfPciAddr } from './pci.js';
 import type { SimPf } from './pf.js';
 import { cloneSettings } from './settings.js';
 
@@ -38,11 +39,27 @@ export class SimDriver implements NicDriver {
   private readonly snapshots: Snapshots = new Map();
   private readonly listeners = new Set<(event: DriverEvent) => void>();
   private unsubscribe: (() => void) | null = null;
+  private readonly pci: Map<string, SimPciLayout>;
   private lagTimer: NodeJS.Timeout | null = null;
 
   constructor(nic: SimNic, demo: DemoTraffic | null) {
     this.nic = nic;
     this.demo = demo;
+    this.pci = simPciLayout([...nic.pfs.values()]);
+  }
+
+  /** Who the PF is: the same in discover() and observe(). */
+  private identity(pf: SimPf) {
+    return {
+      id: pf.id,
+      driver: SIM_DRIVER,
+      pciAddr: this.pci.get(pf.id)?.pf,
+      netdev: `${pf.spec.nic}p${pf.spec.port}`,
+      totalVfs: pf.spec.totalVfs,
+      numVfs: pf.numVfs,
+      linkSpeedMbps: pf.spec.linkSpeedMbps,
+      numaNode: pf.spec.numaNode ?? 0,
+    };
   }
 
   async start(): Promise<void> {
@@ -70,22 +87,19 @@ export class SimDriver implements NicDriver {
 
   async discover(): Promise<PfInfo[]> {
     return [...this.nic.pfs.values()].map((pf) => ({
-      id: pf.id,
-      driver: SIM_DRIVER,
-      netdev: `${pf.spec.nic}p${pf.spec.port}`,
-      totalVfs: pf.spec.totalVfs,
-      numVfs: pf.numVfs,
-      linkSpeedMbps: pf.spec.linkSpeedMbps,
+      ...this.identity(pf),
       capabilities: simCapabilities(pf),
     }));
   }
 
   private observeVf(pf: SimPf, index: number): ObservedVf {
     const vf = pf.vfs[index];
+    const pci = this.pci.get(pf.id);
     return {
       kind: 'observed',
       pf: pf.id,
       vf: index,
+      ...(pci ? { pciAddr: vfPciAddr(pci, index) } : {}),
       netdev: `${pf.spec.nic}p${pf.spec.port}v${index}`,
       settings: cloneSettings(vf.settings),
       mirror: vf.mirror ? { ...vf.mirror } : null,
@@ -101,13 +115,8 @@ export class SimDriver implements NicDriver {
   async observe(options: ObserveOptions = {}): Promise<ObservedPf[]> {
     return this.pfsOf(options.pf).map((pf) => ({
       kind: 'observed',
-      id: pf.id,
-      driver: SIM_DRIVER,
-      netdev: `${pf.spec.nic}p${pf.spec.port}`,
-      totalVfs: pf.spec.totalVfs,
-      numVfs: pf.numVfs,
+      ...this.identity(pf),
       linkUp: pf.cableUp,
-      linkSpeedMbps: pf.spec.linkSpeedMbps,
       mtu: pf.mtu,
       loopback: pf.loopback,
       eswitchMode: pf.eswitchMode,

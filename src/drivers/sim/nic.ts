@@ -258,6 +258,7 @@ export interface NicSpec {
   ports: number;
   totalVfs: number;
   linkSpeedMbps: number;
+  numaNode?: number;
 }
 
 /** PF ids of one NIC spec: `sim:NIC/0`, `sim:NIC/1`, … */
@@ -266,9 +267,10 @@ export function createNic(specs: readonly NicSpec[], clock: Clock): SimNic {
   specs.forEach((nic, n) => {
     for (let port = 0; port < nic.ports; port++) {
       const id = `sim:${nic.name}/${port}`;
-      const { totalVfs, linkSpeedMbps } = nic;
+      const { totalVfs, linkSpeedMbps, numaNode } = nic;
       const mac = defaultHostMac(n, port);
-      pfs.set(id, new SimPf({ id, nic: nic.name, port, totalVfs, linkSpeedMbps, mac }, clock));
+      const spec = { id, nic: nic.name, port, totalVfs, linkSpeedMbps, mac, numaNode };
+      pfs.set(id, new SimPf(spec, clock));
     }
   });
   return new SimNic(pfs, clock);

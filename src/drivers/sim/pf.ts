@@ -40,6 +40,8 @@ export interface PfSpec {
   linkSpeedMbps: number;
   /** The PF's own (burned-in) MAC, its host interface's address. */
   mac: string;
+  /** NUMA node of the NIC (sysfs `numa_node`; -1: the host has no NUMA). */
+  numaNode?: number;
 }
 
 /**

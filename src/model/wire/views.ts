@@ -27,6 +27,10 @@ export const PfView = z
     numVfs: z.number(),
     linkUp: z.boolean(),
     linkSpeedMbps: z.number(),
+    numaNode: z
+      .number()
+      .optional()
+      .describe('NUMA node of the PF (sysfs `numa_node`; -1: no NUMA); absent: unknown.'),
     mtu: z.number(),
     loopback: z.boolean(),
     eswitchMode: EswitchMode,

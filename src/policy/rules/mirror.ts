@@ -71,12 +71,28 @@ export const mirrorRules: Rule = (ctx, out) => {
   }
 };
 
-/** Hooks run without a shell: argv[0] must be an absolute path, so no PATH lookup decides. */
+/**
+ * Hooks run without a shell: argv[0] must be an absolute path, so no PATH lookup decides,
+ * and no argument may hold a NUL (execve cannot pass one).
+ */
 export const hookRules: Rule = (ctx, out) => {
   for (const s of ctx.vfs) {
     for (const field of ['onStart', 'onStop'] as const) {
       const argv = s.policy[field];
-      if (!argv || argv[0].startsWith('/')) continue;
+      if (!argv) continue;
+      // A NUL cannot reach execve: Node throws, and once did so inside a floating promise.
+      const nul = argv.findIndex((a) => a.includes('\u0000'));
+      if (nul >= 0)
+        out.push(
+          vfProblem(s, {
+            field: `${field}.${nul}`,
+            value: argv[nul],
+            allowed: 'a string without NUL bytes',
+            fix: `remove the NUL byte (\\u0000) from ${field}[${nul}]`,
+            what: `${field} argument ${nul} contains a NUL byte`,
+          }),
+        );
+      if (argv[0].startsWith('/')) continue;
       out.push(
         vfProblem(s, {
           field: `${field}.0`,
