@@ -42,8 +42,10 @@ export async function startWebDaemon(opts: {
   const demo = demoMainConfig();
   const config = {
     ...demo,
-    ...(opts.pfs ? { pfs: opts.pfs } : {}),
-    sim: { ...demo.sim, ...opts.sim, demoTraffic: opts.demoTraffic },
+    // Other PFs than the demo's: the demo's LAG and pools name PFs that are not there.
+    ...(opts.pfs ? { pfs: opts.pfs, lags: [], pools: [] } : {}),
+    // No cable pulls: they would add LAG events to the audit log the tests read.
+    sim: { ...demo.sim, ...opts.sim, demoTraffic: opts.demoTraffic, demoCableFlaps: false },
     daemon: { stateDir, statsIntervalMs: opts.statsIntervalMs, driftIntervalMs: 60_000 },
   };
   await writeFile(configFile, JSON.stringify(config));
