@@ -30,7 +30,7 @@ function mac(vf: number, k = 0): string {
 }
 
 /** A mix an operator might run: trunks with allow-lists, port VLANs, a shared VLAN, flat VFs. */
-function policy(i: number): VfPolicyInput {
+export function policy(i: number): VfPolicyInput {
   const base = { name: `vf${i}`, pf: PF, vf: i, macs: [mac(i)] };
   switch (i % 4) {
     case 0:
@@ -62,7 +62,7 @@ function config(mode: EswitchMode): MainConfigInput {
   };
 }
 
-function desired(policies: VfPolicyInput[]) {
+export function desired(policies: VfPolicyInput[]) {
   const c = MainConfig.parse(config('switchdev'));
   return desiredState(
     c,

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { VERSION } from '../daemon/service.js';
 import { VfRulesView } from '../model/eswitch.js';
+import { FleetAgentView } from '../model/fleet.js';
 import { VF_NAME_RE } from '../model/index.js';
 import * as P from '../model/pools.js';
 import * as T from '../model/wire/index.js';
@@ -172,6 +173,7 @@ export function openApiDocument(): Json {
       },
       '/v1/stats': { get: op('Counters (from the cache)', T.StatsView) },
       ...poolPaths(),
+      '/v1/fleet/agent': { get: op('Fleet mode: this host’s agent', FleetAgentView) },
       '/metrics': {
         get: {
           summary: 'Prometheus metrics (sriov_vf_* as sriov-network-metrics-exporter, nicvisor_*)',

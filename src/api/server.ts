@@ -18,6 +18,7 @@ import {
 } from './limits.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
+import { fleetRoutes } from './routes/fleet.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { pfRoutes } from './routes/pfs.js';
 import { poolRoutes } from './routes/pools.js';
@@ -36,6 +37,7 @@ export const ROUTES: RouteModule[] = [
   metricsRoutes,
   dashboardRoutes,
   poolRoutes,
+  fleetRoutes,
 ];
 
 export interface AppOptions {
@@ -142,7 +144,10 @@ export class ApiServer {
       limits,
     });
     this.apps.push(unix);
-    this.socketIno = await listenPrivately(socket, gid, (path) => unix.listen({ path }));
+    this.socketIno = await listenPrivately(socket, gid, (path) =>
+      // Bound in a private directory, then renamed: log the path clients use.
+      unix.listen({ path, listenTextResolver: () => `Server listening at ${socket}` }),
+    );
     this.addresses.push(socket);
     if (tcp && token) {
       const allowedHosts = tcp.allowedHosts ?? defaultAllowedHosts(tcp.host);

@@ -7,6 +7,7 @@ import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { ApiServer, type ListenOptions } from '../api/server.js';
+import { type FleetAgent, fleetAgent } from '../daemon/fleet/index.js';
 import { installProcessGuard } from '../daemon/guard.js';
 import { createLogger, defaultLogFormat, type LogFormat } from '../daemon/logger.js';
 import { Daemon } from '../daemon/service.js';
@@ -17,6 +18,13 @@ export interface ServeOptions {
   stateDir?: string;
   socket?: string;
   logFormat?: LogFormat;
+  /** Fleet mode: the desired state comes from this store (`etcd://…`). */
+  fleet?: string;
+  fleetCa?: string;
+  fleetCert?: string;
+  fleetKey?: string;
+  hostName?: string;
+  labels?: string;
 }
 
 type TcpOptions = NonNullable<ListenOptions['tcp']>;
@@ -110,6 +118,26 @@ export async function serve(opts: ServeOptions): Promise<void> {
     log,
   });
   await daemon.start();
+  let agent: FleetAgent | null = null;
+  if (opts.fleet) {
+    try {
+      agent = fleetAgent(
+        daemon,
+        {
+          url: opts.fleet,
+          tls: { ca: opts.fleetCa, cert: opts.fleetCert, key: opts.fleetKey },
+          host: opts.hostName,
+          labels: opts.labels,
+        },
+        log,
+      );
+      await agent.start();
+      daemon.fleetAgent = agent;
+    } catch (err) {
+      await daemon.stop();
+      throw err;
+    }
+  }
   const s = daemon.settings;
   const socket = paths.socket ?? s.socket;
   if (!writable(dirname(socket)) && !paths.socket && process.getuid?.() !== 0) {
@@ -125,6 +153,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       demo,
     );
   } catch (err) {
+    await agent?.stop();
     await daemon.stop();
     throw err;
   }
@@ -138,6 +167,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     let code = 0;
     try {
       await server.stop();
+      await agent?.stop();
       await daemon.stop();
     } catch (err) {
       log.error({ err }, 'stopping failed');

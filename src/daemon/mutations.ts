@@ -233,6 +233,21 @@ export class Mutations {
     return { ok: problems.length === 0, problems };
   }
 
+  /**
+   * The fleet agent's change: the host's share of the fleet's desired state as one commit
+   * (VF puts and deletes, the main config with the fleet's PF policies), on the same path.
+   */
+  applyFleet(change: Change, who: string, request: unknown): Promise<ChangeOutcome> {
+    return this.commit(() => this.d.store.commit(change), {
+      who,
+      via: 'daemon',
+      action: 'fleet.sync',
+      target: '*',
+      request,
+      refused: 'fleet change refused, nothing was written',
+    });
+  }
+
   validate(body: ValidateBody): ValidateResult {
     const vfs = (body.vfs ?? []) as unknown[];
     const problems = this.d.store.validateChange({

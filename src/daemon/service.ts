@@ -6,6 +6,7 @@
  */
 import type { NicDriver } from '../drivers/driver.js';
 import { createDriver } from '../drivers/registry.js';
+import type { FleetAgentView } from '../model/fleet.js';
 import type {
   ApplyResultView,
   AuditEntry,
@@ -23,6 +24,7 @@ import type {
   PfChangeResult,
   PfPolicy,
   PfView,
+  Problem,
   ReloadResult,
   StatsView,
   ValidateBody,
@@ -38,6 +40,7 @@ import { CountingDriver } from './counting-driver.js';
 import { DEMO_CONFIG_LABEL, demoMainConfig } from './demo.js';
 import { DaemonError, notFound } from './errors.js';
 import { EventBus } from './events.js';
+import { fleetMetricsText } from './fleet/metrics.js';
 import { ensureDir } from './fsutil.js';
 import { resolveHookUser } from './hooks.js';
 import { lagViews } from './lags.js';
@@ -48,9 +51,15 @@ import { healthView, historyView, statsView } from './reads.js';
 import type { Reconciler } from './reconciler.js';
 import { vfRulesView } from './rules-view.js';
 import { StateLock } from './state-lock.js';
+import type { Change, ChangeOutcome, StoreState } from './store/store.js';
 import { pfViews, type ViewSources, vfView, vfViews } from './views.js';
 
 export { VERSION } from './assemble.js';
+
+/** What the daemon's views need of a fleet agent (the agent imports the daemon, not back). */
+export interface FleetAgentLike {
+  view(): FleetAgentView;
+}
 
 export interface DaemonOptions {
   /** Main config file; null runs the embedded demo. */
@@ -70,6 +79,8 @@ export class Daemon {
   log: Logger;
   private run: Running | null = null;
   private lock: StateLock | null = null;
+  /** Fleet mode: the agent feeding this daemon (views and metrics read it). */
+  fleetAgent: FleetAgentLike | null = null;
 
   constructor(opts: DaemonOptions) {
     this.opts = opts;
@@ -230,7 +241,11 @@ export class Daemon {
   /** Prometheus exposition text, served from the caches (never reads the driver). */
   metrics(): Promise<{ contentType: string; text: string }> {
     const m = this.r.metrics;
-    return m.text().then((text) => ({ contentType: m.contentType, text }));
+    const agent = this.fleetAgent;
+    return m.text().then((text) => ({
+      contentType: m.contentType,
+      text: agent ? text + fleetMetricsText(agent.view()) : text,
+    }));
   }
 
   /** A page of the audit log, newest first (GET /v1/audit). */
@@ -335,6 +350,21 @@ export class Daemon {
   /** VF pools and claims (issue 12). */
   get pools(): Pools {
     return this.r.pools;
+  }
+
+  /** What the store holds now (the fleet agent diffs its desired share against it). */
+  storeState(): StoreState {
+    return this.r.store.state();
+  }
+
+  /** Every problem a change would have; nothing written (the fleet agent's per-document check). */
+  checkChange(change: Change): Problem[] {
+    return this.r.store.validateChange(change);
+  }
+
+  /** The fleet agent's commit (see Mutations.applyFleet). */
+  applyFleet(change: Change, who: string, request: unknown): Promise<ChangeOutcome> {
+    return this.r.mutations.applyFleet(change, who, request);
   }
 
   /** For tests and the bench: the driver as the daemon sees it. */

@@ -42,6 +42,7 @@ export function vfView(src: ViewSources, name: string): VfView | null {
     vf: policy.vf,
     ...(observed?.pciAddr ? { pciAddr: observed.pciAddr } : {}),
     ...(observed?.netdev ? { netdev: observed.netdev } : {}),
+    ...(observed?.switchPort ? { switchPort: observed.switchPort } : {}),
     policy,
     revision: src.state.revisions.get(name) ?? 0,
     status: src.status.get(name),

@@ -135,6 +135,7 @@ export function linuxCapabilities(c: CapabilityInputs): PfCapabilities {
     caps.unsupportedVfFields.vlanProto = { only: '802.1Q', reason: k.noProto8021ad };
   if (k.noLinkState) caps.unsupportedVfFields.linkState = { only: 'auto', reason: k.noLinkState };
   if (k.noMinTxRate) caps.unsupportedVfFields.minTxRate = { only: 0, reason: k.noMinTxRate };
+  if (switchdev) caps.switchdev = switchdevCapabilities(caps);
   if (!switchdev) {
     caps.unsupportedPfFields.eswitchMode = {
       only: 'legacy',
@@ -142,4 +143,43 @@ export function linuxCapabilities(c: CapabilityInputs): PfCapabilities {
     };
   }
   return caps;
+}
+
+/**
+ * In switchdev mode the linux driver installs the compiled eswitch rules (TC flower on the
+ * representors), which express VLAN trunks, QinQ, MAC allow-lists, both anti-spoof checks,
+ * the flood flags, loopback and mirrors. Still not programmed: per-class shares, DCB/ETS,
+ * pause frames, VF-LAG; and VF attributes a kernel driver lacks stay refused as in legacy.
+ * The rule limit is the kernel's software datapath's (none to speak of); a NIC that cannot
+ * offload a rule runs it in software, which `show rules` reports per rule (`in_hw`).
+ */
+function switchdevCapabilities(legacy: PfCapabilities): NonNullable<PfCapabilities['switchdev']> {
+  const vf = { ...legacy.unsupportedVfFields };
+  for (const f of [
+    'guestMacs',
+    'stripOuterTag',
+    'vlanAntiSpoof',
+    'allowBroadcast',
+    'allowMulticast',
+    'allowUnknownUnicast',
+    'mirror',
+  ] as const) {
+    delete vf[f];
+  }
+  vf.trafficShares = { only: [], reason: 'per-class shares are not compiled into eswitch rules' };
+  vf.minTxRate = {
+    only: 0,
+    reason:
+      'in switchdev mode the kernel takes VF rates as devlink rate objects only (ip link set … vf N min_tx_rate is refused), which nicvisor does not program',
+  };
+  const pf = { ...legacy.unsupportedPfFields };
+  delete pf.loopback;
+  return {
+    macsPerVf: 64,
+    vlansPerVf: 256,
+    mirroring: true,
+    unsupportedVfFields: vf,
+    unsupportedPfFields: pf,
+    maxRules: 65536,
+  };
 }

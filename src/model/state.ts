@@ -37,6 +37,20 @@ export interface ObservedVf {
   counters: VfCounters;
   /** Link as the guest sees it. */
   linkUp: boolean;
+  /** Its port on the PF's eswitch in switchdev mode, where the driver found a representor. */
+  switchPort?: VfSwitchPort;
+}
+
+/** VF ↔ representor ↔ devlink port ↔ switch id (switchdev mode). */
+export interface VfSwitchPort {
+  /** The representor netdev the VF's rules hang on, e.g. `pf0vf3` or `eth4`. */
+  representor: string;
+  /** `bus/dev/index` of its devlink port, e.g. `pci/0000:08:00.0/131073`. */
+  devlinkPort?: string;
+  /** `phys_switch_id`, the same for every port of one eswitch. */
+  switchId?: string;
+  /** How the representor was found: devlink port flavour `pcivf`, or `phys_port_name`. */
+  via: 'devlink' | 'phys_port_name';
 }
 
 /** Who a PF is, as a driver names it when it discovers or reads it. */

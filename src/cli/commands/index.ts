@@ -5,6 +5,7 @@ import * as cni from './cni.js';
 import * as del from './delete.js';
 import * as docs from './docs.js';
 import * as events from './events.js';
+import * as fleet from './fleet.js';
 import * as history from './history.js';
 import { register as importVfd } from './import-vfd.js';
 import * as mirror from './mirror.js';
@@ -30,4 +31,5 @@ export const commands: ((program: Command) => void)[] = [
   docs.register,
   pools.register,
   cni.register,
+  fleet.register,
 ];

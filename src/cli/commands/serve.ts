@@ -3,6 +3,8 @@ import type { LogFormat } from '../../daemon/logger.js';
 
 const LOG_FORMATS: LogFormat[] = ['json', 'pretty'];
 
+import type { ServeOptions } from '../serve.js';
+
 export function register(program: Command): void {
   program
     .command('serve')
@@ -16,17 +18,19 @@ export function register(program: Command): void {
         'log lines on stderr: pretty (readable) or json (journald, log shippers); default: pretty on a terminal, else json',
       ).choices(LOG_FORMATS),
     )
-    .action(
-      async (opts: {
-        config?: string;
-        stateDir?: string;
-        socket?: string;
-        logFormat?: LogFormat;
-      }) => {
-        // Loaded here: the daemon, fastify and the drivers are for `serve` only, and every
-        // other command (and each shell completion) starts faster without them.
-        const { serve } = await import('../serve.js');
-        await serve(opts);
-      },
-    );
+    .option(
+      '--fleet <url>',
+      'fleet mode: desired state from etcd, etcd://HOST:PORT[,HOST:PORT…][/PREFIX] (etcds:// for TLS)',
+    )
+    .option('--fleet-ca <file>', 'CA certificate (PEM) of the fleet store')
+    .option('--fleet-cert <file>', 'client certificate (PEM) for the fleet store')
+    .option('--fleet-key <file>', 'client key (PEM) for the fleet store')
+    .option('--host-name <name>', 'this host in the fleet (default: the machine host name)')
+    .option('--labels <k=v,…>', 'labels the fleet selects this host by, e.g. rack=r1,zone=a')
+    .action(async (opts: ServeOptions) => {
+      // Loaded here: the daemon, fastify and the drivers are for `serve` only, and every
+      // other command (and each shell completion) starts faster without them.
+      const { serve } = await import('../serve.js');
+      await serve(opts);
+    });
 }

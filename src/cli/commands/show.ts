@@ -144,6 +144,12 @@ function vfDetail(v: VfView): string {
     `pf/vf:     ${v.pf} vf ${v.vf}${v.netdev ? ` (${v.netdev})` : ''}`,
     `status:    ${v.status.syncState} (applied ${v.status.appliedRevision ?? '-'} of revision ${v.revision}, ${v.status.repairs} repairs)`,
   ];
+  if (v.switchPort) {
+    const sp = v.switchPort;
+    lines.push(
+      `port:      representor ${sp.representor}, devlink ${sp.devlinkPort ?? '-'}, switch ${sp.switchId ?? '-'} (via ${sp.via})`,
+    );
+  }
   if (v.status.lastError) lines.push(`error:     ${v.status.lastError}`);
   lines.push(
     `guest:     ${JSON.stringify(v.guest)}`,

@@ -1,7 +1,11 @@
 /** `nicvisor man`: the nicvisor(1) man page in roff, generated from the command tree. */
 import type { CommandSpec, OptionSpec, ProgramSpec } from './spec.js';
 
-/** Escape text for roff: backslashes, hyphens (so they copy as ASCII), leading dots. */
+/**
+ * Escape text for roff: backslashes, hyphens (so they copy as ASCII), leading dots, and any
+ * character outside ASCII as a groff Unicode escape (`…` → `\[u2026]`): troff reads bytes
+ * and warns on UTF-8.
+ */
 export function roff(s: string): string {
   return (
     s
@@ -9,6 +13,10 @@ export function roff(s: string): string {
       .replace(/-/g, '\\-')
       // `a|b|c` lists may break after a bar (\: is a zero-width break point).
       .replace(/\|/g, '|\\:')
+      .replace(/[^\x00-\x7f]/gu, (c) => {
+        const hex = (c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+        return `\\[u${hex}]`;
+      })
       .split('\n')
       .map((l) => (/^[.']/.test(l) ? `\\&${l}` : l))
       .join('\n')

@@ -9,6 +9,7 @@ import {
   groupOf,
   KERNEL_FIELDS,
   type KernelState,
+  RULE_FIELDS,
   refusal,
   withField,
 } from './settings.js';
@@ -23,9 +24,17 @@ const CARRIER_WAIT_MS = 8000;
 export interface VfApplyContext {
   rtnl: Rtnl;
   /** Netdev, ifindex and capabilities of a PF; undefined when it is unknown. */
-  pf(
-    id: string,
-  ): { netdev: string; ifindex: number; caps: PfCapabilities; driver: string } | undefined;
+  pf(id: string):
+    | {
+        netdev: string;
+        ifindex: number;
+        /** The capabilities in force in the PF's eswitch mode. */
+        caps: PfCapabilities;
+        driver: string;
+        /** In switchdev mode the eswitch rules enforce RULE_FIELDS, not VF attributes. */
+        switchdev: boolean;
+      }
+    | undefined;
   /** Current kernel state of these VFs (cached, or read in one pipelined request). */
   kernelStates(keys: Array<{ pf: string; vf: number }>): Promise<Map<string, KernelState>>;
   /** The kernel now holds this state for the VF (after an ACK). */
@@ -106,6 +115,7 @@ function prepare(
   caps: PfCapabilities,
   before: KernelState,
   out: Map<SetVf, StepOutcome>,
+  switchdev = false,
 ): { change: VfChange | null; after: KernelState; sent: SetVf[] } {
   let after = before;
   const groups = new Set<string>();
@@ -125,6 +135,19 @@ function prepare(
     if (!KERNEL_FIELDS.has(step.field)) {
       ctx.record(w.pf, w.vf, step.field, step.to);
       out.set(step, { step, status: 'done' });
+      continue;
+    }
+    if (switchdev && RULE_FIELDS.has(step.field)) {
+      // The rules enforce it: record it, and keep the VF attribute neutral in the kernel.
+      ctx.record(w.pf, w.vf, step.field, step.to);
+      const neutral = withField(after, step.field, RULE_FIELDS.get(step.field));
+      const g = groupOf(step.field);
+      // VF rates are refused in switchdev mode (netdevsim, mlx5: "use devlink API"): never sent.
+      if (g && g !== 'rate' && JSON.stringify(neutral) !== JSON.stringify(after)) {
+        after = neutral;
+        groups.add(g);
+        sent.push(step);
+      } else out.set(step, { step, status: 'done' });
       continue;
     }
     after = withField(after, step.field, step.to);
@@ -216,7 +239,7 @@ export async function applyVfSteps(ctx: VfApplyContext, steps: SetVf[]): Promise
       continue;
     }
     await ctx.takeOver(w.pf, w.vf, before);
-    const p = prepare(ctx, w, pf.caps, before, out);
+    const p = prepare(ctx, w, pf.caps, before, out, pf.switchdev);
     if (p.change) batch.push({ w, change: p.change, before, after: p.after, sent: p.sent });
     else for (const s of p.sent) if (!out.has(s)) out.set(s, { step: s, status: 'done' });
   }

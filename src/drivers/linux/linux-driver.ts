@@ -1,5 +1,13 @@
-import type { ApplyResult, ObservedPf, Plan, PlanStep, StepOutcome } from '../../model/index.js';
-import { vfKey } from '../../model/index.js';
+import type {
+  ApplyResult,
+  EswitchOutcome,
+  MirrorState,
+  ObservedPf,
+  Plan,
+  PlanStep,
+  StepOutcome,
+} from '../../model/index.js';
+import { capabilitiesIn, vfKey } from '../../model/index.js';
 import type { DriverEvent, NicDriver, ObserveOptions, PfInfo } from '../driver.js';
 import { UnsupportedError } from '../driver.js';
 import { applyPfStep } from './apply-pf.js';
@@ -7,11 +15,14 @@ import { applyVfSteps, type VfApplyContext } from './apply-vfs.js';
 import { bindPci } from './bind.js';
 import { DriftDetector } from './drift-detector.js';
 import { DriftWatcher } from './drift-watcher.js';
+import { LinuxEswitches } from './eswitch/linux-eswitch.js';
+import { changeEswitchMode } from './eswitch/mode.js';
+import type { SwitchPorts } from './eswitch/representors.js';
+import type { TcPlacement } from './eswitch/tc-lines.js';
+import { spawnTc, type TcRunner } from './eswitch/tc-run.js';
 import { LinuxLags } from './lags.js';
-import { DEVLINK_PORT_FLAVOUR_PCI_VF } from './netlink/constants.js';
-import type { DevlinkPort } from './netlink/genl.js';
 import { observedPf } from './observe.js';
-import { PfRegistry } from './pf-registry.js';
+import { type PfEntry, PfRegistry } from './pf-registry.js';
 import { restoreVf } from './release.js';
 import { Devlink, Rtnl } from './rtnl.js';
 import { type KernelState, kernelState } from './settings.js';
@@ -30,6 +41,15 @@ export interface LinuxDriverOptions {
   totalVfsOverrides?: ReadonlyMap<string, number>;
   /** Slow poll for drift the kernel does not announce (default 1000 ms). */
   pollIntervalMs?: number;
+  /**
+   * Where eswitch rules may run: `both` (default: the NIC if it can, else the kernel's
+   * software datapath; `in_hw` says which), `skip_sw` (hardware or refuse), `skip_hw`.
+   */
+  tcPlacement?: TcPlacement;
+  /** Runs `tc` (tests inject a fake); default: the `tc` binary. */
+  tc?: TcRunner;
+  /** How long a mode change or new VFs may take to show their representors (default 10 s). */
+  representorTimeoutMs?: number;
 }
 
 type SetVf = Extract<PlanStep, { kind: 'setVf' }>;
@@ -51,6 +71,11 @@ export class LinuxDriver implements NicDriver {
   private readonly cache = new VfCache();
   private readonly drift: DriftDetector;
   private readonly lags: LinuxLags;
+  private readonly eswitches: LinuxEswitches;
+  /** PF loopback in switchdev mode: the rules enforce it, so it is recorded as applied. */
+  private readonly loopback = new Map<string, boolean>();
+  /** VF mirrors in switchdev mode (`mirred mirror` rules), recorded as applied. */
+  private readonly mirrors = new Map<string, MirrorState | null>();
   private readonly listeners = new Set<(e: DriverEvent) => void>();
   private watcher: DriftWatcher | null = null;
   private applying = 0;
@@ -64,6 +89,12 @@ export class LinuxDriver implements NicDriver {
     this.pfs = new PfRegistry(this.sysfs, this.rtnl, this.devlink, opts.totalVfsOverrides);
     this.drift = new DriftDetector(this.pfs, this.cache, (e) => this.emit(e));
     this.lags = new LinuxLags(this.rtnl, this.pfs, (e) => this.emit(e));
+    this.eswitches = new LinuxEswitches(
+      this.sysfs,
+      this.devlink,
+      opts.tc ?? spawnTc(),
+      opts.tcPlacement ?? 'both',
+    );
   }
 
   async start(): Promise<void> {
@@ -140,6 +171,16 @@ export class LinuxDriver implements NicDriver {
       e.eswitch = (await this.devlink.getEswitchMode(e.devlink)) ?? 'legacy';
       const o = await observedPf(e, link, this.sysfs, this.cache);
       this.drift.seen(o.id, o.numVfs);
+      if (e.eswitch === 'switchdev') {
+        const { eswitch, switchPorts } = await this.eswitches.observe(e, o.numVfs);
+        o.eswitch = eswitch;
+        o.loopback = this.loopback.get(o.id) ?? true;
+        for (const v of o.vfs) {
+          const sp = switchPorts.get(v.vf);
+          if (sp) v.switchPort = sp;
+          v.mirror = this.mirrors.get(vfKey(o.id, v.vf)) ?? null;
+        }
+      }
       const lag = lags.get(e.sys.id);
       out.push(lag ? { ...o, lag } : o);
     }
@@ -179,7 +220,15 @@ export class LinuxDriver implements NicDriver {
       pf: (id) => {
         const e = this.pfs.get(id);
         if (!e) return undefined;
-        return { netdev: e.sys.netdev, ifindex: e.sys.ifindex, caps: e.caps, driver: e.sys.driver };
+        const switchdev = e.eswitch === 'switchdev';
+        const caps = capabilitiesIn(e.caps, e.eswitch);
+        return {
+          netdev: e.sys.netdev,
+          ifindex: e.sys.ifindex,
+          caps,
+          driver: e.sys.driver,
+          switchdev,
+        };
       },
       kernelStates: (keys) => this.kernelStates(keys),
       remember: (pf, vf, s) => this.cache.remember(pf, vf, s),
@@ -229,7 +278,12 @@ export class LinuxDriver implements NicDriver {
         outcomes.push(...(await applyVfSteps(this.vfContext(), run)));
         i = j;
       }
-      return { outcomes };
+      if (!plan.eswitch || plan.eswitch.length === 0) return { outcomes };
+      // After the steps: the eswitch mode and the VFs (so their representors) exist by now.
+      const eswitch: EswitchOutcome[] = [];
+      for (const d of plan.eswitch)
+        eswitch.push(await this.eswitches.apply(this.pfs.get(d.pf), d.pf, d));
+      return { outcomes, eswitch };
     } finally {
       this.applying--;
       this.applyEpoch++;
@@ -237,6 +291,11 @@ export class LinuxDriver implements NicDriver {
   }
 
   private async applyOther(step: Exclude<PlanStep, { kind: 'setVf' }>): Promise<StepOutcome> {
+    if (step.kind === 'setMirror' && this.pfs.get(step.pf)?.eswitch === 'switchdev') {
+      // The compiled rules carry the mirror (mirred mirror); the plan's rule diff installs it.
+      this.mirrors.set(vfKey(step.pf, step.vf), step.to);
+      return { step, status: 'done' };
+    }
     if (step.kind === 'setMirror') {
       const why = 'no NIC mirroring through the kernel in legacy mode';
       const e = new UnsupportedError('linux', 'mirror', why);
@@ -253,13 +312,32 @@ export class LinuxDriver implements NicDriver {
     const entry =
       this.pfs.get(step.pf) ?? (await this.pfs.refresh()).find((e) => e.sys.id === step.pf);
     if (!entry) return { step, status: 'failed', error: `PF ${step.pf} not found; ${NOT_FOUND}` };
+    if (step.kind === 'setPf' && step.field === 'loopback' && entry.eswitch === 'switchdev') {
+      // The compiled rules switch VF to VF (loopback on) or hairpin via the wire (off).
+      this.loopback.set(step.pf, step.to as boolean);
+      return { step, status: 'done' };
+    }
     const ctx = { rtnl: this.rtnl, devlink: this.devlink, sysfs: this.sysfs, entry };
-    const outcome = await applyPfStep(ctx, step);
+    const outcome =
+      step.kind === 'setEswitchMode'
+        ? await changeEswitchMode(ctx, step, (e, n) => this.awaitRepresentors(e, n))
+        : await applyPfStep(ctx, step);
     if (outcome.status === 'done' && step.kind !== 'setPf') {
-      // New VFs or a new eswitch mode: the kernel's VFs and ifindexes are new.
+      // New VFs or a new eswitch mode: the kernel's VFs, ifindexes and representors are new.
       this.cache.forgetPf(step.pf);
+      this.eswitches.forget(step.pf);
       if (step.kind === 'setNumVfs') this.drift.seen(step.pf, step.to);
-      await this.pfs.refresh();
+      const fresh = (await this.pfs.refresh()).find((e) => e.sys.id === step.pf);
+      if (step.kind === 'setNumVfs' && fresh?.eswitch === 'switchdev') {
+        if (!(await this.awaitRepresentors(fresh, step.to))) {
+          const ms = this.opts.representorTimeoutMs ?? 10000;
+          return {
+            step,
+            status: 'failed',
+            error: `PF ${step.pf}: ${step.to} VFs created but their representors did not all appear within ${ms} ms (devlink port show)`,
+          };
+        }
+      }
     }
     return outcome;
   }
@@ -317,16 +395,16 @@ export class LinuxDriver implements NicDriver {
   }
 
   /**
-   * switchdev representors of a PF's VFs: devlink `pcivf` ports with their netdev.
-   * Equivalent to: `devlink port show` filtered to the PF's device.
+   * The switch ports of a PF: the uplink and its VFs' representors (devlink `pcivf` ports,
+   * `phys_port_name` fallback). Equivalent to: `devlink -j port show`.
    */
-  async representors(pf: string): Promise<DevlinkPort[]> {
+  async representors(pf: string): Promise<SwitchPorts | null> {
     const e = this.pfs.get(pf);
-    if (!e) return [];
-    const ports = await this.devlink.ports(e.devlink);
-    return ports.filter(
-      (p) => p.vfNumber !== undefined && p.flavour === DEVLINK_PORT_FLAVOUR_PCI_VF,
-    );
+    return e ? this.eswitches.ports(e) : null;
+  }
+
+  private awaitRepresentors(e: PfEntry, n: number): Promise<boolean> {
+    return this.eswitches.waitForRepresentors(e, n, this.opts.representorTimeoutMs ?? 10000);
   }
 
   private async checkDrift(reason: string): Promise<void> {
@@ -336,5 +414,16 @@ export class LinuxDriver implements NicDriver {
     // Follow the bonds too: a link notification may be a failover (reported as a lag event).
     const all = this.pfs.all();
     await this.lags.observe(all, await this.pfs.readLinks(all, false));
+    // Rules: a poll of the ledger against `tc -j filter show` (TC sends no notification
+    // nicvisor listens to); a rule deleted or changed behind its back is re-planned.
+    for (const e of this.pfs.all()) {
+      if (epoch !== this.applyEpoch) return;
+      const why = await this.eswitches
+        .drifted(e)
+        .catch((err: Error) => `read failed: ${err.message}`);
+      if (why && epoch === this.applyEpoch) {
+        this.emit({ type: 'changed', pf: e.sys.id, reason: `eswitch rules drifted: ${why}` });
+      }
+    }
   }
 }

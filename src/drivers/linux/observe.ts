@@ -29,7 +29,12 @@ export async function observedPf(
       vf: info.vf,
       pciAddr: sv?.pciAddr,
       netdev: sv?.netdev,
-      settings: observedSettings(info, cache.recordedOf(e.sys.id, info.vf), vfMtu),
+      settings: observedSettings(
+        info,
+        cache.recordedOf(e.sys.id, info.vf),
+        vfMtu,
+        e.eswitch === 'switchdev',
+      ),
       mirror: null,
       counters: countersOf(info.stats),
       linkUp: info.linkState === 'enable' || (info.linkState === 'auto' && link.lowerUp),

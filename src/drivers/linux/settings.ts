@@ -19,8 +19,40 @@ const RECORDED_DEFAULTS = {
   trafficShares: [] as number[],
 };
 
+/**
+ * Fields the compiled eswitch rules enforce when the PF is in switchdev mode (VLAN tagging
+ * and filtering, anti-spoof, the rate limit: policy/eswitch). The VF's own attributes are
+ * then kept neutral (these values), so a port VLAN or spoofchk left from legacy mode never
+ * tags or drops a frame a second time; the desired values are recorded and reported back.
+ * Rates are never sent in switchdev mode: the kernel drivers refuse VF rates there.
+ */
+export const RULE_FIELDS: ReadonlyMap<VfSettingKey, unknown> = new Map<VfSettingKey, unknown>([
+  ['vlans', []],
+  ['vlanQoS', 0],
+  ['vlanProto', '802.1Q'],
+  ['macAntiSpoof', false],
+  ['vlanAntiSpoof', false],
+  ['maxTxRate', 0],
+  // Not a rule, but refused as a VF attribute in switchdev mode (devlink rate instead, not
+  // programmed): only 0 is allowed there (capabilities), recorded, never sent.
+  ['minTxRate', 0],
+]);
+
 /** The kernel's view of a VF plus recorded fields, as the model's VfSettings. */
 export function observedSettings(
+  info: VfInfo,
+  recorded: Partial<VfSettings> | undefined,
+  vfMtu: number | undefined,
+  switchdev = false,
+): VfSettings {
+  const out = kernelSettings(info, recorded, vfMtu);
+  if (!switchdev || !recorded) return out;
+  const o = out as unknown as Record<string, unknown>;
+  for (const f of RULE_FIELDS.keys()) if (f in recorded) o[f] = recorded[f];
+  return out;
+}
+
+function kernelSettings(
   info: VfInfo,
   recorded: Partial<VfSettings> | undefined,
   vfMtu: number | undefined,

@@ -124,6 +124,22 @@ export class Sysfs {
     return readInt(join(this.root, 'kernel/debug/netdevsim', pf.id, 'max_vfs'));
   }
 
+  /** Every netdev name in this namespace. */
+  async netdevs(): Promise<string[]> {
+    return (await list(join(this.root, 'class/net'))).sort();
+  }
+
+  /**
+   * A switch port's identity: `phys_port_name` (`p0`, `pf0vf3`) and `phys_switch_id` (shared
+   * by the ports of one eswitch); undefined where the driver has none (EOPNOTSUPP).
+   */
+  async switchPort(netdev: string): Promise<{ portName?: string; switchId?: string }> {
+    const net = join(this.root, 'class/net', netdev);
+    const portName = await read(join(net, 'phys_port_name'));
+    const switchId = await read(join(net, 'phys_switch_id'));
+    return { portName: portName || undefined, switchId: switchId || undefined };
+  }
+
   /** MTU of any netdev (a VF's, when its driver runs in this namespace). */
   async netdevMtu(netdev: string): Promise<number | undefined> {
     return readInt(join(this.root, 'class/net', netdev, 'mtu'));
@@ -193,6 +209,19 @@ export class Sysfs {
     if (current !== 0) await this.write(pf, file, 0);
     if (n > 0) await this.write(pf, file, n);
     await this.waitForVfs(pf, n, timeoutMs);
+  }
+
+  /**
+   * Detaches a VF from its driver (mlx5 wants its VFs unbound for an eswitch mode change).
+   * Equivalent to: `echo ADDR > /sys/bus/pci/devices/ADDR/driver/unbind`.
+   */
+  async unbindVf(pciAddr: string): Promise<void> {
+    await writeFile(join(this.root, 'bus/pci/devices', pciAddr, 'driver/unbind'), pciAddr);
+  }
+
+  /** Lets the kernel bind a VF again. Equivalent to: `echo ADDR > /sys/bus/pci/drivers_probe`. */
+  async probeVf(pciAddr: string): Promise<void> {
+    await writeFile(join(this.root, 'bus/pci/drivers_probe'), pciAddr);
   }
 
   private async write(pf: SysfsPf, file: string, n: number): Promise<void> {

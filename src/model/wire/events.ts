@@ -20,6 +20,7 @@ export const AuditAction = z.enum([
   'pool.reclaim',
   'pool.renew',
   'lag.event',
+  'fleet.sync',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 

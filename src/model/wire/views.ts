@@ -62,6 +62,15 @@ export const VfView = z
     vf: z.number(),
     pciAddr: z.string().optional(),
     netdev: z.string().optional(),
+    switchPort: z
+      .object({
+        representor: z.string(),
+        devlinkPort: z.string().optional(),
+        switchId: z.string().optional(),
+        via: z.enum(['devlink', 'phys_port_name']),
+      })
+      .optional()
+      .describe('switchdev: VF ↔ representor ↔ devlink port ↔ switch id.'),
     policy: VfPolicy.describe('The VF policy with every default filled in.'),
     revision: z.number().describe('Revision of policy + guest state; bumps on every change.'),
     status: VfStatus,

@@ -73,10 +73,19 @@ export async function reconcile(
   for (let round = 0; round < 4; round++) {
     const observed = await driver.observe();
     const p = plan(desiredState(cfg, pols, new Map(), new Map()), observed);
-    if (p.steps.length === 0) return all;
+    if (p.steps.length === 0 && (p.eswitch ?? []).length === 0) return all;
     const r = await driver.apply(p);
     all.push(...r.outcomes);
     if (r.outcomes.some((o) => o.status !== 'done')) return all;
+    const refused = (r.eswitch ?? []).flatMap((o) => (o.status === 'failed' ? o.failures : []));
+    if (refused.length > 0) {
+      throw new Error(
+        `eswitch rules refused: ${refused
+          .slice(0, 3)
+          .map((f) => f.error)
+          .join('; ')}`,
+      );
+    }
   }
   throw new Error('reconcile did not converge in 4 rounds');
 }

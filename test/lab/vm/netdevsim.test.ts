@@ -245,13 +245,15 @@ describe('linux driver on netdevsim', { skip }, () => {
   it('switches the eswitch to switchdev, finds the representors, and back', async () => {
     const cfg = config([{ pf: PF, numVfs: 8, eswitchMode: 'switchdev' }]);
     await reconcile(driver, cfg, []);
-    const reps = await driver.representors(PF);
+    const ports = await driver.representors(PF);
+    const reps = ports?.vfs ?? [];
     assert.equal(reps.length, 8);
     assert.deepEqual(
-      reps.map((r) => r.vfNumber),
+      reps.map((r) => r.vf),
       [0, 1, 2, 3, 4, 5, 6, 7],
     );
-    assert.ok(reps.every((r) => r.netdev));
+    assert.ok(reps.every((r) => r.netdev && r.via === 'devlink' && r.switchId === ports?.switchId));
+    assert.equal(ports?.uplink, netdev, 'the PF netdev is the uplink (devlink flavour physical)');
     assert.equal((await driver.observe({ pf: PF }))[0].eswitchMode, 'switchdev');
     await reconcile(driver, cfg8, []);
     assert.equal((await driver.observe({ pf: PF }))[0].eswitchMode, 'legacy');

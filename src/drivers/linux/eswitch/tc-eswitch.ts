@@ -1,0 +1,301 @@
+import type {
+  EswitchOutcome,
+  EswitchPort,
+  EswitchRule,
+  ObservedRule,
+  RuleDiff,
+} from '../../../model/index.js';
+import {
+  clsactLine,
+  type DevOf,
+  deleteLine,
+  replaceLine,
+  ruleWho,
+  showLine,
+  type TcPlace,
+  type TcPlacement,
+} from './tc-lines.js';
+import { batchErrors, type KernelFilter, parseFilters, splitJson } from './tc-read.js';
+import type { TcRunner } from './tc-run.js';
+
+/** Port → netdev of one PF's eswitch: the uplink and each VF's representor. */
+export type PortMap = ReadonlyMap<EswitchPort, string>;
+
+interface Entry {
+  rule: EswitchRule;
+  place: TcPlace;
+  cookie: string;
+}
+
+/** What is on the ports and not in the ledger: kept by id so a diff can remove it. */
+interface Foreign {
+  place: TcPlace;
+  cookie: string | null;
+}
+
+function key(p: Omit<TcPlace, 'protocol' | 'handle'> & { handle?: number }): string {
+  return `${p.dev}/${p.chain}/${p.prio}${p.handle === undefined ? '' : `/${p.handle}`}`;
+}
+
+function devOfPorts(ports: PortMap): DevOf {
+  return (port) => {
+    const dev = ports.get(port);
+    if (!dev) throw new Error(`port ${port} has no netdev (its representor is missing)`);
+    return dev;
+  };
+}
+
+/**
+ * One PF's eswitch in the kernel: the ledger of the filters nicvisor installed (rule id →
+ * place and cookie), the batches that change them, and the read-back that finds rules
+ * deleted or changed behind nicvisor's back and filters it did not put there.
+ */
+export class TcEswitch {
+  private readonly ledger = new Map<string, Entry>();
+  private foreign = new Map<string, Foreign>();
+  private readonly clsact = new Set<string>();
+
+  constructor(
+    readonly pf: string,
+    private readonly tc: TcRunner,
+    private readonly placement: TcPlacement,
+  ) {}
+
+  /** Representors are new (VF count or eswitch mode changed): every filter went with them. */
+  forget(): void {
+    this.ledger.clear();
+    this.foreign.clear();
+    this.clsact.clear();
+  }
+
+  get size(): number {
+    return this.ledger.size;
+  }
+
+  /** Equivalent to: `tc -s -j filter show dev DEV ingress` for every port, in one process. */
+  async read(ports: PortMap): Promise<KernelFilter[]> {
+    const devs = [...new Set(ports.values())];
+    if (devs.length === 0) return [];
+    const r = await this.tc(['-s', '-j', '-batch', '-'], `${devs.map(showLine).join('\n')}\n`);
+    // A port without clsact answers nothing (or an error line): it has no filters.
+    const answers = splitJson(r.stdout);
+    return devs.flatMap((dev, i) => parseFilters(dev, answers[i]));
+  }
+
+  /** The installed rules with counters, plus anything foreign on the ports (to remove). */
+  async observe(ports: PortMap): Promise<ObservedRule[]> {
+    const filters = await this.read(ports);
+    const byPlace = new Map(filters.map((f) => [key(f), f]));
+    const out: ObservedRule[] = [];
+    const owned = new Set<string>();
+    for (const e of this.ledger.values()) {
+      const f = byPlace.get(key(e.place));
+      if (!f || f.cookie !== e.cookie) continue;
+      owned.add(key(f));
+      const { packets, bytes, drops, inHw, handle } = f;
+      out.push({ ...e.rule, packets, bytes, drops, inHw, handle });
+    }
+    const portOf = new Map([...ports].map(([p, d]) => [d, p]));
+    this.foreign = new Map();
+    for (const f of filters) {
+      const port = portOf.get(f.dev);
+      if (owned.has(key(f)) || !port) continue;
+      const id = `${port}/${f.chain}/foreign/${f.prio}/${f.handle}`;
+      this.foreign.set(id, { place: f, cookie: f.cookie });
+      out.push({
+        id,
+        owner: 'pf',
+        port,
+        chain: f.chain,
+        prio: f.prio,
+        match: { protocol: 'all' },
+        actions: [{ kind: 'drop' }],
+        why: `a filter nicvisor did not install (${f.protocol}, handle ${f.handle}): to be removed`,
+        packets: f.packets,
+        bytes: f.bytes,
+        drops: f.drops,
+        inHw: f.inHw,
+        handle: f.handle,
+      });
+    }
+    return out;
+  }
+
+  /** Whether the kernel's filters still are the ledger, exactly (the drift check). */
+  async drifted(ports: PortMap): Promise<string | null> {
+    const filters = await this.read(ports);
+    const byPlace = new Map(filters.map((f) => [key(f), f]));
+    for (const e of this.ledger.values()) {
+      const f = byPlace.get(key(e.place));
+      if (!f) return `rule ${e.rule.id} is gone from ${e.place.dev}`;
+      if (f.cookie !== e.cookie) return `rule ${e.rule.id} was changed on ${e.place.dev}`;
+    }
+    if (filters.length > this.ledger.size) {
+      return `${filters.length - this.ledger.size} filters nicvisor did not install`;
+    }
+    return null;
+  }
+
+  /**
+   * Installs a diff: every added and changed rule in one `tc -force -batch -`; when the
+   * kernel refused any, the ones this apply put in are taken out again (changed ones put
+   * back as they were) and nothing is removed, so no half-applied set stays behind.
+   * Only then the old rules go, in a second batch: the VF is never unfiltered in between.
+   */
+  async apply(diff: RuleDiff, ports: PortMap): Promise<EswitchOutcome> {
+    const devOf = devOfPorts(ports);
+    const fail = (failures: { rule: EswitchRule; error: string }[]): EswitchOutcome => ({
+      diff,
+      status: 'failed',
+      failures,
+    });
+    let plan: Installing;
+    try {
+      plan = this.prepare([...diff.add, ...diff.change], devOf);
+    } catch (e) {
+      const error = (e as Error).message;
+      return fail([...diff.add, ...diff.change].map((rule) => ({ rule, error })));
+    }
+    const refused = await this.install(plan);
+    if (refused.length > 0) {
+      await this.rollBack(plan, devOf);
+      return fail(
+        refused.map(({ rule, error }) => ({ rule, error: `${ruleWho(rule)}: ${error}` })),
+      );
+    }
+    // A rule that moved (same id, new chain or prio) leaves its old filter to remove.
+    const moved: Entry[] = [];
+    for (const n of plan.items) {
+      const before = this.ledger.get(n.entry.rule.id);
+      if (before && !n.old) moved.push(before);
+      this.ledger.set(n.entry.rule.id, n.entry);
+    }
+    return this.remove(diff, moved);
+  }
+
+  private prepare(rules: EswitchRule[], devOf: DevOf): Installing {
+    const used = new Map<string, number>();
+    const bump = (p: Omit<TcPlace, 'protocol' | 'handle'>, h: number) => {
+      const k = key({ dev: p.dev, chain: p.chain, prio: p.prio });
+      used.set(k, Math.max(used.get(k) ?? 0, h));
+    };
+    for (const e of this.ledger.values()) bump(e.place, e.place.handle);
+    for (const f of this.foreign.values()) bump(f.place, f.place.handle);
+    const byCookie = new Map<string, Foreign>();
+    for (const f of this.foreign.values()) if (f.cookie) byCookie.set(f.cookie, f);
+    const items: Installing['items'] = [];
+    for (const rule of rules) {
+      const old = this.ledger.get(rule.id);
+      const dev = devOf(rule.port);
+      const at = { dev, chain: rule.chain, prio: rule.prio };
+      const same = old && key(old.place) === key({ ...at, handle: old.place.handle });
+      const probe = replaceLine(rule, 0, devOf, this.placement);
+      // After a restart the ledger is empty: a filter with this very rule's cookie is it.
+      const found = byCookie.get(probe.cookie);
+      const adopt = found && key(found.place) === key({ ...at, handle: found.place.handle });
+      const handle = same
+        ? old.place.handle
+        : adopt && found
+          ? found.place.handle
+          : (used.get(key(at)) ?? 0) + 1;
+      bump(at, handle);
+      const { line, cookie, place } = replaceLine(rule, handle, devOf, this.placement);
+      items.push({
+        entry: { rule, place, cookie },
+        line: adopt ? null : line,
+        old: same ? old : null,
+      });
+    }
+    const devs = new Set(items.filter((i) => i.line).map((i) => i.entry.place.dev));
+    return { items, clsact: [...devs].filter((d) => !this.clsact.has(d)) };
+  }
+
+  private async install(plan: Installing): Promise<{ rule: EswitchRule; error: string }[]> {
+    const lines = plan.clsact.map(clsactLine);
+    const lineOf = new Map<number, Entry>();
+    for (const n of plan.items) {
+      if (!n.line) continue;
+      lines.push(n.line);
+      lineOf.set(lines.length, n.entry);
+    }
+    if (lines.length === 0) return [];
+    const r = await this.tc(['-force', '-batch', '-'], `${lines.join('\n')}\n`);
+    const errors = batchErrors(r.stderr);
+    const refused: { rule: EswitchRule; error: string }[] = [];
+    plan.clsact.forEach((dev, i) => {
+      const e = errors.get(i + 1);
+      // "File exists": the port has its clsact already (another run, or the operator's).
+      if (!e || /exists|exclusivity/i.test(e)) this.clsact.add(dev);
+      else
+        refused.push(
+          ...plan.items
+            .filter((n) => n.entry.place.dev === dev)
+            .map((n) => ({ rule: n.entry.rule, error: `clsact on ${dev}: ${e}` })),
+        );
+    });
+    for (const [n, entry] of lineOf) {
+      const e = errors.get(n);
+      if (e) refused.push({ rule: entry.rule, error: `the kernel refused it: ${e}` });
+    }
+    if (refused.length === 0 && r.code !== 0 && errors.size === 0) {
+      const why = r.stderr.trim() || `tc exited with status ${r.code}`;
+      return plan.items.map((n) => ({ rule: n.entry.rule, error: why }));
+    }
+    return refused;
+  }
+
+  /** Takes out what an apply put in and puts back what it changed (errors: best effort). */
+  private async rollBack(plan: Installing, devOf: DevOf): Promise<void> {
+    const lines: string[] = [];
+    for (const n of plan.items) {
+      if (!n.line) continue;
+      if (n.old)
+        lines.push(replaceLine(n.old.rule, n.old.place.handle, devOf, this.placement).line);
+      else lines.push(deleteLine(n.entry.place));
+    }
+    if (lines.length > 0) await this.tc(['-force', '-batch', '-'], `${lines.join('\n')}\n`);
+  }
+
+  private async remove(diff: RuleDiff, moved: Entry[]): Promise<EswitchOutcome> {
+    const lines: string[] = [];
+    const whose: EswitchRule[] = [];
+    for (const e of moved) {
+      lines.push(deleteLine(e.place));
+      whose.push(e.rule);
+    }
+    const live = new Set([...this.ledger.values()].map((e) => key(e.place)));
+    const installed = new Set([...diff.add, ...diff.change].map((r) => r.id));
+    for (const rule of diff.remove) {
+      const entry = this.ledger.get(rule.id);
+      if (entry && !installed.has(rule.id)) {
+        lines.push(deleteLine(entry.place));
+        whose.push(rule);
+        this.ledger.delete(rule.id);
+        continue;
+      }
+      const f = this.foreign.get(rule.id);
+      // A foreign filter whose place a rule of this apply took over is gone already.
+      if (f && !live.has(key(f.place))) {
+        lines.push(deleteLine(f.place));
+        whose.push(rule);
+      }
+      this.foreign.delete(rule.id);
+    }
+    if (lines.length === 0) return { diff, status: 'done' };
+    const r = await this.tc(['-force', '-batch', '-'], `${lines.join('\n')}\n`);
+    const failures: { rule: EswitchRule; error: string }[] = [];
+    for (const [n, e] of batchErrors(r.stderr)) {
+      // Already gone (deleted behind nicvisor's back): what removing it wanted.
+      if (/not found/i.test(e)) continue;
+      const rule = whose[n - 1];
+      if (rule)
+        failures.push({ rule, error: `${ruleWho(rule)}: the kernel would not remove it: ${e}` });
+    }
+    return failures.length === 0 ? { diff, status: 'done' } : { diff, status: 'failed', failures };
+  }
+}
+
+interface Installing {
+  items: { entry: Entry; line: string | null; old: Entry | null }[];
+  clsact: string[];
+}

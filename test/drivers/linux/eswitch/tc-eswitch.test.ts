@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TcEswitch } from '../../../../src/drivers/linux/eswitch/tc-eswitch.js';
+import type { ObservedRule } from '../../../../src/model/index.js';
+import { diffRules } from '../../../../src/policy/eswitch/diff.js';
+import { world } from '../../../eswitch/kit.js';
+import { FakeTc } from './fake-tc.js';
+
+const PORTS = new Map([
+  ['uplink', 'up0'],
+  ['vf0', 'rep0'],
+  ['vf1', 'rep1'],
+]);
+
+function policies(vlans: number[]) {
+  return world(
+    [
+      { name: 'a', vf: 0, vlans, macs: ['02:00:00:00:00:01'] },
+      { name: 'b', vf: 1, vlans: [10], macs: ['02:00:00:00:00:02'] },
+    ],
+    { numVfs: 2, loopback: true },
+  );
+}
+
+async function converge(sw: TcEswitch, vlans: number[]): Promise<ObservedRule[]> {
+  const before = await sw.observe(PORTS);
+  const out = await sw.apply(diffRules(before, policies(vlans).rules), PORTS);
+  assert.equal(out.status, 'done', JSON.stringify(out));
+  return sw.observe(PORTS);
+}
+
+function ids(rules: { id: string }[]): string[] {
+  return rules.map((r) => r.id).sort();
+}
+
+describe('TcEswitch: the ledger of one PF’s filters', () => {
+  it('installs a rule set in one batch (clsact first), reads it back by cookie', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    const seen = await converge(sw, [10, 20]);
+    const want = policies([10, 20]).rules.rules;
+    assert.deepEqual(ids(seen), ids(want));
+    const batches = tc.runs.filter((r) => r.args.includes('-force'));
+    assert.equal(batches.length, 1, 'one tc process installs the whole set');
+    assert.deepEqual(
+      batches[0].lines.slice(0, 3).map((l) => l.split(' ').slice(0, 4).join(' ')),
+      ['qdisc add dev up0', 'qdisc add dev rep0', 'qdisc add dev rep1'],
+    );
+    assert.equal(tc.filters.size, want.length);
+    assert.ok(seen.every((r) => r.inHw === false && typeof r.handle === 'number'));
+  });
+
+  it('a one-VF change touches only what moved, installs before it removes', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    await converge(sw, [10, 20]);
+    const n = tc.runs.length;
+    const diff = diffRules(await sw.observe(PORTS), policies([10, 30]).rules);
+    const out = await sw.apply(diff, PORTS);
+    assert.equal(out.status, 'done');
+    const batches = tc.runs.slice(n).filter((r) => r.args.includes('-force'));
+    assert.equal(batches.length, 2, 'install, then remove');
+    assert.ok(batches[0].lines.every((l) => l.startsWith('filter replace')));
+    assert.ok(batches[1].lines.every((l) => l.startsWith('filter del')));
+    assert.equal(batches[0].lines.length, diff.add.length + diff.change.length);
+    assert.equal(batches[1].lines.length, diff.remove.length);
+    assert.ok(batches[0].lines.length + batches[1].lines.length < tc.filters.size / 2);
+    assert.deepEqual(ids(await sw.observe(PORTS)), ids(policies([10, 30]).rules.rules));
+  });
+
+  it('a kernel refusal names VF, field, rule and the kernel text; this apply is rolled back', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    await converge(sw, [10]);
+    const before = new Map([...tc.filters].map(([k, f]) => [k, f.text]));
+    tc.refuse = (l) =>
+      l.includes('vlan_id 30') && l.includes('dev rep0') ? 'mlx5_core: too many VLANs' : null;
+    const out = await sw.apply(diffRules(await sw.observe(PORTS), policies([10, 30]).rules), PORTS);
+    assert.equal(out.status, 'failed');
+    assert.ok(out.status === 'failed' && out.failures.length >= 1);
+    if (out.status === 'failed') {
+      assert.match(
+        out.failures[0].error,
+        /vf 0 \(a\), field vlans\/vlanAntiSpoof, rule vf0 chain 1 prio 11 \(vf0\/1\/vlan\/802.1Q\/30\): the kernel refused it: mlx5_core: too many VLANs/,
+      );
+    }
+    assert.deepEqual(
+      new Map([...tc.filters].map(([k, f]) => [k, f.text])),
+      before,
+      'nothing half-applied',
+    );
+    assert.deepEqual(ids(await sw.observe(PORTS)), ids(policies([10]).rules.rules));
+  });
+
+  it('drift: a filter deleted or replaced behind its back is seen and put back', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    await converge(sw, [10]);
+    assert.equal(await sw.drifted(PORTS), null);
+    const [k, victim] = [...tc.filters].find(([, f]) => f.dev === 'rep0' && f.chain === 1) ?? [];
+    assert.ok(k && victim);
+    tc.filters.delete(k);
+    assert.match((await sw.drifted(PORTS)) ?? '', /is gone from rep0/);
+    await converge(sw, [10]);
+    assert.equal(await sw.drifted(PORTS), null);
+    const other = [...tc.filters.values()].find((f) => f.dev === 'rep1' && f.chain === 0);
+    assert.ok(other);
+    other.cookie = null;
+    assert.match((await sw.drifted(PORTS)) ?? '', /was changed on rep1/);
+    await converge(sw, [10]);
+    assert.equal(await sw.drifted(PORTS), null);
+  });
+
+  it('foreign filters are reported and removed; after a restart its own ones are adopted', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    await converge(sw, [10]);
+    const size = tc.filters.size;
+    await tc.run(
+      ['-force', '-batch', '-'],
+      'filter replace dev rep1 ingress chain 9 prio 1 handle 1 protocol all flower action drop\n',
+    );
+    assert.match((await sw.drifted(PORTS)) ?? '', /1 filters nicvisor did not install/);
+    const seen = await sw.observe(PORTS);
+    assert.ok(seen.some((r) => r.id === 'vf1/9/foreign/1/1'));
+    await converge(sw, [10]);
+    assert.equal(tc.filters.size, size);
+    const restarted = new TcEswitch('pf', tc.run, 'skip_hw');
+    const n = tc.runs.length;
+    await converge(restarted, [10]);
+    const writes = tc.runs.slice(n).filter((r) => r.args.includes('-force'));
+    assert.deepEqual(writes, [], 'identical filters are adopted, not reinstalled');
+    assert.equal(await restarted.drifted(PORTS), null);
+  });
+
+  it('a missing representor fails the whole diff before anything is sent', async () => {
+    const tc = new FakeTc(['up0', 'rep0']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    const out = await sw.apply(
+      diffRules([], policies([10]).rules),
+      new Map([
+        ['uplink', 'up0'],
+        ['vf0', 'rep0'],
+      ]),
+    );
+    assert.equal(out.status, 'failed');
+    if (out.status === 'failed')
+      assert.match(out.failures[0].error, /port vf1 has no netdev \(its representor is missing\)/);
+    assert.equal(tc.runs.length, 0);
+  });
+});
