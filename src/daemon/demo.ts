@@ -19,6 +19,7 @@ export function demoMainConfig(): MainConfigInput {
         { name: 'nic1', ports: 2, totalVfs: 16, linkSpeedMbps: 100000 },
       ],
       demoTraffic: true,
+      demoCableFlaps: true,
     },
     daemon: { driftIntervalMs: 2000, statsIntervalMs: 1000 },
     pfs: [

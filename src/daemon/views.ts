@@ -87,6 +87,7 @@ export function pfViews(src: ViewSources): PfView[] {
       counters: src.observed.pfCounters(info.id),
       capabilities: info.capabilities,
       vfNames: names.get(info.id) ?? [],
+      ...(o?.lag ? { lag: o.lag.status } : {}),
     };
   });
 }

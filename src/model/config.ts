@@ -236,6 +236,12 @@ export const MainConfig = z
           .boolean()
           .default(false)
           .describe('Send a little demo traffic so counters move.'),
+        demoCableFlaps: z
+          .boolean()
+          .default(false)
+          .describe(
+            'With demoTraffic: pull one member cable of every LAG for 5 s every 20 s, so failovers show.',
+          ),
       })
       .optional()
       .describe('The simulated NIC (driver `sim`).'),

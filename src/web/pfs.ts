@@ -1,5 +1,5 @@
 /**
- * The PF cards: link, VFs in use / enabled / total, MTU, QoS classes, counters, and a
+ * The PF cards: link, VFs in use / enabled / total, MTU, QoS classes, LAG, counters, and a
  * settings form (numVfs, MTU, loopback, QoS) that PUTs /v1/pfs/{id}. Cards are built once
  * per PF and their facts refreshed in place on every stats tick, so a form being filled in
  * survives the refresh.
@@ -38,6 +38,17 @@ export function parseClasses(text: string): unknown[] {
     });
 }
 
+/** "bond0 balance-xor: sim:nic1/0 up, active · sim:nic1/1 down · 2 failovers, last 52 ms". */
+function lag(pf: PfView): string {
+  const l = pf.lag;
+  if (!l) return '';
+  const members = l.members
+    .map((m) => `${m.pf} ${m.linkUp ? 'up' : 'down'}${m.active ? ', active' : ''}`)
+    .join(' · ');
+  const last = l.lastFailoverMs === null ? '' : `, last ${l.lastFailoverMs.toFixed(1)} ms`;
+  return `${l.name} ${l.mode}: ${members} · ${l.failovers} failover(s)${last}`;
+}
+
 function facts(pf: PfView): HTMLElement {
   const c = pf.counters;
   return h(
@@ -61,6 +72,16 @@ function facts(pf: PfView): HTMLElement {
     h('dd', { 'data-fact': 'loopback' }, pf.loopback ? 'on (VF to VF inside the NIC)' : 'off'),
     h('dt', {}, 'QoS'),
     h('dd', { 'data-fact': 'qos' }, qos(pf)),
+    ...(pf.lag
+      ? [
+          h('dt', {}, 'LAG'),
+          h(
+            'dd',
+            { class: pf.lag.members.every((m) => m.linkUp) ? 'ok' : 'bad', 'data-fact': 'lag' },
+            lag(pf),
+          ),
+        ]
+      : []),
     h('dt', {}, 'rx / tx'),
     h(
       'dd',

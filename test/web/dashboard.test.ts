@@ -64,6 +64,8 @@ test('the page loads with PFs, VFs and their state; the token leaves the address
     /vlan 100,200,300/,
   );
   assert.match((await page.locator('.pf[data-pf="sim:nic0/1"]').textContent()) ?? '', /voice 40%/);
+  // The VF-LAG's members show the LAG, its members' links and which carry traffic.
+  await page.locator('.pf[data-pf="sim:nic1/0"] dd', { hasText: 'bond0 balance-xor' }).waitFor();
   assert.equal(new URL(page.url()).hash, '', 'the token is removed from the URL');
 });
 

@@ -44,7 +44,7 @@ export async function startWebDaemon(opts: {
   const shape = opts.pfs ? { driver: demo.driver, pfs: opts.pfs } : demo;
   const config = {
     ...shape,
-    sim: { ...demo.sim, ...opts.sim, demoTraffic: opts.demoTraffic },
+    sim: { ...demo.sim, ...opts.sim, demoTraffic: opts.demoTraffic, demoCableFlaps: false },
     daemon: { stateDir, statsIntervalMs: opts.statsIntervalMs, driftIntervalMs: 60_000 },
   };
   await writeFile(configFile, JSON.stringify(config));

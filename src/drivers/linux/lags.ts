@@ -175,8 +175,7 @@ export class LinuxLags {
     const byIndex = new Map(members.map((m) => [m.sys.ifindex, m.sys.id]));
     const ids = members.map((m) => m.sys.id);
     const known = this.applied.get(bond.name);
-    const order =
-      known && known.members.every((id) => ids.includes(id)) ? known.members : [ids[0], ids[1]];
+    const order = known?.members.every((id) => ids.includes(id)) ? known.members : [ids[0], ids[1]];
     const config: LagConfig = {
       name: bond.name,
       members: [order[0], order[1]],

@@ -29,7 +29,11 @@ export class DemoTraffic {
   private timer: NodeJS.Timeout | null = null;
   private tick = 0;
 
-  constructor(nic: SimNic, intervalMs = 250) {
+  constructor(
+    nic: SimNic,
+    intervalMs = 250,
+    private readonly cableFlaps = false,
+  ) {
     this.nic = nic;
     this.intervalMs = intervalMs;
   }
@@ -49,7 +53,7 @@ export class DemoTraffic {
   step(): void {
     this.tick++;
     for (const pf of this.nic.pfs.values()) this.pfStep(pf);
-    this.flapLags();
+    if (this.cableFlaps) this.flapLags();
   }
 
   /** Every 20 s (80 ticks) one LAG member's cable is pulled for 5 s: failover, then rebalance. */

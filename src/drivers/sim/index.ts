@@ -27,5 +27,5 @@ export async function createSimDriver(
 ): Promise<SimDriver> {
   const sim = ctx.config.sim ?? MainConfig.parse({ sim: {} }).sim!;
   const nic = createNic(sim.nics, options.clock ?? realClock);
-  return new SimDriver(nic, sim.demoTraffic ? new DemoTraffic(nic) : null);
+  return new SimDriver(nic, sim.demoTraffic ? new DemoTraffic(nic, 250, sim.demoCableFlaps) : null);
 }

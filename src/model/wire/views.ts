@@ -38,6 +38,7 @@ export const PfView = z
     counters: VfCounters.nullable().describe('From the last stats read; null before the first.'),
     capabilities: PfCapabilities,
     vfNames: z.array(z.string()).describe('Names of the VF policies on this PF.'),
+    lag: LagStatus.optional().describe('The LAG this PF is a member of, as last read.'),
   })
   .describe('One physical function: policy, what the driver observed, capabilities.');
 export type PfView = z.infer<typeof PfView>;
