@@ -154,7 +154,10 @@ describe('CNI plugin over the daemon on igb', { skip: skipIpam }, () => {
         dataDir: join(dir, 'ipam'),
       },
     };
-    sh(`ip link set ${NETDEV} up; ip link add link ${NETDEV} name ${NETDEV}.100 type vlan id 100`);
+    // An earlier test file of this boot (veb) may have left its own VLAN 100 device behind.
+    sh(
+      `ip link del ${NETDEV}.100 2>/dev/null; ip link set ${NETDEV} up; ip link add link ${NETDEV} name ${NETDEV}.100 type vlan id 100`,
+    );
     sh(`ip addr add 192.168.79.1/24 dev ${NETDEV}.100; ip link set ${NETDEV}.100 up`);
   });
   after(async () => {
