@@ -143,7 +143,7 @@ function bootVm(b: Bench): void {
         '-s',
         share,
         '--timeout',
-        '900',
+        '1800',
         '--env',
         'NICVISOR_BENCH_JSON',
         join(repo, 'test/lab/vm/bench-switchdev.sh'),
