@@ -5,7 +5,9 @@
 import { z } from 'zod';
 import { VERSION } from '../daemon/service.js';
 import { VfRulesView } from '../model/eswitch.js';
+import { FleetAgentView } from '../model/fleet.js';
 import { VF_NAME_RE } from '../model/index.js';
+import * as P from '../model/pools.js';
 import * as T from '../model/wire/index.js';
 
 type Json = Record<string, unknown>;
@@ -43,6 +45,60 @@ function op(summary: string, res: z.ZodType | null, body?: z.ZodType, params = f
   return o;
 }
 
+/** A path parameter of the pool routes. */
+function withParams(o: Json, ...names: ('pool' | 'id')[]): Json {
+  o.parameters = names.map((name) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }));
+  return o;
+}
+
+/** The pool and claim routes (routes/pools.ts). */
+function poolPaths(): Json {
+  const released = z.object({ released: z.array(P.ReleaseResult) });
+  const xml = z.object({ xml: z.string() });
+  return {
+    '/v1/pools': { get: op('List the VF pools with capacity, claimed, free', z.array(P.PoolView)) },
+    '/v1/pools/{pool}': {
+      get: withParams(op('One pool: members, claims, owners', P.PoolView), 'pool'),
+    },
+    '/v1/pools/{pool}/claims': {
+      get: withParams(op('Claims of the pool', z.array(P.Claim)), 'pool'),
+      post: withParams(
+        op('Claim a VF (idempotent per owner + ifname); answers why', P.ClaimResult, P.ClaimBody),
+        'pool',
+      ),
+      delete: withParams(
+        op('Release the claims of ?owner=KIND:ID[&ifname=IF] (CNI DEL)', released),
+        'pool',
+      ),
+    },
+    '/v1/pools/{pool}/libvirt-network': {
+      get: withParams(op("The pool as a libvirt <network> (forward mode='hostdev')", xml), 'pool'),
+    },
+    '/v1/claims/{id}': {
+      get: withParams(op('One claim', P.Claim), 'id'),
+      delete: withParams(
+        op(
+          'Release the claim (?fence=N refuses a stale owner); restored and verified',
+          P.ReleaseResult,
+        ),
+        'id',
+      ),
+    },
+    '/v1/claims/{id}/renew': { post: withParams(op('Renew the claim’s lease', P.Claim), 'id') },
+    '/v1/claims/{id}/libvirt-xml': {
+      get: withParams(
+        op("The claim's <interface type='hostdev'> (?peer=ua-NAME adds <teaming>)", xml),
+        'id',
+      ),
+    },
+  };
+}
+
 export function openApiDocument(): Json {
   return {
     openapi: '3.0.3',
@@ -57,6 +113,27 @@ export function openApiDocument(): Json {
     paths: {
       '/healthz': { get: op('Health and driver write count', T.HealthView) },
       '/v1/pfs': { get: op('List PFs', z.array(T.PfView)) },
+      '/v1/pfs/{id}': {
+        put: {
+          ...op(
+            'Add or update a PF policy (numVfs, MTU, loopback, QoS) in the main config file',
+            T.PfChangeResult,
+            T.PutPfBody,
+          ),
+          parameters: [
+            {
+              name: 'id',
+              in: 'path',
+              required: true,
+              description: 'PF id (`0000:08:00.0`, `sim:nic0/0`), URL-encoded',
+              schema: { type: 'string' },
+            },
+          ],
+        },
+      },
+      '/v1/lags': {
+        get: op('List LAGs: members, active member(s), failovers', z.array(T.LagView)),
+      },
       '/v1/vfs': { get: op('List VFs', z.array(T.VfView)) },
       '/v1/vfs/{name}': {
         get: op('One VF', T.VfView, undefined, true),
@@ -95,16 +172,46 @@ export function openApiDocument(): Json {
         put: op('Change the log level', T.LogLevelResult, T.LogLevelBody),
       },
       '/v1/stats': { get: op('Counters (from the cache)', T.StatsView) },
+      ...poolPaths(),
+      '/v1/fleet/agent': { get: op('Fleet mode: this host’s agent', FleetAgentView) },
       '/metrics': {
         get: {
           summary: 'Prometheus metrics (sriov_vf_* as sriov-network-metrics-exporter, nicvisor_*)',
           responses: { '200': { description: 'text/plain; version=0.0.4' } },
         },
       },
+      '/v1/audit': {
+        get: {
+          ...op('The audit log, paged, newest first', T.AuditPageView),
+          parameters: [
+            {
+              name: 'before',
+              in: 'query',
+              required: false,
+              schema: { type: 'integer', minimum: 1 },
+            },
+            {
+              name: 'limit',
+              in: 'query',
+              required: false,
+              schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            },
+          ],
+        },
+      },
       '/v1/events': {
         get: {
           summary:
-            'Server-sent events (audit, vfStatus, vfChanged, stats, reload); ?types= narrows',
+            'Server-sent events (audit, vfStatus, vfChanged, stats, reload); ?types= narrows. Audit frames carry `id: SEQ`; `Last-Event-ID: SEQ` replays the audit entries after SEQ, then goes live',
+          parameters: [
+            { name: 'types', in: 'query', required: false, schema: { type: 'string' } },
+            {
+              name: 'Last-Event-ID',
+              in: 'header',
+              required: false,
+              schema: { type: 'integer', minimum: 0 },
+            },
+          ],
           responses: {
             '200': {
               description: 'text/event-stream; each data line is a DaemonEvent',

@@ -18,7 +18,10 @@ import {
 } from './limits.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
+import { fleetRoutes } from './routes/fleet.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { pfRoutes } from './routes/pfs.js';
+import { poolRoutes } from './routes/pools.js';
 import { systemRoutes } from './routes/system.js';
 import { vfRoutes } from './routes/vfs.js';
 import { clearStaleSocket, listenPrivately, removeOwnSocket, socketDir } from './socket.js';
@@ -29,9 +32,12 @@ export type RouteModule = (app: FastifyInstance, daemon: Daemon) => void;
 export const ROUTES: RouteModule[] = [
   systemRoutes,
   vfRoutes,
+  pfRoutes,
   eventRoutes,
   metricsRoutes,
   dashboardRoutes,
+  poolRoutes,
+  fleetRoutes,
 ];
 
 export interface AppOptions {
@@ -138,7 +144,10 @@ export class ApiServer {
       limits,
     });
     this.apps.push(unix);
-    this.socketIno = await listenPrivately(socket, gid, (path) => unix.listen({ path }));
+    this.socketIno = await listenPrivately(socket, gid, (path) =>
+      // Bound in a private directory, then renamed: log the path clients use.
+      unix.listen({ path, listenTextResolver: () => `Server listening at ${socket}` }),
+    );
     this.addresses.push(socket);
     if (tcp && token) {
       const allowedHosts = tcp.allowedHosts ?? defaultAllowedHosts(tcp.host);

@@ -43,16 +43,40 @@ export interface ConnectOptions {
   socket?: string;
   url?: string;
   token?: string;
+  /** Global `--json`: print the API's JSON answer (and errors as JSON). */
+  json?: boolean;
 }
 
-export function withConnection(cmd: Command): Command {
-  return cmd
+/** Options every command understands, declared once on the program (`nicvisor --help`). */
+const GLOBAL_KEYS = ['socket', 'url', 'token', 'json'] as const;
+
+export function globalOptions(program: Command): Command {
+  program
     .option(
       '--socket <path>',
-      'daemon API socket (default: $NICVISOR_SOCKET, /run/nicvisor/nicvisor.sock, then the demo socket)',
+      `daemon API socket (default: $NICVISOR_SOCKET, ${SYSTEM_SOCKET}, then the demo socket)`,
     )
-    .option('--url <url>', 'daemon API over TCP, e.g. http://127.0.0.1:7710')
-    .option('--token <token>', 'bearer token for --url (or $NICVISOR_TOKEN)');
+    .option('--url <url>', 'daemon API over TCP instead, e.g. http://127.0.0.1:7710')
+    .option('--token <token>', 'bearer token for --url (default: $NICVISOR_TOKEN)')
+    .option('--json', 'print the answer as JSON (errors too, on stdout)');
+  // Commander keeps program options on the program; copy them to the command that runs so
+  // every action finds them in its own options, wherever on the line they were typed.
+  program.hook('preAction', (root, action) => {
+    const globals = root.opts<ConnectOptions>();
+    for (const key of GLOBAL_KEYS) {
+      if (action.getOptionValue(key) === undefined && globals[key] !== undefined)
+        action.setOptionValue(key, globals[key]);
+    }
+  });
+  return program;
+}
+
+/**
+ * Kept for commands that still call it: the connection options are global now
+ * (globalOptions), so a command needs nothing of its own.
+ */
+export function withConnection(cmd: Command): Command {
+  return cmd;
 }
 
 export function clientFrom(opts: ConnectOptions): ApiClient {

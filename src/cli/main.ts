@@ -1,28 +1,44 @@
 #!/usr/bin/env node
 /**
  * The `nicvisor` command. Each sub-command lives in its own module under commands/ and
- * registers itself on the program; errors go to stderr with a non-zero exit (VFd's iplex
- * exited 0 on errors).
+ * registers itself on the program (program.ts); errors go to stderr with a non-zero exit
+ * (VFd's iplex exited 0 on errors), or to stdout as JSON with --json.
  */
-import { Command } from 'commander';
-import { commands } from './commands/index.js';
+import { ApiRequestError, UnreachableError } from './client.js';
+import { CliError, EXIT } from './output.js';
+import { buildProgram } from './program.js';
 
-const program = new Command();
-program
-  .name('nicvisor')
-  .description('SR-IOV NIC hypervisor: VF policy, guest requests, counters')
-  .version('0.1.0')
-  .showHelpAfterError()
-  .exitOverride();
+// `nicvisor show --watch | head`: the reader went away; that is the end, not a crash.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.ok);
+    throw err;
+  });
+}
 
-for (const register of commands) register(program);
+function exitCodeOf(err: unknown): number {
+  if (err instanceof CliError) return err.exitCode;
+  if (err instanceof UnreachableError) return EXIT.unreachable;
+  if (err instanceof ApiRequestError && err.status === 429) return EXIT.nack;
+  return EXIT.error;
+}
 
+function jsonBodyOf(err: unknown, message: string): unknown {
+  if (err instanceof CliError) return err.body;
+  if (err instanceof ApiRequestError) return err.body;
+  return { error: message };
+}
+
+const program = buildProgram();
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   const e = err as { code?: string; exitCode?: number; message?: string };
   if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') process.exit(0);
-  if (e.code?.startsWith('commander.')) process.exit(e.exitCode ?? 2);
-  process.stderr.write(`nicvisor: ${e.message ?? String(err)}\n`);
-  process.exit(1);
+  if (e.code?.startsWith('commander.')) process.exit(e.exitCode ? EXIT.usage : EXIT.ok);
+  const message = e.message ?? String(err);
+  if (program.opts().json || process.argv.includes('--json'))
+    process.stdout.write(`${JSON.stringify(jsonBodyOf(err, message), null, 2)}\n`);
+  else process.stderr.write(`nicvisor: ${message}\n`);
+  process.exitCode = exitCodeOf(err);
 }

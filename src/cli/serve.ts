@@ -4,10 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { ApiServer, type ListenOptions } from '../api/server.js';
+import { type FleetAgent, fleetAgent } from '../daemon/fleet/index.js';
 import { installProcessGuard } from '../daemon/guard.js';
-import { createLogger } from '../daemon/logger.js';
+import { createLogger, defaultLogFormat, type LogFormat } from '../daemon/logger.js';
 import { Daemon } from '../daemon/service.js';
 import { demoHome } from './connect.js';
 
@@ -15,6 +17,14 @@ export interface ServeOptions {
   config?: string;
   stateDir?: string;
   socket?: string;
+  logFormat?: LogFormat;
+  /** Fleet mode: the desired state comes from this store (`etcd://…`). */
+  fleet?: string;
+  fleetCa?: string;
+  fleetCert?: string;
+  fleetKey?: string;
+  hostName?: string;
+  labels?: string;
 }
 
 type TcpOptions = NonNullable<ListenOptions['tcp']>;
@@ -30,18 +40,31 @@ function demoTcp(): TcpOptions {
   return { host: '127.0.0.1', port: DEMO_HTTP_PORT, token: randomBytes(24).toString('base64url') };
 }
 
-/** Start the API; a demo whose default port is taken (another demo) takes any free port. */
+/** Whether host:port can be bound now (the demo checks before it starts anything). */
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Start the API once. A demo whose default port is taken (another demo) takes any free
+ * port: checked before starting, so the socket listener is not started, stopped and started
+ * again (which logged "Server listening" twice for it).
+ */
 async function listen(daemon: Daemon, opts: ListenOptions, demo: boolean): Promise<ApiServer> {
-  const server = new ApiServer(daemon, opts);
+  let o = opts;
+  if (demo && o.tcp && o.tcp.port !== 0 && !(await portFree(o.tcp.host, o.tcp.port)))
+    o = { ...o, tcp: { ...o.tcp, port: 0 } };
+  const server = new ApiServer(daemon, o);
   try {
     await server.start();
     return server;
   } catch (err) {
     await server.stop();
-    if (!demo || !opts.tcp || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-    const retry = new ApiServer(daemon, { ...opts, tcp: { ...opts.tcp, port: 0 } });
-    await retry.start();
-    return retry;
+    throw err;
   }
 }
 
@@ -86,7 +109,7 @@ export function resolvePaths(opts: ServeOptions): {
 }
 
 export async function serve(opts: ServeOptions): Promise<void> {
-  const log = createLogger('info');
+  const log = createLogger('info', undefined, opts.logFormat ?? defaultLogFormat());
   installProcessGuard(log);
   const paths = resolvePaths(opts);
   const daemon = new Daemon({
@@ -95,6 +118,26 @@ export async function serve(opts: ServeOptions): Promise<void> {
     log,
   });
   await daemon.start();
+  let agent: FleetAgent | null = null;
+  if (opts.fleet) {
+    try {
+      agent = fleetAgent(
+        daemon,
+        {
+          url: opts.fleet,
+          tls: { ca: opts.fleetCa, cert: opts.fleetCert, key: opts.fleetKey },
+          host: opts.hostName,
+          labels: opts.labels,
+        },
+        log,
+      );
+      await agent.start();
+      daemon.fleetAgent = agent;
+    } catch (err) {
+      await daemon.stop();
+      throw err;
+    }
+  }
   const s = daemon.settings;
   const socket = paths.socket ?? s.socket;
   if (!writable(dirname(socket)) && !paths.socket && process.getuid?.() !== 0) {
@@ -110,12 +153,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
       demo,
     );
   } catch (err) {
+    await agent?.stop();
     await daemon.stop();
     throw err;
   }
   if (paths.note) log.info(paths.note);
   log.info({ listen: server.addresses }, 'API ready');
-  process.stdout.write(banner(server, socket, tcp, demo));
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -124,6 +167,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     let code = 0;
     try {
       await server.stop();
+      await agent?.stop();
       await daemon.stop();
     } catch (err) {
       log.error({ err }, 'stopping failed');
@@ -144,4 +188,6 @@ export async function serve(opts: ServeOptions): Promise<void> {
         ),
     );
   });
+  // Last: whoever waits for the banner may signal us at once (the handlers are in place).
+  process.stdout.write(banner(server, socket, tcp, demo));
 }

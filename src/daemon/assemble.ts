@@ -12,12 +12,14 @@ import { DriftLoop } from './drift.js';
 import type { EventBus } from './events.js';
 import { GuestRequests } from './guest.js';
 import { Hooks, type HookUser } from './hooks.js';
+import { LagEvents } from './lags.js';
 import type { Layout } from './layout.js';
 import type { Logger } from './logger.js';
 import { DaemonMetrics } from './metrics.js';
 import { Mutations } from './mutations.js';
 import { KeyedLock } from './mutex.js';
 import { Observations } from './observations.js';
+import { Pools } from './pools/pools.js';
 import { RateLimiter } from './ratelimit.js';
 import { Reconciler } from './reconciler.js';
 import { seedDemo } from './seed.js';
@@ -38,11 +40,13 @@ export interface Running {
   observed: Observations;
   stats: StatsRefresh;
   drift: DriftLoop;
+  lagEvents: LagEvents;
   audit: AuditLog;
   status: StatusBoard;
   mutations: Mutations;
   metrics: DaemonMetrics;
   hooks: Hooks;
+  pools: Pools;
   pfInfo: Map<string, PfInfo>;
   startedAt: number;
 }
@@ -99,12 +103,34 @@ export async function assemble(p: Parts): Promise<Running> {
     { driver, store, locks, status, observed, log },
     { onReconciled: (s) => metrics.observeReconcile(s) },
   );
-  const drift = new DriftLoop({ driver, reconciler, status, log }, d.driftIntervalMs);
+  const drift = new DriftLoop({ driver, reconciler, status, audit, log }, d.driftIntervalMs);
   const limiter = new RateLimiter(d.guestRequestsPerSecond, d.guestRequestBurst);
   const guests = new GuestRequests({ store, reconciler, locks, limiter, audit, log });
   const stats = new StatsRefresh(driver, observed, d.statsIntervalMs, bus, log);
+  const lagEvents = new LagEvents(driver, audit, bus, () => stats.refresh());
   const hooks = new Hooks(log.child({ component: 'hooks' }), d.hookTimeoutMs, p.hookUser);
-  const mutations = new Mutations({ hooks, store, reconciler, guests, audit, bus, log });
+  const mutations = new Mutations({
+    hooks,
+    store,
+    reconciler,
+    guests,
+    audit,
+    bus,
+    log,
+    configFile: l.configFile,
+  });
+  const pools = new Pools({
+    stateDir: l.stateDir,
+    store,
+    mutations,
+    driver,
+    status,
+    audit,
+    log,
+    registry: metrics.registry,
+    sweepIntervalMs: d.poolSweepIntervalMs,
+    leakGraceMs: d.poolLeakGraceMs,
+  });
   metrics.start(
     {
       state: () => store.state(),
@@ -127,11 +153,13 @@ export async function assemble(p: Parts): Promise<Running> {
     observed,
     stats,
     drift,
+    lagEvents,
     audit,
     status,
     mutations,
     metrics,
     hooks,
+    pools,
     pfInfo,
     startedAt: Date.now(),
   };

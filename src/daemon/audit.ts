@@ -2,10 +2,12 @@
  * The audit log: one JSON line per policy change and guest decision — who asked, what, and
  * the answer — rotated by size (audit.log → audit.log.1 … .keep). Writes are synchronous
  * appends so the order on disk is the order of decisions and a crash loses at most the
- * line being written.
+ * line being written. Sequence numbers continue from the last entry on disk, so one
+ * rotation set never holds a number twice (audit-history.ts reads it back).
  */
-import { closeSync, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { AuditEntry } from '../model/index.js';
+import { type AuditPage, auditAfter, auditBefore, lastAuditSeq } from './audit-history.js';
 import type { EventBus } from './events.js';
 
 /** An audit line longer than this keeps its decision but not its request. */
@@ -48,8 +50,29 @@ export class AuditLog {
   }
 
   start(): void {
-    this.fd = openSync(this.opts.path, 'a', 0o640);
+    this.seq = lastAuditSeq(this.opts.path, this.opts.keep);
+    this.fd = openSync(this.opts.path, 'a+', 0o640);
     this.size = fstatSync(this.fd).size;
+    // A crash mid-write leaves a line without its newline; end it, or the next entry would
+    // be glued to it and lost to every reader.
+    const last = Buffer.alloc(1);
+    if (this.size > 0 && readSync(this.fd, last, 0, 1, this.size - 1) === 1 && last[0] !== 0x0a)
+      this.size += writeSync(this.fd, '\n');
+  }
+
+  /** The sequence number of the newest entry (0: none yet). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** A page of history: up to `limit` entries older than `before` (null: the newest), newest first. */
+  page(before: number | null, limit: number): Promise<AuditPage> {
+    return auditBefore(this.opts.path, this.opts.keep, before, limit);
+  }
+
+  /** The entries newer than `after`, oldest first (at most `limit`, the newest ones). */
+  since(after: number, limit: number): Promise<AuditEntry[]> {
+    return auditAfter(this.opts.path, this.opts.keep, after, limit);
   }
 
   stop(): void {

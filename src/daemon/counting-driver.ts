@@ -19,8 +19,17 @@ export class CountingDriver implements NicDriver {
   /** Plan steps handed to apply(), plus release calls. */
   writes = 0;
 
+  /** Present when the inner driver can bind VFs (a bind counts as a write). */
+  readonly bindVf?: NicDriver['bindVf'];
+
   constructor(inner: NicDriver) {
     this.inner = inner;
+    const bind = inner.bindVf?.bind(inner);
+    if (bind)
+      this.bindVf = (pf, vf, driver) => {
+        this.writes += 1;
+        return bind(pf, vf, driver);
+      };
   }
 
   get name(): string {

@@ -2,7 +2,9 @@
  * The embedded demo used when `nicvisor serve` gets no config: the simulated NIC with
  * 2 PFs × 8 VFs and a handful of VF policies showing the main features (tagged, untagged,
  * trusted, mirrored, rate-limited, QinQ). The second PF is in switchdev mode: its policies
- * are compiled into eswitch rules (`nicvisor show rules edge-1`).
+ * are compiled into eswitch rules (`nicvisor show rules edge-1`). A second NIC bonds its two
+ * switchdev ports in a VF-LAG (`nicvisor show lags`); the demo traffic pulls one of its
+ * cables now and then, so failovers show.
  */
 import type { MainConfigInput, VfPolicyInput } from '../model/index.js';
 
@@ -12,7 +14,10 @@ export function demoMainConfig(): MainConfigInput {
   return {
     driver: 'sim',
     sim: {
-      nics: [{ name: 'nic0', ports: 2, totalVfs: 64, linkSpeedMbps: 25000 }],
+      nics: [
+        { name: 'nic0', ports: 2, totalVfs: 64, linkSpeedMbps: 25000 },
+        { name: 'nic1', ports: 2, totalVfs: 16, linkSpeedMbps: 100000 },
+      ],
       demoTraffic: true,
     },
     daemon: { driftIntervalMs: 2000, statsIntervalMs: 1000 },
@@ -27,6 +32,32 @@ export function demoMainConfig(): MainConfigInput {
             { name: 'bulk', bandwidth: 60 },
             { name: 'voice', bandwidth: 40, strictPriority: true },
           ],
+        },
+      },
+      { pf: 'sim:nic1/0', numVfs: 4, eswitchMode: 'switchdev', lag: 'bond0' },
+      { pf: 'sim:nic1/1', numVfs: 4, eswitchMode: 'switchdev', lag: 'bond0' },
+    ],
+    lags: [
+      {
+        name: 'bond0',
+        members: ['sim:nic1/0', 'sim:nic1/1'],
+        mode: 'balance-xor',
+        xmitHashPolicy: 'layer2',
+        miimon: 100,
+      },
+    ],
+    // VFs 5-7 of both PFs are handed out by claims: `nicvisor claim demo-net --owner vm:NAME`.
+    pools: [
+      {
+        name: 'demo-net',
+        pfs: ['sim:nic0/0', { pf: 'sim:nic0/1', numaNode: 1 }],
+        numaNode: 0,
+        vfs: { from: 5, to: 7 },
+        physicalNetwork: 'physnet1',
+        placement: 'spread',
+        profile: {
+          vlans: [100],
+          mac: { mode: 'range', from: '02:00:00:00:02:00', to: '02:00:00:00:02:ff' },
         },
       },
     ],
@@ -100,5 +131,8 @@ export function demoPolicies(): VfPolicyInput[] {
       macs: ['02:00:00:00:01:13'],
       allowUnknownUnicast: true,
     },
+    // VF-LAG VFs: backed by both ports of nic1; the layer2 hash puts them on different members.
+    { name: 'lag-a', pf: 'sim:nic1/0', vf: 0, vlans: [50], macs: ['02:00:00:00:02:20'] },
+    { name: 'lag-b', pf: 'sim:nic1/0', vf: 1, vlans: [50], macs: ['02:00:00:00:02:21'] },
   ];
 }

@@ -3,9 +3,12 @@
  * driver's events (a PF reset, an `ip link` behind nicvisor's back) compare every VF with
  * what the NIC holds and have the reconciler re-apply those that drifted (counted as
  * repairs when they were in sync at their current revision) or have a pending revision.
+ * Every repair is an audit entry naming what had drifted and whether the repair held.
  */
 import type { DriverEvent } from '../drivers/driver.js';
+import { formatStep, type Plan } from '../model/index.js';
 import { plan } from '../policy/plan.js';
+import type { AuditLog } from './audit.js';
 import type { CountingDriver } from './counting-driver.js';
 import type { Logger } from './logger.js';
 import type { Reconciler } from './reconciler.js';
@@ -16,6 +19,7 @@ export interface DriftDeps {
   driver: CountingDriver;
   reconciler: Reconciler;
   status: StatusBoard;
+  audit: AuditLog;
   log: Logger;
 }
 
@@ -90,10 +94,35 @@ export class DriftLoop {
       }
       if (drifted.length > 0)
         log.warn({ vfs: drifted, reason }, 'VFs drifted from policy; repairing');
-      await reconciler.reconcileVfs(drifted, reason, true);
+      const repaired = new Set(await reconciler.reconcileVfs(drifted, reason, true));
+      this.auditRepairs(p, drifted, repaired, reason);
       await reconciler.reconcileVfs(pending, reason);
     } catch (err) {
       log.error({ err, reason }, 'drift check failed; will try again');
+    }
+  }
+
+  /** One audit entry per repaired VF: the steps that brought it back, and the outcome. */
+  private auditRepairs(
+    p: Plan,
+    drifted: readonly string[],
+    repaired: Set<string>,
+    reason: string,
+  ): void {
+    for (const name of drifted) {
+      const steps = p.steps.filter((s) => stepVf(s) === name).map(formatStep);
+      const ok = repaired.has(name);
+      this.d.audit.record({
+        who: 'daemon',
+        via: 'daemon',
+        action: 'drift.repair',
+        target: name,
+        request: { reason, steps },
+        result: ok ? 'ok' : 'failed',
+        reason: ok
+          ? `drifted from its policy (${reason}); repaired`
+          : `drifted from its policy (${reason}); repair failed: ${this.d.status.get(name).lastError ?? 'unknown error'}; retrying`,
+      });
     }
   }
 }

@@ -12,7 +12,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 /** Temp files carry this marker so a start-up sweep can recognise them. */
 export const TEMP_MARKER = '.nvtmp-';
 
-async function fsyncDir(dir: string): Promise<void> {
+/** Make a directory's entries (creations, renames, removals) durable. */
+export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
     await fh.sync();

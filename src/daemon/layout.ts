@@ -21,6 +21,8 @@ export interface Layout {
   committedFile: string;
   /** Driver state (snapshots). */
   driverDir: string;
+  /** The write-ahead journal of acknowledged changes not yet compacted into the files. */
+  journalDir: string;
 }
 
 export function layout(configFile: string | null, stateDir: string): Layout {
@@ -33,6 +35,7 @@ export function layout(configFile: string | null, stateDir: string): Layout {
     credentialsFile: join(stateDir, 'credentials.json'),
     committedFile: join(stateDir, 'committed.json'),
     driverDir: join(stateDir, 'driver'),
+    journalDir: join(stateDir, 'journal'),
   };
 }
 

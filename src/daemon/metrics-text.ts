@@ -1,5 +1,6 @@
 /**
- * Exposition text of the per-VF families (8 counters × every VF, and the sync-state gauge).
+ * Exposition text of the per-VF and per-PF families (12 counters × every VF, the sync-state
+ * gauge, the PF counters and gauges).
  *
  * Written here rather than through prom-client's metric objects: with 2048 VFs that is 26k
  * samples, and prom-client hashes a label object per inc() and formats and escapes every
@@ -42,6 +43,17 @@ export function counterFamilies(families: CounterFamily[], rows: VfSample[]): st
     for (const r of rows) out.push(`${f.name}${r.labels}} ${r.counters[f.field]}`);
   }
   return out.length ? `${out.join('\n')}\n` : '';
+}
+
+export interface GaugeSample {
+  labels: string;
+  value: number;
+}
+
+export function gaugeFamily(name: string, help: string, rows: GaugeSample[]): string {
+  const out = [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`];
+  for (const r of rows) out.push(`${name}${r.labels}} ${r.value}`);
+  return `${out.join('\n')}\n`;
 }
 
 export interface StateSample {

@@ -10,6 +10,7 @@ import type {
   CredentialResult,
   DeleteResult,
   MirrorBody,
+  PfPolicy,
   ReloadResult,
   ValidateBody,
   ValidateResult,
@@ -23,6 +24,7 @@ import type { GuestRequests } from './guest.js';
 import { hookProblems } from './hook-trust.js';
 import type { Hooks } from './hooks.js';
 import type { Logger } from './logger.js';
+import { commitPfPolicy } from './pf-change.js';
 import type { Reconciler } from './reconciler.js';
 import { settle } from './settle.js';
 import { describeOutcome } from './store/change.js';
@@ -36,6 +38,8 @@ interface Deps {
   audit: AuditLog;
   bus: EventBus;
   log: Logger;
+  /** The main config file PF changes are written to (null: the embedded demo). */
+  configFile: string | null;
 }
 
 /** Who asked for a change and what, for the audit log. */
@@ -175,6 +179,15 @@ export class Mutations {
     return this.putResult(out, name);
   }
 
+  /** Add or replace one PF's policy in the main config (pf-change.ts). */
+  async putPf(policy: PfPolicy, who: string): Promise<{ changed: boolean }> {
+    const out = await this.commit(
+      () => commitPfPolicy(this.d.store, this.d.configFile, policy),
+      api(who, 'pf.put', policy.pf, policy),
+    );
+    return { changed: out.mainChanged };
+  }
+
   async issueCredential(name: string, who: string): Promise<CredentialResult> {
     if (!this.d.store.state().policies.has(name)) throw notFound(name);
     const token = await this.d.store.credentials.issue(name);
@@ -218,6 +231,21 @@ export class Mutations {
     const hooks = await hookProblems(((body.vfs ?? []) as unknown[]).map((v) => apiDoc(v)));
     const problems = [...r.problems, ...hooks];
     return { ok: problems.length === 0, problems };
+  }
+
+  /**
+   * The fleet agent's change: the host's share of the fleet's desired state as one commit
+   * (VF puts and deletes, the main config with the fleet's PF policies), on the same path.
+   */
+  applyFleet(change: Change, who: string, request: unknown): Promise<ChangeOutcome> {
+    return this.commit(() => this.d.store.commit(change), {
+      who,
+      via: 'daemon',
+      action: 'fleet.sync',
+      target: '*',
+      request,
+      refused: 'fleet change refused, nothing was written',
+    });
   }
 
   validate(body: ValidateBody): ValidateResult {

@@ -95,7 +95,7 @@ export class Reconciler {
     await this.reconcileVfs([...this.d.store.state().policies.keys()], reason);
   }
 
-  /** PF-level settings (numVfs, MTU, loopback, traffic classes, eswitch mode). */
+  /** PF-level settings (numVfs, MTU, loopback, traffic classes, eswitch mode) and LAGs. */
   async reconcilePfs(reason: string): Promise<string[]> {
     const pfs = this.desired().pfs;
     const changed: string[] = [];
@@ -103,9 +103,9 @@ export class Reconciler {
       pfs.map((p) => pfLockKey(p.id)),
       async () => {
         for (let round = 0; round < this.opts.maxRounds; round++) {
-          const { pfs, eswitch } = this.desired();
+          const { pfs, eswitch, lags } = this.desired();
           const p = plan(
-            { pfs, vfs: [], eswitch },
+            { pfs, vfs: [], eswitch, lags },
             await this.observe(new Set(pfs.map((x) => x.id))),
           );
           if (isEmpty(p)) return;

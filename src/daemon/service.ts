@@ -6,18 +6,25 @@
  */
 import type { NicDriver } from '../drivers/driver.js';
 import { createDriver } from '../drivers/registry.js';
+import type { FleetAgentView } from '../model/fleet.js';
 import type {
   ApplyResultView,
+  AuditEntry,
+  AuditPageView,
   ChangeResult,
   CredentialResult,
   DeleteResult,
   GuestDecisionView,
   GuestRequest,
   HealthView,
+  LagView,
   LogLevelResult,
   MainConfig,
   MirrorBody,
+  PfChangeResult,
+  PfPolicy,
   PfView,
+  Problem,
   ReloadResult,
   StatsView,
   ValidateBody,
@@ -33,17 +40,26 @@ import { CountingDriver } from './counting-driver.js';
 import { DEMO_CONFIG_LABEL, demoMainConfig } from './demo.js';
 import { DaemonError, notFound } from './errors.js';
 import { EventBus } from './events.js';
+import { fleetMetricsText } from './fleet/metrics.js';
 import { ensureDir } from './fsutil.js';
 import { resolveHookUser } from './hooks.js';
+import { lagViews } from './lags.js';
 import { layout } from './layout.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
+import type { Pools } from './pools/pools.js';
 import { healthView, historyView, statsView } from './reads.js';
 import type { Reconciler } from './reconciler.js';
 import { vfRulesView } from './rules-view.js';
 import { StateLock } from './state-lock.js';
+import type { Change, ChangeOutcome, StoreState } from './store/store.js';
 import { pfViews, type ViewSources, vfView, vfViews } from './views.js';
 
 export { VERSION } from './assemble.js';
+
+/** What the daemon's views need of a fleet agent (the agent imports the daemon, not back). */
+export interface FleetAgentLike {
+  view(): FleetAgentView;
+}
 
 export interface DaemonOptions {
   /** Main config file; null runs the embedded demo. */
@@ -63,6 +79,8 @@ export class Daemon {
   log: Logger;
   private run: Running | null = null;
   private lock: StateLock | null = null;
+  /** Fleet mode: the agent feeding this daemon (views and metrics read it). */
+  fleetAgent: FleetAgentLike | null = null;
 
   constructor(opts: DaemonOptions) {
     this.opts = opts;
@@ -130,10 +148,13 @@ export class Daemon {
         bus: this.bus,
         log: this.log,
       });
-      const { reconciler, stats, drift, guests, store } = this.run;
+      const { reconciler, stats, drift, guests, store, pools } = this.run;
       await reconciler.reconcileAll('start');
+      await pools.load();
+      await pools.start();
       await stats.start();
       drift.start();
+      this.run.lagEvents.start();
       driver.setGuestRequestHandler(guests.onMailbox);
       this.log.info(
         { vfs: store.state().policies.size, driverWrites: driver.writes, stateDir: l.stateDir },
@@ -155,6 +176,8 @@ export class Daemon {
     if (!r) return;
     this.run = null;
     r.driver.setGuestRequestHandler(null);
+    await r.pools.stop();
+    r.lagEvents.stop();
     await r.drift.stop();
     r.reconciler.stop();
     await r.hooks.idle();
@@ -182,6 +205,10 @@ export class Daemon {
 
   listPfs(): PfView[] {
     return pfViews(this.sources());
+  }
+
+  listLags(): LagView[] {
+    return lagViews(this.r.store.state(), this.r.observed);
   }
 
   listVfs(): VfView[] {
@@ -214,7 +241,26 @@ export class Daemon {
   /** Prometheus exposition text, served from the caches (never reads the driver). */
   metrics(): Promise<{ contentType: string; text: string }> {
     const m = this.r.metrics;
-    return m.text().then((text) => ({ contentType: m.contentType, text }));
+    const agent = this.fleetAgent;
+    return m.text().then((text) => ({
+      contentType: m.contentType,
+      text: agent ? text + fleetMetricsText(agent.view()) : text,
+    }));
+  }
+
+  /** A page of the audit log, newest first (GET /v1/audit). */
+  auditPage(before: number | null, limit: number): Promise<AuditPageView> {
+    return this.r.audit.page(before, limit);
+  }
+
+  /** The newest audit sequence number (0: the log is empty). */
+  get auditSeq(): number {
+    return this.r.audit.lastSeq;
+  }
+
+  /** Audit entries newer than `after`, oldest first: what an SSE client resuming missed. */
+  auditSince(after: number, limit: number): Promise<AuditEntry[]> {
+    return this.r.audit.since(after, limit);
   }
 
   health(): HealthView {
@@ -230,6 +276,18 @@ export class Daemon {
     return this.r.mutations
       .putVf(policy, who)
       .then((res) => ({ ...res, vf: vfView(this.sources(), policy.name) }));
+  }
+
+  /** Add or replace one PF's policy (numVfs, MTU, loopback, QoS) in the main config. */
+  async putPf(policy: PfPolicy, who: string): Promise<PfChangeResult> {
+    if (!this.r.pfInfo.has(policy.pf))
+      throw new DaemonError(
+        'notFound',
+        `PF ${JSON.stringify(policy.pf)} was not found by the ${this.r.driver.name} driver: pick one of ${[...this.r.pfInfo.keys()].join(', ')} (\`nicvisor show pfs\`)`,
+      );
+    const { changed } = await this.r.mutations.putPf(policy, who);
+    const pf = pfViews(this.sources()).find((p) => p.id === policy.pf) ?? null;
+    return { changed, pf, configFile: this.opts.configFile };
   }
 
   /** Several policies and deletions as one change (all or nothing). */
@@ -289,6 +347,26 @@ export class Daemon {
     return { level, previous };
   }
 
+  /** VF pools and claims (issue 12). */
+  get pools(): Pools {
+    return this.r.pools;
+  }
+
+  /** What the store holds now (the fleet agent diffs its desired share against it). */
+  storeState(): StoreState {
+    return this.r.store.state();
+  }
+
+  /** Every problem a change would have; nothing written (the fleet agent's per-document check). */
+  checkChange(change: Change): Problem[] {
+    return this.r.store.validateChange(change);
+  }
+
+  /** The fleet agent's commit (see Mutations.applyFleet). */
+  applyFleet(change: Change, who: string, request: unknown): Promise<ChangeOutcome> {
+    return this.r.mutations.applyFleet(change, who, request);
+  }
+
   /** For tests and the bench: the driver as the daemon sees it. */
   get driver(): CountingDriver {
     return this.r.driver;
@@ -301,5 +379,10 @@ export class Daemon {
   /** For tests: one drift check now (as the loop or a driver event would run it). */
   checkDrift(reason: string): Promise<void> {
     return this.r.drift.check(reason);
+  }
+
+  /** For tests: read the NIC now (as the stats loop does), so views show it as it is. */
+  refreshStats(): Promise<void> {
+    return this.r.stats.refresh();
   }
 }

@@ -79,6 +79,7 @@ export function pfViews(src: ViewSources): PfView[] {
       numVfs: o?.numVfs ?? info.numVfs,
       linkUp: o?.linkUp ?? false,
       linkSpeedMbps: o?.linkSpeedMbps ?? info.linkSpeedMbps,
+      ...(info.numaNode !== undefined ? { numaNode: info.numaNode } : {}),
       mtu: o?.mtu ?? 0,
       loopback: o?.loopback ?? false,
       eswitchMode: o?.eswitchMode ?? 'legacy',

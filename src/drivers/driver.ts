@@ -30,7 +30,9 @@ export type DriverEvent =
   /** The PF lost its VF configuration (reset, driver reload, sriov_numvfs cycled). */
   | { type: 'pfReset'; pf: string; reason: string }
   /** Something changed on the PF or one VF (a link notification, `ip link` run by hand). */
-  | { type: 'changed'; pf: string; vf?: number; reason: string };
+  | { type: 'changed'; pf: string; vf?: number; reason: string }
+  /** A LAG's members changed state (link down or up, failover, dissolved by a reset). */
+  | { type: 'lag'; pf: string; lag: string; reason: string };
 
 /**
  * Answers a guest's mailbox request. The NIC applies the change only when the answer is
@@ -70,6 +72,16 @@ export interface NicDriver {
   apply(plan: Plan): Promise<ApplyResult>;
   /** Give the VF back: restore what it had before nicvisor took it over. */
   release(pf: string, vf: number): Promise<void>;
+  /**
+   * Bind a VF's PCI device to a kernel driver (`vfio-pci` when a VM takes it, its netdev
+   * driver again when it comes back); returns the driver bound before. Drivers without PCI
+   * devices (sim) do not implement it.
+   */
+  bindVf?(
+    pf: string,
+    vf: number,
+    driver: string,
+  ): Promise<{ pciAddr: string; previous: string | null }>;
   /** Subscribe to driver events; returns the unsubscribe function. */
   onEvent(listener: (event: DriverEvent) => void): () => void;
   /** Set who answers guests' mailbox requests (drivers without a mailbox ignore it). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EswitchMode, VlanProto } from './common.js';
 import { PfPolicy } from './config.js';
+import { LagMode } from './lag.js';
 import { defaultVfSettings } from './settings.js';
 import { VfPolicy } from './vf-policy.js';
 
@@ -54,6 +55,22 @@ export const PfCapabilities = z
     mirroring: z.boolean().describe('The NIC can mirror a VF’s traffic to another VF.'),
     unsupportedVfFields: z.partialRecord(VfPolicyField, FieldLimit),
     unsupportedPfFields: z.partialRecord(PfPolicyField, FieldLimit),
+    switchId: z
+      .string()
+      .optional()
+      .describe(
+        'Identity of the NIC the PF is a port of (the sim NIC name; `phys_switch_id` on linux): PFs with the same id share one eswitch. Absent: unknown.',
+      ),
+    lag: z
+      .object({
+        modes: z.array(LagMode).describe('Bond modes the driver builds.'),
+        vfLag: z
+          .boolean()
+          .describe('It can back VFs by both members (hardware VF-LAG), not only bond the PFs.'),
+        vfLagReason: z.string().optional().describe('Why not, when `vfLag` is false.'),
+      })
+      .optional()
+      .describe('What the driver can do with a LAG of this PF. Absent: it cannot bond PFs.'),
     switchdev: SwitchdevCapabilities.optional().describe(
       'What changes when the PF is in switchdev mode and the driver programs its eswitch with the compiled rules. Absent: the driver does not program rules, so switchdev mode enforces no more than legacy.',
     ),

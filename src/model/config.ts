@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { EswitchMode, MAX_VFS_PER_PF, MTU_MAX, MTU_MIN } from './common.js';
+import { Lag } from './lag.js';
+import { Pool } from './pools.js';
 
 export const TrafficClass = z.strictObject({
   name: z.string().min(1).optional().describe('Label shown in the dashboard.'),
@@ -83,7 +85,9 @@ export const PfPolicy = z
     lag: z
       .string()
       .optional()
-      .describe('Name of the VF-LAG bond this PF belongs to (designed, not built yet).'),
+      .describe(
+        'Name of the LAG (in `lags`) this PF is a member of; optional, the LAG’s `members` decide, but when given it must agree.',
+      ),
   })
   .describe('Policy of one SR-IOV physical function (NIC port).');
 export type PfPolicy = z.infer<typeof PfPolicy>;
@@ -106,6 +110,13 @@ export const SimNicSpec = z.strictObject({
     .default(64)
     .describe('VFs each port offers (its `sriov_totalvfs`).'),
   linkSpeedMbps: z.number().int().min(1).default(25000).describe('Link speed of each port.'),
+  numaNode: z
+    .number()
+    .int()
+    .min(-1)
+    .max(63)
+    .default(0)
+    .describe('NUMA node the NIC sits on (its sysfs `numa_node`; -1: no NUMA).'),
 });
 
 export const DaemonSettings = z
@@ -182,6 +193,20 @@ export const DaemonSettings = z
       .min(1)
       .default(100)
       .describe('Guest requests a VF may send at once before the rate limit applies.'),
+    poolSweepIntervalMs: z
+      .number()
+      .int()
+      .min(100)
+      .default(10000)
+      .describe('How often claims whose owner is gone (netns, process, lease) are reclaimed.'),
+    poolLeakGraceMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(30000)
+      .describe(
+        'A claim whose network namespace vanished is reclaimed only after this long, so the runtime’s CNI DEL (which also renames the VF’s netdev back) comes first.',
+      ),
     bodyLimitBytes: z
       .number()
       .int()
@@ -205,7 +230,7 @@ export const MainConfig = z
         nics: z
           .array(SimNicSpec)
           .min(1)
-          .default([{ name: 'nic0', ports: 2, totalVfs: 64, linkSpeedMbps: 25000 }])
+          .default([{ name: 'nic0', ports: 2, totalVfs: 64, linkSpeedMbps: 25000, numaNode: 0 }])
           .describe('The simulated NICs.'),
         demoTraffic: z
           .boolean()
@@ -224,6 +249,14 @@ export const MainConfig = z
       .optional()
       .describe('Settings of the linux driver.'),
     pfs: z.array(PfPolicy).default([]).describe('Policies of the PFs nicvisor manages.'),
+    pools: z
+      .array(Pool)
+      .default([])
+      .describe('VF pools handed out by claims (`nicvisor claim POOL`); see docs/pools.md.'),
+    lags: z
+      .array(Lag)
+      .default([])
+      .describe('LAGs (bonds) of two PFs each: VF-LAG, or a host bond beside HA pairs of VFs.'),
   })
   .describe('Main configuration file (`/etc/nicvisor/nicvisor.json`).');
 export type MainConfigInput = z.input<typeof MainConfig>;

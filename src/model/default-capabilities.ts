@@ -11,7 +11,6 @@ import { linuxCapabilities } from './linux-capabilities.js';
 
 const SIM_UNSUPPORTED_PF_FIELDS: PfCapabilities['unsupportedPfFields'] = {
   flowControl: { reason: 'the sim uplink has no queues for 802.3x pause frames' },
-  lag: { reason: 'VF-LAG is not built yet' },
 };
 
 /**
@@ -19,7 +18,7 @@ const SIM_UNSUPPORTED_PF_FIELDS: PfCapabilities['unsupportedPfFields'] = {
  * legacy mode (its VEB) and in switchdev mode (representors, programmed with the compiled
  * eswitch rules, which express every field). Declared unsupported, so a policy using them
  * is refused rather than silently ignored: `flowControl` (its uplink has no queues for
- * pause frames) and `lag` (VF-LAG is designed but not built).
+ * pause frames). Two ports of one sim NIC can form a VF-LAG in every bond mode (lag.ts).
  * The sim driver uses this very object, so `nicvisor validate` offline and the daemon agree.
  */
 export const SIM_CAPABILITIES: Omit<PfCapabilities, 'totalVfs' | 'linkSpeedMbps'> = {
@@ -35,6 +34,7 @@ export const SIM_CAPABILITIES: Omit<PfCapabilities, 'totalVfs' | 'linkSpeedMbps'
   mirroring: true,
   unsupportedVfFields: {},
   unsupportedPfFields: SIM_UNSUPPORTED_PF_FIELDS,
+  lag: { modes: ['active-backup', 'balance-xor', '802.3ad'], vfLag: true },
   switchdev: {
     macsPerVf: 16,
     vlansPerVf: 64,
@@ -94,7 +94,12 @@ export function defaultCapabilities(
     ];
     const nic = nics.find((n) => n.name === id.nic);
     if (!nic || id.port >= nic.ports) return null;
-    return { ...SIM_CAPABILITIES, totalVfs: nic.totalVfs, linkSpeedMbps: nic.linkSpeedMbps };
+    return {
+      ...SIM_CAPABILITIES,
+      totalVfs: nic.totalVfs,
+      linkSpeedMbps: nic.linkSpeedMbps,
+      switchId: nic.name,
+    };
   }
   if (driver === 'linux') {
     if (!/^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/.test(pf.pf)) return null;

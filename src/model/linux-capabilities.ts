@@ -123,7 +123,12 @@ export function linuxCapabilities(c: CapabilityInputs): PfCapabilities {
       loopback: { only: true, reason: 'the kernel has no switch for the NIC-internal VEB' },
       flowControl: { only: 'none', reason: 'pause frames are not programmed by the linux driver' },
       qos: { reason: 'DCB/ETS traffic classes are not programmed by the linux driver' },
-      lag: { reason: 'VF-LAG is not built yet' },
+    },
+    lag: {
+      modes: ['active-backup', 'balance-xor', '802.3ad'],
+      vfLag: false,
+      vfLagReason:
+        'the linux driver bonds the PFs (rtnetlink) but does not yet make the eswitch rules target the bond, so VFs stay single-port',
     },
   };
   if (k.noProto8021ad)

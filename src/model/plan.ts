@@ -1,5 +1,6 @@
 import type { EswitchMode } from './common.js';
 import type { EswitchRule, RuleDiff } from './eswitch.js';
+import type { LagConfig } from './lag.js';
 import type { MirrorState, VfSettingKey, VfSettings } from './settings.js';
 
 /**
@@ -39,6 +40,15 @@ export type PlanStep =
       field: VfSettingKey;
       from: VfSettings[VfSettingKey] | undefined;
       to: VfSettings[VfSettingKey];
+      reason: string;
+    }
+  | {
+      /** Create, change or remove a LAG; `pf` is its first member (the one it is observed on). */
+      kind: 'setLag';
+      pf: string;
+      lag: string;
+      from: LagConfig | null;
+      to: LagConfig | null;
       reason: string;
     }
   | {
@@ -89,6 +99,12 @@ function show(v: unknown): string {
   return String(v);
 }
 
+function showLag(c: LagConfig | null): string {
+  if (c === null) return 'none';
+  const hash = c.mode === 'active-backup' ? '' : ` hash ${c.xmitHashPolicy}`;
+  return `${c.mode} of ${c.members.join('+')}${hash} miimon ${c.miimon}${c.vfLag ? ' vf-lag' : ''}`;
+}
+
 /** One line per step: `sim:nic0/0 vf 3 (web-1) vlans: desired 100 current 200 — policy`. */
 export function formatStep(step: PlanStep): string {
   switch (step.kind) {
@@ -100,6 +116,8 @@ export function formatStep(step: PlanStep): string {
       return `${step.pf} eswitchMode: desired ${step.to} current ${step.from} — ${step.reason}`;
     case 'setVf':
       return `${step.pf} vf ${step.vf} (${step.name}) ${step.field}: desired ${show(step.to)} current ${show(step.from)} — ${step.reason}`;
+    case 'setLag':
+      return `LAG ${step.lag}: desired ${showLag(step.to)} current ${showLag(step.from)} — ${step.reason}`;
     case 'setMirror':
       return `${step.pf} vf ${step.vf} (${step.name}) mirror: desired ${show(step.to)} current ${show(step.from)} — ${step.reason}`;
   }

@@ -1,6 +1,7 @@
 import type { EswitchMode } from './common.js';
 import type { VfCounters } from './counters.js';
 import type { ObservedRuleSet } from './eswitch.js';
+import type { ObservedLag } from './lag.js';
 import type { MirrorState, VfSettings } from './settings.js';
 
 /**
@@ -61,6 +62,8 @@ export interface PfIdentity {
   totalVfs: number;
   numVfs: number;
   linkSpeedMbps: number;
+  /** NUMA node of the PF's device (sysfs `numa_node`; -1: no NUMA); absent: unknown. */
+  numaNode?: number;
 }
 
 /**
@@ -95,6 +98,8 @@ export interface ObservedPf extends PfIdentity {
   eswitch?: ObservedRuleSet;
   /** The host interface, where the driver models it as a switch port (the sim does). */
   host?: HostInterface;
+  /** The LAG this PF is a member of, as the driver reads it; absent: none. */
+  lag?: ObservedLag;
 }
 
 /**

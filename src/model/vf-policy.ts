@@ -99,10 +99,16 @@ export const VfPolicy = z
       .default(true)
       .describe('Drop frames the VF sends tagged with a VLAN it is not allowed.'),
     trust: z
-      .boolean()
+      .union([z.boolean(), z.literal('guarded')])
       .default(false)
       .describe(
-        'Trusted VF: the guest may take any MAC (never one another VF holds) and any VLAN, and use promiscuous modes.',
+        'Trusted VF: the guest may take any MAC (never one another VF holds) and any VLAN, and use promiscuous modes. `guarded`: the guest uses one MAC of `macs` at a time, switched by nicvisor on request (setMac through the API or the mailbox), never one another VF holds; it needs one MAC filter however long the list (the vSRX RETH case). The NIC’s own trust stays off (docs/ha.md).',
+      ),
+    haPeer: z
+      .string()
+      .optional()
+      .describe(
+        'HA pair: the name of the other VF a guest bonds with this one. It must be on another PF, name this VF back, and have the same MACs, VLANs and anti-spoof settings, so the guest’s failover is accepted on either.',
       ),
     allowBroadcast: z.boolean().default(true).describe('Deliver broadcast frames to this VF.'),
     allowMulticast: z

@@ -98,7 +98,7 @@ export function decideTake(ask: MacAsk, verb: string): Decision {
   }
   const listed = policy.macs.map(normaliseMac);
   if (listed.includes(mac)) return ack(`MAC ${mac} is in the policy of ${label(policy)}`);
-  if (policy.trust) return ack(`${label(policy)} is trusted`);
+  if (policy.trust === true) return ack(`${label(policy)} is trusted`);
   const own = ask.after(mac).filter((m) => !listed.includes(m)).length;
   if (own <= policy.guestMacs) {
     return ack(`guest MAC ${own} of ${policy.guestMacs} allowed for ${label(policy)}`);

@@ -29,12 +29,12 @@ function addVlan(vlan: number, policy: VfPolicy, vf: ObservedVf): Decision {
   }
   if (policy.vlans.includes(vlan))
     return ack(`VLAN ${vlan} is already allowed by the policy of ${label(policy)}`);
-  if (policy.untagged && !policy.trust) {
+  if (policy.untagged && !policy.trust === true) {
     return nack(`${label(policy)} is on a flat (untagged) network; VLAN ${vlan} refused`);
   }
   if (vf.settings.vlans.includes(vlan) || vf.settings.vlanFilters.includes(vlan))
     return ack(`${label(policy)} already has VLAN ${vlan}`);
-  if (policy.trust) {
+  if (policy.trust === true) {
     // A NIC takes no guest VLAN beside a port VLAN: igb and ixgbe refuse a VF's VLAN request
     // while the PF set one ("attempted to override administratively set VLAN"), trust or not.
     if (policy.vlans.length === 1 && policy.stripOuterTag) {
@@ -81,7 +81,7 @@ function setMulticastList(groups: readonly string[], policy: VfPolicy): Decision
     );
   }
   if (groups.length === 0) return ack(`${label(policy)} leaves every multicast group`);
-  if (!policy.allowMulticast && !policy.trust) {
+  if (!policy.allowMulticast && !policy.trust === true) {
     return nack(`multicast refused: the policy of ${label(policy)} has allowMulticast: false`);
   }
   const n = new Set(groups.map(normaliseMac)).size;
@@ -104,7 +104,7 @@ function mode(
 ): Decision {
   if (!enable) return ack(`${what} off`);
   if (allowed) return ack(`${what} allowed by ${field} of ${label(policy)}`);
-  if (policy.trust) return ack(`${label(policy)} is trusted`);
+  if (policy.trust === true) return ack(`${label(policy)} is trusted`);
   return nack(`${what} refused: the policy of ${label(policy)} has ${field}: false`);
 }
 
@@ -136,6 +136,11 @@ export function authorise(
     }
     case 'addMac': {
       const held = heldMacs(vf.settings);
+      if (policy.trust === 'guarded' && !held.includes(normaliseMac(request.mac))) {
+        return nack(
+          `${label(policy)} has guarded trust: it uses one MAC of its policy at a time; switch with setMac instead of adding ${normaliseMac(request.mac)}`,
+        );
+      }
       if (held.includes(normaliseMac(request.mac))) {
         return ack(`${label(policy)} already holds MAC ${normaliseMac(request.mac)}`);
       }

@@ -3,6 +3,8 @@ import {
   type DesiredVf,
   emptyGuestState,
   type GuestState,
+  type LagConfig,
+  lagConfig,
   type MainConfig,
   normaliseMac,
   type PfPolicy,
@@ -21,6 +23,8 @@ export interface DesiredState {
    * with the host interface it observes). Absent: no eswitch to program.
    */
   eswitch?: EswitchInput[];
+  /** The LAGs to program. Absent: LAGs are left as they are (a VF-only plan). */
+  lags?: LagConfig[];
 }
 
 function uniqueSorted<T>(values: Iterable<T>): T[] {
@@ -54,7 +58,10 @@ export function vfSettings(
     stripOuterTag: policy.stripOuterTag,
     macAntiSpoof: policy.macAntiSpoof,
     vlanAntiSpoof: policy.vlanAntiSpoof,
-    trust: policy.trust,
+    // Guarded trust keeps the NIC's trust off: nicvisor switches the MAC (API or mailbox)
+    // within the allow-list. A watcher that reverts what a trusted guest sets itself, which
+    // would let the NIC trust the VF, is not built (docs/ha.md).
+    trust: policy.trust === true,
     allowBroadcast: policy.allowBroadcast,
     allowMulticast: policy.allowMulticast,
     allowUnknownUnicast: policy.allowUnknownUnicast,
@@ -127,5 +134,5 @@ export function desiredState(
   const eswitch = pfs
     .filter((p) => p.eswitchMode === 'switchdev')
     .map((p) => ({ pf: p, vfs: vfs.filter((v) => v.pf === p.id) }));
-  return { pfs, vfs, eswitch };
+  return { pfs, vfs, eswitch, lags: config.lags.map(lagConfig) };
 }

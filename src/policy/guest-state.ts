@@ -74,21 +74,21 @@ export function pruneGuestState(
 ): GuestState {
   const allowedMacs = new Set(policy.macs.map(normaliseMac));
   const macOk = (m: string) =>
-    policy.trust || allowedMacs.has(normaliseMac(m)) || policy.guestMacs > 0;
+    policy.trust === true || allowedMacs.has(normaliseMac(m)) || policy.guestMacs > 0;
   // Keep the guest's order: pruning an already-valid state must change nothing (it also
   // runs at every start, to finish a change a crash interrupted).
-  let foreignLeft = policy.trust ? Number.POSITIVE_INFINITY : policy.guestMacs;
+  let foreignLeft = policy.trust === true ? Number.POSITIVE_INFINITY : policy.guestMacs;
   const macs = guest.macs.filter(
-    (m) => policy.trust || allowedMacs.has(normaliseMac(m)) || foreignLeft-- > 0,
+    (m) => policy.trust === true || allowedMacs.has(normaliseMac(m)) || foreignLeft-- > 0,
   );
   const maxMtu = policy.mtu ?? pf?.mtu ?? 1500;
   return {
     mac: guest.mac !== null && macOk(guest.mac) ? guest.mac : null,
     macs,
-    vlans: guest.vlans.filter((v) => policy.trust || policy.vlans.includes(v)),
+    vlans: guest.vlans.filter((v) => policy.trust === true || policy.vlans.includes(v)),
     mtu: guest.mtu !== null && guest.mtu <= maxMtu ? guest.mtu : null,
-    promisc: guest.promisc && (policy.trust || policy.allowUnknownUnicast),
-    allmulti: guest.allmulti && (policy.trust || policy.allowMulticast),
+    promisc: guest.promisc && (policy.trust === true || policy.allowUnknownUnicast),
+    allmulti: guest.allmulti && (policy.trust === true || policy.allowMulticast),
   };
 }
 

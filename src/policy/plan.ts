@@ -1,14 +1,16 @@
-import type {
-  DesiredPf,
-  DesiredVf,
-  MirrorState,
-  ObservedPf,
-  ObservedVf,
-  Plan,
-  PlanStep,
-  RuleDiff,
-  VfSettingKey,
-  VfSettings,
+import {
+  type DesiredPf,
+  type DesiredVf,
+  type LagConfig,
+  type MirrorState,
+  type ObservedPf,
+  type ObservedVf,
+  type Plan,
+  type PlanStep,
+  type RuleDiff,
+  sameLagConfig,
+  type VfSettingKey,
+  type VfSettings,
 } from '../model/index.js';
 import type { DesiredState } from './desired.js';
 import { compileEswitch } from './eswitch/compile.js';
@@ -155,6 +157,7 @@ export function plan(desired: DesiredState, observed: readonly ObservedPf[]): Pl
     if (s.some((x) => x.kind === 'setNumVfs')) resizing.add(d.id);
     steps.push(...s);
   }
+  steps.push(...lagSteps(desired.lags, obsPf, new Set(desired.pfs.map((p) => p.id))));
   const mirrors: PlanStep[] = [];
   for (const d of desired.vfs) {
     if (resizing.has(d.pf)) continue;
@@ -177,6 +180,47 @@ export function plan(desired: DesiredState, observed: readonly ObservedPf[]): Pl
   const eswitch = eswitchDiffs(desired, obsPf, steps);
   const all = [...steps, ...mirrors];
   return eswitch.length > 0 ? { steps: all, eswitch } : { steps: all };
+}
+
+/**
+ * LAGs to create, change or remove, after the PF steps (VF-LAG needs the members in
+ * switchdev first) and before the VF steps. A LAG is observed on its members; one of a
+ * managed PF that is not desired is removed. `lags` absent: a plan that leaves LAGs alone.
+ */
+function lagSteps(
+  lags: readonly LagConfig[] | undefined,
+  observed: ReadonlyMap<string, ObservedPf>,
+  managed: ReadonlySet<string>,
+): PlanStep[] {
+  if (lags === undefined) return [];
+  const steps: PlanStep[] = [];
+  const wanted = new Set(lags.map((l) => l.name));
+  const seen = new Map<string, LagConfig>();
+  for (const id of managed) {
+    const o = observed.get(id)?.lag;
+    if (o && !seen.has(o.config.name)) seen.set(o.config.name, o.config);
+  }
+  for (const [name, config] of seen) {
+    if (wanted.has(name)) continue;
+    const reason = 'LAG no longer in the configuration';
+    steps.push({
+      kind: 'setLag',
+      pf: config.members[0],
+      lag: name,
+      from: config,
+      to: null,
+      reason,
+    });
+  }
+  for (const want of lags) {
+    const [a, b] = want.members;
+    if (!observed.has(a) || !observed.has(b)) continue;
+    const current = seen.get(want.name) ?? null;
+    if (sameLagConfig(want, current)) continue;
+    const reason = current ? 'LAG policy changed' : 'LAG policy';
+    steps.push({ kind: 'setLag', pf: a, lag: want.name, from: current, to: want, reason });
+  }
+  return steps;
 }
 
 /**

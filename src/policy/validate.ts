@@ -8,6 +8,7 @@ import {
   tooDeepProblem,
   VfPolicy,
 } from '../model/index.js';
+import { poolRules } from './pools/rules.js';
 import {
   buildContext,
   type CapabilityMap,
@@ -16,7 +17,9 @@ import {
 } from './rules/context.js';
 import { unsupportedFields } from './rules/driver.js';
 import { eswitchCapacity } from './rules/eswitch.js';
+import { guardedTrust, haPairs } from './rules/ha.js';
 import { duplicateNames, nameRules, pfExists, vfIndexRules } from './rules/identity.js';
+import { lagRules } from './rules/lag.js';
 import { filterLimits } from './rules/limits.js';
 import { macConflicts, macShapes } from './rules/macs.js';
 import { hookRules, mirrorRules } from './rules/mirror.js';
@@ -58,6 +61,10 @@ export const RULES: readonly Rule[] = [
   hookRules,
   unsupportedFields,
   eswitchCapacity,
+  poolRules,
+  lagRules,
+  haPairs,
+  guardedTrust,
 ];
 
 /** A document's schema problems, and what of it the rules can still check. */

@@ -33,6 +33,10 @@ export function setToken(token: string): void {
   sessionStorage.setItem(KEY, token.trim());
 }
 
+export function hasToken(): boolean {
+  return sessionStorage.getItem(KEY) !== null;
+}
+
 export function clearToken(): void {
   sessionStorage.removeItem(KEY);
 }
@@ -60,19 +64,24 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
 
 /**
  * Follow GET /v1/events until `signal` aborts, reconnecting after a pause when the stream
- * breaks. fetch rather than EventSource, because EventSource cannot send the bearer header.
+ * breaks. fetch rather than EventSource, because EventSource cannot send the bearer header;
+ * like EventSource it sends the last `id:` seen as Last-Event-ID, so the daemon replays the
+ * audit entries written while the page was disconnected.
  */
 export async function followEvents(
   onEvent: (e: DaemonEvent) => void,
   onState: (connected: boolean) => void,
   signal: AbortSignal,
 ): Promise<void> {
+  const last = { id: '' };
   while (!signal.aborted) {
     try {
-      const res = await fetch('/v1/events', { headers: headers(false), signal });
+      const h = headers(false) as Record<string, string>;
+      if (last.id) h['last-event-id'] = last.id;
+      const res = await fetch('/v1/events', { headers: h, signal });
       if (!res.ok || !res.body) throw new Error(`events: ${res.status}`);
       onState(true);
-      await readStream(res.body, onEvent);
+      await readStream(res.body, onEvent, last);
     } catch {
       // fall through to the pause; an abort ends the loop
     }
@@ -84,6 +93,7 @@ export async function followEvents(
 async function readStream(
   body: ReadableStream<Uint8Array>,
   onEvent: (e: DaemonEvent) => void,
+  last: { id: string },
 ): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
@@ -94,12 +104,13 @@ async function readStream(
     buf += decoder.decode(value, { stream: true });
     let cut = buf.indexOf('\n\n');
     while (cut >= 0) {
-      const data = buf
-        .slice(0, cut)
-        .split('\n')
+      const lines = buf.slice(0, cut).split('\n');
+      const data = lines
         .filter((l) => l.startsWith('data: '))
         .map((l) => l.slice(6))
         .join('\n');
+      const id = lines.find((l) => l.startsWith('id: '));
+      if (id) last.id = id.slice(4);
       buf = buf.slice(cut + 2);
       if (data) onEvent(JSON.parse(data) as DaemonEvent);
       cut = buf.indexOf('\n\n');

@@ -3,7 +3,15 @@
  * daemon's events, and keep every panel current. Talks only to the API (api.ts).
  */
 import type { DaemonEvent, HealthView, PfView, StatsView, VfView } from '../model/index.js';
-import { adoptFragmentToken, api, clearToken, followEvents, HttpError, setToken } from './api.js';
+import {
+  adoptFragmentToken,
+  api,
+  clearToken,
+  followEvents,
+  HttpError,
+  hasToken,
+  setToken,
+} from './api.js';
 import { AuditStream } from './audit.js';
 import { byId, debounce, fill, h } from './dom.js';
 import { mirrorPanel } from './mirror.js';
@@ -13,15 +21,12 @@ import { PolicyForm } from './policy-form.js';
 import { VfTable } from './vfs.js';
 
 let vfs: VfView[] = [];
+let pfs: PfView[] = [];
 let selected: string | null = null;
 let plots: RatePlots | null = null;
 const table = new VfTable((name) => select(name));
 const audit = new AuditStream();
 const events = new AbortController();
-
-function plotWidth(): number {
-  return Math.max(320, Math.min(720, byId('detail').clientWidth - 24));
-}
 
 async function loadHealth(): Promise<void> {
   const hv = await api<HealthView>('GET', '/healthz');
@@ -38,15 +43,41 @@ async function loadVfs(): Promise<void> {
 }
 
 async function loadPfs(): Promise<void> {
-  renderPfs(byId('pfs'), await api<PfView[]>('GET', '/v1/pfs'));
+  pfs = await api<PfView[]>('GET', '/v1/pfs');
+  renderPfs(byId('pfs'), pfs);
 }
 
-function select(name: string): void {
+/** After the form saved or deleted a policy: refresh, and follow the VF it was about. */
+function policyDone(name: string, deleted: boolean, status: string, created: boolean): void {
+  void loadVfs()
+    .then(() => {
+      if (deleted) {
+        selected = null;
+        plots?.destroy();
+        plots = null;
+        fill(byId('detail'), h('p', { class: 'form-status', id: 'detail-status' }, status));
+      } else if (created) {
+        table.reveal(name);
+        select(name, status);
+      }
+    })
+    .then(loadHealth)
+    .catch(showError);
+}
+
+function select(name: string, status?: string): void {
   selected = name;
   const v = vfs.find((x) => x.name === name);
   if (!v) return;
   plots?.destroy();
-  plots = new RatePlots(name, plotWidth());
+  plots = new RatePlots(name);
+  const form = new PolicyForm({
+    view: v,
+    vfs,
+    pfs,
+    onDone: (n, deleted, s) => policyDone(n, deleted, s, false),
+    ...(status ? { status } : {}),
+  });
   fill(
     byId('detail'),
     h('h2', {}, `VF ${name}`),
@@ -56,9 +87,24 @@ function select(name: string): void {
       { id: 'mirror-slot' },
       mirrorPanel(v, vfs, () => void loadVfs()),
     ),
-    new PolicyForm(v).root,
+    form.root,
   );
   void plots.update();
+}
+
+/** The form for a new VF policy in the detail panel. */
+function create(): void {
+  selected = null;
+  plots?.destroy();
+  plots = null;
+  const form = new PolicyForm({
+    view: null,
+    vfs,
+    pfs,
+    onDone: (n, deleted, s) => policyDone(n, deleted, s, true),
+  });
+  fill(byId('detail'), form.root);
+  byId('detail').scrollIntoView({ block: 'nearest' });
 }
 
 async function onStats(): Promise<void> {
@@ -82,6 +128,8 @@ function showLogin(message: string): void {
   const box = byId('login');
   box.hidden = false;
   byId('login-message').textContent = message;
+  byId('live').textContent = 'token required';
+  byId('live').className = 'bad';
   byId<HTMLInputElement>('login-token').focus();
 }
 
@@ -90,15 +138,24 @@ async function start(): Promise<void> {
     await Promise.all([loadHealth(), loadPfs(), loadVfs()]);
   } catch (err) {
     if (err instanceof HttpError && err.status === 401) {
+      const had = hasToken();
       clearToken();
-      return showLogin(err.message);
+      // The daemon's 401 speaks to CLI users (--token); the page says it in its own terms.
+      return showLogin(
+        had
+          ? 'That token is not valid for this daemon. Check daemon.tcp.token and paste it again.'
+          : 'This daemon is reached over TCP, so it wants its admin token.',
+      );
     }
     return showError(err);
   }
   byId('login').hidden = true;
   byId('app').hidden = false;
+  byId('live').textContent = 'connecting to events…';
   byId('audit-slot').replaceChildren(audit.root);
   byId('vf-slot').replaceChildren(table.root);
+  byId('vf-new').onclick = () => create();
+  void audit.load().catch(showError);
   if (!selected && vfs.length) table.select(vfs[0].name);
   void followEvents(
     onEvent,
@@ -115,9 +172,5 @@ byId('login-form').addEventListener('submit', (e) => {
   setToken(byId<HTMLInputElement>('login-token').value);
   void start();
 });
-window.addEventListener(
-  'resize',
-  debounce(() => plots?.resize(plotWidth()), 200),
-);
 adoptFragmentToken();
 void start();

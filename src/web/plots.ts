@@ -3,6 +3,12 @@
  * keeps (GET /v1/vfs/{name}/history). The first load takes the whole window; each stats
  * tick then asks only for samples newer than the last one (?since=), so a tick costs a few
  * numbers, not the window.
+ *
+ * The charts take the width of their container (a ResizeObserver, so they fill the panel
+ * however the layout settles), the time axis shows times only (uPlot's default puts the
+ * date under the first tick, where it overlapped the tick's label), and tx is drawn dashed
+ * over a filled rx: when a VF answers every frame it receives the two lines coincide, and
+ * both must still show.
  */
 import type uPlotT from 'uplot';
 import type { VfHistory } from '../model/index.js';
@@ -12,19 +18,45 @@ import uPlot from './uplot.js';
 
 type Cols = [number[], (number | null)[], (number | null)[]];
 
+export const RX_COLOUR = '#2a7ae2';
+export const TX_COLOUR = '#e2632a';
+const HEIGHT = 200;
+
+function clock(s: number): string {
+  const d = new Date(s * 1000);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
+
 function chart(title: string, unit: string, width: number, el: HTMLElement): uPlotT {
   const fmt = (_u: uPlotT, v: number | null) => (v === null ? '–' : si(v, unit));
   return new uPlot(
     {
       title,
       width,
-      height: 180,
+      height: HEIGHT,
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
-      axes: [{}, { values: (_u, vals) => vals.map((v) => si(v, unit)), size: 60 }],
+      axes: [
+        {
+          values: (_u, splits) => {
+            const labels = splits.map(clock);
+            el.dataset.xTicks = labels.join(' '); // what the axis shows, for the tests
+            return labels;
+          },
+          space: 80,
+        },
+        { values: (_u, vals) => vals.map((v) => si(v, unit)), size: 60 },
+      ],
       series: [
-        {},
-        { label: 'rx', stroke: '#2a7ae2', width: 2, value: fmt },
-        { label: 'tx', stroke: '#e2632a', width: 2, value: fmt },
+        { value: (_u, v) => (v === null ? '–' : clock(v)) },
+        {
+          label: 'rx',
+          stroke: RX_COLOUR,
+          fill: 'rgba(42, 122, 226, 0.15)',
+          width: 2,
+          value: fmt,
+        },
+        { label: 'tx', stroke: TX_COLOUR, width: 2, dash: [8, 5], value: fmt },
       ],
     },
     [[], [], []],
@@ -45,14 +77,28 @@ export class RatePlots {
     txBps: [],
   };
   private windowMs = 300_000;
+  private readonly sizer: ResizeObserver;
+  private width = 0;
 
-  constructor(name: string, width: number) {
+  constructor(name: string) {
     this.name = name;
     const a = h('div', { class: 'plot', 'data-plot': 'pps' });
     const b = h('div', { class: 'plot', 'data-plot': 'bps' });
     this.root = h('div', { class: 'plots' }, a, b);
-    this.pkts = chart(`${name}: packets/s`, '', width, a);
-    this.bytes = chart(`${name}: bytes/s`, 'B', width, b);
+    this.pkts = chart(`${name}: packets/s`, '', 320, a);
+    this.bytes = chart(`${name}: bytes/s`, 'B', 320, b);
+    this.sizer = new ResizeObserver(() => this.fit());
+    this.sizer.observe(this.root);
+  }
+
+  /** Take the container's width (called by the observer once laid out and on every change). */
+  private fit(): void {
+    const w = Math.floor(this.root.clientWidth);
+    if (w < 100 || w === this.width) return;
+    this.width = w;
+    this.pkts.setSize({ width: w, height: HEIGHT });
+    this.bytes.setSize({ width: w, height: HEIGHT });
+    this.root.dataset.width = String(w);
   }
 
   /** Fetch samples newer than the last one shown and redraw. */
@@ -84,12 +130,8 @@ export class RatePlots {
     for (const c of Object.values(this.cols)) c.splice(0, drop);
   }
 
-  resize(width: number): void {
-    this.pkts.setSize({ width, height: 180 });
-    this.bytes.setSize({ width, height: 180 });
-  }
-
   destroy(): void {
+    this.sizer.disconnect();
     this.pkts.destroy();
     this.bytes.destroy();
     this.root.remove();

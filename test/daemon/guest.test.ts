@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DaemonError } from '../../src/daemon/errors.js';
-import { PF0, snapshotFiles, startHarness, until } from './harness.js';
+import { durableFiles, PF0, startHarness, until } from './harness.js';
 
 test('a mailbox ack is durable before it is answered and survives a restart', async () => {
   const h = await startHarness();
   try {
     const d = await h.fake.guestRequest(PF0, 0, { type: 'setMac', mac: '02:00:00:00:00:99' });
     assert.equal(d.result, 'ack', d.reason);
-    const files = await snapshotFiles(h.stateDir);
+    const files = await durableFiles(h.stateDir);
     assert.match(files['guest/web-1.json'] ?? '', /02:00:00:00:00:99/);
     await until(
       () => h.daemon.getVf('web-1').status.appliedRevision === h.daemon.getVf('web-1').revision,

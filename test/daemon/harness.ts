@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/daemon/logger.js';
 import { Daemon } from '../../src/daemon/service.js';
+import { decodeRecords } from '../../src/daemon/store/journal-format.js';
 import type { MainConfigInput, VfPolicyInput } from '../../src/model/index.js';
 import { FakeDriver } from '../fakes/fake-driver.js';
 
@@ -45,10 +46,15 @@ export const policies: VfPolicyInput[] = [
 ];
 
 export async function startHarness(
-  opts: { daemon?: Partial<MainConfigInput['daemon']>; vfs?: VfPolicyInput[] } = {},
+  opts: {
+    daemon?: Partial<MainConfigInput['daemon']>;
+    vfs?: VfPolicyInput[];
+    /** Where the state lives (default: `state` beside the config). */
+    stateDir?: string;
+  } = {},
 ): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'nicvisor-test-'));
-  const stateDir = join(dir, 'state');
+  const stateDir = opts.stateDir ?? join(dir, 'state');
   const configFile = join(dir, 'nicvisor.json');
   await writeFile(
     configFile,
@@ -98,6 +104,31 @@ export async function snapshotFiles(stateDir: string): Promise<Record<string, st
     for (const n of names.sort()) {
       if (n.startsWith('.')) continue;
       out[`${sub}/${n}`] = await readFile(join(stateDir, sub, n), 'utf8');
+    }
+  }
+  return out;
+}
+
+/**
+ * The VF and guest files as a restart would find them: the files with the journal's
+ * durable records replayed over them (what an acknowledged change must already be in).
+ */
+export async function durableFiles(stateDir: string): Promise<Record<string, string>> {
+  const out = await snapshotFiles(stateDir);
+  const dir = join(stateDir, 'journal');
+  const segs = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.log'));
+  for (const n of segs.sort()) {
+    const { records } = decodeRecords(await readFile(join(dir, n)));
+    for (const { batch } of records) {
+      const subs = [
+        ['vfs', batch.policies],
+        ['guest', batch.guests],
+      ] as const;
+      for (const [sub, files] of subs)
+        for (const [name, v] of files) {
+          if (v === null) delete out[`${sub}/${name}.json`];
+          else out[`${sub}/${name}.json`] = `${JSON.stringify(v, null, 2)}\n`;
+        }
     }
   }
   return out;

@@ -8,7 +8,8 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import parse, { type Family } from 'parse-prometheus-text-format';
-import { SRIOV_VF_COUNTERS } from '../../src/daemon/metrics.js';
+import { demoPolicies } from '../../src/daemon/demo.js';
+import { PF_COUNTER_FIELDS, SRIOV_VF_COUNTERS } from '../../src/daemon/metrics.js';
 import { buildFrame } from '../../src/drivers/sim/build.js';
 import { DEMO_GATEWAY_MAC, DemoTraffic } from '../../src/drivers/sim/demo.js';
 import type { GuestDecisionView, StatsView, VfView } from '../../src/model/index.js';
@@ -79,21 +80,75 @@ test('per-VF counters carry the exporter names and labels and equal the NIC coun
       for (const vf of pf.vfs) {
         const s = samples.get(`${pf.netdev ?? pf.id}/${vf.vf}`);
         assert.ok(s, `${metric} for ${pf.id} VF ${vf.vf}`);
-        assert.deepEqual(Object.keys(s.labels ?? {}).sort(), ['name', 'pciAddr', 'pf', 'vf']);
+        assert.deepEqual(Object.keys(s.labels ?? {}).sort(), [
+          'name',
+          'numa_node',
+          'pciAddr',
+          'pf',
+          'vf',
+        ]);
         assert.equal(s.labels?.name, names.get(`${pf.id}#${vf.vf}`) ?? '');
-        assert.equal(s.labels?.pciAddr, vf.pciAddr ?? '');
+        assert.match(s.labels?.pciAddr ?? '', /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/);
+        assert.equal(s.labels?.pciAddr, vf.pciAddr);
+        assert.equal(s.labels?.numa_node, String(pf.numaNode));
         assert.equal(Number(s.value), vf.counters[field], `${metric} ${pf.id}#${vf.vf}`);
         vfs++;
       }
     }
     assert.equal(fam.metrics.length, vfs, `${metric}: one sample per VF`);
   }
+  const addrs = fams.get('sriov_vf_rx_bytes')!.metrics.map((m) => m.labels?.pciAddr);
+  assert.equal(new Set(addrs).size, addrs.length, 'every VF has its own PCI address');
   const rx = fams.get('sriov_vf_rx_bytes')!.metrics.reduce((n, m) => n + Number(m.value), 0);
   assert.ok(rx > 0, 'traffic reached the counters');
   const spoofed = fams
     .get('nicvisor_vf_spoofed_total')!
     .metrics.find((m) => m.labels?.name === 'web-1');
   assert.equal(Number(spoofed?.value), 3);
+});
+
+test('PF series: counters equal the NIC, gauges, and nicvisor_pf_info maps pf to the PF id', async () => {
+  new DemoTraffic(d.sim.nic).step();
+  await freshStats();
+  const fams = await scrape();
+  const observed = await d.sim.observe({ stats: true });
+  for (const [metric, field] of Object.entries(PF_COUNTER_FIELDS)) {
+    const fam = fams.get(metric) as Family;
+    assert.equal(fam?.type, 'COUNTER', metric);
+    assert.equal(fam.metrics.length, observed.length, `${metric}: one sample per PF`);
+    for (const pf of observed) {
+      const s = fam.metrics.find((m) => m.labels?.pf === pf.netdev);
+      assert.ok(s, `${metric} of ${pf.id}`);
+      assert.deepEqual(Object.keys(s.labels ?? {}).sort(), ['numa_node', 'pciAddr', 'pf']);
+      assert.equal(Number(s.value), pf.counters[field], `${metric} ${pf.id}`);
+    }
+  }
+  assert.ok(Number(fams.get('nicvisor_pf_rx_packets_total')!.metrics[0].value) > 0);
+  const info = fams.get('nicvisor_pf_info')!.metrics;
+  for (const pf of observed) {
+    const i = info.find((m) => m.labels?.pf_id === pf.id);
+    assert.deepEqual(i?.labels, {
+      pf: pf.netdev,
+      pf_id: pf.id,
+      pciAddr: pf.pciAddr,
+      numa_node: String(pf.numaNode),
+      driver: 'sim',
+    });
+    const numVfs = fams.get('nicvisor_pf_num_vfs')!.metrics.find((m) => m.labels?.pf === pf.netdev);
+    assert.equal(Number(numVfs?.value), pf.numVfs);
+    const mtu = fams.get('nicvisor_pf_mtu_bytes')!.metrics.find((m) => m.labels?.pf === pf.netdev);
+    assert.equal(Number(mtu?.value), pf.mtu);
+  }
+});
+
+test('nicvisor_vf_sync_state carries the same pf, vf, pciAddr and numa_node as sriov_vf_*', async () => {
+  const fams = await scrape();
+  const key = (l: Record<string, string> | undefined) =>
+    `${l?.pf}|${l?.vf}|${l?.pciAddr}|${l?.numa_node}|${l?.name}`;
+  const counters = new Set(fams.get('sriov_vf_rx_bytes')!.metrics.map((m) => key(m.labels)));
+  const sync = fams.get('nicvisor_vf_sync_state')!.metrics;
+  assert.ok(sync.length > 0);
+  for (const m of sync) assert.ok(counters.has(key(m.labels)), `joinable: ${key(m.labels)}`);
 });
 
 test('guest decisions are counted by type and result', async () => {
@@ -121,7 +176,7 @@ test('sync state, reconcile durations, drift repairs and info', async () => {
   let fams = await scrape();
   const sync = fams.get('nicvisor_vf_sync_state')!;
   assert.equal(sync.type, 'GAUGE');
-  assert.equal(sync.metrics.length, 9 * 5, 'one sample per VF and state');
+  assert.equal(sync.metrics.length, demoPolicies().length * 5, 'one sample per VF and state');
   const web1 = sync.metrics.filter((m) => m.labels?.name === 'web-1');
   assert.deepEqual(
     web1.filter((m) => m.value === '1').map((m) => m.labels?.state),

@@ -87,7 +87,7 @@ test('guest requests: ack is applied, nack exits 3', async () => {
   assert.equal(nack.code, 3);
   assert.match(nack.stderr, /^nack: .*999/);
   const bad = await cli(env, 'request', 'web-2', 'setMtu', 'big');
-  assert.equal(bad.code, 1);
+  assert.equal(bad.code, 2, 'exit 2: a usage error');
   assert.match(bad.stderr, /setMtu needs a whole number/);
   const audit = await readFile(join(env.stateDir, 'audit.log'), 'utf8');
   const entries = audit
@@ -111,7 +111,7 @@ test('mirror on and off', async () => {
   assert.deepEqual(v.policy.mirror, { target: 'tap', direction: 'all' });
   assert.deepEqual(v.mirror.observed, { targetVf: 2, direction: 'all' });
   const noTarget = await cli(env, 'mirror', 'web-2', 'in');
-  assert.equal(noTarget.code, 1);
+  assert.equal(noTarget.code, 2, 'exit 2: a usage error');
   assert.match(noTarget.stderr, /needs --to/);
   const off = await cli(env, 'mirror', 'web-2', 'off');
   assert.equal(off.code, 0, off.stderr);
@@ -168,7 +168,7 @@ test('delete, then errors exit non-zero on stderr', async () => {
   assert.equal(gone.code, 1);
   assert.match(gone.stderr, /VF "web-1" has no policy/);
   const nowhere = await cli(env, 'ping', '--socket', join(env.dir, 'none.sock'));
-  assert.equal(nowhere.code, 1);
+  assert.equal(nowhere.code, 4, 'exit 4: the daemon cannot be reached');
   assert.match(nowhere.stderr, /cannot reach the daemon/);
 });
 

@@ -17,7 +17,8 @@ rc=0
 for d in "${DEVICES[@]}"; do
   case $d in
     netdevsim) args=(--timeout 600);;
-    igb) args=(--igb --timeout 600);;
+    # igb runs the CNI test too (daemon + API + real namespaces: ~5 min more under TCG).
+    igb) args=(--igb --timeout 900);;
     *) echo "run-lab.sh: unknown device $d (valid: netdevsim, igb)" >&2; exit 2;;
   esac
   echo "== lab VM: $d"

@@ -322,3 +322,23 @@ describe('authorise: MTU, modes, reset', () => {
     assert.deepEqual([s.mac, s.macFilters, s.vlans, s.mtu], [A, [], [10, 20], 1500]);
   });
 });
+
+describe('authorise: guarded trust (one allow-listed MAC at a time)', () => {
+  it('switches to an allow-listed MAC, refuses others and any second filter', () => {
+    const w = world({ trust: 'guarded' });
+    assert.deepEqual(
+      w.ask('web', { type: 'setMac', mac: A2 }),
+      ack('MAC 02:00:00:00:00:a2 is in the policy of vf 0 (web) on sim:nic0/0'),
+    );
+    assert.equal(w.ask('web', { type: 'setMac', mac: G1 }).result, 'nack');
+    assert.deepEqual(
+      w.ask('web', { type: 'addMac', mac: A }),
+      nack(
+        'vf 0 (web) on sim:nic0/0 has guarded trust: it uses one MAC of its policy at a time; switch with setMac instead of adding 02:00:00:00:00:0a',
+      ),
+    );
+    // Guarded is not trusted: the VLAN and promiscuous rules of the policy still hold.
+    assert.equal(w.ask('web', { type: 'addVlan', vlan: 99 }).result, 'nack');
+    assert.equal(w.ask('web', { type: 'setPromisc', enable: true }).result, 'nack');
+  });
+});

@@ -112,3 +112,60 @@ describe('plan', () => {
     assert.equal(steps[0].kind === 'setVf' && steps[0].field, 'linkState');
   });
 });
+
+describe('plan: LAGs', () => {
+  const lag = {
+    name: 'bond0',
+    members: [PF0, PF1],
+    mode: 'balance-xor' as const,
+    xmitHashPolicy: 'layer3+4' as const,
+  };
+  function lagSetup(lags: (typeof lag)[]) {
+    const w = new World(mainInput({ lags }), []);
+    return { desired: desiredState(w.config, [], w.guests, new Map()), observed: w.observed() };
+  }
+
+  it('creates a missing LAG after the PF steps, changes it, and removes one not desired', () => {
+    const { desired, observed } = lagSetup([lag]);
+    const create = plan(desired, observed).steps.filter((s) => s.kind === 'setLag');
+    assert.deepEqual(create.map(formatStep), [
+      'LAG bond0: desired balance-xor of sim:nic0/0+sim:nic0/1 hash layer3+4 miimon 100 vf-lag current none — LAG policy',
+    ]);
+    const config = desired.lags?.[0];
+    assert.ok(config);
+    const o = clone(observed);
+    const status = {
+      name: 'bond0',
+      mode: 'balance-xor' as const,
+      members: [],
+      failovers: 0,
+      lastFailoverMs: null,
+      lostFrames: 0,
+    };
+    for (const pf of o) pf.lag = { config: { ...config, miimon: 50 }, status };
+    assert.deepEqual(
+      plan(desired, o)
+        .steps.filter((s) => s.kind === 'setLag')
+        .map(formatStep),
+      [
+        'LAG bond0: desired balance-xor of sim:nic0/0+sim:nic0/1 hash layer3+4 miimon 100 vf-lag current balance-xor of sim:nic0/0+sim:nic0/1 hash layer3+4 miimon 50 vf-lag — LAG policy changed',
+      ],
+    );
+    for (const pf of o) pf.lag = { config, status };
+    assert.deepEqual(
+      plan(desired, o).steps.filter((s) => s.kind === 'setLag'),
+      [],
+    );
+    const none = lagSetup([]).desired;
+    assert.deepEqual(
+      plan(none, o)
+        .steps.filter((s) => s.kind === 'setLag')
+        .map(formatStep),
+      [
+        'LAG bond0: desired none current balance-xor of sim:nic0/0+sim:nic0/1 hash layer3+4 miimon 100 vf-lag — LAG no longer in the configuration',
+      ],
+    );
+    // A VF-only plan (no lags in the desired state) leaves LAGs alone.
+    assert.deepEqual(plan({ pfs: [], vfs: [] }, o).steps, []);
+  });
+});

@@ -86,6 +86,7 @@ describe('validate: schema problems', () => {
           'macAntiSpoof',
           'vlanAntiSpoof',
           'trust',
+          'haPeer',
           'allowBroadcast',
           'allowMulticast',
           'allowUnknownUnicast',

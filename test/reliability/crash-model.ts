@@ -32,6 +32,8 @@ export interface Mutation {
   name: string;
   /** The VF's entry after this mutation is acknowledged (null: absent). */
   after(before: Entry | null): Entry | null;
+  /** A change of several VFs (POST /v1/apply): every VF's entry after it, all or nothing. */
+  multi?: (world: World) => Map<string, Entry | null>;
   /** Whether a 2xx answer means the change was made (a guest nack is 200 and changes nothing). */
   made(body: unknown): boolean;
 }
@@ -109,8 +111,57 @@ function putMutation(name: string, body: VfPolicyInput, label: string): Mutation
   };
 }
 
+/** What an acknowledged mutation leaves, per VF it touches. */
+export function effects(m: Mutation, world: World): Map<string, Entry | null> {
+  return m.multi?.(world) ?? new Map([[m.name, m.after(world.get(m.name) ?? null)]]);
+}
+
+/** The VFs a mutation touches. */
+export function namesOf(m: Mutation, world: World): string[] {
+  return [...effects(m, world).keys()];
+}
+
+/** POST /v1/apply of 2–4 VFs (puts and deletes; sometimes one invalid: all refused). */
+function applyMutation(r: Prng, world: World): Mutation {
+  const slots = r.subset([...Array(SLOTS).keys()], 2).slice(0, r.int(2, 4));
+  if (slots.length < 2) slots.push((slots[0] + 1) % SLOTS);
+  const vfs: VfPolicyInput[] = [];
+  const del: string[] = [];
+  for (const i of slots) {
+    if (world.has(slotName(i)) && r.chance(0.2)) del.push(slotName(i));
+    else vfs.push(randomPolicy(r, i));
+  }
+  if (r.chance(0.1)) vfs[0] = invalidPolicy(r, slots.find((i) => !del.includes(slotName(i)))!);
+  const names = [...vfs.map((v) => v.name), ...del];
+  return {
+    label: `apply of ${names.length} VFs`,
+    method: 'POST',
+    path: '/v1/apply',
+    body: { vfs, delete: del },
+    name: names.join('+'),
+    after: () => {
+      throw new Error('a multi-VF change has no single after');
+    },
+    multi: (w) => {
+      const out = new Map<string, Entry | null>();
+      // One invalid policy refuses the whole change: every VF stays as it was.
+      const valid = vfs.every((v) => VfPolicy.safeParse(v).success);
+      if (!valid) {
+        for (const n of names) out.set(n, w.get(n) ?? null);
+        return out;
+      }
+      for (const v of vfs)
+        out.set(v.name, putMutation(v.name, v, 'put').after(w.get(v.name) ?? null));
+      for (const n of del) out.set(n, null);
+      return out;
+    },
+    made: () => true,
+  };
+}
+
 /** One random mutation over the world as the test believes it to be. */
 export function randomMutation(r: Prng, world: World): Mutation {
+  if (world.size > 0 && r.chance(0.12)) return applyMutation(r, world);
   const i = r.int(0, SLOTS - 1);
   const name = slotName(i);
   const cur = world.get(name) ?? null;

@@ -51,7 +51,7 @@ export interface Proc {
 }
 
 /** Start `nicvisor serve --config …`; resolves when the API is up, rejects if it exits. */
-export async function startProc(env: ProcEnv, timeoutMs = 10_000): Promise<Proc> {
+export async function startProc(env: ProcEnv, timeoutMs = 30_000): Promise<Proc> {
   const child = spawn(process.execPath, [MAIN, 'serve', '--config', env.configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

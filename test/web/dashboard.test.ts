@@ -5,12 +5,14 @@
  * changes the daemon's state, an invalid policy edit shows the error by the field and
  * changes nothing, a valid one is saved. Leaves artifacts/dashboard.png.
  */
+
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { demoMainConfig, demoPolicies } from '../../src/daemon/demo.js';
 import type { VfView } from '../../src/model/index.js';
 import { browserSkipReason, launch } from './browser.js';
 import { startWebDaemon, type WebDaemon } from './kit.js';
@@ -54,8 +56,8 @@ test('the page loads with PFs, VFs and their state; the token leaves the address
   skip,
 }, async () => {
   await page.locator('#vf-table tr[data-vf="web-1"]').waitFor();
-  assert.equal(await page.locator('#vf-table tbody tr').count(), 9);
-  assert.equal(await page.locator('.pf').count(), 2);
+  assert.equal(await page.locator('#vf-table tbody tr').count(), demoPolicies().length);
+  assert.equal(await page.locator('.pf').count(), demoMainConfig().pfs?.length);
   await page.locator('tr[data-vf="router"] .state.in-sync').waitFor();
   assert.match(
     (await page.locator('tr[data-vf="router"] .summary').textContent()) ?? '',

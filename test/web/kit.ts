@@ -13,7 +13,7 @@ import { silentLogger } from '../../src/daemon/logger.js';
 import { Daemon } from '../../src/daemon/service.js';
 import type { SimDriver } from '../../src/drivers/sim/driver.js';
 import { createSimDriver } from '../../src/drivers/sim/index.js';
-import { MainConfig } from '../../src/model/index.js';
+import { MainConfig, type MainConfigInput, type VfPolicyInput } from '../../src/model/index.js';
 
 export interface WebDaemon {
   dir: string;
@@ -31,6 +31,10 @@ export interface WebDaemon {
 export async function startWebDaemon(opts: {
   demoTraffic: boolean;
   statsIntervalMs: number;
+  /** Other NICs and PFs than the demo's (with `policies`). */
+  sim?: Pick<NonNullable<MainConfigInput['sim']>, 'nics'>;
+  pfs?: MainConfigInput['pfs'];
+  policies?: VfPolicyInput[];
 }): Promise<WebDaemon> {
   const dir = await mkdtemp(join(tmpdir(), 'nicvisor-web-'));
   const stateDir = join(dir, 'state');
@@ -38,12 +42,13 @@ export async function startWebDaemon(opts: {
   const demo = demoMainConfig();
   const config = {
     ...demo,
-    sim: { ...demo.sim, demoTraffic: opts.demoTraffic },
+    ...(opts.pfs ? { pfs: opts.pfs } : {}),
+    sim: { ...demo.sim, ...opts.sim, demoTraffic: opts.demoTraffic },
     daemon: { stateDir, statsIntervalMs: opts.statsIntervalMs, driftIntervalMs: 60_000 },
   };
   await writeFile(configFile, JSON.stringify(config));
   await mkdir(join(stateDir, 'vfs'), { recursive: true });
-  for (const p of demoPolicies())
+  for (const p of opts.policies ?? demoPolicies())
     await writeFile(join(stateDir, 'vfs', `${p.name}.json`), JSON.stringify(p));
   const sim = (await createSimDriver({
     config: MainConfig.parse(config),

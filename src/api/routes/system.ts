@@ -1,4 +1,4 @@
-/** Daemon-wide routes: health, PFs, stats, reload, log level, validate, apply, OpenAPI. */
+/** Daemon-wide routes: health, PFs, LAGs, stats, reload, log level, validate, apply, OpenAPI. */
 import type { FastifyInstance } from 'fastify';
 import type { Daemon } from '../../daemon/service.js';
 import { ApplyBody, isRecord, LogLevelBody, ValidateBody } from '../../model/index.js';
@@ -15,6 +15,7 @@ function applyProblems(daemon: Daemon, body: unknown) {
 export function systemRoutes(app: FastifyInstance, daemon: Daemon): void {
   app.get('/healthz', async () => daemon.health());
   app.get('/v1/pfs', async () => daemon.listPfs());
+  app.get('/v1/lags', async () => daemon.listLags());
   app.get('/v1/stats', async () => daemon.stats());
   app.post('/v1/reload', async (req) => daemon.reload(req.principal.who));
   app.put('/v1/log-level', async (req) => {

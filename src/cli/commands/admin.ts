@@ -1,59 +1,81 @@
 /** Small daemon commands: ping, reload, log-level, credential. */
-import type { Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import { LogLevel } from '../../model/index.js';
-import { type ConnectOptions, withClient, withConnection } from '../connect.js';
+import { ApiRequestError } from '../client.js';
+import { type ConnectOptions, withClient } from '../connect.js';
+import { CliError, EXIT, emit, refusal } from '../output.js';
+
+const list = (names: string[]) => `[${names.join(', ')}]`;
 
 export function register(program: Command): void {
-  withConnection(program.command('ping').description('check the daemon answers')).action(
-    async (opts: ConnectOptions) => {
+  program
+    .command('ping')
+    .description('check the daemon answers')
+    .action(async (opts: ConnectOptions) => {
       await withClient(opts, async (c) => {
         const t0 = performance.now();
         const h = await c.health();
-        const ms = (performance.now() - t0).toFixed(1);
-        process.stdout.write(
-          `${h.status} from ${c.target} in ${ms} ms: nicvisor ${h.version}, driver ${h.driver}, ${h.inSync}/${h.vfs} VFs in sync, ${h.failed} failed\n`,
+        const ms = Number((performance.now() - t0).toFixed(1));
+        emit(
+          opts,
+          { ...h, target: c.target, ms },
+          () =>
+            `${h.status} from ${c.target} in ${ms} ms: nicvisor ${h.version}, driver ${h.driver}, ${h.inSync}/${h.vfs} VFs in sync, ${h.failed} failed`,
         );
       });
-    },
-  );
-
-  withConnection(
-    program.command('reload').description('re-read the config files (like SIGHUP)'),
-  ).action(async (opts: ConnectOptions) => {
-    await withClient(opts, async (c) => {
-      const r = await c.reload();
-      process.stdout.write(
-        `reloaded: added [${r.added.join(', ')}] changed [${r.changed.join(', ')}] removed [${r.removed.join(', ')}]${r.mainChanged ? ' main config changed' : ''}\n`,
-      );
     });
-  });
 
-  withConnection(
-    program
-      .command('log-level')
-      .argument('<level>', LogLevel.options.join('|'))
-      .description('change the daemon log level'),
-  ).action(async (level: string, opts: ConnectOptions) => {
-    const parsed = LogLevel.safeParse(level);
-    if (!parsed.success)
-      throw new Error(`log level "${level}" is not one of ${LogLevel.options.join(', ')}`);
-    await withClient(opts, async (c) => {
-      const r = await c.setLogLevel(parsed.data);
-      process.stdout.write(`log level ${r.previous} -> ${r.level}\n`);
+  program
+    .command('reload')
+    .description('re-read the config files (like SIGHUP); a refusal changes nothing')
+    .action(async (opts: ConnectOptions) => {
+      await withClient(opts, async (c) => {
+        try {
+          const r = await c.reload();
+          emit(
+            opts,
+            r,
+            () =>
+              `reloaded: added ${list(r.added)} changed ${list(r.changed)} removed ${list(r.removed)}${r.mainChanged ? ' main config changed' : ''}`,
+          );
+        } catch (err) {
+          if (err instanceof ApiRequestError && err.body.problems?.length)
+            throw refusal(
+              'reload refused, the running configuration is unchanged',
+              err.body.problems,
+            );
+          throw err;
+        }
+      });
     });
-  });
 
-  withConnection(
-    program
-      .command('credential')
-      .argument('<vf>', 'VF name')
-      .description(
-        'issue a guest credential for one VF (prints the token once; replaces any previous one)',
-      ),
-  ).action(async (vf: string, opts: ConnectOptions) => {
-    await withClient(opts, async (c) => {
-      const r = await c.issueCredential(vf);
-      process.stdout.write(`${r.token}\n`);
+  program
+    .command('log-level')
+    .addArgument(new Argument('<level>', 'the new level').choices(LogLevel.options))
+    .description('change the daemon log level (until it restarts)')
+    .action(async (level: string, opts: ConnectOptions) => {
+      const parsed = LogLevel.safeParse(level);
+      if (!parsed.success)
+        throw new CliError(
+          `log level "${level}" is not one of ${LogLevel.options.join(', ')}`,
+          EXIT.usage,
+        );
+      await withClient(opts, async (c) => {
+        const r = await c.setLogLevel(parsed.data);
+        emit(opts, r, () => `log level ${r.previous} -> ${r.level}`);
+      });
     });
-  });
+
+  program
+    .command('credential')
+    .argument('<vf>', 'VF name')
+    .description(
+      'issue a guest credential for one VF (prints the token once; replaces any previous one)',
+    )
+    .action(async (vf: string, opts: ConnectOptions) => {
+      await withClient(opts, async (c) => {
+        const r = await c.issueCredential(vf);
+        emit(opts, r, () => r.token);
+      });
+    });
 }

@@ -1,35 +1,51 @@
-import type { Command } from 'commander';
-import { type ConnectOptions, withClient, withConnection } from '../connect.js';
+import { Argument, type Command } from 'commander';
+import { ApiRequestError } from '../client.js';
+import { type ConnectOptions, withClient } from '../connect.js';
+import { CliError, EXIT, emit, refusal } from '../output.js';
+
+const DIRECTIONS = ['in', 'out', 'all', 'off'];
 
 export function register(program: Command): void {
-  withConnection(
-    program
-      .command('mirror')
-      .argument('<vf>', 'VF whose traffic is copied')
-      .argument('<direction>', 'in, out, all, or off')
-      .option('--to <target>', 'VF that receives the copies (same PF)')
-      .description('mirror a VF to another VF, or stop (off)'),
-  ).action(async (vf: string, direction: string, opts: ConnectOptions & { to?: string }) => {
-    if (!['in', 'out', 'all', 'off'].includes(direction)) {
-      throw new Error(`direction "${direction}" is not one of in, out, all, off`);
-    }
-    await withClient(opts, async (c) => {
-      if (direction === 'off') {
-        const r = await c.clearMirror(vf);
-        process.stdout.write(`${vf}: mirror off (${r.changed ? 'changed' : 'was off'})\n`);
-        return;
-      }
-      if (!opts.to)
-        throw new Error(
-          `mirror ${vf} ${direction} needs --to TARGET (the VF that receives the copies)`,
+  program
+    .command('mirror')
+    .argument('<vf>', 'VF whose traffic is copied')
+    .addArgument(new Argument('<direction>', 'what to copy, or off').choices(DIRECTIONS))
+    .option('--to <target>', 'VF that receives the copies (same PF)')
+    .description('mirror a VF to another VF, or stop (off)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ nicvisor mirror web-1 in --to tap\n  $ nicvisor mirror web-1 off',
+    )
+    .action(async (vf: string, direction: string, opts: ConnectOptions & { to?: string }) => {
+      if (!DIRECTIONS.includes(direction))
+        throw new CliError(
+          `direction "${direction}" is not one of ${DIRECTIONS.join(', ')}`,
+          EXIT.usage,
         );
-      const r = await c.setMirror(vf, {
-        target: opts.to,
-        direction: direction as 'in' | 'out' | 'all',
+      if (direction !== 'off' && !opts.to)
+        throw new CliError(
+          `mirror ${vf} ${direction} needs --to TARGET (the VF that receives the copies)`,
+          EXIT.usage,
+        );
+      await withClient(opts, async (c) => {
+        try {
+          if (direction === 'off') {
+            const r = await c.clearMirror(vf);
+            emit(opts, r, () => `${vf}: mirror off (${r.changed ? 'changed' : 'was off'})`);
+            return;
+          }
+          const target = opts.to as string;
+          const r = await c.setMirror(vf, { target, direction: direction as 'in' | 'out' | 'all' });
+          emit(
+            opts,
+            r,
+            () => `${vf}: mirror ${direction} to ${target} (${r.vf?.status.syncState ?? '?'})`,
+          );
+        } catch (err) {
+          if (err instanceof ApiRequestError && err.body.problems?.length)
+            throw refusal(`mirror of ${vf} refused, nothing was changed`, err.body.problems);
+          throw err;
+        }
       });
-      process.stdout.write(
-        `${vf}: mirror ${direction} to ${opts.to} (${r.vf?.status.syncState ?? '?'})\n`,
-      );
     });
-  });
 }

@@ -1,6 +1,7 @@
-import type { Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import { GUEST_REQUEST_TYPES, type GuestRequest } from '../../model/index.js';
-import { type ConnectOptions, withClient, withConnection } from '../connect.js';
+import { type ConnectOptions, withClient } from '../connect.js';
+import { CliError, EXIT, emit } from '../output.js';
 
 function int(v: string | undefined, what: string): number {
   const n = Number(v);
@@ -43,22 +44,31 @@ export function parseRequest(type: string, arg: string | undefined): GuestReques
 }
 
 export function register(program: Command): void {
-  withConnection(
-    program
-      .command('request')
-      .argument('<vf>', 'VF name')
-      .argument('<type>', GUEST_REQUEST_TYPES.join('|'))
-      .argument('[arg]', 'MAC, VLAN, MTU, on/off, or group MACs separated by commas')
-      .description('send a guest request (what a guest agent sends); exit 3 on nack'),
-  ).action(async (vf: string, type: string, arg: string | undefined, opts: ConnectOptions) => {
-    const req = parseRequest(type, arg);
-    await withClient(opts, async (c) => {
-      const d = await c.guestRequest(vf, req);
-      if (d.result === 'ack') process.stdout.write(`ack: ${d.reason}\n`);
-      else {
-        process.stderr.write(`nack: ${d.reason}\n`);
-        process.exitCode = 3;
+  program
+    .command('request')
+    .argument('<vf>', 'VF name')
+    .addArgument(new Argument('<type>', 'the request').choices(GUEST_REQUEST_TYPES))
+    .argument('[arg]', 'MAC, VLAN, MTU, on/off, or group MACs separated by commas')
+    .description('send a guest request (what a guest agent sends); exit 3 on nack')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ nicvisor request web-1 setMac 02:00:00:00:00:99\n  $ nicvisor request web-1 addVlan 200\n  $ nicvisor request web-1 setPromisc on',
+    )
+    .action(async (vf: string, type: string, arg: string | undefined, opts: ConnectOptions) => {
+      let req: GuestRequest;
+      try {
+        req = parseRequest(type, arg);
+      } catch (err) {
+        throw new CliError((err as Error).message, EXIT.usage);
       }
+      await withClient(opts, async (c) => {
+        const d = await c.guestRequest(vf, req);
+        if (d.result === 'ack') emit(opts, d, () => `ack: ${d.reason}`);
+        else {
+          if (opts.json) emit(opts, d, () => '');
+          else process.stderr.write(`nack: ${d.reason}\n`);
+          process.exitCode = EXIT.nack;
+        }
+      });
     });
-  });
 }

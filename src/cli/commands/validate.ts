@@ -21,7 +21,6 @@ export function register(program: Command): void {
     .command('validate')
     .description('check a main config and VF policy files offline; every problem, then exit 1')
     .argument('<paths...>', `files or directories of *.json (one of them the main config)`)
-    .option('--json', 'print the problems as JSON')
     .action(async (paths: string[], opts: { json?: boolean }) => {
       const docs = await loadDocuments(paths);
       const problems: Problem[] = [...docs.problems];

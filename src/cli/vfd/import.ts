@@ -1,8 +1,30 @@
 import { basename } from 'node:path';
-import { isVfName, type MainConfigInput, type VfPolicyInput } from '../../model/index.js';
-import { importMainConfig } from './main-config.js';
+import {
+  defaultCapabilityMap,
+  isVfName,
+  MainConfig,
+  type MainConfigInput,
+  type VfPolicyInput,
+} from '../../model/index.js';
+import { VfdAcceptance } from './accept.js';
+import { type ImportedPf, importMainConfig } from './main-config.js';
 import { asObject, type ImportNote } from './notes.js';
 import { type ImportedVf, importVfConfig } from './vf-config.js';
+
+/** Where the converted configuration is meant to run. */
+export interface ImportTarget {
+  /** linux: the real PFs VFd drove; sim: a simulated NIC with one port per VFd PF. */
+  driver: 'linux' | 'sim';
+  /** switchdev: trunks, several MACs, mirrors and shares validate on the linux driver. */
+  eswitchMode: 'legacy' | 'switchdev';
+  /** Turns VFd's fractional rate/min_rate into Mbps. */
+  linkSpeedMbps?: number;
+}
+
+export const DEFAULT_TARGET: ImportTarget = { driver: 'linux', eswitchMode: 'legacy' };
+
+/** The sim NIC the import describes: one port per VFd PF, VFd's 32 VFs each. */
+const SIM_NIC = 'vfd';
 
 export interface VfdInput {
   file: string;
@@ -62,17 +84,53 @@ function resolveMirrors(vfs: ImportedVf[], notes: ImportNote[]): void {
 }
 
 /**
- * VFd's main config and VF files → a nicvisor main config (driver `linux`: VFd managed real
- * PCI devices) and VF policies, with a note for everything not carried over as is. VFd did
- * not create VFs, so each PF's numVfs is its highest vfid + 1 (noted, to be checked).
+ * Loopback off survives only where the target can enforce it; otherwise note why (the one
+ * capability table says) and keep it on, as VF-to-VF traffic then stays inside the NIC.
  */
-export function importVfd(cfg: VfdInput, vfFiles: readonly VfdInput[]): ImportResult {
+function settleLoopback(
+  main: MainConfigInput,
+  pfs: ImportedPf[],
+  file: string,
+  target: ImportTarget,
+  notes: ImportNote[],
+): void {
+  const parsed = MainConfig.safeParse(main);
+  if (!parsed.success) return;
+  const caps = defaultCapabilityMap(parsed.data);
+  main.pfs?.forEach((pf, i) => {
+    if (pf.loopback !== false) return;
+    const c = caps.get(pf.pf);
+    const limit =
+      (target.eswitchMode === 'switchdev'
+        ? c?.switchdev?.unsupportedPfFields.loopback
+        : undefined) ?? c?.unsupportedPfFields.loopback;
+    if (!limit) return;
+    pf.loopback = true;
+    notes.push({
+      file,
+      key: `${pfs[i].key}.enable_loopback`,
+      note: `loopback off is not carried over (${limit.reason}); VF-to-VF traffic stays inside the NIC`,
+    });
+  });
+}
+
+/**
+ * VFd's main config and VF files → a nicvisor main config and VF policies, with a note for
+ * everything not carried over as is. Files VFd itself refused are left out, with VFd's
+ * reason. VFd did not create VFs, so each PF's numVfs is its highest vfid + 1 (noted).
+ */
+export function importVfd(
+  cfg: VfdInput,
+  vfFiles: readonly VfdInput[],
+  target: ImportTarget = DEFAULT_TARGET,
+): ImportResult {
   const notes: ImportNote[] = [];
   const top = asObject(cfg.data) ?? {};
   if (!asObject(cfg.data))
     notes.push({ file: cfg.file, key: '(document)', note: 'not a JSON object' });
   const pfs = importMainConfig(top, cfg.file, notes);
-  const qosOf = new Map(pfs.map((p) => [p.policy.pf, p.qos]));
+  const ctxOf = new Map(pfs.map((p) => [p.policy.pf, p]));
+  const accept = new VfdAcceptance(pfs.map((p) => p.policy.pf));
   const vfs: ImportedVf[] = [];
   for (const f of vfFiles) {
     const obj = asObject(f.data);
@@ -80,12 +138,51 @@ export function importVfd(cfg: VfdInput, vfFiles: readonly VfdInput[]): ImportRe
       notes.push({ file: f.file, key: '(document)', note: 'not a JSON object; skipped' });
       continue;
     }
-    vfs.push(importVfConfig(obj, f.file, qosOf.get(String(obj.pciid)) ?? false, notes));
+    const pf = ctxOf.get(typeof obj.pciid === 'string' ? obj.pciid.trim() : '');
+    const ctx = {
+      qos: pf?.qos ?? false,
+      classes: pf?.classes ?? 4,
+      linkSpeedMbps: target.linkSpeedMbps,
+    };
+    const fileNotes: ImportNote[] = [];
+    const v = importVfConfig(obj, f.file, ctx, fileNotes);
+    const refused = accept.admit(v);
+    if (refused) {
+      notes.push({
+        file: f.file,
+        key: '(file)',
+        note: `VFd refused this file ("${refused}"), so it never ran under VFd; not imported`,
+      });
+      continue;
+    }
+    notes.push(...fileNotes);
+    vfs.push(v);
   }
   nameAll(vfs, notes);
   resolveMirrors(vfs, notes);
+  // On the sim, VFd's PCI addresses become the ports of one simulated NIC.
+  const simPf = new Map(pfs.map((p, i) => [p.policy.pf, `sim:${SIM_NIC}/${i}`]));
+  const pfId = (id: string) => (target.driver === 'sim' ? (simPf.get(id) ?? id) : id);
+  if (target.driver === 'sim')
+    for (const [from, to] of simPf)
+      notes.push({ file: cfg.file, key: from, note: `becomes the simulated PF ${to}` });
   const main: MainConfigInput = {
-    driver: 'linux',
+    driver: target.driver,
+    ...(target.driver === 'sim'
+      ? {
+          sim: {
+            nics: [
+              {
+                name: SIM_NIC,
+                ports: Math.max(1, pfs.length),
+                totalVfs: 32,
+                linkSpeedMbps: target.linkSpeedMbps ?? 25000,
+              },
+            ],
+            demoTraffic: false,
+          },
+        }
+      : {}),
     pfs: pfs.map((p) => {
       const top = vfs
         .filter((v) => v.policy.pf === p.policy.pf)
@@ -95,8 +192,15 @@ export function importVfd(cfg: VfdInput, vfFiles: readonly VfdInput[]): ImportRe
         key: `${p.policy.pf} numVfs`,
         note: `set to ${top} (highest vfid + 1); VFd did not create VFs — set it to the count the host needs`,
       });
-      return { ...p.policy, numVfs: top };
+      return {
+        ...p.policy,
+        pf: pfId(p.policy.pf),
+        numVfs: top,
+        ...(target.eswitchMode === 'switchdev' ? { eswitchMode: 'switchdev' as const } : {}),
+      };
     }),
   };
+  settleLoopback(main, pfs, cfg.file, target, notes);
+  for (const v of vfs) v.policy.pf = pfId(String(v.policy.pf));
   return { main, vfs: vfs.map((v) => v.policy), sources: vfs.map((v) => v.file), notes };
 }

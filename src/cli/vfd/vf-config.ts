@@ -1,3 +1,9 @@
+/**
+ * One VFd VF file → a nicvisor VF policy, read the way VFd's own reader (lib/config.c
+ * read_config) read it: flags count only as JSON booleans, numbers only as numbers, `macs`
+ * wins over `mac`, `queues[].share` is atoi'd ("10%" → 10), `rate`/`min_rate` are fractions
+ * of the link speed, a mirror direction is judged by its first letter.
+ */
 import {
   isUnicastMac,
   type LinkState,
@@ -15,10 +21,13 @@ const KNOWN = new Set([
   'mac',
   'vm_mac',
   'strip_stag',
+  'strip_ctag',
   'allow_bcast',
   'allow_mcast',
   'allow_un_ucast',
   'allow_untagged',
+  'mac_anti_spoof',
+  'vlan_anti_spoof',
   'antispoof_mac',
   'antispoof_vlan',
   'link_status',
@@ -31,6 +40,20 @@ const KNOWN = new Set([
 ]);
 
 const LINK: Record<string, LinkState> = { on: 'enable', off: 'disable', auto: 'auto' };
+/** VFd gave every traffic class this share when `queues` did not name it (config.c). */
+export const VFD_DEFAULT_SHARE = 3;
+
+const bool = (v: unknown, dflt: boolean): boolean => (typeof v === 'boolean' ? v : dflt);
+
+/** What the importer needs to know about the VF's PF. */
+export interface PfContext {
+  /** enable_qos: VFd used queue shares only then. */
+  qos: boolean;
+  /** The PF's traffic class count (4 or 8). */
+  classes: number;
+  /** --link-speed: turns VFd's fractional rates into Mbps (undefined: not given). */
+  linkSpeedMbps?: number;
+}
 
 /** A VF file before names and mirror targets are resolved across files. */
 export interface ImportedVf {
@@ -38,26 +61,44 @@ export interface ImportedVf {
   policy: VfPolicyInput;
   /** VFd's mirror target (a vfid on the same PF), resolved to a name later. */
   mirror: { target: number; direction: MirrorDirection } | null;
+  /** VFd's own view, for its acceptance checks (accept.ts). */
+  vfd: {
+    vfid: number;
+    pciid: string | null;
+    vlans: number[];
+    macs: string[];
+    minRate: number;
+    startCb?: string;
+    stopCb?: string;
+  };
 }
 
 type Notes = (key: string, note: string) => void;
 
-function macList(vf: Json, note: Notes): string[] {
-  const first = [vf.mac, vf.vm_mac].filter((m): m is string => typeof m === 'string');
+/** VFd: the `macs` array when it has entries, else the single `mac`; `vm_mac` is the VF's own. */
+function vfdMacs(vf: Json): string[] {
   const listed = Array.isArray(vf.macs)
-    ? vf.macs.filter((m): m is string => typeof m === 'string')
+    ? vf.macs.map((m) => (typeof m === 'string' ? m.trim() : ''))
     : [];
+  if (listed.length > 0) return listed;
+  return typeof vf.mac === 'string' ? [vf.mac.trim()] : [];
+}
+
+function macList(vf: Json, macs: string[], note: Notes): string[] {
+  if (Array.isArray(vf.macs) && vf.macs.length > 0 && typeof vf.mac === 'string')
+    note('mac', `ignored: VFd read "mac" only when "macs" was empty, and so does the import`);
+  const own = typeof vf.vm_mac === 'string' ? [vf.vm_mac.trim()] : [];
   const out: string[] = [];
-  for (const m of [...first, ...listed]) {
-    const n = m.trim().toLowerCase();
+  for (const m of [...own, ...macs]) {
+    const n = m.toLowerCase();
     if (!isUnicastMac(n)) {
       note(
         `macs: ${m}`,
-        'not a unicast MAC (VFd accepted broadcast in its whitelist); dropped — broadcast delivery is allowBroadcast',
+        'not a unicast MAC (VFd accepted broadcast in its list); dropped — broadcast delivery is allowBroadcast',
       );
     } else if (!out.includes(n)) out.push(n);
   }
-  if (first.length === 0 && out.length > 0) {
+  if (own.length === 0 && out.length > 0) {
     note(
       'macs',
       `VFd left the VF's own MAC to the hypervisor; nicvisor programs macs[0] (${out[0]}) as the VF's default MAC — put the MAC the guest boots with first`,
@@ -66,36 +107,54 @@ function macList(vf: Json, note: Notes): string[] {
   return out;
 }
 
-function rate(v: unknown, key: string, note: Notes): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v === 'number' && v >= 0) {
-    if (!Number.isInteger(v)) note(key, `${v} rounded to ${Math.round(v)} Mbps`);
-    return Math.round(v);
-  }
-  note(
-    key,
-    `${JSON.stringify(v)} is not a rate in Mbps (a percentage needs the link speed); set it by hand`,
-  );
-  return undefined;
-}
-
-function shares(vf: Json, qos: boolean, note: Notes): number[] | undefined {
-  if (!Array.isArray(vf.queues)) return undefined;
-  if (!qos) {
-    note('queues', 'not carried over: enable_qos is off, so VFd ignored the queue shares too');
+/** VFd's rate: a fraction of the link speed (main.c: link_speed * rate); 0 means none. */
+function rate(v: unknown, key: string, ctx: PfContext, note: Notes): number | undefined {
+  if (v === undefined || v === 0) return undefined;
+  if (typeof v !== 'number' || v < 0) {
+    note(key, `${JSON.stringify(v)} is not a fraction of the link speed; VFd read it as 0 (none)`);
     return undefined;
   }
-  const out: number[] = [];
-  for (const raw of vf.queues) {
+  if (v > 1) {
+    note(
+      key,
+      `${v} is more than the whole link (VFd's rate is a fraction: 0.1 = 10%); not carried over — set ${key === 'rate' ? 'maxTxRate' : 'minTxRate'} in Mbps by hand`,
+    );
+    return undefined;
+  }
+  if (ctx.linkSpeedMbps === undefined) {
+    note(
+      key,
+      `${v} (${v * 100}% of the link) needs the link speed to become Mbps: run again with --link-speed MBPS`,
+    );
+    return undefined;
+  }
+  return Math.max(1, Math.round(v * ctx.linkSpeedMbps));
+}
+
+/** VFd: every class gets 3% unless `queues` names it with a share > 0 (atoi of the string). */
+function shares(vf: Json, ctx: PfContext, note: Notes): number[] | undefined {
+  if (!ctx.qos) {
+    if (Array.isArray(vf.queues))
+      note('queues', 'not carried over: enable_qos is off, so VFd ignored the queue shares too');
+    return undefined;
+  }
+  const out = Array.from({ length: ctx.classes }, () => VFD_DEFAULT_SHARE);
+  for (const raw of Array.isArray(vf.queues) ? vf.queues : []) {
     const q = asObject(raw);
-    const m = typeof q?.share === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(q.share) : null;
-    const pri = Number(q?.priority);
-    if (!m || !Number.isInteger(pri) || pri < 0 || pri > 7) {
-      note('queues', `entry ${JSON.stringify(raw)} is not {priority: 0-7, share: "N%"}; skipped`);
+    const pri = typeof q?.priority === 'number' ? Math.trunc(q.priority) : -1;
+    const share = typeof q?.share === 'string' ? Number.parseInt(q.share.trim(), 10) : Number.NaN;
+    if (!(pri >= 0 && pri < 8 && share > 0)) {
+      note(
+        'queues',
+        `entry ${JSON.stringify(raw)} is not {priority: 0-7, share: "N%"}; VFd ignored it too`,
+      );
       continue;
     }
-    while (out.length < pri) out.push(0);
-    out[pri] = Math.round(Number(m[1]));
+    if (pri >= ctx.classes) {
+      note('queues', `priority ${pri} has no traffic class on the PF (${ctx.classes}); ignored`);
+      continue;
+    }
+    out[pri] = share;
   }
   return out;
 }
@@ -108,70 +167,72 @@ function hook(v: unknown, key: string, note: Notes): string[] | undefined {
   return undefined;
 }
 
-function mirrorOf(v: unknown, note: Notes): ImportedVf['mirror'] {
+/** config.c: a target ≥ 0 turns mirroring on; direction by first letter (a/b all, i in, "out"). */
+function mirrorOf(v: unknown): ImportedVf['mirror'] {
   const m = asObject(v);
-  if (!m) return null;
-  const dir = String(m.direction ?? 'all');
-  if (dir === 'off') return null;
-  if (!['in', 'out', 'all'].includes(dir) || !Number.isInteger(Number(m.target))) {
-    note(
-      'mirror',
-      `${JSON.stringify(v)} is not {target: VFID, direction: in|out|all|off}; not carried over`,
-    );
-    return null;
-  }
-  return { target: Number(m.target), direction: dir as MirrorDirection };
+  if (!m || typeof m.target !== 'number' || m.target < 0) return null;
+  const dir = typeof m.direction === 'string' ? m.direction : 'all';
+  let direction: MirrorDirection | null = 'all';
+  if (dir.startsWith('o')) direction = dir === 'out' ? 'out' : null;
+  else if (dir.startsWith('i')) direction = 'in';
+  return direction ? { target: Math.trunc(m.target), direction } : null;
 }
 
 /** One VFd VF file → a nicvisor VF policy (name not yet made unique or safe). */
 export function importVfConfig(
   vf: Json,
   file: string,
-  qos: boolean,
+  ctx: PfContext,
   notes: ImportNote[],
 ): ImportedVf {
   const note: Notes = (key, n) => notes.push({ file, key, note: n });
   for (const k of Object.keys(vf)) {
     if (!isCommentKey(k) && !KNOWN.has(k)) note(k, 'unknown to the importer; not carried over');
   }
-  const vlans = Array.isArray(vf.vlans) ? vf.vlans.map(Number) : [];
-  if (vf.allow_untagged === true && vlans.length > 0) {
+  // VFd turned a VLAN that is not a number into -1 and then refused the file (accept.ts).
+  const vlans = Array.isArray(vf.vlans)
+    ? vf.vlans.map((x) => (typeof x === 'number' ? x : -1))
+    : [];
+  if (bool(vf.allow_untagged, false))
     note(
       'allow_untagged',
-      'a VF with VLANs and untagged frames has no nicvisor equivalent; imported as VLANs only',
+      'VLANs plus untagged frames on one VF has no nicvisor equivalent; imported as VLANs only',
     );
-  }
-  if (vf.antispoof_vlan === false || vf.antispoof_mac === false) {
-    note('antispoof_*', 'VFd forced anti-spoofing on whatever the file said; imported on');
-  }
+  for (const k of ['mac_anti_spoof', 'vlan_anti_spoof', 'antispoof_mac', 'antispoof_vlan'])
+    if (vf[k] === false || vf[k] === 0)
+      note(k, 'VFd forced VLAN anti-spoofing on (and MAC anti-spoofing with it); imported on');
   if (vf.allow_un_ucast === undefined) {
     note(
       'allow_un_ucast',
-      "not set: imported as nicvisor's default false (VFd's code defaulted to true); set allowUnknownUnicast if the guest relies on it",
+      "not set: VFd's reader defaulted to false (its documentation says true); imported as false",
     );
   }
-  const linkState = LINK[String(vf.link_status ?? 'auto')];
+  const stripC = bool(vf.strip_ctag, false);
+  if (stripC) note('strip_ctag', 'nicvisor strips the outer tag only; imported as stripOuterTag');
+  const strip = bool(vf.strip_stag, false) || stripC;
+  const link = typeof vf.link_status === 'string' ? vf.link_status.trim() : 'auto';
+  const linkState = LINK[link];
   if (!linkState)
     note('link_status', `${JSON.stringify(vf.link_status)} is not on|off|auto; imported as auto`);
-  const maxTxRate = rate(vf.rate, 'rate', note);
-  const minTxRate = rate(vf.min_rate, 'min_rate', note);
-  const trafficShares = shares(vf, qos, note);
+  const maxTxRate = rate(vf.rate, 'rate', ctx, note);
+  const minTxRate = rate(vf.min_rate, 'min_rate', ctx, note);
+  const trafficShares = shares(vf, ctx, note);
   const onStart = hook(vf.start_cb, 'start_cb', note);
   const onStop = hook(vf.stop_cb, 'stop_cb', note);
+  const macs = vfdMacs(vf);
   const policy: VfPolicyInput = {
     name: typeof vf.name === 'string' ? vf.name : '',
-    pf: String(vf.pciid ?? ''),
-    vf: Number(vf.vfid ?? -1),
+    pf: typeof vf.pciid === 'string' ? vf.pciid.trim() : '',
+    vf: typeof vf.vfid === 'number' ? vf.vfid : -1,
     vlans,
-    untagged: vlans.length === 0,
-    // Without a VLAN there is no tag to strip: keep nicvisor's default rather than VFd's.
-    ...(vlans.length > 0 ? { stripOuterTag: vf.strip_stag === true } : {}),
-    macs: macList(vf, note),
+    untagged: false,
+    stripOuterTag: strip,
+    macs: macList(vf, macs, note),
     macAntiSpoof: true,
     vlanAntiSpoof: true,
-    allowBroadcast: vf.allow_bcast !== false,
-    allowMulticast: vf.allow_mcast !== false,
-    allowUnknownUnicast: vf.allow_un_ucast === true,
+    allowBroadcast: bool(vf.allow_bcast, true),
+    allowMulticast: bool(vf.allow_mcast, true),
+    allowUnknownUnicast: bool(vf.allow_un_ucast, false),
     linkState: linkState ?? 'auto',
     ...(maxTxRate !== undefined ? { maxTxRate } : {}),
     ...(minTxRate !== undefined ? { minTxRate } : {}),
@@ -179,5 +240,18 @@ export function importVfConfig(
     ...(onStart ? { onStart } : {}),
     ...(onStop ? { onStop } : {}),
   };
-  return { file, policy, mirror: mirrorOf(vf.mirror, note) };
+  return {
+    file,
+    policy,
+    mirror: mirrorOf(vf.mirror),
+    vfd: {
+      vfid: policy.vf,
+      pciid: typeof vf.pciid === 'string' ? vf.pciid.trim() : null,
+      vlans,
+      macs,
+      minRate: typeof vf.min_rate === 'number' ? vf.min_rate : 0,
+      startCb: typeof vf.start_cb === 'string' ? vf.start_cb : undefined,
+      stopCb: typeof vf.stop_cb === 'string' ? vf.stop_cb : undefined,
+    },
+  };
 }

@@ -21,6 +21,7 @@ import {
 } from '../../model/index.js';
 import { pruneGuestState, sameGuestState } from '../../policy/guest-state.js';
 import { type CapabilityMap, validate } from '../../policy/validate.js';
+import { DaemonError } from '../errors.js';
 import { ensureDir, sweepTempFiles } from '../fsutil.js';
 import { type Layout, vfFile } from '../layout.js';
 import type { Logger } from '../logger.js';
@@ -36,6 +37,7 @@ import {
 import { recordText } from './committed.js';
 import { Credentials } from './credentials.js';
 import { committedProposal, diskProposal, loadGuests, policyFileNames } from './disk.js';
+import { Journal, JournalFailure, type JournalIo } from './journal.js';
 import { contentHash, Revisions } from './revisions.js';
 import { Batch, FileWriter, type StoreWriter } from './writer.js';
 
@@ -56,6 +58,39 @@ interface Checked {
   policies: Map<string, VfPolicy>;
 }
 
+/** A change staged: in the journal (durable once `durable` settles) and adopted in memory. */
+interface Staged {
+  durable: Promise<void>;
+  batch: Batch;
+  snap: Snapshot;
+}
+
+/** What a rollback restores: the state and committed record as of a durable change. */
+interface Snapshot {
+  n: number;
+  state: StoreState | null;
+  recorded: string | null;
+}
+
+/** A change that could not be written: refused, with nothing adopted. */
+function notWritten(
+  dir: string,
+  err: unknown,
+  what = `the change was not written to the journal in ${dir}`,
+): DaemonError {
+  const e = err as NodeJS.ErrnoException;
+  const fix =
+    e.code === 'ENOSPC' ? `free space on the file system of ${dir}` : `check ${dir} and the disk`;
+  return new DaemonError(
+    'unavailable',
+    `${what} (${e.code ?? e.message}): nothing was changed; ${fix} and retry`,
+  );
+}
+
+function isEmpty(b: Batch): boolean {
+  return b.policies.size === 0 && b.guests.size === 0 && b.committed === null;
+}
+
 function refusalOf(problems: Problem[]): Refusal {
   const files = [...new Set(problems.map((p) => p.file))];
   return { since: new Date().toISOString(), files, problems };
@@ -68,20 +103,34 @@ export class Store {
   private readonly caps: () => CapabilityMap;
   private readonly revs: Revisions;
   private readonly writer: StoreWriter;
+  /** Every change goes through it; compaction writes the files (see journal.ts). */
+  readonly journal: Journal;
   private readonly mutex = new Mutex();
+  /** The last change known durable (what a failed fsync rolls back to). */
+  private durableSnap: Snapshot = { n: 0, state: null, recorded: null };
+  private snaps = 0;
+  /** The last journal failure rolled back (each is rolled back once). */
+  private rolledBack = 0;
   private current: StoreState | null = null;
   private refusal: Refusal | null = null;
   /** The committed record as last written (a change that leaves it equal skips the write). */
   private recorded: string | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
 
-  constructor(layout: Layout, log: Logger, caps: () => CapabilityMap, writer?: StoreWriter) {
+  constructor(
+    layout: Layout,
+    log: Logger,
+    caps: () => CapabilityMap,
+    writer?: StoreWriter,
+    io?: JournalIo,
+  ) {
     this.layout = layout;
     this.log = log;
     this.caps = caps;
     this.revs = new Revisions(layout.revisionsFile);
     this.credentials = new Credentials(layout.credentialsFile);
     this.writer = writer ?? new FileWriter(layout);
+    this.journal = new Journal({ dir: layout.journalDir, writer: this.writer, log, io });
   }
 
   state(): StoreState {
@@ -108,6 +157,13 @@ export class Store {
       if (moved.length > 0)
         this.log.warn({ dir: d, files: moved }, 'moved leftover temp files aside (never loaded)');
     }
+    // Acknowledged changes a crash left in the journal go into the files before they are read.
+    const replay = await this.journal.open();
+    if (replay.records > 0)
+      this.log.info(
+        { records: replay.records, segments: replay.segments },
+        'replayed the journal into the files',
+      );
     await this.revs.load();
     const unusable = await this.credentials.load();
     if (unusable)
@@ -125,6 +181,8 @@ export class Store {
     batch.committed = this.recordIfChanged(next);
     await this.write(batch);
     await this.revs.flush();
+    await this.journal.compact();
+    this.durableSnap = this.snapshot();
   }
 
   /** Start from the last committed configuration, reporting what was refused. */
@@ -182,35 +240,71 @@ export class Store {
     return proposalOf(this.state(), change, (name) => vfFile(this.layout.vfsDir, name));
   }
 
-  /** Validate and write an API change; throws ValidationError (nothing written) when invalid. */
-  commit(change: Change, seen?: Seen): Promise<ChangeOutcome> {
-    return this.mutex.run(() => this.commitLocked(this.proposal(change), seen));
+  /**
+   * Validate and write an API change; throws ValidationError (nothing written) when invalid,
+   * and DaemonError `unavailable` (nothing adopted) when it cannot be written. Resolves once
+   * the change is durable: staged under the store's mutex, it waits for its fsync outside it,
+   * so changes arriving meanwhile share that fsync (group commit). `seen` gets the state just
+   * before and after the change, taken under the mutex.
+   */
+  async commit(change: Change, seen?: Seen): Promise<ChangeOutcome> {
+    const { out, staged } = await this.mutex.run(async () =>
+      this.commitLocked(this.proposal(change), seen),
+    );
+    await this.settle(staged);
+    await this.writeFiles();
+    return out;
   }
 
   /**
    * Re-read the main config file and the VF directory (after an operator edited them) and
-   * adopt them when valid as a whole; through the same commit path as an API change.
+   * adopt them when valid as a whole; through the same commit path as an API change. The
+   * journal is compacted first, so the files read hold every acknowledged change.
    */
   async reload(seen?: Seen): Promise<ChangeOutcome> {
+    const compact = () =>
+      this.journal.compact().catch((err) => {
+        throw notWritten(
+          this.layout.journalDir,
+          err,
+          'reload first writes the journal into the files, which failed',
+        );
+      });
     // Read outside the mutex: reading every file is slow (and a FIFO once wedged it), and
     // guest requests must not queue behind it. A change committed meanwhile makes the read
     // stale (adopting it would undo that change): then read again, the last time locked.
+    // Compaction waits for staged records, so after it the files hold the state read before.
     for (let tries = 0; tries < 3; tries++) {
       const read = this.state();
+      await compact();
       const p = await diskProposal(this.layout, read.mainDoc, this.log);
-      const out = await this.mutex.run(async () => {
+      const done = await this.mutex.run(async () => {
         const now = this.state();
         const same = now.policies === read.policies && now.mainDoc === read.mainDoc;
         return same ? this.commitLocked(p, seen) : null;
       });
-      if (out) return out;
+      if (done) {
+        await this.settle(done.staged);
+        await this.writeFiles();
+        return done.out;
+      }
     }
-    return this.mutex.run(async () =>
-      this.commitLocked(await diskProposal(this.layout, this.state().mainDoc, this.log), seen),
-    );
+    const { out, staged } = await this.mutex.run(async () => {
+      await compact();
+      return this.commitLocked(
+        await diskProposal(this.layout, this.state().mainDoc, this.log),
+        seen,
+      );
+    });
+    await this.settle(staged);
+    await this.writeFiles();
+    return out;
   }
 
-  private async commitLocked(p: Proposal, seen?: Seen): Promise<ChangeOutcome> {
+  private async commitLocked(
+    p: Proposal,
+    seen?: Seen,
+  ): Promise<{ out: ChangeOutcome; staged: Staged }> {
     const state = this.state();
     const next = this.check(p, state.guests);
     if (next.problems.length > 0 || !next.main) {
@@ -227,13 +321,86 @@ export class Store {
       guests.delete(name);
     }
     this.prune(next, guests, batch);
+    const recorded = this.recorded;
     batch.committed = this.recordIfChanged(next);
-    await this.write(batch);
+    let durable: Promise<void>;
+    try {
+      durable = this.stage(batch);
+    } catch (err) {
+      this.recorded = recorded;
+      throw err;
+    }
     this.current = this.adopt(next.main, next.mainDoc, next.policies, guests);
     seen?.(state, this.current);
-    await this.revs.flush();
     this.settleRefusal(p, batch);
-    return out;
+    return { out, staged: { durable, batch, snap: this.snapshot() } };
+  }
+
+  /**
+   * An operator's change is acknowledged once its files are written too, so `nicvisor apply`
+   * then `cat vfs/NAME.json` shows it (guest changes leave that to background compaction).
+   * The change is durable in the journal already: a failure here is retried, not refused.
+   */
+  private async writeFiles(): Promise<void> {
+    try {
+      await this.journal.compact();
+    } catch {
+      // Logged and retried by the journal; replayed at start if it never succeeds.
+    }
+  }
+
+  private snapshot(): Snapshot {
+    this.snaps += 1;
+    return { n: this.snaps, state: this.current, recorded: this.recorded };
+  }
+
+  /**
+   * Append a batch to the journal. Throws a DaemonError (nothing written) when it cannot be
+   * written; the promise settles when it is durable. What a dropped VF had in memory (its
+   * revision) goes now; its credential once the drop is durable (settle).
+   */
+  private stage(batch: Batch): Promise<void> {
+    if (isEmpty(batch)) return Promise.resolve();
+    let durable: Promise<void>;
+    try {
+      durable = this.journal.append(batch);
+    } catch (err) {
+      throw notWritten(this.layout.journalDir, err);
+    }
+    for (const name of batch.dropped) this.revs.forget(name);
+    return durable;
+  }
+
+  /** Wait until a staged change is durable; when its fsync failed, roll back and refuse. */
+  private async settle(s: Staged): Promise<void> {
+    try {
+      await s.durable;
+    } catch (err) {
+      await this.rollBack(err);
+      throw notWritten(this.layout.journalDir, err);
+    }
+    if (s.snap.n > this.durableSnap.n) this.durableSnap = s.snap;
+    for (const name of s.batch.dropped) await this.credentials.revoke(name);
+    this.scheduleRevisionsFlush();
+  }
+
+  /**
+   * An fsync failed: the journal cut off that change and every later one, so memory goes
+   * back to the last durable change (once per failure) and the journal takes changes again.
+   */
+  private rollBack(err: unknown): Promise<void> {
+    return this.mutex.run(async () => {
+      const gen = err instanceof JournalFailure ? err.generation : 0;
+      if (gen <= this.rolledBack) return;
+      this.rolledBack = gen;
+      if (this.durableSnap.state) this.current = this.durableSnap.state;
+      this.recorded = this.durableSnap.recorded;
+      this.journal.resume();
+      this.log.error(
+        { err },
+        'a journal write failed: the changes since the last durable one were refused and undone',
+      );
+    });
   }
 
   /** An accepted reload clears the refusal; an API change clears the files it rewrote. */
@@ -271,13 +438,15 @@ export class Store {
     return text;
   }
 
-  /** Write a batch; what a dropped VF had beyond files (credential, revision) goes too. */
+  /** Write a batch durably at start (nothing is adopted yet, so nothing to roll back). */
   private async write(batch: Batch): Promise<void> {
-    await this.writer.write(batch);
-    for (const name of batch.dropped) {
-      await this.credentials.revoke(name);
-      this.revs.forget(name);
+    try {
+      await this.stage(batch);
+    } catch (err) {
+      if (err instanceof JournalFailure) this.journal.resume();
+      throw err instanceof DaemonError ? err : notWritten(this.layout.journalDir, err);
     }
+    for (const name of batch.dropped) await this.credentials.revoke(name);
   }
 
   /** Build the next state and track revisions (bumped where content changed). */
@@ -307,28 +476,29 @@ export class Store {
    * Persist what a guest was granted, durably, before the grant is answered. Returns the
    * VF's new revision (unchanged when the state was already equal: nothing is written).
    */
-  setGuest(name: string, guest: GuestState): Promise<number> {
-    return this.mutex.run(
+  async setGuest(name: string, guest: GuestState): Promise<number> {
+    const { revision, staged } = await this.mutex.run(
       async () => {
         const state = this.state();
         const policy = state.policies.get(name);
         if (!policy)
           throw new Error(`VF ${name} has no policy (deleted meanwhile); request dropped`);
         const old = state.guests.get(name) ?? emptyGuestState();
-        if (sameGuestState(old, guest)) return this.revs.get(name);
+        if (sameGuestState(old, guest)) return { revision: this.revs.get(name), staged: null };
         const batch = new Batch();
         batch.guests.set(name, guest);
-        await this.write(batch);
+        const durable = this.stage(batch);
         const guests = new Map(state.guests).set(name, guest);
         this.current = this.adopt(state.main, state.mainDoc, state.policies, guests, [name]);
-        // The revisions file heals itself from content hashes (see revisions.ts), so a guest
-        // decision need not wait for it: it is written shortly after, and on close().
-        this.scheduleRevisionsFlush();
-        return this.revs.get(name);
+        return { revision: this.revs.get(name), staged: { durable, batch, snap: this.snapshot() } };
         // Urgent: the caller holds the VF's lock (see Mutex).
       },
       { urgent: true },
     );
+    // The revisions file heals itself from content hashes (see revisions.ts), so a change
+    // need not wait for it: settle() schedules it, and close() writes it.
+    if (staged) await this.settle(staged);
+    return revision;
   }
 
   private scheduleRevisionsFlush(): void {
@@ -346,10 +516,16 @@ export class Store {
     }, REVISIONS_FLUSH_MS);
   }
 
-  /** Write what is still only in memory (revisions). */
+  /** Write what is still only in memory (revisions) and compact the journal into the files. */
   close(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    return this.mutex.run(() => this.revs.flush());
+    return this.mutex.run(async () => {
+      // Revisions heal from content hashes (revisions.ts): a full disk must not stop the stop.
+      await this.revs.flush().catch((err) => {
+        this.log.error({ err }, 'writing revisions failed; they are rebuilt from hashes at start');
+      });
+      await this.journal.close();
+    });
   }
 }

@@ -12,6 +12,7 @@ import type { DriverEvent, NicDriver, ObserveOptions, PfInfo } from '../driver.j
 import { UnsupportedError } from '../driver.js';
 import { applyPfStep } from './apply-pf.js';
 import { applyVfSteps, type VfApplyContext } from './apply-vfs.js';
+import { bindPci } from './bind.js';
 import { DriftDetector } from './drift-detector.js';
 import { DriftWatcher } from './drift-watcher.js';
 import { LinuxEswitches } from './eswitch/linux-eswitch.js';
@@ -19,6 +20,7 @@ import { changeEswitchMode } from './eswitch/mode.js';
 import type { SwitchPorts } from './eswitch/representors.js';
 import type { TcPlacement } from './eswitch/tc-lines.js';
 import { spawnTc, type TcRunner } from './eswitch/tc-run.js';
+import { LinuxLags } from './lags.js';
 import { observedPf } from './observe.js';
 import { type PfEntry, PfRegistry } from './pf-registry.js';
 import { restoreVf } from './release.js';
@@ -68,6 +70,7 @@ export class LinuxDriver implements NicDriver {
   private readonly pfs: PfRegistry;
   private readonly cache = new VfCache();
   private readonly drift: DriftDetector;
+  private readonly lags: LinuxLags;
   private readonly eswitches: LinuxEswitches;
   /** PF loopback in switchdev mode: the rules enforce it, so it is recorded as applied. */
   private readonly loopback = new Map<string, boolean>();
@@ -85,6 +88,7 @@ export class LinuxDriver implements NicDriver {
     this.snapshots = new SnapshotStore(opts.stateDir);
     this.pfs = new PfRegistry(this.sysfs, this.rtnl, this.devlink, opts.totalVfsOverrides);
     this.drift = new DriftDetector(this.pfs, this.cache, (e) => this.emit(e));
+    this.lags = new LinuxLags(this.rtnl, this.pfs, (e) => this.emit(e));
     this.eswitches = new LinuxEswitches(
       this.sysfs,
       this.devlink,
@@ -149,6 +153,7 @@ export class LinuxDriver implements NicDriver {
       totalVfs: e.caps.totalVfs,
       numVfs: e.sys.numVfs,
       linkSpeedMbps: e.sys.speedMbps,
+      numaNode: e.sys.numaNode,
       capabilities: e.caps,
     }));
   }
@@ -158,6 +163,7 @@ export class LinuxDriver implements NicDriver {
     this.requireStarted();
     const entries = this.pfs.all().filter((e) => !options.pf || e.sys.id === options.pf);
     const links = await this.pfs.readLinks(entries, options.stats ?? false);
+    const lags = await this.lags.observe(entries, links);
     const out: ObservedPf[] = [];
     for (const e of entries) {
       const link = links.get(e.sys.id);
@@ -175,7 +181,8 @@ export class LinuxDriver implements NicDriver {
           v.mirror = this.mirrors.get(vfKey(o.id, v.vf)) ?? null;
         }
       }
-      out.push(o);
+      const lag = lags.get(e.sys.id);
+      out.push(lag ? { ...o, lag } : o);
     }
     return out;
   }
@@ -294,6 +301,14 @@ export class LinuxDriver implements NicDriver {
       const e = new UnsupportedError('linux', 'mirror', why);
       return { step, status: 'failed', error: `PF ${step.pf} vf ${step.vf}: ${e.message}` };
     }
+    if (step.kind === 'setLag') {
+      try {
+        await this.lags.apply(step.lag, step.to);
+        return { step, status: 'done' };
+      } catch (e) {
+        return { step, status: 'failed', error: (e as Error).message };
+      }
+    }
     const entry =
       this.pfs.get(step.pf) ?? (await this.pfs.refresh()).find((e) => e.sys.id === step.pf);
     if (!entry) return { step, status: 'failed', error: `PF ${step.pf} not found; ${NOT_FOUND}` };
@@ -350,6 +365,22 @@ export class LinuxDriver implements NicDriver {
     }
   }
 
+  /** Bind the VF's PCI device to `driver` (see bind.ts). */
+  async bindVf(
+    pf: string,
+    vf: number,
+    driver: string,
+  ): Promise<{ pciAddr: string; previous: string | null }> {
+    this.requireStarted();
+    const e = this.pfs.get(pf);
+    if (!e) throw new Error(`PF ${pf} not found while binding vf ${vf}; ${NOT_FOUND}`);
+    const v = (await this.sysfs.listVfs(e.sys)).find((x) => x.vf === vf);
+    if (!v?.pciAddr) throw new Error(`vf ${vf} of ${pf} has no PCI device to bind`);
+    const previous = await bindPci(this.opts.sysfsRoot, v.pciAddr, driver);
+    this.cache.forgetVf(pf, vf);
+    return { pciAddr: v.pciAddr, previous };
+  }
+
   onEvent(listener: (event: DriverEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -380,6 +411,9 @@ export class LinuxDriver implements NicDriver {
     if (!this.started || this.applying > 0) return;
     const epoch = this.applyEpoch;
     await this.drift.check(reason, () => epoch !== this.applyEpoch);
+    // Follow the bonds too: a link notification may be a failover (reported as a lag event).
+    const all = this.pfs.all();
+    await this.lags.observe(all, await this.pfs.readLinks(all, false));
     // Rules: a poll of the ledger against `tc -j filter show` (TC sends no notification
     // nicvisor listens to); a rule deleted or changed behind its back is re-planned.
     for (const e of this.pfs.all()) {

@@ -50,6 +50,7 @@ export async function observedPf(
     numVfs: link.numVfs ?? e.sys.numVfs,
     linkUp: link.lowerUp,
     linkSpeedMbps: e.sys.speedMbps,
+    numaNode: e.sys.numaNode,
     mtu: link.mtu,
     loopback: true,
     eswitchMode: e.eswitch,

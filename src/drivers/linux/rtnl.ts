@@ -1,3 +1,11 @@
+import {
+  type BondSettings,
+  delLinkRequest,
+  newBondRequest,
+  setMasterRequest,
+  setPrimaryRequest,
+  setUpRequest,
+} from './netlink/bond.js';
 import { NETLINK_GENERIC, NETLINK_ROUTE } from './netlink/constants.js';
 import {
   type DevlinkHandle,
@@ -62,6 +70,43 @@ export class Rtnl {
       changes.map((c) => setVfsRequest(c.ifindex, [c.change])),
     );
     return replies.map((r) => r.ack);
+  }
+
+  private async one(msg: Buffer): Promise<NlAck> {
+    const [r] = await this.sock.request([msg]);
+    return r.ack;
+  }
+
+  /** Equivalent to: `ip link add NAME type bond mode … miimon … [xmit_hash_policy …]`. */
+  createBond(name: string, s: BondSettings): Promise<NlAck> {
+    return this.one(newBondRequest(name, s));
+  }
+
+  /** Equivalent to: `ip link set DEV master BOND` (`nomaster` with 0). */
+  setMaster(dev: number, master: number): Promise<NlAck> {
+    return this.one(setMasterRequest(dev, master));
+  }
+
+  /** Equivalent to: `ip link set BOND type bond primary DEV`. */
+  setPrimary(bond: number, primary: number): Promise<NlAck> {
+    return this.one(setPrimaryRequest(bond, primary));
+  }
+
+  /** Equivalent to: `ip link set DEV up|down`. */
+  setUp(dev: number, up: boolean): Promise<NlAck> {
+    return this.one(setUpRequest(dev, up));
+  }
+
+  /** Equivalent to: `ip link del DEV`. */
+  deleteLink(dev: number): Promise<NlAck> {
+    return this.one(delLinkRequest(dev));
+  }
+
+  /** Equivalent to: `ip -d link show NAME`; null when there is no such link. */
+  async getLinkByName(name: string, stats = false): Promise<LinkInfo | null> {
+    const [r] = await this.sock.request([getLinkRequest({ name, stats })]);
+    if (r.ack.errno !== 0 || r.messages.length === 0) return null;
+    return decodeLink(r.messages[0].payload);
   }
 
   /** Equivalent to: `ip link set DEV mtu N`. */

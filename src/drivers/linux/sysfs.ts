@@ -28,6 +28,8 @@ export interface SysfsPf {
   speedMbps: number;
   mtu: number;
   devPath: string;
+  /** `device/numa_node` (-1: the host has no NUMA); absent on buses without one (netdevsim). */
+  numaNode?: number;
 }
 
 async function read(path: string): Promise<string | undefined> {
@@ -110,6 +112,7 @@ export class Sysfs {
       speedMbps: speed !== undefined && speed > 0 ? speed : 0,
       mtu: (await readInt(join(net, 'mtu'))) ?? 0,
       devPath,
+      numaNode: await readInt(join(dev, 'numa_node')),
     };
   }
 

@@ -101,6 +101,9 @@ function runStep(nic: SimNic, step: PlanStep, snapshots: Snapshots): void {
       snapshot(pf, step.vf, snapshots);
       pf.setVfField(step.vf, step.field, step.to, true);
       return;
+    case 'setLag':
+      nic.setLag(step.lag, step.to);
+      return;
     case 'setMirror':
       pf.vf(step.vf);
       snapshot(pf, step.vf, snapshots);

@@ -9,5 +9,6 @@ export function simCapabilities(pf: SimPf): PfCapabilities {
     ...SIM_CAPABILITIES,
     totalVfs: pf.spec.totalVfs,
     linkSpeedMbps: pf.spec.linkSpeedMbps,
+    switchId: pf.spec.nic,
   };
 }

@@ -11,6 +11,7 @@ import {
 } from './counters.js';
 import { mirror } from './deliver.js';
 import { parseFrame, pushTag, TAG_LEN } from './frame.js';
+import type { SimLag } from './lag.js';
 import type { TxVerdict } from './path.js';
 import type { SimPf } from './pf.js';
 import { FWD_LOCAL_DROP, FWD_SENT, forward, fromWire } from './veb.js';
@@ -112,6 +113,39 @@ export function transmitFromHost(pf: SimPf, buf: Buffer, len: number): TxVerdict
 
 /** A frame arriving from the wire. Returns whether any port took it. */
 export function receiveFromWire(pf: SimPf, buf: Buffer, len: number): boolean {
+  const lag = pf.lag;
+  if (lag?.config.vfLag) return receiveOnLag(pf, lag, buf, len);
+  return receiveOnPort(pf, buf, len);
+}
+
+function read24(buf: Buffer, o: number): number {
+  return (buf[o] << 16) | (buf[o + 1] << 8) | buf[o + 2];
+}
+
+/**
+ * A frame arriving on one member of a VF-LAG: the bond takes it (or drops it, on the
+ * inactive member of an active-backup LAG), then it is switched by the member PF that owns
+ * its destination MAC, as both ports feed one eswitch; group frames reach both.
+ */
+function receiveOnLag(pf: SimPf, lag: SimLag, buf: Buffer, len: number): boolean {
+  if (len < 14 || !lag.ingress(pf, pf.clock.nowNs())) {
+    pf.counters[RX_DROPPED]++;
+    return false;
+  }
+  const peer = lag.peerOf(pf);
+  if ((buf[0] & 1) === 1) {
+    const here = receiveOnPort(pf, buf, len);
+    return receiveOnPort(peer, buf, len) || here;
+  }
+  const hi = read24(buf, 0);
+  const lo = read24(buf, 3);
+  const mine = pf.macTable.get(hi, lo) !== undefined;
+  const target = !mine && peer.macTable.get(hi, lo) !== undefined ? peer : pf;
+  return receiveOnPort(target, buf, len);
+}
+
+/** A frame arriving on this PF's own uplink port. */
+function receiveOnPort(pf: SimPf, buf: Buffer, len: number): boolean {
   if (pf.eswitch !== null) return pf.eswitch.fromWire(buf, len);
   const pc = pf.counters;
   pc[RX_PACKETS]++;

@@ -49,6 +49,16 @@ export class DemoTraffic {
   step(): void {
     this.tick++;
     for (const pf of this.nic.pfs.values()) this.pfStep(pf);
+    this.flapLags();
+  }
+
+  /** Every 20 s (80 ticks) one LAG member's cable is pulled for 5 s: failover, then rebalance. */
+  private flapLags(): void {
+    const phase = this.tick % 80;
+    if (phase !== 40 && phase !== 60) return;
+    for (const lag of this.nic.lags.values()) {
+      this.nic.setWireLink(lag.config.members[1], phase === 60);
+    }
   }
 
   private pfStep(pf: SimPf): void {

@@ -1,5 +1,6 @@
 import {
   type ApplyResult,
+  type ObservedLag,
   type ObservedPf,
   type ObservedVf,
   type Plan,
@@ -18,8 +19,14 @@ import { toVfCounters } from './counters.js';
 import type { DemoTraffic } from './demo.js';
 import { observeEswitch } from './eswitch/apply.js';
 import type { SimNic } from './nic.js';
+import { type SimPciLayout, simPciLayout, vfPciAddr } from './pci.js';
 import type { SimPf } from './pf.js';
 import { cloneSettings } from './settings.js';
+
+function lagOf(nic: SimNic, pf: SimPf): { lag?: ObservedLag } {
+  const lag = nic.observeLag(pf.id);
+  return lag ? { lag } : {};
+}
 
 /**
  * The NicDriver over a SimNic. The NIC itself is public (`driver.nic`) so tests, benches and
@@ -32,10 +39,27 @@ export class SimDriver implements NicDriver {
   private readonly snapshots: Snapshots = new Map();
   private readonly listeners = new Set<(event: DriverEvent) => void>();
   private unsubscribe: (() => void) | null = null;
+  private readonly pci: Map<string, SimPciLayout>;
+  private lagTimer: NodeJS.Timeout | null = null;
 
   constructor(nic: SimNic, demo: DemoTraffic | null) {
     this.nic = nic;
     this.demo = demo;
+    this.pci = simPciLayout([...nic.pfs.values()]);
+  }
+
+  /** Who the PF is: the same in discover() and observe(). */
+  private identity(pf: SimPf) {
+    return {
+      id: pf.id,
+      driver: SIM_DRIVER,
+      pciAddr: this.pci.get(pf.id)?.pf,
+      netdev: `${pf.spec.nic}p${pf.spec.port}`,
+      totalVfs: pf.spec.totalVfs,
+      numVfs: pf.numVfs,
+      linkSpeedMbps: pf.spec.linkSpeedMbps,
+      numaNode: pf.spec.numaNode ?? 0,
+    };
   }
 
   async start(): Promise<void> {
@@ -44,10 +68,17 @@ export class SimDriver implements NicDriver {
       for (const l of [...this.listeners]) l(e);
     });
     this.demo?.start();
+    // The LAGs' link monitors also run without traffic, so a failover is reported (and its
+    // event sent) when it happens, not when the next frame comes: every 10 ms, below any
+    // sensible miimon.
+    this.lagTimer = setInterval(() => this.nic.pollLags(), 10);
+    this.lagTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.demo?.stop();
+    if (this.lagTimer) clearInterval(this.lagTimer);
+    this.lagTimer = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.listeners.clear();
@@ -56,22 +87,19 @@ export class SimDriver implements NicDriver {
 
   async discover(): Promise<PfInfo[]> {
     return [...this.nic.pfs.values()].map((pf) => ({
-      id: pf.id,
-      driver: SIM_DRIVER,
-      netdev: `${pf.spec.nic}p${pf.spec.port}`,
-      totalVfs: pf.spec.totalVfs,
-      numVfs: pf.numVfs,
-      linkSpeedMbps: pf.spec.linkSpeedMbps,
+      ...this.identity(pf),
       capabilities: simCapabilities(pf),
     }));
   }
 
   private observeVf(pf: SimPf, index: number): ObservedVf {
     const vf = pf.vfs[index];
+    const pci = this.pci.get(pf.id);
     return {
       kind: 'observed',
       pf: pf.id,
       vf: index,
+      ...(pci ? { pciAddr: vfPciAddr(pci, index) } : {}),
       netdev: `${pf.spec.nic}p${pf.spec.port}v${index}`,
       settings: cloneSettings(vf.settings),
       mirror: vf.mirror ? { ...vf.mirror } : null,
@@ -87,13 +115,8 @@ export class SimDriver implements NicDriver {
   async observe(options: ObserveOptions = {}): Promise<ObservedPf[]> {
     return this.pfsOf(options.pf).map((pf) => ({
       kind: 'observed',
-      id: pf.id,
-      driver: SIM_DRIVER,
-      netdev: `${pf.spec.nic}p${pf.spec.port}`,
-      totalVfs: pf.spec.totalVfs,
-      numVfs: pf.numVfs,
-      linkUp: pf.wireUp,
-      linkSpeedMbps: pf.spec.linkSpeedMbps,
+      ...this.identity(pf),
+      linkUp: pf.cableUp,
       mtu: pf.mtu,
       loopback: pf.loopback,
       eswitchMode: pf.eswitchMode,
@@ -102,6 +125,7 @@ export class SimDriver implements NicDriver {
       counters: toVfCounters(pf.counters),
       vfs: pf.vfs.map((_, i) => this.observeVf(pf, i)),
       ...observeEswitch(pf),
+      ...lagOf(this.nic, pf),
     }));
   }
 

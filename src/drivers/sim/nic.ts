@@ -1,9 +1,16 @@
-import { type Decision, GuestRequest, type VfSettingKey } from '../../model/index.js';
+import {
+  type Decision,
+  GuestRequest,
+  type LagConfig,
+  type ObservedLag,
+  type VfSettingKey,
+} from '../../model/index.js';
 import type { DriverEvent, GuestRequestHandler } from '../driver.js';
 import { attach, Capture, detachFrom } from './capture.js';
 import type { Clock } from './clock.js';
 import { receiveFromWire, type TxVerdict, transmit, transmitFromHost } from './datapath.js';
 import { defaultHostMac, type HostConfig } from './host.js';
+import { SimLag } from './lag.js';
 import { carryOutRequest } from './mailbox.js';
 import { SimPf } from './pf.js';
 
@@ -22,6 +29,8 @@ export class SimNic {
   readonly clock: Clock;
   private readonly listeners = new Set<NicListener>();
   private handler: GuestRequestHandler | null = null;
+  /** The LAGs by name (lag.ts). */
+  readonly lags = new Map<string, SimLag>();
 
   constructor(pfs: ReadonlyMap<string, SimPf>, clock: Clock) {
     this.pfs = pfs;
@@ -101,10 +110,84 @@ export class SimNic {
     for (const l of [...this.listeners]) l(event);
   }
 
-  /** The NIC forgets its configuration, as after a PF reset or driver reload. */
+  /**
+   * The NIC forgets its configuration, as after a PF reset or driver reload. A member of a
+   * LAG leaves it (the kernel re-creates the PF netdev outside the bond), so the LAG is gone
+   * until nicvisor builds it again.
+   */
   resetPf(pfId: string, reason = 'PF reset (simulated)'): void {
-    this.pf(pfId).reset();
+    const pf = this.pf(pfId);
+    const lag = pf.lag;
+    if (lag) {
+      this.dissolve(lag);
+      this.emit({
+        type: 'lag',
+        pf: pfId,
+        lag: lag.config.name,
+        reason: `${reason}: LAG dissolved`,
+      });
+    }
+    pf.reset();
     this.emit({ type: 'pfReset', pf: pfId, reason });
+  }
+
+  /**
+   * Build, change or remove a LAG (null). Its members must be two ports of this NIC that are
+   * in no other LAG; a VF-LAG needs both on one NIC. A change rebuilds the LAG (counters
+   * start again), as re-creating a kernel bond does.
+   */
+  setLag(name: string, config: LagConfig | null): void {
+    const old = this.lags.get(name);
+    if (config === null) {
+      if (old) this.dissolve(old);
+      return;
+    }
+    if (config.name !== name) throw new Error(`LAG ${name}: config names LAG ${config.name}`);
+    const [a, b] = config.members.map((id) => this.pf(id));
+    if (a === b) throw new Error(`LAG ${name}: member ${a.id} is listed twice; bond two ports`);
+    for (const m of [a, b]) {
+      if (m.lag && m.lag !== old) {
+        throw new Error(
+          `LAG ${name}: ${m.id} is already a member of LAG ${m.lag.config.name}; remove it there first`,
+        );
+      }
+    }
+    if (config.vfLag && a.spec.nic !== b.spec.nic) {
+      throw new Error(
+        `LAG ${name}: VF-LAG needs two ports of one NIC; ${a.id} is on ${a.spec.nic} and ${b.id} on ${b.spec.nic}`,
+      );
+    }
+    if (old) this.dissolve(old);
+    const lag = new SimLag(config, a, b);
+    lag.listener = (l, reason) =>
+      this.emit({ type: 'lag', pf: l.config.members[0], lag: l.config.name, reason });
+    a.lag = lag;
+    b.lag = lag;
+    a.linkChanged();
+    b.linkChanged();
+    this.lags.set(name, lag);
+  }
+
+  private dissolve(lag: SimLag): void {
+    lag.listener = null;
+    this.lags.delete(lag.config.name);
+    for (const m of lag.members) {
+      if (m.pf.lag === lag) m.pf.lag = null;
+      m.pf.linkChanged();
+    }
+  }
+
+  /** Run the LAGs' link monitors up to now (the daemon calls it every few ms). */
+  pollLags(): void {
+    const now = this.clock.nowNs();
+    for (const lag of this.lags.values()) lag.poll(now);
+  }
+
+  /** The LAG of a PF as the driver reads it back, or undefined. */
+  observeLag(pfId: string): ObservedLag | undefined {
+    const lag = this.pf(pfId).lag;
+    if (!lag) return undefined;
+    return { config: structuredClone(lag.config), status: lag.status(this.clock.nowNs()) };
   }
 
   /** Someone changed a VF behind the hypervisor's back (`ip link set … vf N …`). */
@@ -165,6 +248,7 @@ export class SimNic {
     this.listeners.clear();
     this.handler = null;
     for (const pf of this.pfs.values()) pf.wireListeners = [];
+    for (const lag of this.lags.values()) lag.listener = null;
   }
 }
 
@@ -174,6 +258,7 @@ export interface NicSpec {
   ports: number;
   totalVfs: number;
   linkSpeedMbps: number;
+  numaNode?: number;
 }
 
 /** PF ids of one NIC spec: `sim:NIC/0`, `sim:NIC/1`, … */
@@ -182,9 +267,10 @@ export function createNic(specs: readonly NicSpec[], clock: Clock): SimNic {
   specs.forEach((nic, n) => {
     for (let port = 0; port < nic.ports; port++) {
       const id = `sim:${nic.name}/${port}`;
-      const { totalVfs, linkSpeedMbps } = nic;
+      const { totalVfs, linkSpeedMbps, numaNode } = nic;
       const mac = defaultHostMac(n, port);
-      pfs.set(id, new SimPf({ id, nic: nic.name, port, totalVfs, linkSpeedMbps, mac }, clock));
+      const spec = { id, nic: nic.name, port, totalVfs, linkSpeedMbps, mac, numaNode };
+      pfs.set(id, new SimPf(spec, clock));
     }
   });
   return new SimNic(pfs, clock);

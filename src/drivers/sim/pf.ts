@@ -11,6 +11,7 @@ import { FrameScratch } from './copy.js';
 import { type CounterArray, newCounters } from './counters.js';
 import { FrameView, MAX_FRAME_LEN } from './frame.js';
 import { checkHost, type HostConfig, hostSettings } from './host.js';
+import type { SimLag } from './lag.js';
 import { macToNum } from './mac.js';
 import { MacTable } from './mac-table.js';
 import { MulticastTable } from './multicast.js';
@@ -39,6 +40,8 @@ export interface PfSpec {
   linkSpeedMbps: number;
   /** The PF's own (burned-in) MAC, its host interface's address. */
   mac: string;
+  /** NUMA node of the NIC (sysfs `numa_node`; -1: the host has no NUMA). */
+  numaNode?: number;
 }
 
 /**
@@ -59,8 +62,16 @@ export class SimPf {
   eswitch: FramePath | null = null;
   trafficClasses: number[] = [];
   trafficClassModes: TrafficClassMode[] = [];
-  /** The cable: when down, VFs with linkState auto are down too. */
+  /**
+   * Whether the uplink can carry frames: the cable, or for a VF-LAG member either member's
+   * cable. When down, VFs with linkState auto are down too.
+   */
   wireUp = true;
+  /** The cable itself (setWire), and when it last changed (the LAG's failover clock). */
+  cableUp = true;
+  cableChangedNs = 0;
+  /** The LAG this PF is a member of (lag.ts), or null. */
+  lag: SimLag | null = null;
   vfs: SimVf[] = [];
   hostConfig: HostConfig;
   /** The PF's host interface as a port of the VEB. */
@@ -264,6 +275,17 @@ export class SimPf {
   }
 
   setWire(up: boolean): void {
+    if (up === this.cableUp) return;
+    this.cableUp = up;
+    this.cableChangedNs = this.clock.nowNs();
+    this.linkChanged();
+    this.lag?.peerOf(this).linkChanged();
+  }
+
+  /** Recompute `wireUp` after a cable or LAG change. */
+  linkChanged(): void {
+    const up = this.lag?.config.vfLag ? this.lag.anyCableUp() : this.cableUp;
+    if (up === this.wireUp) return;
     this.wireUp = up;
     this.refresh();
   }

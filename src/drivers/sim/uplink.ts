@@ -5,11 +5,13 @@ import type { SimVf } from './vf.js';
 
 /**
  * Send a frame a local port sent out of the uplink, through the traffic-class scheduler
- * (`f`: the frame's view; the PCP of its outer tag picks the class, untagged: 0).
+ * (`f`: the frame's view; the PCP of its outer tag picks the class, untagged: 0). A frame
+ * the PF's LAG carries leaves on the member the bond picks and is counted on that port.
  */
 export function toWire(pf: SimPf, src: SimVf, buf: Buffer, len: number, f: FrameView): boolean {
   const pc = pf.counters;
-  if (!pf.wireUp) {
+  const lag = pf.lag?.carries(pf, src === pf.host) ? pf.lag : null;
+  if (lag === null && !pf.wireUp) {
     pc[TX_DROPPED]++;
     return false;
   }
@@ -20,14 +22,26 @@ export function toWire(pf: SimPf, src: SimVf, buf: Buffer, len: number, f: Frame
     pc[TX_DROPPED]++;
     return false;
   }
-  pc[TX_PACKETS]++;
-  pc[TX_BYTES] += len;
-  const listeners = pf.wireListeners;
-  if (pf.wireCaptures === null && listeners.length === 0) return true;
+  let out = pf;
+  if (lag !== null) {
+    // The hash may read IP and L4 headers: write out a deferred tag insert first.
+    pf.writeOut(buf);
+    const member = lag.egress(buf, len, f, pf.clock.nowNs());
+    if (member === null) {
+      pc[TX_DROPPED]++;
+      return false;
+    }
+    out = member;
+  }
+  const oc = out.counters;
+  oc[TX_PACKETS]++;
+  oc[TX_BYTES] += len;
+  const listeners = out.wireListeners;
+  if (out.wireCaptures === null && listeners.length === 0) return true;
   pf.writeOut(buf);
-  if (pf.wireCaptures !== null) {
+  if (out.wireCaptures !== null) {
     const now = pf.clock.nowNs();
-    for (const cap of pf.wireCaptures) cap.record(buf, len, now, false);
+    for (const cap of out.wireCaptures) cap.record(buf, len, now, false);
   }
   for (let i = 0; i < listeners.length; i++) listeners[i](buf, len);
   return true;

@@ -12,13 +12,17 @@ import {
   VLAN_MAX,
   VLAN_MIN,
 } from '../common.js';
-import { LogLevel } from '../config.js';
+import { LogLevel, PfPolicy } from '../config.js';
 import { VfName } from '../names.js';
 import { VfPolicy } from '../vf-policy.js';
 
 /** PUT /v1/vfs/{name}: a VF policy; `name` may be left out and must match the path. */
 export const PutVfBody = VfPolicy.extend({ name: z.string().optional() });
 export type PutVfBody = z.input<typeof PutVfBody>;
+
+/** PUT /v1/pfs/{id}: one PF's policy; `pf` may be left out (it is the path's). */
+export const PutPfBody = PfPolicy.extend({ pf: z.string().optional() });
+export type PutPfBody = z.input<typeof PutPfBody>;
 
 /** POST /v1/apply: several policies (and deletions) validated and written as one change. */
 export const ApplyBody = z.strictObject({

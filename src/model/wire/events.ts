@@ -13,12 +13,24 @@ export const AuditAction = z.enum([
   'credential.issue',
   'credential.revoke',
   'log-level',
+  'drift.repair',
+  'pf.put',
+  'pool.claim',
+  'pool.release',
+  'pool.reclaim',
+  'pool.renew',
+  'lag.event',
+  'fleet.sync',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 
 export const AuditEntry = z
   .object({
-    seq: z.number().describe('Increases by one per entry since daemon start.'),
+    seq: z
+      .number()
+      .describe(
+        'Increases by one per entry and continues across restarts (from the last entry in audit.log); the SSE `id:` of audit events.',
+      ),
     time: z.string(),
     who: z
       .string()
@@ -29,11 +41,35 @@ export const AuditEntry = z
     action: AuditAction,
     target: z.string().describe('VF name (or `*` for the whole configuration).'),
     request: z.unknown().describe('What was asked (the guest request, the policy, the mirror).'),
-    result: z.enum(['ack', 'nack', 'ok', 'refused', 'limited']),
+    result: z
+      .enum(['ack', 'nack', 'ok', 'refused', 'limited', 'failed'])
+      .describe('`failed`: a drift repair that did not bring the VF back (it is retried).'),
     reason: z.string(),
   })
   .describe('One line of the audit log: who asked, what, and the answer.');
 export type AuditEntry = z.infer<typeof AuditEntry>;
+
+export const AuditQuery = z.strictObject({
+  before: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('Entries with a smaller seq (the `next` of the previous page); default: the newest.'),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export type AuditQuery = z.infer<typeof AuditQuery>;
+
+export const AuditPageView = z
+  .object({
+    entries: z.array(AuditEntry).describe('Newest first.'),
+    next: z
+      .number()
+      .nullable()
+      .describe('`before` for the next (older) page; null: no older entries on disk.'),
+  })
+  .describe('A page of the audit log, read from audit.log and its rotated files.');
+export type AuditPageView = z.infer<typeof AuditPageView>;
 
 export const DaemonEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('audit'), entry: AuditEntry }),
@@ -44,6 +80,12 @@ export const DaemonEvent = z.discriminatedUnion('type', [
     revision: z.number().nullable().describe('null: the VF policy was deleted.'),
   }),
   z.object({ type: z.literal('stats'), at: z.string() }),
+  z.object({
+    type: z.literal('lag'),
+    lag: z.string(),
+    pf: z.string().describe('The member the event is about (or the first member).'),
+    reason: z.string().describe('E.g. `member sim:nic0/0 link down: traffic moves to sim:nic0/1`.'),
+  }),
   z.object({
     type: z.literal('reload'),
     added: z.array(z.string()),

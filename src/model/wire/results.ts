@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { LogLevel } from '../config.js';
 import { Problem } from '../problem.js';
 import { GuestRequest } from '../request.js';
-import { VfView } from './views.js';
+import { PfView, VfView } from './views.js';
 
 /**
  * What kind of refusal an error is: `invalid` (the request does not have the documented
@@ -39,6 +39,16 @@ export const ChangeResult = z.object({
   vf: VfView.nullable(),
 });
 export type ChangeResult = z.infer<typeof ChangeResult>;
+
+export const PfChangeResult = z.object({
+  changed: z.boolean().describe('false: the PF policy was already equal (idempotent PUT).'),
+  pf: PfView.nullable(),
+  configFile: z
+    .string()
+    .nullable()
+    .describe('The main config file rewritten with the change (null: the embedded demo).'),
+});
+export type PfChangeResult = z.infer<typeof PfChangeResult>;
 
 export const ApplyResultView = z.object({
   added: z.array(z.string()),

@@ -9,6 +9,7 @@ import { EswitchMode } from '../common.js';
 import { PfPolicy } from '../config.js';
 import { VfCounters } from '../counters.js';
 import { GuestState } from '../guest.js';
+import { Lag, LagStatus } from '../lag.js';
 import { Problem } from '../problem.js';
 import { MirrorState, VfSettings } from '../settings.js';
 import { VfStatus } from '../status.js';
@@ -26,6 +27,10 @@ export const PfView = z
     numVfs: z.number(),
     linkUp: z.boolean(),
     linkSpeedMbps: z.number(),
+    numaNode: z
+      .number()
+      .optional()
+      .describe('NUMA node of the PF (sysfs `numa_node`; -1: no NUMA); absent: unknown.'),
     mtu: z.number(),
     loopback: z.boolean(),
     eswitchMode: EswitchMode,
@@ -36,6 +41,18 @@ export const PfView = z
   })
   .describe('One physical function: policy, what the driver observed, capabilities.');
 export type PfView = z.infer<typeof PfView>;
+
+export const LagView = z
+  .object({
+    name: z.string(),
+    policy: Lag.describe('The LAG as configured, defaults filled in.'),
+    observed: LagStatus.nullable().describe(
+      'What the driver last read back (null: not built yet, or dissolved by a reset).',
+    ),
+    inSync: z.boolean().describe('The driver holds the LAG exactly as configured.'),
+  })
+  .describe('One LAG: its configuration and its state (members, failovers).');
+export type LagView = z.infer<typeof LagView>;
 
 export const VfView = z
   .object({

@@ -6,7 +6,8 @@ import { switchdevCaps, switchdevFix } from './switchdev.js';
  * `macs.length + guestMacs` MACs (every policy MAC, taken by the guest, plus the guest's own),
  * so that is what must fit the driver's per-VF table, and the sum over a PF's VFs must fit
  * its per-PF table. A trusted VF may take MACs beyond that; the NIC refuses those at apply
- * time when its table is full. VLANs count distinct IDs per PF (filters are shared).
+ * time when its table is full. A VF with trust "guarded" holds one MAC of its list at a time.
+ * VLANs count distinct IDs per PF (filters are shared).
  */
 export const filterLimits: Rule = (ctx, out) => {
   for (const [pf, list] of ctx.byPf) {
@@ -19,7 +20,9 @@ export const filterLimits: Rule = (ctx, out) => {
     const vlans = new Set<number>();
     for (const s of list) {
       const p = s.policy;
-      const macs = p.macs.length + p.guestMacs;
+      // Guarded trust uses one MAC of its list at a time (a switch, never a second filter),
+      // so it needs one filter however long the list: the vSRX RETH case on a 1-filter NIC.
+      const macs = p.trust === 'guarded' ? 1 : p.macs.length + p.guestMacs;
       macTotal += macs;
       for (const v of p.vlans) vlans.add(v);
       if (macs > caps.macsPerVf) {

@@ -215,6 +215,16 @@ for body, field in [({'level': 'loud'}, 'level'), ({}, 'level'), ({'level': 'inf
 add_api('credential for a VF that does not exist', 'ghost', 'POST', '/v1/vfs/ghost/credential', None, status=404)
 add_api('delete a VF that does not exist', 'ghost', 'DELETE', '/v1/vfs/ghost', None, status=404)
 add_api('unknown route', '/v1/nope', 'GET', '/v1/nope', None, status=404)
+# issue 17: keys given twice, bad percent-encoding, an over-long name, a hook argv with a NUL
+TWICE = b'{"name":"hx","pf":"sim:nic0/0","vf":6,"vlans":[10],"macs":["02:00:00:00:77:00"],"trust":false,"trust":true}'
+add_policy('key "trust" given twice (the parser would keep the last)', 'trust', [TWICE])
+add_policy('NUL byte in an onStart argument', 'onStart', [base(onStart=['/bin/echo', 'a\u0000b'])])
+add_api('key "trust" given twice in a PUT body', 'trust', 'PUT', '/v1/vfs/good0', TWICE.replace(b'"hx"', b'"good0"'))
+add_api('key "mac" given twice in a guest request', 'mac', 'POST', '/v1/vfs/good0/requests',
+        b'{"type":"setMac","mac":"02:00:00:00:00:01","mac":"02:00:00:00:00:02"}')
+add_api('bad percent-encoding in the name', 'name', 'GET', '/v1/vfs/%zz')
+add_api('truncated UTF-8 percent-encoding in the name', 'name', 'GET', '/v1/vfs/%E0%A4%A')
+add_api('1025-character name', 'name', 'GET', '/v1/vfs/' + 'a' * 1025)
 
 json.dump({'about': 'Hostile inputs: each must be refused (CLI exit 1 / API 4xx) with a message naming `field`, '
                     'leaving files and NIC untouched. Regenerate with generate.py.',

@@ -18,6 +18,8 @@ node --test --test-reporter=spec dist/test/lab/vm/igb.test.js
 rc=$?
 # The same raw frames through igb and through the sim: where they arrive (needs VF netdevs).
 node --test --test-reporter=spec dist/test/lab/vm/veb.test.js || rc=1
+# The CNI plugin over the daemon (pools, issue 12): real igbvf netdevs into namespaces.
+node --test --test-reporter=spec dist/test/lab/vm/cni.test.js || rc=1
 # The conformance suite needs no VF netdevs: VFs left unbound (as for VFs passed to VMs
 # through vfio) are created in a fraction of the time igbvf's probe takes under emulation.
 echo 0 > "/sys/class/net/$PF/device/sriov_drivers_autoprobe"

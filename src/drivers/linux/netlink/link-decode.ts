@@ -1,4 +1,5 @@
 import { align4, bytesToMac, readStr, readU8, readU32 } from './attr.js';
+import { decodeLinkInfo, IFLA_LINKINFO, IFLA_MASTER, type LinkKind } from './bond.js';
 import {
   IFF_LOWER_UP,
   IFF_UP,
@@ -56,6 +57,10 @@ export interface LinkInfo {
   numVfs?: number;
   vfs: VfInfo[];
   stats?: LinkStats;
+  /** IFLA_MASTER: ifindex of the bond (or bridge) this link is enslaved to. */
+  master?: number;
+  /** IFLA_LINKINFO: the link's kind and, for a bond or a bond member, its bond state. */
+  linkInfo?: LinkKind;
 }
 
 function decodeStats64(b: Buffer | undefined): LinkStats | undefined {
@@ -144,5 +149,7 @@ export function decodeLink(payload: Buffer): LinkInfo {
     numVfs: readU32(top.get(IFLA_NUM_VF)),
     vfs,
     stats: decodeStats64(top.get(IFLA_STATS64)),
+    master: readU32(top.get(IFLA_MASTER)),
+    linkInfo: decodeLinkInfo(top.get(IFLA_LINKINFO)),
   };
 }

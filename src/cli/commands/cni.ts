@@ -1,0 +1,11 @@
+import type { Command } from 'commander';
+import { cniMain } from '../cni/main.js';
+
+export function register(program: Command): void {
+  program
+    .command('cni')
+    .description('CNI 1.0 plugin (ADD/DEL/CHECK/VERSION from CNI_* and the netconf on stdin)')
+    .action(async () => {
+      await cniMain();
+    });
+}

@@ -1,0 +1,77 @@
+/**
+ * The fleet store as the agent and the CLI see it. etcd implements it today (etcd.ts); a
+ * Kubernetes backend would map the same calls onto CRDs: `snapshot`/`watch` onto a list and
+ * watch of `NicvisorPolicy` objects from a resourceVersion (410 Gone = compacted), the
+ * registration onto a `Lease` object, the status onto a per-node status object, and
+ * `claimMacs` onto a create of one object per MAC (AlreadyExists = taken). Nothing here
+ * names etcd.
+ */
+import type {
+  FleetDoc,
+  HostRegistration,
+  HostStatus,
+  MacClaim,
+  Rollout,
+} from '../../model/fleet.js';
+
+/** One raw desired document as stored: parsed by the reader, so a bad one is reported. */
+export interface RawDoc {
+  key: string;
+  text: string;
+}
+
+export interface DesiredSnapshot {
+  revision: number;
+  docs: RawDoc[];
+}
+
+export type DocEvent =
+  | { type: 'put'; key: string; text: string; revision: number }
+  | { type: 'delete'; key: string; revision: number };
+
+export interface WatchHandlers {
+  /** Changes in revision order; `revision` is the store's revision after them. */
+  onEvents(events: DocEvent[], revision: number): void;
+  /** The start revision is gone (compacted): read a snapshot and watch again. */
+  onCompacted(): void;
+  /** The connection dropped (the backend reconnects and resumes by itself). */
+  onDisconnected(err: Error): void;
+  onConnected(): void;
+}
+
+export interface WatchHandle {
+  close(): Promise<void>;
+}
+
+export type ClaimOutcome = { ok: true } | { ok: false; mac: string; owner: MacClaim };
+
+/** A change of desired documents written as one transaction. */
+export interface DocWrite {
+  put: FleetDoc[];
+  delete: string[];
+  /** The rollout record to write along (null: remove it; undefined: leave it). */
+  rollout?: Rollout | null;
+  /** Only when the record is still at this store revision (0: absent). */
+  rolloutRevision?: number;
+}
+
+export interface FleetBackend {
+  readonly name: string;
+  snapshot(): Promise<DesiredSnapshot>;
+  watch(fromRevision: number, h: WatchHandlers): WatchHandle;
+  /** Register the host under a lease kept alive until close() (lost: the host is offline). */
+  register(reg: HostRegistration): Promise<void>;
+  putStatus(status: HostStatus): Promise<void>;
+  /** Claim every MAC on `network` for (host, vf) at once, or none; the host's own count. */
+  claimMacs(network: string, macs: string[], owner: MacClaim): Promise<ClaimOutcome>;
+  /** Release every MAC `host` holds except `keep` (`NETWORK/MAC`). */
+  releaseMacs(host: string, keep: ReadonlySet<string>): Promise<void>;
+  /** The claims of one host (all networks): `network/mac` → owner. */
+  claimsOf(host: string): Promise<Map<string, MacClaim>>;
+  hosts(): Promise<HostRegistration[]>;
+  statuses(): Promise<HostStatus[]>;
+  /** Write desired documents (and the rollout record) atomically; false: the record moved. */
+  writeDocs(w: DocWrite): Promise<{ ok: boolean; revision: number }>;
+  rollout(): Promise<{ record: Rollout | null; revision: number }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,285 @@
+/**
+ * The fleet store on etcd 3 (the `etcd3` client over gRPC). Keys under one prefix:
+ *
+ *   desired/vf/NAME, desired/pf/NAME   FleetDoc JSON (written by `nicvisor fleet apply`)
+ *   rollout                            the rollout record (Rollout JSON)
+ *   hosts/HOST                         HostRegistration, under the agent's lease
+ *   status/HOST                        HostStatus (outlives the lease: last known state)
+ *   macs/NETWORK/MAC                   MacClaim: who holds a MAC on a physical network
+ *
+ * Cross-host rules are etcd transactions: a MAC claim is a put guarded by
+ * `create_revision == 0` for every MAC at once, so of two hosts racing exactly one commits.
+ */
+import {
+  ConsecutiveBreaker,
+  circuitBreaker,
+  ExponentialBackoff,
+  handleWhen,
+  retry,
+} from 'cockatiel';
+import {
+  Etcd3,
+  type IOptions,
+  isRecoverableError,
+  type Lease,
+  type Namespace,
+  type Watcher,
+} from 'etcd3';
+import {
+  HostRegistration,
+  HostStatus,
+  MacClaim,
+  type MacClaim as MacClaimT,
+  Rollout,
+} from '../../model/fleet.js';
+import type { Logger } from '../logger.js';
+import type {
+  ClaimOutcome,
+  DesiredSnapshot,
+  DocEvent,
+  DocWrite,
+  FleetBackend,
+  WatchHandle,
+  WatchHandlers,
+} from './backend.js';
+import type { FleetUrl } from './url.js';
+
+const DESIRED = 'desired/';
+const LEASE_TTL_S = 5;
+const CALL_DEADLINE_MS = 3000;
+
+function parseAll<T>(
+  schema: { safeParse(v: unknown): { success: boolean; data?: T } },
+  texts: string[],
+): T[] {
+  const out: T[] = [];
+  for (const t of texts) {
+    try {
+      const r = schema.safeParse(JSON.parse(t));
+      if (r.success) out.push(r.data as T);
+    } catch {
+      // A foreign or half-written value under our prefix is skipped, never fatal.
+    }
+  }
+  return out;
+}
+
+export function etcdOptions(u: FleetUrl): IOptions {
+  const scheme = u.tls ? 'https' : 'http';
+  const opts: IOptions = {
+    hosts: u.endpoints.map((e) => `${scheme}://${e}`),
+    dialTimeout: CALL_DEADLINE_MS,
+    // Without a deadline a call to an unreachable cluster waits forever; the agent must
+    // notice and keep running its last good state instead.
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS }),
+    // The client's defaults wait up to 30 s before watching again after a cut and shun a
+    // member for 5 s; an agent should be back within about a second of etcd answering.
+    faultHandling: {
+      host: () =>
+        circuitBreaker(handleWhen(isRecoverableError), {
+          halfOpenAfter: 1000,
+          breaker: new ConsecutiveBreaker(3),
+        }),
+      global: retry(handleWhen(isRecoverableError), { maxAttempts: 3 }),
+      // etcd3 declares an IBackoff but calls next() on it as on a factory (watch.js).
+      watchBackoff: new ExponentialBackoff({
+        initialDelay: 100,
+        maxDelay: 1000,
+      }) as unknown as NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>,
+    },
+  };
+  if (u.tls)
+    opts.credentials = {
+      // No CA: gRPC uses the system's roots.
+      rootCertificate: u.tls.ca as Buffer,
+      ...(u.tls.key ? { privateKey: u.tls.key } : {}),
+      ...(u.tls.cert ? { certChain: u.tls.cert } : {}),
+    };
+  return opts;
+}
+
+export class EtcdFleet implements FleetBackend {
+  readonly name = 'etcd';
+  private readonly client: Etcd3;
+  private readonly ns: Namespace;
+  private readonly log: Logger;
+  private lease: Lease | null = null;
+  private closed = false;
+
+  constructor(u: FleetUrl, log: Logger) {
+    this.client = new Etcd3(etcdOptions(u));
+    this.ns = this.client.namespace(u.prefix);
+    this.log = log;
+  }
+
+  async snapshot(): Promise<DesiredSnapshot> {
+    const res = await this.ns.getAll().prefix(DESIRED).exec();
+    return {
+      revision: Number(res.header.revision),
+      docs: res.kvs.map((kv) => ({
+        key: kv.key.toString().slice(DESIRED.length),
+        text: kv.value.toString(),
+      })),
+    };
+  }
+
+  watch(fromRevision: number, h: WatchHandlers): WatchHandle {
+    let watcher: Watcher | null = null;
+    let closed = false;
+    const pending = this.ns
+      .watch()
+      .prefix(DESIRED)
+      .startRevision(String(fromRevision))
+      .create()
+      .then((w) => {
+        watcher = w;
+        if (closed) return void w.cancel();
+        // create() resolves on the first 'connected': later ones are reconnections.
+        h.onConnected();
+        w.on('data', (res) => {
+          const events: DocEvent[] = res.events.map((ev) => {
+            const key = ev.kv.key.toString().slice(DESIRED.length);
+            const revision = Number(ev.kv.mod_revision);
+            return ev.type === 'Delete'
+              ? { type: 'delete', key, revision }
+              : { type: 'put', key, text: ev.kv.value.toString(), revision };
+          });
+          h.onEvents(events, Number(res.header.revision));
+        });
+        w.on('connected', () => h.onConnected());
+        w.on('disconnected', (err: Error) => h.onDisconnected(err));
+        // The only error a watcher emits is its cancellation; etcd cancels a watch whose
+        // start revision was compacted ("mvcc: required revision has been compacted").
+        w.on('error', (err: Error) => {
+          this.log.warn({ err: err.message }, 'fleet watch canceled');
+          // The client already dropped a canceled watcher: cancel() would wait forever.
+          watcher = null;
+          if (!closed) h.onCompacted();
+        });
+      })
+      .catch((err: Error) => {
+        if (!closed) h.onDisconnected(err);
+      });
+    return {
+      close: async () => {
+        closed = true;
+        await pending;
+        if (watcher) await watcher.cancel().catch(() => undefined);
+      },
+    };
+  }
+
+  async register(reg: HostRegistration): Promise<void> {
+    HostRegistration.parse(reg);
+    const grant = async (): Promise<void> => {
+      if (this.closed) return;
+      const lease = this.ns.lease(LEASE_TTL_S, { autoKeepAlive: true });
+      this.lease = lease;
+      lease.on('lost', () => {
+        if (this.closed || this.lease !== lease) return;
+        this.log.warn('fleet registration lease lost; registering again');
+        // A lost lease (etcd unreachable past the TTL) is granted anew once etcd answers.
+        setTimeout(() => void grant().catch(() => lease.emit('lost')), 1000).unref();
+      });
+      await lease.put(`hosts/${reg.host}`).value(JSON.stringify(reg));
+    };
+    await grant();
+  }
+
+  async putStatus(status: HostStatus): Promise<void> {
+    await this.ns.put(`status/${status.host}`).value(JSON.stringify(status));
+  }
+
+  async claimMacs(network: string, macs: string[], owner: MacClaimT): Promise<ClaimOutcome> {
+    const keys = macs.map((m) => `macs/${network}/${m}`);
+    const mine = JSON.stringify(MacClaim.parse(owner));
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const held = await Promise.all(keys.map((k) => this.ns.get(k).exec()));
+      let txn = this.ns.if(keys[0], 'Version', '>', -1);
+      const puts = [];
+      for (const [i, res] of held.entries()) {
+        const kv = res.kvs[0];
+        if (kv) {
+          const other = parseAll<MacClaimT>(MacClaim, [kv.value.toString()])[0];
+          if (!other || other.host !== owner.host)
+            return { ok: false, mac: macs[i], owner: other ?? { host: '?', vf: '?' } };
+          // Ours (maybe moving to another VF of this host): keep it only if unchanged since.
+          txn = txn.and(keys[i], 'Mod', '==', Number(kv.mod_revision));
+          if (other.vf !== owner.vf) puts.push(this.ns.put(keys[i]).value(mine));
+        } else {
+          txn = txn.and(keys[i], 'Create', '==', 0);
+          puts.push(this.ns.put(keys[i]).value(mine));
+        }
+      }
+      if (puts.length === 0) return { ok: true };
+      const res = await txn.then(...puts).commit();
+      if (res.succeeded) return { ok: true };
+      // Someone moved one of the keys between the read and the transaction: read again.
+    }
+    throw new Error(`claiming MACs ${macs.join(', ')} on ${network}: the keys keep changing`);
+  }
+
+  async releaseMacs(host: string, keep: ReadonlySet<string>): Promise<void> {
+    for (const [k, c] of await this.claimsOf(host)) {
+      if (keep.has(k)) continue;
+      await this.ns
+        .if(`macs/${k}`, 'Value', '==', JSON.stringify(c))
+        .then(this.ns.delete().key(`macs/${k}`))
+        .commit();
+    }
+  }
+
+  async claimsOf(host: string): Promise<Map<string, MacClaimT>> {
+    const res = await this.ns.getAll().prefix('macs/').strings();
+    const out = new Map<string, MacClaimT>();
+    for (const [k, v] of Object.entries(res)) {
+      const c = parseAll<MacClaimT>(MacClaim, [v])[0];
+      if (c && c.host === host) out.set(k.slice('macs/'.length), c);
+    }
+    return out;
+  }
+
+  async hosts(): Promise<HostRegistration[]> {
+    return parseAll(
+      HostRegistration,
+      Object.values(await this.ns.getAll().prefix('hosts/').strings()),
+    );
+  }
+
+  async statuses(): Promise<HostStatus[]> {
+    return parseAll(HostStatus, Object.values(await this.ns.getAll().prefix('status/').strings()));
+  }
+
+  async writeDocs(w: DocWrite): Promise<{ ok: boolean; revision: number }> {
+    const ops = [
+      ...w.put.map((d) => this.ns.put(`${DESIRED}${d.kind}/${d.name}`).value(JSON.stringify(d))),
+      ...w.delete.map((k) => this.ns.delete().key(`${DESIRED}${k}`)),
+    ];
+    if (w.rollout === null) ops.push(this.ns.delete().key('rollout'));
+    else if (w.rollout) ops.push(this.ns.put('rollout').value(JSON.stringify(w.rollout)));
+    const guard =
+      w.rolloutRevision === undefined
+        ? this.ns.if('rollout', 'Version', '>', -1)
+        : w.rolloutRevision === 0
+          ? this.ns.if('rollout', 'Create', '==', 0)
+          : this.ns.if('rollout', 'Mod', '==', w.rolloutRevision);
+    const res = await guard.then(...ops).commit();
+    return { ok: res.succeeded, revision: Number(res.header.revision) };
+  }
+
+  async rollout(): Promise<{ record: Rollout | null; revision: number }> {
+    const res = await this.ns.get('rollout').exec();
+    const kv = res.kvs[0];
+    if (!kv) return { record: null, revision: 0 };
+    const record = parseAll<Rollout>(Rollout, [kv.value.toString()])[0] ?? null;
+    return { record, revision: Number(kv.mod_revision) };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const lease = this.lease;
+    this.lease = null;
+    if (lease) await lease.revoke().catch(() => undefined);
+    this.client.close();
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The leak sweeper: every `daemon.poolSweepIntervalMs`, a claim whose owner is gone
+ * (network namespace deleted, process dead, lease expired) is released, restored, verified
+ * and audited like any release, and counted in `nicvisor_pool_leaks_reclaimed_total`.
+ */
+import type { Logger } from '../logger.js';
+import type { Claims } from './claims.js';
+import type { Ledger } from './ledger.js';
+import type { PoolMetrics } from './metrics.js';
+import { type OwnerRoots, ownerGone } from './owners.js';
+
+export interface SweeperDeps {
+  claims: Claims;
+  ledger: Ledger;
+  metrics: PoolMetrics;
+  roots: OwnerRoots;
+  log: Logger;
+}
+
+function reasonLabel(why: string): string {
+  if (why.startsWith('lease')) return 'lease';
+  if (why.startsWith('network namespace')) return 'netns';
+  return 'process';
+}
+
+export class Sweeper {
+  private readonly d: SweeperDeps;
+  private readonly intervalMs: number;
+  private readonly graceMs: number;
+  /** Claims seen without their namespace, and since when (the grace period runs from it). */
+  private readonly goneSince = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<number> | null = null;
+
+  constructor(deps: SweeperDeps, intervalMs: number, graceMs: number) {
+    this.d = deps;
+    this.intervalMs = intervalMs;
+    this.graceMs = graceMs;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      void this.sweep().catch((err) => this.d.log.error({ err }, 'pool sweep failed'));
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => {});
+  }
+
+  /** One sweep now; returns how many claims were reclaimed. Sweeps never overlap. */
+  sweep(): Promise<number> {
+    if (this.running) return this.running;
+    this.running = this.once().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async once(): Promise<number> {
+    let n = 0;
+    const now = Date.now();
+    for (const c of this.d.ledger.view().claims) {
+      if (c.state !== 'active') continue;
+      const why = await ownerGone(c, now, this.d.roots);
+      if (!why) {
+        this.goneSince.delete(c.id);
+        continue;
+      }
+      // A vanished namespace is usually the runtime's CNI DEL on its way: let it clean up
+      // first (it also renames the VF's netdev back, which the daemon cannot know).
+      if (reasonLabel(why) === 'netns') {
+        const since = this.goneSince.get(c.id) ?? now;
+        this.goneSince.set(c.id, since);
+        if (now - since < this.graceMs) continue;
+      }
+      this.goneSince.delete(c.id);
+      try {
+        await this.d.claims.release(c.id, { who: 'sweeper', action: 'pool.reclaim', reason: why });
+        this.d.metrics.leaks.inc({ pool: c.pool, reason: reasonLabel(why) });
+        n++;
+      } catch (err) {
+        this.d.log.error(
+          { err, claim: c.id },
+          'reclaiming a leaked claim failed; retried next sweep',
+        );
+      }
+    }
+    return n;
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * A real etcd cluster on 127.0.0.1 for fleet tests and the bench: N members (`/usr/bin/etcd`
+ * from Debian's etcd-server) in temp dirs on free ports, with short heartbeat and election
+ * timeouts so a killed leader is replaced in about a second. Members can be killed
+ * (SIGKILL) and started again on their data dir.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
+
+export const ETCD_BIN = process.env.NICVISOR_ETCD ?? '/usr/bin/etcd';
+
+/** Why fleet tests cannot run here (null: they can). */
+export function etcdMissing(): string | null {
+  return existsSync(ETCD_BIN)
+    ? null
+    : `${ETCD_BIN} not found: install Debian's etcd-server (or set NICVISOR_ETCD)`;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Member {
+  name: string;
+  client: number;
+  peer: number;
+  dir: string;
+  proc: ChildProcess | null;
+}
+
+export class EtcdCluster {
+  readonly members: Member[] = [];
+  private root = '';
+
+  get endpoints(): string[] {
+    return this.members.map((m) => `127.0.0.1:${m.client}`);
+  }
+
+  url(prefix = '/nicvisor'): string {
+    return `etcd://${this.endpoints.join(',')}${prefix}`;
+  }
+
+  async start(size = 3): Promise<void> {
+    this.root = await mkdtemp(join(tmpdir(), 'nicvisor-etcd-'));
+    for (let i = 0; i < size; i++)
+      this.members.push({
+        name: `m${i}`,
+        client: await freePort(),
+        peer: await freePort(),
+        dir: join(this.root, `m${i}`),
+        proc: null,
+      });
+    for (const m of this.members) this.spawn(m);
+    await this.healthy();
+  }
+
+  private spawn(m: Member): void {
+    const initial = this.members.map((x) => `${x.name}=http://127.0.0.1:${x.peer}`).join(',');
+    const args = [
+      `--name=${m.name}`,
+      `--data-dir=${m.dir}`,
+      `--listen-client-urls=http://127.0.0.1:${m.client}`,
+      `--advertise-client-urls=http://127.0.0.1:${m.client}`,
+      `--listen-peer-urls=http://127.0.0.1:${m.peer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${m.peer}`,
+      `--initial-cluster=${initial}`,
+      '--initial-cluster-state=new',
+      '--initial-cluster-token=nicvisor-test',
+      '--heartbeat-interval=50',
+      '--election-timeout=500',
+      '--log-level=error',
+      '--logger=zap',
+    ];
+    const proc = spawn(ETCD_BIN, args, { stdio: 'ignore' });
+    m.proc = proc;
+    // A test process that dies (timeout, ^C) takes its members along.
+    const reap = () => proc.kill('SIGKILL');
+    process.once('exit', reap);
+    proc.on('exit', () => {
+      process.off('exit', reap);
+      if (m.proc === proc) m.proc = null;
+    });
+  }
+
+  /** Until every running member answers and a leader exists. */
+  async healthy(ms = 20_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      if ((await this.leader().catch(() => null)) !== null) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('etcd cluster did not become healthy');
+  }
+
+  /** Index of the leader member (null: none known). */
+  async leader(): Promise<number | null> {
+    for (const [i, m] of this.members.entries()) {
+      if (!m.proc) continue;
+      const c = new Etcd3({
+        hosts: `http://127.0.0.1:${m.client}`,
+        dialTimeout: 500,
+        defaultCallOptions: () => ({ deadline: Date.now() + 500 }),
+      });
+      try {
+        const s = await c.maintenance.status();
+        const idx = s.leader === s.header.member_id ? i : null;
+        if (idx !== null) return idx;
+      } catch {
+        // Not answering (starting, or no quorum): ask the next.
+      } finally {
+        c.close();
+      }
+    }
+    return null;
+  }
+
+  kill(i: number): void {
+    this.members[i].proc?.kill('SIGKILL');
+  }
+
+  /** Start a killed member again on its data dir. */
+  restart(i: number): void {
+    if (!this.members[i].proc) this.spawn(this.members[i]);
+  }
+
+  /** A client on every endpoint (close it). */
+  client(): Etcd3 {
+    return new Etcd3({ hosts: this.members.map((m) => `http://127.0.0.1:${m.client}`) });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.members.map(
+        (m) =>
+          new Promise<void>((r) => {
+            if (!m.proc) return r();
+            m.proc.once('exit', () => r());
+            m.proc.kill('SIGKILL');
+          }),
+      ),
+    );
+    if (this.root) await rm(this.root, { recursive: true, force: true });
+  }
+}
