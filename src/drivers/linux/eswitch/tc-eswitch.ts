@@ -18,6 +18,9 @@ import {
 import { batchErrors, type KernelFilter, parseFilters, splitJson } from './tc-read.js';
 import type { TcRunner } from './tc-run.js';
 
+/** TCA_ACT_MAX_PRIO: actions one filter can hold. */
+export const TC_MAX_ACTIONS = 32;
+
 /** Port → netdev of one PF's eswitch: the uplink and each VF's representor. */
 export type PortMap = ReadonlyMap<EswitchPort, string>;
 
@@ -185,6 +188,13 @@ export class TcEswitch {
     for (const f of this.foreign.values()) if (f.cookie) byCookie.set(f.cookie, f);
     const items: Installing['items'] = [];
     for (const rule of rules) {
+      if (rule.actions.length > TC_MAX_ACTIONS) {
+        // The kernel parses at most TCA_ACT_MAX_PRIO actions and silently drops the rest
+        // (found by bench/switchdev.ts: a flood to 40 ports lost its last deliveries).
+        throw new Error(
+          `${ruleWho(rule)}: ${rule.actions.length} actions, but a TC filter holds at most ${TC_MAX_ACTIONS} (TCA_ACT_MAX_PRIO); fix: fewer ports in one VLAN on this PF`,
+        );
+      }
       const old = this.ledger.get(rule.id);
       const dev = devOf(rule.port);
       const at = { dev, chain: rule.chain, prio: rule.prio };

@@ -148,4 +148,25 @@ describe('TcEswitch: the ledger of one PF’s filters', () => {
       assert.match(out.failures[0].error, /port vf1 has no netdev \(its representor is missing\)/);
     assert.equal(tc.runs.length, 0);
   });
+
+  it('a rule with more actions than TC holds (32) is refused before anything is sent', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    const rules = policies([10]).rules;
+    const big = {
+      ...rules.rules[0],
+      actions: [
+        ...Array.from({ length: 32 }, () => ({ kind: 'mirror' as const, to: 'vf1' })),
+        { kind: 'drop' as const },
+      ],
+    };
+    const out = await sw.apply({ pf: 'pf', add: [big], change: [], remove: [], keep: 0 }, PORTS);
+    assert.equal(out.status, 'failed');
+    if (out.status === 'failed')
+      assert.match(
+        out.failures[0].error,
+        /33 actions, but a TC filter holds at most 32 \(TCA_ACT_MAX_PRIO\)/,
+      );
+    assert.equal(tc.runs.length, 0);
+  });
 });
