@@ -50,7 +50,12 @@ export async function serve(env: Env): Promise<Served> {
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   await new Promise<void>((ok, fail) => {
     let out = '';
-    const t = setTimeout(() => fail(new Error(`daemon did not start in 10 s: ${err}`)), 10_000);
+    // 30 s: a loaded CI box can take that long; a daemon that never starts is killed, or
+    // it would hold the test file's process (and npm test) open after the failure.
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new Error(`daemon did not start in 30 s: ${err}`));
+    }, 30_000);
     child.stdout!.on('data', (c) => {
       out += c;
       if (out.includes('API on')) {
