@@ -222,6 +222,25 @@ export class TcEswitch {
 
   private async install(plan: Installing): Promise<{ rule: EswitchRule; error: string }[]> {
     const lines = plan.clsact.map(clsactLine);
+    // A foreign filter (left by an earlier run, or not nicvisor's) in a slot a new rule takes
+    // (same port, chain and prio) would make the kernel refuse the new one ("File exists":
+    // same key under the same mask, or another protocol at that prio): it goes first, in the
+    // same batch, microseconds before its replacement.
+    const slots = new Set(
+      plan.items
+        .filter((n) => n.line)
+        .map((n) =>
+          key({ dev: n.entry.place.dev, chain: n.entry.place.chain, prio: n.entry.place.prio }),
+        ),
+    );
+    // Filters this apply adopts (its own cookie, after a restart) stay.
+    const adopted = new Set(plan.items.filter((n) => !n.line).map((n) => n.entry.cookie));
+    for (const [id, f] of this.foreign) {
+      if (f.cookie && adopted.has(f.cookie)) continue;
+      if (!slots.has(key({ dev: f.place.dev, chain: f.place.chain, prio: f.place.prio }))) continue;
+      lines.push(deleteLine(f.place));
+      this.foreign.delete(id);
+    }
     const lineOf = new Map<number, Entry>();
     for (const n of plan.items) {
       if (!n.line) continue;
