@@ -133,6 +133,28 @@ describe('TcEswitch: the ledger of one PF’s filters', () => {
     assert.equal(await restarted.drifted(PORTS), null);
   });
 
+  it('after a restart, an old filter in a slot a new rule takes goes first, in the same batch', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    await converge(new TcEswitch('pf', tc.run, 'skip_hw'), [10, 20]);
+    // Another run with other policies: its flood and VLAN rules sit where the new ones go
+    // (a real kernel refuses the new filter with "File exists" while the old one is there).
+    const restarted = new TcEswitch('pf', tc.run, 'skip_hw');
+    const n = tc.runs.length;
+    const seen = await converge(restarted, [10, 30]);
+    assert.deepEqual(ids(seen), ids(policies([10, 30]).rules.rules), 'only the new set is left');
+    const [first] = tc.runs.slice(n).filter((r) => r.args.includes('-force'));
+    const slot = (l: string) =>
+      /dev (\S+) ingress chain (\d+) prio (\d+)/.exec(l)?.slice(1).join(' ');
+    const dels = first.lines.filter((l) => l.startsWith('filter del'));
+    assert.ok(dels.length > 0, 'stale filters in taken slots are deleted in the install batch');
+    for (const d of dels) {
+      const at = first.lines.indexOf(d);
+      const add = first.lines.findIndex((l) => !l.startsWith('filter del') && slot(l) === slot(d));
+      assert.ok(add === -1 || add > at, `${d} comes before the rule that takes its slot`);
+    }
+    assert.equal(await restarted.drifted(PORTS), null);
+  });
+
   it('a missing representor fails the whole diff before anything is sent', async () => {
     const tc = new FakeTc(['up0', 'rep0']);
     const sw = new TcEswitch('pf', tc.run, 'skip_hw');
