@@ -58,9 +58,28 @@ export class Observations {
     this.capacity = historyCapacity(statsIntervalMs);
   }
 
-  /** What the driver just read: settings always, counters when the read asked for them. */
-  record(observed: readonly ObservedPf[], withCounters = false): void {
-    for (const p of observed) this.pfs.set(p.id, p);
+  /** Reads handed out by begin(), and per PF the newest read whose settings were kept. */
+  private reads = 0;
+  private readonly keptRead = new Map<string, number>();
+
+  /** Call before asking the driver: the ticket orders this read against the others. */
+  begin(): number {
+    this.reads += 1;
+    return this.reads;
+  }
+
+  /**
+   * What the driver just read: settings always, counters when the read asked for them. A
+   * read that began before the one whose settings are kept for a PF (a stats read started
+   * before an apply, landing after the reconciler's read-back) keeps only its counters:
+   * its settings are older than what is shown.
+   */
+  record(observed: readonly ObservedPf[], withCounters = false, ticket = this.begin()): void {
+    for (const p of observed) {
+      if ((this.keptRead.get(p.id) ?? 0) > ticket) continue;
+      this.pfs.set(p.id, p);
+      this.keptRead.set(p.id, ticket);
+    }
     if (!withCounters) return;
     const now = Date.now();
     for (const p of observed) this.recordCounters(p, now);

@@ -76,11 +76,12 @@ export class Reconciler {
 
   /** Read these PFs from the driver; what is read becomes the daemon's last observation. */
   async observe(pfs: ReadonlySet<string>): Promise<ObservedPf[]> {
+    const ticket = this.d.observed.begin();
     const got =
       pfs.size === 1
         ? await this.d.driver.observe({ pf: [...pfs][0] })
         : (await this.d.driver.observe()).filter((p) => pfs.has(p.id));
-    this.d.observed.record(got);
+    this.d.observed.record(got, false, ticket);
     return got;
   }
 

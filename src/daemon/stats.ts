@@ -55,6 +55,7 @@ export class StatsRefresh {
 
   private async read(): Promise<void> {
     let observed: Awaited<ReturnType<NicDriver['observe']>>;
+    const ticket = this.observed.begin();
     try {
       observed = await this.driver.observe({ stats: true });
     } catch (err) {
@@ -65,7 +66,7 @@ export class StatsRefresh {
     if (this.failures > 0)
       this.log.info({ failures: this.failures }, 'reading counters works again');
     this.failures = 0;
-    this.observed.record(observed, true);
+    this.observed.record(observed, true, ticket);
     this.bus.emit({ type: 'stats', at: this.observed.countersAt! });
   }
 }

@@ -52,3 +52,22 @@ test('reads feed the history; VFs that vanish leave the counters and the history
   assert.deepEqual(o.history('p0', 1).t, []);
   assert.deepEqual(o.history('nope', 0).t, []);
 });
+
+test('a read that began before the kept one keeps its counters, not its settings', () => {
+  const o = new Observations(1000);
+  const stale = o.begin(); // a stats read starts …
+  o.record([pf([0, 1], 5)], false, o.begin()); // … an apply's read-back begins later, lands first
+  o.record([pf([0], 7)], true, stale); // the stats read lands last
+  assert.deepEqual(
+    o.pf('p0')?.vfs.map((v) => v.vf),
+    [0, 1],
+    'the newer read-back stays the observation',
+  );
+  assert.equal(o.vfCounters('p0', 0)?.rxPackets, 7, 'its counters still count');
+  o.record([pf([0], 9)], true);
+  assert.deepEqual(
+    o.pf('p0')?.vfs.map((v) => v.vf),
+    [0],
+    'a read begun later replaces it',
+  );
+});
