@@ -99,7 +99,17 @@ test('setting and clearing a mirror through the UI changes the daemon', { skip }
   await page.locator('#mirror .form-status', { hasText: 'not mirrored' }).waitFor();
   const cleared = await d.api<VfView>('GET', '/v1/vfs/db-1');
   assert.equal(cleared.policy.mirror, undefined);
-  assert.equal(cleared.mirror.observed, null);
+  // The observed side comes from the last PF read, which can still show the mirror right
+  // after the answer (seen on CI; not ordered stats reads — see the note); the next read
+  // shows the NIC as it is.
+  for (let t0 = Date.now(); ; ) {
+    const v = await d.api<VfView>('GET', '/v1/vfs/db-1');
+    if (v.mirror.observed === null || Date.now() - t0 > 5000) {
+      assert.equal(v.mirror.observed, null, 'cleared on the NIC');
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 });
 
 test('an invalid policy edit shows the error by its field and changes nothing', {
