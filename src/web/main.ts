@@ -14,7 +14,7 @@ import {
 } from './api.js';
 import { AuditStream } from './audit.js';
 import { byId, debounce, fill, h } from './dom.js';
-import { mirrorPanel } from './mirror.js';
+import { isBusy, mirrorPanel } from './mirror.js';
 import { PfCards } from './pfs.js';
 import { RatePlots } from './plots.js';
 import { PolicyForm } from './policy-form.js';
@@ -56,7 +56,8 @@ function showVfs(got: VfView[]): void {
   vfs = got;
   table.render(vfs);
   const v = vfs.find((x) => x.name === selected);
-  if (v) byId('mirror-slot').replaceChildren(mirrorPanel(v, vfs, () => void loadVfs()));
+  const slot = document.getElementById('mirror-slot');
+  if (v && slot && !isBusy(slot)) slot.replaceChildren(mirrorPanel(v, vfs, () => void loadVfs()));
 }
 
 const pfCards = new PfCards(byId('pfs'), () => void Promise.all([loadPfs(), loadVfs()]));
