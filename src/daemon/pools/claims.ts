@@ -27,6 +27,7 @@ import { place } from '../../policy/pools/placement.js';
 import { claimPolicy } from '../../policy/pools/profile.js';
 import type { AuditLog } from '../audit.js';
 import { DaemonError } from '../errors.js';
+import type { EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { Mutations } from '../mutations.js';
 import type { Store } from '../store/store.js';
@@ -41,6 +42,7 @@ export interface ClaimDeps {
   driver: NicDriver;
   status: StatusBoard;
   audit: AuditLog;
+  bus: EventBus;
   log: Logger;
   ledger: Ledger;
   metrics: PoolMetrics;
@@ -186,6 +188,7 @@ export class Claims {
       reason: `claim ${claim.id}: vf ${claim.vf} on ${claim.pf} to ${ownerLabel(claim)}, MAC ${claim.mac}; ${why.join('; ')}`,
     });
     this.d.metrics.claimSeconds.observe({ pool: pool.name }, (performance.now() - t0) / 1000);
+    this.emit(bound, 'claimed');
     return this.answer(bound, false, why);
   }
 
@@ -400,7 +403,12 @@ export class Claims {
           ? '; VF restored and verified'
           : `; VF differs after restore: ${differences.join(', ')}`),
     });
+    this.emit(c, 'released');
     return { released: c.id, verified, differences };
+  }
+
+  private emit(c: Claim, change: 'claimed' | 'released' | 'renewed'): void {
+    this.d.bus.emit({ type: 'claim', pool: c.pool, claim: c.id, change, owner: ownerLabel(c) });
   }
 
   /** Release every claim of an owner (CNI DEL by container id, libvirt port-deleted). */
@@ -449,6 +457,7 @@ export class Claims {
         result: 'ok',
         reason: `lease of claim ${id} renewed until ${next.leaseExpires}`,
       });
+    if (next.leaseExpires) this.emit(next, 'renewed');
     return next;
   }
 
