@@ -18,6 +18,7 @@ import { isBusy, mirrorPanel } from './mirror.js';
 import { PfCards } from './pfs.js';
 import { RatePlots } from './plots.js';
 import { PolicyForm } from './policy-form.js';
+import { PoolsCard } from './pools.js';
 import { VfTable } from './vfs.js';
 
 let vfs: VfView[] = [];
@@ -59,6 +60,9 @@ function showVfs(got: VfView[]): void {
   const slot = document.getElementById('mirror-slot');
   if (v && slot && !isBusy(slot)) slot.replaceChildren(mirrorPanel(v, vfs, () => void loadVfs()));
 }
+
+const pools = new PoolsCard((err) => showError(err));
+const refreshPools = debounce(() => void pools.load().catch(showError), 150);
 
 const pfCards = new PfCards(byId('pfs'), () => void Promise.all([loadPfs(), loadVfs()]));
 
@@ -143,7 +147,12 @@ const refreshVfs = debounce(() => void loadVfs().then(loadHealth), 150);
 function onEvent(e: DaemonEvent): void {
   if (e.type === 'audit') audit.add(e.entry);
   else if (e.type === 'stats') void onStats().catch(showError);
-  else refreshVfs();
+  else if (e.type === 'claim') refreshPools();
+  else {
+    refreshVfs();
+    // A VF policy (or a reload) changes which pool VFs are free.
+    if (e.type === 'vfChanged' || e.type === 'reload') refreshPools();
+  }
 }
 
 function showError(err: unknown): void {
@@ -161,7 +170,7 @@ function showLogin(message: string): void {
 
 async function start(): Promise<void> {
   try {
-    await Promise.all([loadHealth(), loadPfs(), loadVfs()]);
+    await Promise.all([loadHealth(), loadPfs(), loadVfs(), pools.load()]);
   } catch (err) {
     if (err instanceof HttpError && err.status === 401) {
       const had = hasToken();
@@ -180,6 +189,7 @@ async function start(): Promise<void> {
   byId('live').textContent = 'connecting to events…';
   byId('audit-slot').replaceChildren(audit.root);
   byId('vf-slot').replaceChildren(table.root);
+  byId('pools-slot').replaceChildren(pools.root);
   byId('vf-new').onclick = () => create();
   void audit.load().catch(showError);
   if (!selected && vfs.length) table.select(vfs[0].name);
