@@ -14,6 +14,7 @@ import {
 } from './api.js';
 import { AuditStream } from './audit.js';
 import { byId, debounce, fill, h } from './dom.js';
+import { LagCards } from './lags.js';
 import { isBusy, mirrorPanel } from './mirror.js';
 import { PfCards } from './pfs.js';
 import { RatePlots } from './plots.js';
@@ -61,6 +62,8 @@ function showVfs(got: VfView[]): void {
   if (v && slot && !isBusy(slot)) slot.replaceChildren(mirrorPanel(v, vfs, () => void loadVfs()));
 }
 
+const lags = new LagCards(byId('lags-section'));
+const refreshLags = debounce(() => void lags.load().catch(showError), 100);
 const pools = new PoolsCard((err) => showError(err));
 const refreshPools = debounce(() => void pools.load().catch(showError), 150);
 
@@ -139,7 +142,7 @@ function create(): void {
 
 async function onStats(): Promise<void> {
   table.updateCounters(await api<StatsView>('GET', '/v1/stats'));
-  await Promise.all([plots?.update(), loadPfs(), loadHealth()]);
+  await Promise.all([plots?.update(), loadPfs(), loadHealth(), lags.load()]);
 }
 
 const refreshVfs = debounce(() => void loadVfs().then(loadHealth), 150);
@@ -148,7 +151,10 @@ function onEvent(e: DaemonEvent): void {
   if (e.type === 'audit') audit.add(e.entry);
   else if (e.type === 'stats') void onStats().catch(showError);
   else if (e.type === 'claim') refreshPools();
-  else {
+  else if (e.type === 'lag') {
+    refreshLags();
+    void loadPfs().catch(showError);
+  } else {
     refreshVfs();
     // A VF policy (or a reload) changes which pool VFs are free.
     if (e.type === 'vfChanged' || e.type === 'reload') refreshPools();
@@ -170,7 +176,7 @@ function showLogin(message: string): void {
 
 async function start(): Promise<void> {
   try {
-    await Promise.all([loadHealth(), loadPfs(), loadVfs(), pools.load()]);
+    await Promise.all([loadHealth(), loadPfs(), loadVfs(), pools.load(), lags.load()]);
   } catch (err) {
     if (err instanceof HttpError && err.status === 401) {
       const had = hasToken();
@@ -190,6 +196,7 @@ async function start(): Promise<void> {
   byId('audit-slot').replaceChildren(audit.root);
   byId('vf-slot').replaceChildren(table.root);
   byId('pools-slot').replaceChildren(pools.root);
+  byId('lags-slot').replaceChildren(lags.root);
   byId('vf-new').onclick = () => create();
   void audit.load().catch(showError);
   if (!selected && vfs.length) table.select(vfs[0].name);

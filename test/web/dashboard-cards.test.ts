@@ -1,13 +1,14 @@
 /**
- * The dashboard's pools card in a real browser (chromium via playwright-core) against an
- * in-process daemon with the demo's pool: the numbers match GET /v1/pools, a claim made
- * through the API shows up live with its owner, PF/VF and MAC, and the release button
- * (two clicks) gives the VF back through the API and the numbers follow.
+ * The dashboard's pools and LAG cards in a real browser (chromium via playwright-core)
+ * against an in-process daemon with the demo's pool and VF-LAG: the pool's numbers match
+ * GET /v1/pools, a claim made through the API shows up live with its owner, PF/VF and MAC,
+ * and the release button (two clicks) gives the VF back through the API and the numbers
+ * follow; the LAG card shows its mode and members, and a pulled cable as it happens.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
-import type { ClaimResult, PoolView } from '../../src/model/index.js';
+import type { ClaimResult, LagView, PoolView } from '../../src/model/index.js';
 import { browserSkipReason, launch } from './browser.js';
 import { startWebDaemon, type WebDaemon } from './kit.js';
 
@@ -124,6 +125,34 @@ test('a claim released elsewhere leaves the card at once', { skip }, async () =>
   await d.api('DELETE', `/v1/claims/${r.claim.id}`);
   await row.waitFor({ state: 'detached' });
   assert.equal((await numbersMatch()).claimed, 0);
+});
+
+test('the LAG card shows the mode, its members, and a pulled cable as it happens', {
+  skip,
+}, async () => {
+  const lag = page.locator('.lag[data-lag="bond0"]');
+  await lag.waitFor();
+  assert.match(await text(lag.locator('h3')), /^bond0 balance-xor as configured$/);
+  assert.match(await text(lag.locator('[data-fact="policy"]')), /hash layer2 · miimon 100 ms/);
+  const member = (pf: string) => lag.locator(`tr[data-member="${pf}"] td`);
+  const [m0, m1] = ['sim:nic1/0', 'sim:nic1/1'];
+  assert.deepEqual((await member(m1).allTextContents()).slice(0, 3), [m1, 'up', 'yes']);
+  d.sim.nic.setWireLink(m1, false);
+  try {
+    await lag.locator(`tr[data-member="${m1}"] td.bad`, { hasText: 'down' }).waitFor();
+    const [view] = await d.api<LagView[]>('GET', '/v1/lags');
+    const cells = await member(m1).allTextContents();
+    const o = view.observed?.members.find((m) => m.pf === m1);
+    assert.deepEqual(cells.slice(1, 4), [
+      'down',
+      o?.active ? 'yes' : 'no',
+      String(o?.linkFailures),
+    ]);
+    assert.equal((await member(m0).allTextContents())[1], 'up');
+  } finally {
+    d.sim.nic.setWireLink(m1, true);
+  }
+  await lag.locator(`tr[data-member="${m1}"] td.ok`, { hasText: 'up' }).waitFor();
 });
 
 test('no errors in the page', { skip }, async () => {
