@@ -5,6 +5,7 @@ import type {
   ObservedRule,
   RuleDiff,
 } from '../../../model/index.js';
+import { TC_MAX_ACTIONS } from '../../../policy/eswitch/spill.js';
 import {
   clsactLine,
   type DevOf,
@@ -18,8 +19,8 @@ import {
 import { batchErrors, type KernelFilter, parseFilters, splitJson } from './tc-read.js';
 import type { TcRunner } from './tc-run.js';
 
-/** TCA_ACT_MAX_PRIO: actions one filter can hold. */
-export const TC_MAX_ACTIONS = 32;
+/** TCA_ACT_MAX_PRIO: actions one filter can hold (the compiler splits longer floods). */
+export { TC_MAX_ACTIONS } from '../../../policy/eswitch/spill.js';
 
 /** Port → netdev of one PF's eswitch: the uplink and each VF's representor. */
 export type PortMap = ReadonlyMap<EswitchPort, string>;
@@ -192,7 +193,7 @@ export class TcEswitch {
         // The kernel parses at most TCA_ACT_MAX_PRIO actions and silently drops the rest
         // (found by bench/switchdev.ts: a flood to 40 ports lost its last deliveries).
         throw new Error(
-          `${ruleWho(rule)}: ${rule.actions.length} actions, but a TC filter holds at most ${TC_MAX_ACTIONS} (TCA_ACT_MAX_PRIO); fix: fewer ports in one VLAN on this PF`,
+          `${ruleWho(rule)}: ${rule.actions.length} actions, but a TC filter holds at most ${TC_MAX_ACTIONS} (TCA_ACT_MAX_PRIO); the compiler splits longer rules over spill chains, so this rule did not come from it`,
         );
       }
       const old = this.ledger.get(rule.id);
