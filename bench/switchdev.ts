@@ -111,8 +111,16 @@ async function inVm(b: Bench): Promise<void> {
     const t3 = performance.now();
     const why = await sw.drifted(m);
     const foundMs = performance.now() - t3;
-    const fix = await sw.apply(diffRules(await sw.observe(m), compile(true)), m);
+    const seen = await sw.observe(m);
+    const observedMs = performance.now() - t3 - foundMs;
+    const t4 = performance.now();
+    const want = compile(true);
+    const compiledMs = performance.now() - t4;
+    const fix = await sw.apply(diffRules(seen, want), m);
     const repairMs = performance.now() - t3;
+    b.figure('drift repair: observe', observedMs, 'ms');
+    b.figure('drift repair: compile', compiledMs, 'ms');
+    b.figure('drift repair: diff + apply', repairMs - foundMs - observedMs - compiledMs, 'ms');
     if (!why || fix.status !== 'done' || (await sw.drifted(m)) !== null) {
       throw new Error(`bench: drift not repaired (${why})`);
     }

@@ -9,7 +9,7 @@ import { vfPort } from '../../../model/index.js';
 import type { PfEntry } from '../pf-registry.js';
 import type { Devlink } from '../rtnl.js';
 import type { Sysfs } from '../sysfs.js';
-import { findRepresentors, portMap, type SwitchPorts } from './representors.js';
+import { findRepresentors, portIds, portMap, type SwitchPorts } from './representors.js';
 import { TcEswitch } from './tc-eswitch.js';
 import type { TcPlacement } from './tc-lines.js';
 import type { TcRunner } from './tc-run.js';
@@ -19,7 +19,9 @@ const LEGACY =
 
 /**
  * The switchdev side of the linux driver: per PF its representors (found afresh on every
- * use, so renamed netdevs are followed) and its TcEswitch ledger.
+ * use through devlink, keyed by VF number, so renamed netdevs are followed; with their
+ * ifindexes, so a representor that vanished and came back gets its rules again) and its
+ * TcEswitch ledger.
  */
 export class LinuxEswitches {
   private readonly byPf = new Map<string, TcEswitch>();
@@ -56,7 +58,7 @@ export class LinuxEswitches {
     numVfs: number,
   ): Promise<{ eswitch: ObservedRuleSet; switchPorts: Map<number, VfSwitchPort> }> {
     const sp = await this.ports(e);
-    const rules = await this.of(e.sys.id).observe(portMap(sp));
+    const rules = await this.of(e.sys.id).observe(portMap(sp), portIds(sp));
     const ports: EswitchPort[] = ['uplink'];
     for (let i = 0; i < numVfs; i++) ports.push(vfPort(i));
     const switchPorts = new Map<number, VfSwitchPort>();
@@ -79,7 +81,8 @@ export class LinuxEswitches {
     if (!e) return fail(`PF ${pf} not found; check the PCI address against \`nicvisor show pfs\``);
     if (e.eswitch !== 'switchdev') return fail(`PF ${pf} (${e.sys.netdev}) ${LEGACY}`);
     try {
-      return await this.of(pf).apply(diff, portMap(await this.ports(e)));
+      const sp = await this.ports(e);
+      return await this.of(pf).apply(diff, portMap(sp), portIds(sp));
     } catch (err) {
       return fail(`PF ${pf}: ${(err as Error).message}`);
     }
@@ -89,7 +92,8 @@ export class LinuxEswitches {
   async drifted(e: PfEntry): Promise<string | null> {
     const sw = this.byPf.get(e.sys.id);
     if (!sw || sw.size === 0 || e.eswitch !== 'switchdev') return null;
-    return sw.drifted(portMap(await this.ports(e)));
+    const sp = await this.ports(e);
+    return sw.drifted(portMap(sp), portIds(sp));
   }
 
   /**

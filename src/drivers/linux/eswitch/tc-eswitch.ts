@@ -24,11 +24,32 @@ export { TC_MAX_ACTIONS } from '../../../policy/eswitch/spill.js';
 
 /** Port → netdev of one PF's eswitch: the uplink and each VF's representor. */
 export type PortMap = ReadonlyMap<EswitchPort, string>;
+/** Port → ifindex of its netdev, where known: a netdev that came back has a new one. */
+export type PortIds = ReadonlyMap<EswitchPort, number>;
 
 interface Entry {
   rule: EswitchRule;
   place: TcPlace;
   cookie: string;
+  /** `renewals` when it was installed: a port renewed later makes it stale. */
+  epoch: number;
+}
+
+/** Where a port's netdev was last seen. */
+interface Home {
+  dev: string;
+  ifindex?: number;
+  /** Gone from the port map at the last look (its rules went with it). */
+  gone: boolean;
+  /** The `renewals` count when this port's netdev was last found new. */
+  renewed: number;
+}
+
+/** The ports a rule's filter depends on: its own and every mirred target. */
+function portsOf(r: EswitchRule): EswitchPort[] {
+  const out = [r.port];
+  for (const a of r.actions) if (a.kind === 'mirror' || a.kind === 'redirect') out.push(a.to);
+  return out;
 }
 
 /** What is on the ports and not in the ledger: kept by id so a diff can remove it. */
@@ -58,6 +79,17 @@ export class TcEswitch {
   private readonly ledger = new Map<string, Entry>();
   private foreign = new Map<string, Foreign>();
   private readonly clsact = new Set<string>();
+  /**
+   * Each port's netdev as last seen, so the ledger follows it: a rename (same ifindex, or
+   * none known) moves the port's filters to the new name (the kernel keeps them); a netdev
+   * that vanished or came back with a new ifindex (VF recreated, driver reload, netns move)
+   * took its filters and clsact with it, and every rule whose mirred names it points at
+   * nothing: those rules are stale until installed again.
+   */
+  private readonly homes = new Map<EswitchPort, Home>();
+  private renewals = 0;
+  /** What changed in the ports since the last drift check (its answer). */
+  private news: string[] = [];
 
   constructor(
     readonly pf: string,
@@ -70,6 +102,58 @@ export class TcEswitch {
     this.ledger.clear();
     this.foreign.clear();
     this.clsact.clear();
+    this.homes.clear();
+    this.news = [];
+  }
+
+  /** Follows renames and renewals of the ports' netdevs (see `homes`). */
+  private rehome(ports: PortMap, ids?: PortIds): void {
+    for (const [port, dev] of ports) {
+      const ifindex = ids?.get(port);
+      const h = this.homes.get(port);
+      if (!h) {
+        this.homes.set(port, { dev, ifindex, gone: false, renewed: 0 });
+        continue;
+      }
+      const renewed =
+        h.gone || (ifindex !== undefined && h.ifindex !== undefined && ifindex !== h.ifindex);
+      if (renewed) {
+        this.renewals++;
+        this.clsact.delete(h.dev);
+        this.clsact.delete(dev);
+        const was = h.ifindex !== undefined ? `, was ${h.ifindex}` : '';
+        this.news.push(
+          `the netdev of ${port} is new (${dev}${ifindex !== undefined ? `, ifindex ${ifindex}` : ''}${was}): its rules and those that mirror to it are reinstalled`,
+        );
+        this.homes.set(port, { dev, ifindex, gone: false, renewed: this.renewals });
+        continue;
+      }
+      if (h.dev !== dev) {
+        // A rename: the filters stay on the netdev, under its new name.
+        for (const e of this.ledger.values())
+          if (e.rule.port === port) e.place = { ...e.place, dev };
+        for (const f of this.foreign.values())
+          if (f.place.dev === h.dev) f.place = { ...f.place, dev };
+        if (this.clsact.delete(h.dev)) this.clsact.add(dev);
+        h.dev = dev;
+      }
+      if (ifindex !== undefined) h.ifindex = ifindex;
+    }
+    for (const [port, h] of this.homes) {
+      if (ports.has(port) || h.gone) continue;
+      h.gone = true;
+      this.clsact.delete(h.dev);
+      this.news.push(`the netdev of ${port} (${h.dev}) is gone, and its rules with it`);
+    }
+  }
+
+  /** Installed before a port it depends on was renewed: its filter is gone or points at nothing. */
+  private stale(e: Entry): boolean {
+    for (const p of portsOf(e.rule)) {
+      const h = this.homes.get(p);
+      if (h && h.renewed > e.epoch) return true;
+    }
+    return false;
   }
 
   get size(): number {
@@ -87,7 +171,8 @@ export class TcEswitch {
   }
 
   /** The installed rules with counters, plus anything foreign on the ports (to remove). */
-  async observe(ports: PortMap): Promise<ObservedRule[]> {
+  async observe(ports: PortMap, ids?: PortIds): Promise<ObservedRule[]> {
+    this.rehome(ports, ids);
     const filters = await this.read(ports);
     const byPlace = new Map(filters.map((f) => [key(f), f]));
     const out: ObservedRule[] = [];
@@ -96,6 +181,9 @@ export class TcEswitch {
       const f = byPlace.get(key(e.place));
       if (!f || f.cookie !== e.cookie) continue;
       owned.add(key(f));
+      // Its filter is there but names a netdev that is no more: reported missing, so the
+      // next diff installs it again (in place, by `replace`).
+      if (this.stale(e)) continue;
       const { packets, bytes, drops, inHw, handle } = f;
       out.push({ ...e.rule, packets, bytes, drops, inHw, handle });
     }
@@ -126,10 +214,17 @@ export class TcEswitch {
   }
 
   /** Whether the kernel's filters still are the ledger, exactly (the drift check). */
-  async drifted(ports: PortMap): Promise<string | null> {
+  async drifted(ports: PortMap, ids?: PortIds): Promise<string | null> {
+    this.rehome(ports, ids);
+    const news = this.news;
+    this.news = [];
+    if (news.length > 0) return news.join('; ');
     const filters = await this.read(ports);
     const byPlace = new Map(filters.map((f) => [key(f), f]));
     for (const e of this.ledger.values()) {
+      // A rule on a port that is gone went with it; reported once, when it went.
+      if (this.homes.get(e.rule.port)?.gone) continue;
+      if (this.stale(e)) return `rule ${e.rule.id} names a netdev that is no more`;
       const f = byPlace.get(key(e.place));
       if (!f) return `rule ${e.rule.id} is gone from ${e.place.dev}`;
       if (f.cookie !== e.cookie) return `rule ${e.rule.id} was changed on ${e.place.dev}`;
@@ -146,7 +241,8 @@ export class TcEswitch {
    * back as they were) and nothing is removed, so no half-applied set stays behind.
    * Only then the old rules go, in a second batch: the VF is never unfiltered in between.
    */
-  async apply(diff: RuleDiff, ports: PortMap): Promise<EswitchOutcome> {
+  async apply(diff: RuleDiff, ports: PortMap, ids?: PortIds): Promise<EswitchOutcome> {
+    this.rehome(ports, ids);
     const devOf = devOfPorts(ports);
     const fail = (failures: { rule: EswitchRule; error: string }[]): EswitchOutcome => ({
       diff,
@@ -212,7 +308,7 @@ export class TcEswitch {
       bump(at, handle);
       const { line, cookie, place } = replaceLine(rule, handle, devOf, this.placement);
       items.push({
-        entry: { rule, place, cookie },
+        entry: { rule, place, cookie, epoch: this.renewals },
         line: adopt ? null : line,
         old: same ? old : null,
       });
@@ -297,6 +393,10 @@ export class TcEswitch {
     const installed = new Set([...diff.add, ...diff.change].map((r) => r.id));
     for (const rule of diff.remove) {
       const entry = this.ledger.get(rule.id);
+      if (entry && !installed.has(rule.id) && this.homes.get(entry.rule.port)?.gone) {
+        this.ledger.delete(rule.id); // its filter went with the netdev
+        continue;
+      }
       if (entry && !installed.has(rule.id)) {
         lines.push(deleteLine(entry.place));
         whose.push(rule);
