@@ -147,6 +147,31 @@ export class TcEswitch {
     }
   }
 
+  /**
+   * A port with rules in the ledger and not one of them in the kernel has a new netdev too,
+   * whatever its ifindex: a netns move and back keeps the ifindex but flushes the clsact,
+   * and a quick recreate may come back before anyone looked.
+   */
+  private renewEmptied(filters: readonly KernelFilter[], ports: PortMap): void {
+    const have = new Set(filters.map((f) => key(f)));
+    const kept = new Map<EswitchPort, boolean>();
+    for (const e of this.ledger.values()) {
+      const p = e.rule.port;
+      if (!ports.has(p) || this.stale(e)) continue;
+      kept.set(p, (kept.get(p) ?? false) || have.has(key(e.place)));
+    }
+    for (const [port, any] of kept) {
+      const h = this.homes.get(port);
+      if (any || !h) continue;
+      this.renewals++;
+      h.renewed = this.renewals;
+      this.clsact.delete(h.dev);
+      this.news.push(
+        `every rule of ${port} is gone from ${h.dev} (its netdev was recreated or moved): its rules and those that mirror to it are reinstalled`,
+      );
+    }
+  }
+
   /** Installed before a port it depends on was renewed: its filter is gone or points at nothing. */
   private stale(e: Entry): boolean {
     for (const p of portsOf(e.rule)) {
@@ -174,6 +199,7 @@ export class TcEswitch {
   async observe(ports: PortMap, ids?: PortIds): Promise<ObservedRule[]> {
     this.rehome(ports, ids);
     const filters = await this.read(ports);
+    this.renewEmptied(filters, ports);
     const byPlace = new Map(filters.map((f) => [key(f), f]));
     const out: ObservedRule[] = [];
     const owned = new Set<string>();
@@ -220,6 +246,10 @@ export class TcEswitch {
     this.news = [];
     if (news.length > 0) return news.join('; ');
     const filters = await this.read(ports);
+    this.renewEmptied(filters, ports);
+    const later = this.news;
+    this.news = [];
+    if (later.length > 0) return later.join('; ');
     const byPlace = new Map(filters.map((f) => [key(f), f]));
     for (const e of this.ledger.values()) {
       // A rule on a port that is gone went with it; reported once, when it went.

@@ -265,4 +265,23 @@ describe('TcEswitch: the ledger of one PF’s filters', () => {
     assert.equal(await sw.drifted(PORTS, back), null);
     assert.equal(diffRules(await sw.observe(PORTS, back), want).add.length, 0);
   });
+
+  it('a representor moved to another netns and back (same name and ifindex) is seen by its empty clsact', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    const want = policies([10]).rules;
+    await sw.apply(diffRules(await sw.observe(PORTS), want), PORTS);
+    const total = tc.filters.size;
+    tc.unregister('rep0');
+    tc.devs.add('rep0');
+    assert.match((await sw.drifted(PORTS)) ?? '', /every rule of vf0 is gone from rep0/);
+    const d = diffRules(await sw.observe(PORTS), want);
+    assert.ok(
+      d.add.some((r) => r.port !== 'vf0'),
+      'rules that mirror to it too',
+    );
+    assert.equal((await sw.apply(d, PORTS)).status, 'done');
+    assert.equal(tc.filters.size, total);
+    assert.equal(await sw.drifted(PORTS), null);
+  });
 });
