@@ -6,8 +6,10 @@
  *     against one `tc` process per rule (measured on a sample of rules, scaled to all of
  *     them: a full run would take minutes under emulation), as a ratio in the same run;
  *  2. a one-VF change: ms until the new rules are in force, and how many rules it touched;
- *  3. drift: a rule deleted with `tc filter del`, found by one ledger check and repaired
- *     (observe + diff + apply); the driver's poll interval (1 s default) comes on top.
+ *  3. drift: a rule deleted with `tc filter del`, found and put back by heal() (one read,
+ *     one batch of what is missing), against the re-plan path (check, then observe +
+ *     compile + diff + apply) as a ratio; the driver's poll interval (1 s default), or a
+ *     link notification, comes on top.
  * Under TCG emulation every process spawn is far slower than on hardware: compare ratios.
  */
 import { execFile, spawnSync } from 'node:child_process';
@@ -102,12 +104,18 @@ async function inVm(b: Bench): Promise<void> {
       `of ${n}`,
     );
 
-    const victim = (await sw.observe(m)).find((r) => r.port === 'vf7' && r.chain === 1);
-    if (!victim || victim.handle === undefined) throw new Error('bench: no rule to delete');
-    const proto = victim.match.protocol === 'all' ? 'all' : String(victim.match.protocol);
-    sh(
-      `tc filter del dev ${m.get('vf7')} ingress chain ${victim.chain} prio ${victim.prio} handle ${victim.handle} protocol ${proto} flower`,
-    );
+    // Drift: a rule deleted with `tc filter del`, as the re-plan path repairs it (check,
+    // then the daemon's observe + compile + diff + apply) and as heal() does (one read, one
+    // batch of what is missing), each on its own deletion.
+    const del = async () => {
+      const victim = (await sw.observe(m)).find((r) => r.port === 'vf7' && r.chain === 1);
+      if (!victim || victim.handle === undefined) throw new Error('bench: no rule to delete');
+      const proto = victim.match.protocol === 'all' ? 'all' : String(victim.match.protocol);
+      sh(
+        `tc filter del dev ${m.get('vf7')} ingress chain ${victim.chain} prio ${victim.prio} handle ${victim.handle} protocol ${proto} flower`,
+      );
+    };
+    await del();
     const t3 = performance.now();
     const why = await sw.drifted(m);
     const foundMs = performance.now() - t3;
@@ -117,21 +125,34 @@ async function inVm(b: Bench): Promise<void> {
     const want = compile(true);
     const compiledMs = performance.now() - t4;
     const fix = await sw.apply(diffRules(seen, want), m);
-    const repairMs = performance.now() - t3;
-    b.figure('drift repair: observe', observedMs, 'ms');
-    b.figure('drift repair: compile', compiledMs, 'ms');
-    b.figure('drift repair: diff + apply', repairMs - foundMs - observedMs - compiledMs, 'ms');
+    const replanMs = performance.now() - t3;
     if (!why || fix.status !== 'done' || (await sw.drifted(m)) !== null) {
       throw new Error(`bench: drift not repaired (${why})`);
     }
-    b.figure('drift: a deleted rule found by one ledger check', foundMs, 'ms');
-    b.figure(
-      'drift: found and repaired (check + observe + diff + apply)',
-      repairMs,
+    b.figure('drift: a deleted rule found by one ledger check (one read)', foundMs, 'ms');
+    b.figure('drift re-plan: observe', observedMs, 'ms');
+    b.figure('drift re-plan: compile', compiledMs, 'ms');
+    b.figure('drift re-plan: diff + apply', replanMs - foundMs - observedMs - compiledMs, 'ms');
+    const replan = b.figure(
+      'drift: found and repaired by a re-plan (check + observe + compile + diff + apply)',
+      replanMs,
+      'ms',
+    );
+    await del();
+    const t5 = performance.now();
+    const healed = await sw.heal(m);
+    const healMs = performance.now() - t5;
+    if (healed?.repaired !== 1 || (await sw.drifted(m)) !== null) {
+      throw new Error(`bench: heal did not repair (${JSON.stringify(healed)})`);
+    }
+    const heal = b.figure(
+      'drift: found and repaired (heal: one read + one batch)',
+      healMs,
       'ms',
       atMost(2000),
       'plus up to one poll interval (1 s default)',
     );
+    b.ratio('re-plan / heal', replan, heal, atLeast(1.5));
   } finally {
     drop(m);
   }

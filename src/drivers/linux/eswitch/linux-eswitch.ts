@@ -10,7 +10,7 @@ import type { PfEntry } from '../pf-registry.js';
 import type { Devlink } from '../rtnl.js';
 import type { Sysfs } from '../sysfs.js';
 import { findRepresentors, portIds, portMap, type SwitchPorts } from './representors.js';
-import { TcEswitch } from './tc-eswitch.js';
+import { type Healed, TcEswitch } from './tc-eswitch.js';
 import type { TcPlacement } from './tc-lines.js';
 import type { TcRunner } from './tc-run.js';
 
@@ -94,6 +94,17 @@ export class LinuxEswitches {
     if (!sw || sw.size === 0 || e.eswitch !== 'switchdev') return null;
     const sp = await this.ports(e);
     return sw.drifted(portMap(sp), portIds(sp));
+  }
+
+  /**
+   * The drift check that repairs: rules gone or changed behind nicvisor's back are put back
+   * as last applied, in one read and one batch (TcEswitch.heal); null when nothing drifted.
+   */
+  async heal(e: PfEntry): Promise<Healed | null> {
+    const sw = this.byPf.get(e.sys.id);
+    if (!sw || sw.size === 0 || e.eswitch !== 'switchdev') return null;
+    const sp = await this.ports(e);
+    return sw.heal(portMap(sp), portIds(sp));
   }
 
   /**

@@ -88,6 +88,8 @@ export class TcEswitch {
    */
   private readonly homes = new Map<EswitchPort, Home>();
   private renewals = 0;
+  /** observe, drifted, heal and apply run one at a time (the drift poll runs beside applies). */
+  private queue: Promise<unknown> = Promise.resolve();
   /** What changed in the ports since the last drift check (its answer). */
   private news: string[] = [];
 
@@ -181,6 +183,12 @@ export class TcEswitch {
     return false;
   }
 
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   get size(): number {
     return this.ledger.size;
   }
@@ -196,7 +204,11 @@ export class TcEswitch {
   }
 
   /** The installed rules with counters, plus anything foreign on the ports (to remove). */
-  async observe(ports: PortMap, ids?: PortIds): Promise<ObservedRule[]> {
+  observe(ports: PortMap, ids?: PortIds): Promise<ObservedRule[]> {
+    return this.exclusive(() => this.observeNow(ports, ids));
+  }
+
+  private async observeNow(ports: PortMap, ids?: PortIds): Promise<ObservedRule[]> {
     this.rehome(ports, ids);
     const filters = await this.read(ports);
     this.renewEmptied(filters, ports);
@@ -240,7 +252,11 @@ export class TcEswitch {
   }
 
   /** Whether the kernel's filters still are the ledger, exactly (the drift check). */
-  async drifted(ports: PortMap, ids?: PortIds): Promise<string | null> {
+  drifted(ports: PortMap, ids?: PortIds): Promise<string | null> {
+    return this.exclusive(() => this.driftedNow(ports, ids));
+  }
+
+  private async driftedNow(ports: PortMap, ids?: PortIds): Promise<string | null> {
     this.rehome(ports, ids);
     const news = this.news;
     this.news = [];
@@ -271,7 +287,78 @@ export class TcEswitch {
    * back as they were) and nothing is removed, so no half-applied set stays behind.
    * Only then the old rules go, in a second batch: the VF is never unfiltered in between.
    */
-  async apply(diff: RuleDiff, ports: PortMap, ids?: PortIds): Promise<EswitchOutcome> {
+  apply(diff: RuleDiff, ports: PortMap, ids?: PortIds): Promise<EswitchOutcome> {
+    return this.exclusive(() => this.applyNow(diff, ports, ids));
+  }
+
+  /**
+   * The drift check that repairs what it finds, in one read and one batch: every rule of the
+   * ledger whose filter is gone, changed or stale (a port's netdev renewed) is put back at
+   * its place with `filter replace`, as it was last applied, without waiting for a plan
+   * (the daemon re-plans after, for anything else: foreign filters, a changed policy).
+   * Returns what drifted and what was put back, or null when nothing did.
+   */
+  heal(ports: PortMap, ids?: PortIds): Promise<Healed | null> {
+    return this.exclusive(() => this.healNow(ports, ids));
+  }
+
+  private async healNow(ports: PortMap, ids?: PortIds): Promise<Healed | null> {
+    this.rehome(ports, ids);
+    const filters = await this.read(ports);
+    this.renewEmptied(filters, ports);
+    const why = this.news;
+    this.news = [];
+    const byPlace = new Map(filters.map((f) => [key(f), f]));
+    const lost: Entry[] = [];
+    let changed = 0;
+    let held = 0;
+    for (const e of this.ledger.values()) {
+      if (!ports.has(e.rule.port)) continue; // gone with its netdev: back when it is
+      const f = byPlace.get(key(e.place));
+      if (f?.cookie === e.cookie) held++;
+      if (f && f.cookie === e.cookie && !this.stale(e)) continue;
+      if (f && f.cookie !== e.cookie) changed++;
+      lost.push(e);
+    }
+    if (lost.length > 0) {
+      const first = lost[0];
+      why.push(
+        `${lost.length} rules gone or changed (${changed} changed), e.g. ${first.rule.id} on ${first.place.dev}`,
+      );
+    }
+    if (filters.length > held + changed)
+      why.push(`${filters.length - held - changed} filters nicvisor did not install`);
+    if (why.length === 0) return null;
+    const devOf = devOfPorts(ports);
+    const items: Installing['items'] = [];
+    const failed: string[] = [];
+    for (const e of lost) {
+      try {
+        const { line, cookie, place } = replaceLine(e.rule, e.place.handle, devOf, this.placement);
+        items.push({
+          entry: { rule: e.rule, place, cookie, epoch: this.renewals },
+          line,
+          old: null,
+        });
+      } catch (err) {
+        failed.push(`${ruleWho(e.rule)}: ${(err as Error).message}`);
+      }
+    }
+    const devs = new Set(items.map((i) => i.entry.place.dev));
+    const plan: Installing = { items, clsact: [...devs].filter((d) => !this.clsact.has(d)) };
+    const refused = await this.install(plan);
+    const bad = new Set(refused.map((r) => r.rule.id));
+    for (const r of refused) failed.push(`${ruleWho(r.rule)}: ${r.error}`);
+    let repaired = 0;
+    for (const n of items) {
+      if (bad.has(n.entry.rule.id)) continue;
+      this.ledger.set(n.entry.rule.id, n.entry);
+      repaired++;
+    }
+    return { why: why.join('; '), repaired, failed };
+  }
+
+  private async applyNow(diff: RuleDiff, ports: PortMap, ids?: PortIds): Promise<EswitchOutcome> {
     this.rehome(ports, ids);
     const devOf = devOfPorts(ports);
     const fail = (failures: { rule: EswitchRule; error: string }[]): EswitchOutcome => ({
@@ -453,6 +540,15 @@ export class TcEswitch {
     }
     return failures.length === 0 ? { diff, status: 'done' } : { diff, status: 'failed', failures };
   }
+}
+
+/** What a drift check found, and what it put back. */
+export interface Healed {
+  why: string;
+  /** Rules installed again as last applied. */
+  repaired: number;
+  /** Rules it could not put back (a missing representor, a kernel refusal). */
+  failed: string[];
 }
 
 interface Installing {

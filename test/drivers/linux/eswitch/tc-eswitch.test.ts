@@ -284,4 +284,39 @@ describe('TcEswitch: the ledger of one PF’s filters', () => {
     assert.equal(tc.filters.size, total);
     assert.equal(await sw.drifted(PORTS), null);
   });
+
+  it('heal: one read and one batch put back exactly the rules deleted or changed', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    await converge(sw, [10]);
+    assert.equal(await sw.heal(PORTS), null);
+    const before = new Map([...tc.filters].map(([k, f]) => [k, f.text]));
+    const [k] = [...tc.filters].find(([, f]) => f.dev === 'rep0' && f.chain === 1) ?? [];
+    assert.ok(k);
+    tc.filters.delete(k);
+    const other = [...tc.filters.values()].find((f) => f.dev === 'rep1' && f.chain === 0);
+    assert.ok(other);
+    other.cookie = null;
+    const n = tc.runs.length;
+    const healed = await sw.heal(PORTS);
+    assert.match(healed?.why ?? '', /2 rules gone or changed \(1 changed\)/);
+    assert.deepEqual([healed?.repaired, healed?.failed], [2, []]);
+    const runs = tc.runs.slice(n);
+    assert.equal(runs.length, 2, 'one read, one batch');
+    assert.equal(runs[1].lines.length, 2, 'only the two rules');
+    assert.deepEqual(new Map([...tc.filters].map(([x, f]) => [x, f.text])), before);
+    assert.equal(await sw.drifted(PORTS), null);
+  });
+
+  it('heal: a foreign filter is reported, left to the plan', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    await converge(sw, [10]);
+    await tc.run(
+      [],
+      'filter add dev rep0 ingress chain 7 prio 1 handle 1 protocol all flower action drop\n',
+    );
+    const healed = await sw.heal(PORTS);
+    assert.deepEqual([healed?.why, healed?.repaired], ['1 filters nicvisor did not install', 0]);
+  });
 });
