@@ -18,7 +18,7 @@ import { mirrorPanel } from './mirror.js';
 import { PfCards } from './pfs.js';
 import { RatePlots } from './plots.js';
 import { PolicyForm } from './policy-form.js';
-import { VfTable } from './vfs.js';
+import { switchPortText, VfTable } from './vfs.js';
 
 let vfs: VfView[] = [];
 let pfs: PfView[] = [];
@@ -106,6 +106,7 @@ function select(name: string, status?: string): void {
   fill(
     byId('detail'),
     h('h2', {}, `VF ${name}`),
+    ...(switchPortText(v) ? [h('p', { id: 'detail-switch-port' }, switchPortText(v))] : []),
     plots.root,
     h(
       'div',
