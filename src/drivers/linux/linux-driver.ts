@@ -108,6 +108,8 @@ export class LinuxDriver implements NicDriver {
           this.emit({ type: 'changed', pf: p.sys.id, reason: `drift check failed: ${e.message}` });
         }
       },
+      // A TC notification: the eswitch check reads that netdev again, and only it.
+      (ifindex) => this.eswitches.touched(ifindex),
     );
     // Each socket's worker thread takes a while to boot (about 1 s under emulation): together.
     const opened = await Promise.allSettled([
@@ -122,10 +124,12 @@ export class LinuxDriver implements NicDriver {
       throw (failed as PromiseRejectedResult).reason;
     }
     this.started = true;
+    this.eswitches.watch(true);
     await this.pfs.refresh();
   }
 
   private async closeAll(): Promise<void> {
+    this.eswitches.watch(false);
     await this.watcher?.stop();
     this.watcher = null;
     await this.rtnl.close();

@@ -133,6 +133,7 @@ describe('linux driver: netdevsim in switchdev mode', { skip }, () => {
   });
 
   it('a renamed representor keeps its rules and its place in the mapping', async () => {
+    await reconcile(driver, cfg, policies(POLICIES));
     const [o] = await driver.observe({ pf: PF });
     const rep = o.vfs[1].switchPort?.representor ?? '';
     const handles = () =>
@@ -159,6 +160,7 @@ describe('linux driver: netdevsim in switchdev mode', { skip }, () => {
   });
 
   it('a representor that vanishes and comes back (netns move) gets its rules back, mirrors too', async () => {
+    await reconcile(driver, cfg, policies(POLICIES));
     const [o] = await driver.observe({ pf: PF });
     const rep = o.vfs[0].switchPort?.representor ?? '';
     const onRep = o.eswitch?.rules.filter((r) => r.port === 'vf0').length ?? 0;

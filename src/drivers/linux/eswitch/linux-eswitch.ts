@@ -25,6 +25,9 @@ const LEGACY =
  */
 export class LinuxEswitches {
   private readonly byPf = new Map<string, TcEswitch>();
+  /** ifindex → the PF and netdev of every port seen: where a TC notification belongs. */
+  private readonly byIfindex = new Map<number, { pf: string; dev: string }>();
+  private watching = false;
 
   constructor(
     private readonly sysfs: Sysfs,
@@ -37,6 +40,7 @@ export class LinuxEswitches {
     let sw = this.byPf.get(pf);
     if (!sw) {
       sw = new TcEswitch(pf, this.tc, this.placement);
+      sw.watch(this.watching);
       this.byPf.set(pf, sw);
     }
     return sw;
@@ -49,7 +53,33 @@ export class LinuxEswitches {
 
   /** Equivalent to: `devlink -j port show` for the PF's device (+ phys_port_name fallback). */
   async ports(e: PfEntry): Promise<SwitchPorts> {
-    return findRepresentors(e.sys.netdev, await this.devlink.ports(e.devlink), this.sysfs);
+    const sp = await findRepresentors(
+      e.sys.netdev,
+      await this.devlink.ports(e.devlink),
+      this.sysfs,
+    );
+    const pf = e.sys.id;
+    if (sp.uplinkIfindex !== undefined)
+      this.byIfindex.set(sp.uplinkIfindex, { pf, dev: sp.uplink });
+    for (const r of sp.vfs)
+      if (r.ifindex !== undefined) this.byIfindex.set(r.ifindex, { pf, dev: r.netdev });
+    return sp;
+  }
+
+  /** TC notifications are heard from now on (see TcEswitch.watch). */
+  watch(on: boolean): void {
+    this.watching = on;
+    for (const sw of this.byPf.values()) sw.watch(on);
+  }
+
+  /** A TC notification named this ifindex (null: some were lost). */
+  touched(ifindex: number | null): void {
+    if (ifindex === null) {
+      for (const sw of this.byPf.values()) sw.touched(null);
+      return;
+    }
+    const at = this.byIfindex.get(ifindex);
+    if (at) this.byPf.get(at.pf)?.touched(at.dev);
   }
 
   /** Rules read back (counters, in_hw) and each VF's switch port. */

@@ -22,6 +22,9 @@ import type { TcRunner } from './tc-run.js';
 /** TCA_ACT_MAX_PRIO: actions one filter can hold (the compiler splits longer floods). */
 export { TC_MAX_ACTIONS } from '../../../policy/eswitch/spill.js';
 
+/** How often a watching drift check reads every netdev anyway (a notification lost unseen). */
+const FULL_READ_MS = 30_000;
+
 /** Port → netdev of one PF's eswitch: the uplink and each VF's representor. */
 export type PortMap = ReadonlyMap<EswitchPort, string>;
 /** Port → ifindex of its netdev, where known: a netdev that came back has a new one. */
@@ -88,6 +91,10 @@ export class TcEswitch {
    */
   private readonly homes = new Map<EswitchPort, Home>();
   private renewals = 0;
+  private watching = false;
+  /** Filters of each netdev as last read while watching, until a notification names it. */
+  private readonly cache = new Map<string, KernelFilter[]>();
+  private fullAt = 0;
   /** observe, drifted, heal and apply run one at a time (the drift poll runs beside applies). */
   private queue: Promise<unknown> = Promise.resolve();
   /** What changed in the ports since the last drift check (its answer). */
@@ -106,6 +113,7 @@ export class TcEswitch {
     this.clsact.clear();
     this.homes.clear();
     this.news = [];
+    this.cache.clear();
   }
 
   /** Follows renames and renewals of the ports' netdevs (see `homes`). */
@@ -123,6 +131,8 @@ export class TcEswitch {
         this.renewals++;
         this.clsact.delete(h.dev);
         this.clsact.delete(dev);
+        this.cache.delete(h.dev);
+        this.cache.delete(dev);
         const was = h.ifindex !== undefined ? `, was ${h.ifindex}` : '';
         this.news.push(
           `the netdev of ${port} is new (${dev}${ifindex !== undefined ? `, ifindex ${ifindex}` : ''}${was}): its rules and those that mirror to it are reinstalled`,
@@ -137,6 +147,7 @@ export class TcEswitch {
         for (const f of this.foreign.values())
           if (f.place.dev === h.dev) f.place = { ...f.place, dev };
         if (this.clsact.delete(h.dev)) this.clsact.add(dev);
+        this.cache.delete(h.dev);
         h.dev = dev;
       }
       if (ifindex !== undefined) h.ifindex = ifindex;
@@ -195,12 +206,52 @@ export class TcEswitch {
 
   /** Equivalent to: `tc -s -j filter show dev DEV ingress` for every port, in one process. */
   async read(ports: PortMap): Promise<KernelFilter[]> {
-    const devs = [...new Set(ports.values())];
-    if (devs.length === 0) return [];
-    const r = await this.tc(['-s', '-j', '-batch', '-'], `${devs.map(showLine).join('\n')}\n`);
-    // A port without clsact answers nothing (or an error line): it has no filters.
-    const answers = splitJson(r.stdout);
-    return devs.flatMap((dev, i) => parseFilters(dev, answers[i]));
+    return this.readSome(ports, false);
+  }
+
+  /**
+   * TC notifications are heard (the driver's drift watcher calls touched()): a drift check
+   * then reads only the netdevs a notification named since their last read, and keeps the
+   * others' filters from then. A full read still happens every FULL_READ_MS.
+   */
+  watch(on: boolean): void {
+    this.watching = on;
+    if (!on) this.cache.clear();
+  }
+
+  /** A TC notification for this netdev (null: notifications were lost, so every netdev). */
+  touched(dev: string | null): void {
+    if (dev === null) this.cache.clear();
+    else this.cache.delete(dev);
+  }
+
+  /** One `tc -force -batch -` of changes; the netdevs it names are read afresh next time. */
+  private change(input: string) {
+    for (const m of input.matchAll(/ dev (\S+)/g)) this.cache.delete(m[1]);
+    return this.tc(['-force', '-batch', '-'], input);
+  }
+
+  /**
+   * `tc -s -j filter show` of the ports' netdevs in one process: of all of them, or (`cached`,
+   * while watching) only of those no notification left unchanged since their last read.
+   */
+  private async readSome(ports: PortMap, cached: boolean): Promise<KernelFilter[]> {
+    const all = [...new Set(ports.values())];
+    if (!this.watching || Date.now() - this.fullAt > FULL_READ_MS) cached = false;
+    const devs = cached ? all.filter((d) => !this.cache.has(d)) : all;
+    if (!cached) this.fullAt = Date.now();
+    // Forgotten before the read: a notification during it marks the netdev again.
+    for (const d of devs) this.cache.delete(d);
+    let fresh: KernelFilter[][] = [];
+    if (devs.length > 0) {
+      const r = await this.tc(['-s', '-j', '-batch', '-'], `${devs.map(showLine).join('\n')}\n`);
+      // A port without clsact answers nothing (or an error line): it has no filters.
+      const answers = splitJson(r.stdout);
+      fresh = devs.map((dev, i) => parseFilters(dev, answers[i]));
+    }
+    if (this.watching) devs.forEach((d, i) => this.cache.set(d, fresh[i]));
+    const got = new Map(devs.map((d, i) => [d, fresh[i]]));
+    return all.flatMap((d) => got.get(d) ?? this.cache.get(d) ?? []);
   }
 
   /** The installed rules with counters, plus anything foreign on the ports (to remove). */
@@ -261,7 +312,7 @@ export class TcEswitch {
     const news = this.news;
     this.news = [];
     if (news.length > 0) return news.join('; ');
-    const filters = await this.read(ports);
+    const filters = await this.readSome(ports, true);
     this.renewEmptied(filters, ports);
     const later = this.news;
     this.news = [];
@@ -304,7 +355,7 @@ export class TcEswitch {
 
   private async healNow(ports: PortMap, ids?: PortIds): Promise<Healed | null> {
     this.rehome(ports, ids);
-    const filters = await this.read(ports);
+    const filters = await this.readSome(ports, true);
     this.renewEmptied(filters, ports);
     const why = this.news;
     this.news = [];
@@ -462,7 +513,7 @@ export class TcEswitch {
       lineOf.set(lines.length, n.entry);
     }
     if (lines.length === 0) return [];
-    const r = await this.tc(['-force', '-batch', '-'], `${lines.join('\n')}\n`);
+    const r = await this.change(`${lines.join('\n')}\n`);
     const errors = batchErrors(r.stderr);
     const refused: { rule: EswitchRule; error: string }[] = [];
     plan.clsact.forEach((dev, i) => {
@@ -496,7 +547,7 @@ export class TcEswitch {
         lines.push(replaceLine(n.old.rule, n.old.place.handle, devOf, this.placement).line);
       else lines.push(deleteLine(n.entry.place));
     }
-    if (lines.length > 0) await this.tc(['-force', '-batch', '-'], `${lines.join('\n')}\n`);
+    if (lines.length > 0) await this.change(`${lines.join('\n')}\n`);
   }
 
   private async remove(diff: RuleDiff, moved: Entry[]): Promise<EswitchOutcome> {
@@ -529,7 +580,7 @@ export class TcEswitch {
       this.foreign.delete(rule.id);
     }
     if (lines.length === 0) return { diff, status: 'done' };
-    const r = await this.tc(['-force', '-batch', '-'], `${lines.join('\n')}\n`);
+    const r = await this.change(`${lines.join('\n')}\n`);
     const failures: { rule: EswitchRule; error: string }[] = [];
     for (const [n, e] of batchErrors(r.stderr)) {
       // Already gone (deleted behind nicvisor's back): what removing it wanted.

@@ -319,4 +319,36 @@ describe('TcEswitch: the ledger of one PF’s filters', () => {
     const healed = await sw.heal(PORTS);
     assert.deepEqual([healed?.why, healed?.repaired], ['1 filters nicvisor did not install', 0]);
   });
+
+  it('watching TC notifications, a drift check reads only the netdevs they named', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    sw.watch(true);
+    await converge(sw, [10]);
+    const reads = () => tc.runs.filter((r) => r.args.includes('-j')).slice(-1)[0]?.lines ?? [];
+    assert.equal(await sw.heal(PORTS), null);
+    const n = tc.runs.length;
+    assert.equal(await sw.heal(PORTS), null);
+    assert.equal(tc.runs.length, n, 'nothing named, nothing read');
+    const [k] = [...tc.filters].find(([, f]) => f.dev === 'rep1' && f.chain === 0) ?? [];
+    assert.ok(k);
+    tc.filters.delete(k);
+    sw.touched('rep1');
+    const healed = await sw.heal(PORTS);
+    assert.equal(healed?.repaired, 1);
+    assert.deepEqual(reads(), ['filter show dev rep1 ingress']);
+    // Its own batch named rep1: read again next time, then quiet.
+    assert.equal(await sw.heal(PORTS), null);
+    assert.deepEqual(reads(), ['filter show dev rep1 ingress']);
+    const m = tc.runs.length;
+    assert.equal(await sw.heal(PORTS), null);
+    assert.equal(tc.runs.length, m);
+    // Notifications lost: everything is read.
+    sw.touched(null);
+    assert.equal(await sw.heal(PORTS), null);
+    assert.equal(reads().length, 3);
+    // observe always reads everything: counters.
+    await sw.observe(PORTS);
+    assert.equal(reads().length, 3);
+  });
 });
