@@ -26,11 +26,14 @@ export interface CniIo {
   ops?: LinkOps;
 }
 
-const T0 = Date.now();
-/** NICVISOR_CNI_TRACE=1: each step's time since start on stderr (where the runtime logs it). */
+/**
+ * NICVISOR_CNI_TRACE=1: each step's time on stderr (where the runtime logs it), in ms since
+ * the process started (performance.now()), so node's own start and module loading show as
+ * the time of the first step.
+ */
 function trace(step: string): void {
   if (process.env.NICVISOR_CNI_TRACE === '1')
-    process.stderr.write(`nicvisor-cni: ${step} at ${Date.now() - T0} ms\n`);
+    process.stderr.write(`nicvisor-cni: ${step} at ${Math.round(performance.now())} ms\n`);
 }
 
 function socketOf(conf: NetConf): string {
@@ -95,6 +98,7 @@ async function add(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Pro
       const ipam = await delegate('ADD', conf, stdin, env);
       trace('IPAM');
       if (ipam) await addressIn(ops, env.netns, env.ifname, ipam.ips ?? [], ipam.routes ?? []);
+      trace('addressed');
       return addResult(
         conf,
         { name: env.ifname, mac: claim.mac, sandbox: env.netns, pciID: claim.pciAddr },
@@ -116,10 +120,14 @@ async function del(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Pro
   const api = cniApi(socketOf(conf));
   try {
     const claim = await ourClaim(api, conf, env);
+    trace(`found ${claim?.id ?? 'no claim'}`);
     if (claim?.pciAddr)
       await moveOut(ops, env.netns || null, env.ifname, claim.pciAddr, claim.netdev);
+    trace('moved out of the namespace');
     await delegate('DEL', conf, stdin, env);
+    trace('IPAM');
     await api.releaseOwner(conf.pool, `pod:${env.containerId}`, env.ifname);
+    trace('released');
   } catch (err) {
     throw apiError(err);
   }
