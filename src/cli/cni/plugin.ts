@@ -6,7 +6,7 @@
  * claim or the namespace is already gone (the kernel moved the VF back). CHECK reports an
  * attachment that drifted from what ADD left.
  */
-import { type Claim, type CniApi, CniApiError, cniApi, SYSTEM_SOCKET } from './api.js';
+import { type Claim, type LeanApi, LeanApiError, leanApi, SYSTEM_SOCKET } from '../lean-api.js';
 import { delegate } from './ipam.js';
 import { addressIn, DEFAULT_OPS, type LinkOps, macIn, moveIn, moveOut, netdevOf } from './link.js';
 import {
@@ -56,7 +56,7 @@ async function waitNetdev(ops: LinkOps, pciAddr: string, ms: number): Promise<st
 
 function apiError(err: unknown): CniError {
   if (err instanceof CniError) return err;
-  if (err instanceof CniApiError)
+  if (err instanceof LeanApiError)
     return new CniError(
       err.status === 409 || err.status === 422 ? 100 : err.status === 503 ? 11 : 5,
       err.message,
@@ -64,7 +64,7 @@ function apiError(err: unknown): CniError {
   return new CniError(5, (err as Error).message ?? String(err));
 }
 
-async function ourClaim(api: CniApi, conf: NetConf, env: CniEnv): Promise<Claim | null> {
+async function ourClaim(api: LeanApi, conf: NetConf, env: CniEnv): Promise<Claim | null> {
   const pool = await api.pool(conf.pool);
   return (
     pool.claims.find(
@@ -74,7 +74,7 @@ async function ourClaim(api: CniApi, conf: NetConf, env: CniEnv): Promise<Claim 
 }
 
 async function add(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Promise<CniResult> {
-  const api = cniApi(socketOf(conf));
+  const api = leanApi(socketOf(conf));
   try {
     const r = await api.claim(conf.pool, {
       owner: { kind: 'pod', id: env.containerId },
@@ -117,7 +117,7 @@ async function add(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Pro
 }
 
 async function del(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Promise<void> {
-  const api = cniApi(socketOf(conf));
+  const api = leanApi(socketOf(conf));
   try {
     const claim = await ourClaim(api, conf, env);
     trace(`found ${claim?.id ?? 'no claim'}`);
@@ -134,7 +134,7 @@ async function del(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Pro
 }
 
 async function check(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Promise<void> {
-  const api = cniApi(socketOf(conf));
+  const api = leanApi(socketOf(conf));
   try {
     const claim = await ourClaim(api, conf, env);
     if (!claim)
