@@ -115,7 +115,7 @@ export class Claims {
     return claims.find(
       (c) =>
         c.pool === pool &&
-        c.state === 'active' &&
+        (c.state === 'active' || c.state === 'migrating') &&
         c.owner.kind === body.owner.kind &&
         c.owner.id === body.owner.id &&
         c.ifname === body.ifname,
@@ -151,6 +151,26 @@ export class Claims {
     const observed = (await this.d.driver.observe()).filter((p) => pfs.has(p.id));
     const { claim, why, existing } = await this.reserve(pool, body, observed, proc);
     if (existing) return this.answer(claim, true, ['the owner already holds this claim (retry)']);
+    const bound = await this.configure(pool, claim, why, who);
+    this.d.audit.record({
+      who,
+      via: 'api',
+      action: 'pool.claim',
+      target: claim.policy,
+      request: { pool: pool.name, ...body },
+      result: 'ok',
+      reason: `claim ${claim.id}: vf ${claim.vf} on ${claim.pf} to ${ownerLabel(claim)}, MAC ${claim.mac}; ${why.join('; ')}`,
+    });
+    this.d.metrics.claimSeconds.observe({ pool: pool.name }, (performance.now() - t0) / 1000);
+    return this.answer(bound, false, why);
+  }
+
+  /**
+   * Apply the pool's profile to a claim the ledger holds (a new claim, or a migration
+   * reservation being committed) and bind its driver; on failure nothing stays: the policy is
+   * withdrawn and the claim dropped.
+   */
+  async configure(pool: Pool, claim: Claim, why: string[], who: string): Promise<Claim> {
     const policy = claimPolicy(pool, claim.policy, claim.pf, claim.vf, claim.mac);
     try {
       await this.d.mutations.putVf(policy, who);
@@ -175,18 +195,7 @@ export class Claims {
         `claim ${claim.id} was released while it was being made (its owner is gone); claim again`,
       );
     }
-    const bound = await this.bind(pool, claim, why);
-    this.d.audit.record({
-      who,
-      via: 'api',
-      action: 'pool.claim',
-      target: claim.policy,
-      request: { pool: pool.name, ...body },
-      result: 'ok',
-      reason: `claim ${claim.id}: vf ${claim.vf} on ${claim.pf} to ${ownerLabel(claim)}, MAC ${claim.mac}; ${why.join('; ')}`,
-    });
-    this.d.metrics.claimSeconds.observe({ pool: pool.name }, (performance.now() - t0) / 1000);
-    return this.answer(bound, false, why);
+    return this.bind(pool, claim, why);
   }
 
   /**
@@ -236,7 +245,7 @@ export class Claims {
         );
   }
 
-  private answer(claim: Claim, existing: boolean, why: string[]): ClaimResult {
+  answer(claim: Claim, existing: boolean, why: string[]): ClaimResult {
     return { claim, existing, why, syncState: this.d.status.get(claim.policy).syncState };
   }
 
@@ -247,19 +256,23 @@ export class Claims {
    * with ten concurrent claimers every retry found the ledger moved again; the property
    * test in test/reliability/pools-crash.test.ts caught it.)
    */
-  private reserve(
+  reserve(
     pool: Pool,
     body: ClaimBody,
     observed: ObservedPf[],
     proc: { pid: number; pidStart: string } | null,
+    opts: { extra?: Partial<Claim>; match?: (c: Claim) => boolean } = {},
   ): Promise<{ claim: Claim; why: string[]; existing: boolean }> {
     return this.d.ledger.update<{ claim: Claim; why: string[]; existing: boolean }>(
       (now, fence) => {
         // Checked again under the lock: two retries of one owner racing get one claim.
-        const had = this.findExisting(pool.name, body, now.claims);
+        const had = opts.match
+          ? now.claims.find(opts.match)
+          : this.findExisting(pool.name, body, now.claims);
         if (had) return { claims: null, value: { claim: had, why: [], existing: true } };
         const d = this.decide(pool, body, observed, now.claims, proc, fence);
-        return { claims: [...now.claims, d.claim], value: { ...d, existing: false } };
+        const claim = { ...d.claim, ...opts.extra };
+        return { claims: [...now.claims, claim], value: { claim, why: d.why, existing: false } };
       },
     );
   }
@@ -322,7 +335,7 @@ export class Claims {
   }
 
   /** Remove a claim from the ledger (nothing else). */
-  private drop(id: string): Promise<void> {
+  drop(id: string): Promise<void> {
     return this.d.ledger.update((now) => ({
       claims: now.claims.filter((c) => c.id !== id),
       value: undefined,
@@ -452,7 +465,7 @@ export class Claims {
     return next;
   }
 
-  private notFoundClaim(id: string): DaemonError {
+  notFoundClaim(id: string): DaemonError {
     return new DaemonError('notFound', `claim ${JSON.stringify(id)} does not exist`);
   }
 
@@ -480,7 +493,8 @@ export class Claims {
         finished++;
         continue;
       }
-      if (state().policies.has(c.policy)) continue;
+      // A migration reservation has nothing applied until its commit (the sweeper expires it).
+      if (c.state === 'reserved' || state().policies.has(c.policy)) continue;
       try {
         await this.d.mutations.putVf(claimPolicy(pool, c.policy, c.pf, c.vf, c.mac), who);
         reapplied++;

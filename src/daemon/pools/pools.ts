@@ -19,6 +19,7 @@ import type { StatusBoard } from '../vf-status.js';
 import { Claims } from './claims.js';
 import { Ledger } from './ledger.js';
 import { PoolMetrics } from './metrics.js';
+import { Migrations } from './migration.js';
 import type { OwnerRoots } from './owners.js';
 import { Sweeper } from './sweeper.js';
 
@@ -41,6 +42,7 @@ export class Pools {
   readonly ledger: Ledger;
   readonly claims: Claims;
   readonly sweeper: Sweeper;
+  readonly migrations: Migrations;
   readonly metrics: PoolMetrics;
   private readonly d: PoolsDeps;
 
@@ -58,8 +60,24 @@ export class Pools {
       roots,
       random: d.random ?? Math.random,
     });
+    this.migrations = new Migrations({
+      claims: this.claims,
+      ledger: this.ledger,
+      store: d.store,
+      driver: d.driver,
+      audit: d.audit,
+      log,
+      now: Date.now,
+    });
     this.sweeper = new Sweeper(
-      { claims: this.claims, ledger: this.ledger, metrics: this.metrics, roots, log },
+      {
+        claims: this.claims,
+        ledger: this.ledger,
+        metrics: this.metrics,
+        roots,
+        log,
+        migrations: this.migrations,
+      },
       d.sweepIntervalMs,
       d.leakGraceMs,
     );

@@ -2,11 +2,13 @@
  * The leak sweeper: every `daemon.poolSweepIntervalMs`, a claim whose owner is gone
  * (network namespace deleted, process dead, lease expired) is released, restored, verified
  * and audited like any release, and counted in `nicvisor_pool_leaks_reclaimed_total`.
+ * Migration hand-offs past their expiry are resolved first (migration.ts).
  */
 import type { Logger } from '../logger.js';
 import type { Claims } from './claims.js';
 import type { Ledger } from './ledger.js';
 import type { PoolMetrics } from './metrics.js';
+import type { Migrations } from './migration.js';
 import { type OwnerRoots, ownerGone } from './owners.js';
 
 export interface SweeperDeps {
@@ -15,6 +17,8 @@ export interface SweeperDeps {
   metrics: PoolMetrics;
   roots: OwnerRoots;
   log: Logger;
+  /** Expires migration hand-offs whose driver went away. */
+  migrations?: Migrations;
 }
 
 function reasonLabel(why: string): string {
@@ -63,8 +67,14 @@ export class Sweeper {
   private async once(): Promise<number> {
     let n = 0;
     const now = Date.now();
+    try {
+      n += (await this.d.migrations?.expire()) ?? 0;
+    } catch (err) {
+      this.d.log.error({ err }, 'expiring migration hand-offs failed; retried next sweep');
+    }
     for (const c of this.d.ledger.view().claims) {
-      if (c.state !== 'active') continue;
+      // A migration source is still the owner's; a reservation has no owner here yet.
+      if (c.state !== 'active' && c.state !== 'migrating') continue;
       const why = await ownerGone(c, now, this.d.roots);
       if (!why) {
         this.goneSince.delete(c.id);
