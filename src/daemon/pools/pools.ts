@@ -22,6 +22,7 @@ import { PoolMetrics } from './metrics.js';
 import { Migrations } from './migration.js';
 import type { OwnerRoots } from './owners.js';
 import { Sweeper } from './sweeper.js';
+import type { VmProbe } from './vm-probe.js';
 
 export interface PoolsDeps {
   stateDir: string;
@@ -36,6 +37,9 @@ export interface PoolsDeps {
   leakGraceMs: number;
   roots?: OwnerRoots;
   random?: () => number;
+  /** Liveness of `vm` owners; null: none. */
+  vmProbe?: VmProbe | null;
+  vmStartGraceMs?: number;
 }
 
 export class Pools {
@@ -77,6 +81,7 @@ export class Pools {
         roots,
         log,
         migrations: this.migrations,
+        vm: { probe: d.vmProbe ?? null, startGraceMs: d.vmStartGraceMs ?? 600_000 },
       },
       d.sweepIntervalMs,
       d.leakGraceMs,
