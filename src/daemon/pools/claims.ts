@@ -200,7 +200,10 @@ export class Claims {
 
   /**
    * A vfio-pci pool's VF goes to vfio-pci (the VM's side), and the driver it had is kept in
-   * the claim so the release binds it back. A failed bind withdraws the claim.
+   * the claim so the release binds it back. That driver is written to the ledger *before*
+   * sysfs is touched: a crash between unbinding it and binding vfio-pci leaves a VF with no
+   * driver, and the restart (repairBindings) must still know where it came from. A failed
+   * bind withdraws the claim.
    */
   private async bind(pool: Pool, claim: Claim, why: string[]): Promise<Claim> {
     if (pool.deviceType !== 'vfio-pci') return claim;
@@ -212,7 +215,10 @@ export class Claims {
       return claim;
     }
     let previous: string | null;
+    let c = claim;
     try {
+      const now = await this.d.driver.vfBinding?.(claim.pf, claim.vf);
+      if (now?.driver && now.driver !== 'vfio-pci') c = await this.setBoundFrom(c, now.driver);
       ({ previous } = await bindVf(claim.pf, claim.vf, 'vfio-pci'));
     } catch (err) {
       await this.release(claim.id, { who: 'daemon', reason: 'binding vfio-pci failed' }).catch(
@@ -224,13 +230,59 @@ export class Claims {
       );
     }
     why.push(`bound to vfio-pci (was ${previous ?? 'no driver'})`);
-    if (!previous) return claim;
+    if (!previous || previous === 'vfio-pci' || c.boundFrom) return c;
+    return this.setBoundFrom(c, previous);
+  }
+
+  /** Record the driver a VF had before vfio-pci (one ledger write). */
+  private setBoundFrom(claim: Claim, driver: string): Promise<Claim> {
     return this.d.ledger.update((now) => {
       const c = now.claims.find((x) => x.id === claim.id);
       if (!c) return { claims: null, value: claim };
-      const next = { ...c, boundFrom: previous };
+      if (c.boundFrom === driver) return { claims: null, value: c };
+      const next = { ...c, boundFrom: driver };
       return { claims: now.claims.map((x) => (x.id === c.id ? next : x)), value: next };
     });
+  }
+
+  /**
+   * After a restart: every held claim of a vfio-pci pool must be on vfio-pci. A daemon
+   * killed inside a bind (netdev driver unbound, vfio-pci not bound yet) left the VF with no
+   * driver; one killed before the bind left it on its netdev driver. Both are bound now; an
+   * interrupted release's rebind is finished by the release itself. Returns how many.
+   */
+  async repairBindings(): Promise<number> {
+    const binding = this.d.driver.vfBinding?.bind(this.d.driver);
+    const bindVf = this.d.driver.bindVf?.bind(this.d.driver);
+    if (!binding || !bindVf) return 0;
+    const pools = new Map(this.d.store.state().main.pools.map((p) => [p.name, p]));
+    let n = 0;
+    for (const c of [...this.d.ledger.view().claims]) {
+      if (pools.get(c.pool)?.deviceType !== 'vfio-pci') continue;
+      if (c.state !== 'active' && c.state !== 'migrating') continue;
+      try {
+        const now = await binding(c.pf, c.vf);
+        if (now.driver === 'vfio-pci') continue;
+        const had = now.driver && !c.boundFrom ? await this.setBoundFrom(c, now.driver) : c;
+        await bindVf(c.pf, c.vf, 'vfio-pci');
+        this.d.log.warn(
+          { claim: c.id, was: now.driver, boundFrom: had.boundFrom ?? null },
+          'vfio-pci binding of a claimed VF repaired after a restart',
+        );
+        if (!had.boundFrom)
+          this.d.log.error(
+            { claim: c.id },
+            'the VF had no driver and the ledger names none to bind back on release: bind its netdev driver by hand after the release',
+          );
+        n++;
+      } catch (err) {
+        this.d.log.error(
+          { claim: c.id, err: (err as Error).message },
+          'repairing the vfio-pci binding of a claimed VF failed',
+        );
+      }
+    }
+    return n;
   }
 
   private async withdrawPolicy(name: string): Promise<void> {
@@ -508,15 +560,16 @@ export class Claims {
         finished++;
       }
     }
+    const rebound = await this.repairBindings();
     const known = new Set(this.d.ledger.view().claims.map((c) => c.policy));
     const members = new Set(state().main.pools.flatMap((p) => poolPfs(p).map((x) => x.pf)));
     const orphans = [...state().policies.values()].filter(
       (p) => /^claim-/.test(p.name) && !known.has(p.name) && members.has(p.pf),
     );
     for (const p of orphans) await this.d.mutations.deleteVf(p.name, who);
-    if (finished + reapplied + orphans.length > 0)
+    if (finished + reapplied + orphans.length + rebound > 0)
       this.d.log.warn(
-        { finished, reapplied, orphans: orphans.map((p) => p.name) },
+        { finished, reapplied, rebound, orphans: orphans.map((p) => p.name) },
         'claims recovered after a restart',
       );
     return { finished, reapplied, orphans: orphans.length };

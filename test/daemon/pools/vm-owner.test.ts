@@ -79,6 +79,7 @@ describe('the sweeper and vm owners', () => {
     const c = spawn(process.execPath, [
       '-e',
       'setTimeout(()=>{}, 60000)',
+      '--',
       '-name',
       `guest=${name},debug-threads=on`,
     ]);
