@@ -12,7 +12,7 @@ import type { DriverEvent, NicDriver, ObserveOptions, PfInfo } from '../driver.j
 import { UnsupportedError } from '../driver.js';
 import { applyPfStep } from './apply-pf.js';
 import { applyVfSteps, type VfApplyContext } from './apply-vfs.js';
-import { bindPci } from './bind.js';
+import { bindPci, driverOf } from './bind.js';
 import { DriftDetector } from './drift-detector.js';
 import { DriftWatcher } from './drift-watcher.js';
 import { LinuxEswitches } from './eswitch/linux-eswitch.js';
@@ -383,6 +383,16 @@ export class LinuxDriver implements NicDriver {
     const previous = await bindPci(this.opts.sysfsRoot, v.pciAddr, driver);
     this.cache.forgetVf(pf, vf);
     return { pciAddr: v.pciAddr, previous };
+  }
+
+  /** The driver the VF's PCI device is bound to now (see bind.ts). */
+  async vfBinding(pf: string, vf: number): Promise<{ pciAddr: string; driver: string | null }> {
+    this.requireStarted();
+    const e = this.pfs.get(pf);
+    if (!e) throw new Error(`PF ${pf} not found while reading vf ${vf}'s driver; ${NOT_FOUND}`);
+    const v = (await this.sysfs.listVfs(e.sys)).find((x) => x.vf === vf);
+    if (!v?.pciAddr) throw new Error(`vf ${vf} of ${pf} has no PCI device`);
+    return { pciAddr: v.pciAddr, driver: await driverOf(this.opts.sysfsRoot, v.pciAddr) };
   }
 
   onEvent(listener: (event: DriverEvent) => void): () => void {
