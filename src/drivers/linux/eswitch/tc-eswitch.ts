@@ -249,7 +249,7 @@ export class TcEswitch {
       const answers = splitJson(r.stdout);
       fresh = devs.map((dev, i) => parseFilters(dev, answers[i]));
     }
-    if (this.watching) devs.forEach((d, i) => this.cache.set(d, fresh[i]));
+    if (this.watching) for (const [i, d] of devs.entries()) this.cache.set(d, fresh[i]);
     const got = new Map(devs.map((d, i) => [d, fresh[i]]));
     return all.flatMap((d) => got.get(d) ?? this.cache.get(d) ?? []);
   }
