@@ -20,7 +20,7 @@ import { PfCards } from './pfs.js';
 import { RatePlots } from './plots.js';
 import { PolicyForm } from './policy-form.js';
 import { PoolsCard } from './pools.js';
-import { VfTable } from './vfs.js';
+import { switchPortText, VfTable } from './vfs.js';
 
 let vfs: VfView[] = [];
 let pfs: PfView[] = [];
@@ -114,6 +114,7 @@ function select(name: string, status?: string): void {
   fill(
     byId('detail'),
     h('h2', {}, `VF ${name}`),
+    ...(switchPortText(v) ? [h('p', { id: 'detail-switch-port' }, switchPortText(v))] : []),
     plots.root,
     h(
       'div',

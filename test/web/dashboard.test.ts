@@ -69,6 +69,27 @@ test('the page loads with PFs, VFs and their state; the token leaves the address
   assert.equal(new URL(page.url()).hash, '', 'the token is removed from the URL');
 });
 
+test('a VF on the switchdev PF shows its representor, devlink port and switch id', {
+  skip,
+}, async () => {
+  // tap-2 is VF 3 of sim:nic0/1 (switchdev); router is on the legacy PF and has none.
+  const cell = page.locator('tr[data-vf="tap-2"] .switch-port');
+  await cell.waitFor();
+  assert.equal((await cell.textContent())?.trim(), '⇄ nic0p1r3');
+  assert.match(
+    (await cell.getAttribute('title')) ?? '',
+    /devlink port sim\/nic0\/65540 · switch nic0/,
+  );
+  assert.equal(await page.locator('tr[data-vf="router"] .switch-port').count(), 0);
+  await page.locator('tr[data-vf="tap-2"] button.link').click();
+  assert.equal(
+    await page.locator('#detail-switch-port').textContent(),
+    'representor nic0p1r3 · devlink port sim/nic0/65540 · switch nic0',
+  );
+  const api = await d.api<VfView>('GET', '/v1/vfs/tap-2');
+  assert.equal(api.switchPort?.representor, 'nic0p1r3', 'the API says the same');
+});
+
 test('a rate plot fills and keeps updating while demo traffic flows', { skip }, async () => {
   const plots = page.locator('.plots');
   await page.waitForFunction(() => {

@@ -20,8 +20,10 @@ import type { StatusBoard } from '../vf-status.js';
 import { Claims } from './claims.js';
 import { Ledger } from './ledger.js';
 import { PoolMetrics } from './metrics.js';
+import { Migrations } from './migration.js';
 import type { OwnerRoots } from './owners.js';
 import { Sweeper } from './sweeper.js';
+import type { VmProbe } from './vm-probe.js';
 
 export interface PoolsDeps {
   stateDir: string;
@@ -38,12 +40,16 @@ export interface PoolsDeps {
   leakGraceMs: number;
   roots?: OwnerRoots;
   random?: () => number;
+  /** Liveness of `vm` owners; null: none. */
+  vmProbe?: VmProbe | null;
+  vmStartGraceMs?: number;
 }
 
 export class Pools {
   readonly ledger: Ledger;
   readonly claims: Claims;
   readonly sweeper: Sweeper;
+  readonly migrations: Migrations;
   readonly metrics: PoolMetrics;
   private readonly d: PoolsDeps;
 
@@ -61,8 +67,25 @@ export class Pools {
       roots,
       random: d.random ?? Math.random,
     });
+    this.migrations = new Migrations({
+      claims: this.claims,
+      ledger: this.ledger,
+      store: d.store,
+      driver: d.driver,
+      audit: d.audit,
+      log,
+      now: Date.now,
+    });
     this.sweeper = new Sweeper(
-      { claims: this.claims, ledger: this.ledger, metrics: this.metrics, roots, log },
+      {
+        claims: this.claims,
+        ledger: this.ledger,
+        metrics: this.metrics,
+        roots,
+        log,
+        migrations: this.migrations,
+        vm: { probe: d.vmProbe ?? null, startGraceMs: d.vmStartGraceMs ?? 600_000 },
+      },
       d.sweepIntervalMs,
       d.leakGraceMs,
     );

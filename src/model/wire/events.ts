@@ -19,6 +19,7 @@ export const AuditAction = z.enum([
   'pool.release',
   'pool.reclaim',
   'pool.renew',
+  'pool.migrate',
   'lag.event',
   'fleet.sync',
 ]);
