@@ -73,6 +73,7 @@ export class Pools {
       store: d.store,
       driver: d.driver,
       audit: d.audit,
+      bus: d.bus,
       log,
       now: Date.now,
     });
