@@ -250,7 +250,7 @@ export function openApiDocument(): Json {
       '/v1/events': {
         get: {
           summary:
-            'Server-sent events (audit, vfStatus, vfChanged, stats, reload); ?types= narrows. Audit frames carry `id: SEQ`; `Last-Event-ID: SEQ` replays the audit entries after SEQ, then goes live',
+            'Server-sent events (audit, vfStatus, vfChanged, stats, lag, claim, reload); ?types= narrows. Audit frames carry `id: SEQ`; `Last-Event-ID: SEQ` replays the audit entries after SEQ, then goes live',
           parameters: [
             { name: 'types', in: 'query', required: false, schema: { type: 'string' } },
             {

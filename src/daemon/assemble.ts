@@ -127,6 +127,7 @@ export async function assemble(p: Parts): Promise<Running> {
     driver,
     status,
     audit,
+    bus,
     log,
     registry: metrics.registry,
     sweepIntervalMs: d.poolSweepIntervalMs,

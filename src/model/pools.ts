@@ -283,6 +283,8 @@ export const PoolView = z.object({
   deviceType: z.string(),
   placement: z.string(),
   migratable: z.boolean(),
+  numaNode: z.number().optional().describe('NUMA node of the pool’s PFs, as configured.'),
+  profile: Profile.describe('What a claim applies to its VF.'),
   capacity: z.number().describe('VFs of the pool that exist (below each PF’s `numVfs`).'),
   claimed: z.number(),
   free: z.number().describe('Capacity minus claimed minus VFs held by static VF policies.'),

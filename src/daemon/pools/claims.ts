@@ -27,6 +27,7 @@ import { place } from '../../policy/pools/placement.js';
 import { claimPolicy } from '../../policy/pools/profile.js';
 import type { AuditLog } from '../audit.js';
 import { DaemonError } from '../errors.js';
+import type { EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { Mutations } from '../mutations.js';
 import type { Store } from '../store/store.js';
@@ -42,6 +43,7 @@ export interface ClaimDeps {
   driver: NicDriver;
   status: StatusBoard;
   audit: AuditLog;
+  bus: EventBus;
   log: Logger;
   ledger: Ledger;
   metrics: PoolMetrics;
@@ -199,7 +201,9 @@ export class Claims {
         `claim ${claim.id} was released while it was being made (its owner is gone); claim again`,
       );
     }
-    return this.bind(pool, claim, why);
+    const bound = await this.bind(pool, claim, why);
+    this.emit(bound, 'claimed');
+    return bound;
   }
 
   /**
@@ -399,7 +403,12 @@ export class Claims {
           ? '; VF restored and verified'
           : `; VF differs after restore: ${differences.join(', ')}`),
     });
+    this.emit(c, 'released');
     return { released: c.id, verified, differences };
+  }
+
+  private emit(c: Claim, change: 'claimed' | 'released' | 'renewed'): void {
+    this.d.bus.emit({ type: 'claim', pool: c.pool, claim: c.id, change, owner: ownerLabel(c) });
   }
 
   /** Release every claim of an owner (CNI DEL by container id, libvirt port-deleted). */
@@ -448,6 +457,7 @@ export class Claims {
         result: 'ok',
         reason: `lease of claim ${id} renewed until ${next.leaseExpires}`,
       });
+    if (next.leaseExpires) this.emit(next, 'renewed');
     return next;
   }
 

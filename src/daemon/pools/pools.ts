@@ -12,6 +12,7 @@ import { interfaceXml, LibvirtXmlError, networkXml } from '../../policy/pools/li
 import { poolPfs } from '../../policy/pools/members.js';
 import type { AuditLog } from '../audit.js';
 import { DaemonError } from '../errors.js';
+import type { EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { Mutations } from '../mutations.js';
 import type { Store } from '../store/store.js';
@@ -31,6 +32,8 @@ export interface PoolsDeps {
   driver: NicDriver;
   status: StatusBoard;
   audit: AuditLog;
+  /** Claim events for the SSE stream (the dashboard's pools card follows them). */
+  bus: EventBus;
   log: Logger;
   registry: Registry;
   sweepIntervalMs: number;
@@ -161,6 +164,8 @@ export class Pools {
       deviceType: pool.deviceType,
       placement: pool.placement,
       migratable: pool.migratable,
+      ...(pool.numaNode !== undefined ? { numaNode: pool.numaNode } : {}),
+      profile: pool.profile,
       capacity: slots.length,
       claimed,
       free: slots.filter((s) => s.holder === null).length,

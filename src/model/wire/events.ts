@@ -88,6 +88,15 @@ export const DaemonEvent = z.discriminatedUnion('type', [
     reason: z.string().describe('E.g. `member sim:nic0/0 link down: traffic moves to sim:nic0/1`.'),
   }),
   z.object({
+    type: z.literal('claim'),
+    pool: z.string(),
+    claim: z.string().describe('Claim id, `POOL-N`.'),
+    change: z
+      .enum(['claimed', 'released', 'renewed'])
+      .describe('`released` also when the sweeper reclaimed it (the audit entry says which).'),
+    owner: z.string().describe('`KIND:ID` of the claim.'),
+  }),
+  z.object({
     type: z.literal('reload'),
     added: z.array(z.string()),
     removed: z.array(z.string()),
