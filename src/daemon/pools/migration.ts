@@ -36,6 +36,7 @@ import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { Claims } from './claims.js';
 import type { Ledger } from './ledger.js';
+import type { PoolMetrics } from './metrics.js';
 
 export interface MigrationDeps {
   claims: Claims;
@@ -44,6 +45,7 @@ export interface MigrationDeps {
   driver: NicDriver;
   audit: AuditLog;
   log: Logger;
+  metrics: PoolMetrics;
   /** Milliseconds since the epoch (Date.now unless a test moves time). */
   now: () => number;
 }
@@ -319,6 +321,7 @@ export class Migrations {
           action: 'pool.reclaim',
           reason: `migration reservation expired at ${c.migration?.expires}`,
         });
+        this.d.metrics.leaks.inc({ pool: c.pool, reason: 'migration' });
         n++;
       } else if (c.state === 'migrating') {
         const back = await this.change(c.id, (x) => {

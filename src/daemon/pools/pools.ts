@@ -74,6 +74,7 @@ export class Pools {
       driver: d.driver,
       audit: d.audit,
       log,
+      metrics: this.metrics,
       now: Date.now,
     });
     this.sweeper = new Sweeper(
