@@ -37,6 +37,7 @@ import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { Claims } from './claims.js';
 import type { Ledger } from './ledger.js';
+import type { PoolMetrics } from './metrics.js';
 
 export interface MigrationDeps {
   claims: Claims;
@@ -47,6 +48,7 @@ export interface MigrationDeps {
   /** Each step is also a claim event (the dashboard's pools card follows them). */
   bus: EventBus;
   log: Logger;
+  metrics: PoolMetrics;
   /** Milliseconds since the epoch (Date.now unless a test moves time). */
   now: () => number;
 }
@@ -324,6 +326,7 @@ export class Migrations {
           action: 'pool.reclaim',
           reason: `migration reservation expired at ${c.migration?.expires}`,
         });
+        this.d.metrics.leaks.inc({ pool: c.pool, reason: 'migration' });
         n++;
       } else if (c.state === 'migrating') {
         const back = await this.change(c.id, (x) => {

@@ -75,6 +75,7 @@ export class Pools {
       audit: d.audit,
       bus: d.bus,
       log,
+      metrics: this.metrics,
       now: Date.now,
     });
     this.sweeper = new Sweeper(

@@ -211,6 +211,10 @@ describe('migration hand-off between two daemons', () => {
     assert.equal(await src(b).expire(Date.now()), 0, 'nothing expires early');
     assert.equal(await src(b).expire(later), 1);
     assert.deepEqual(b.daemon.pools.view('mig').claims, []);
+    assert.match(
+      (await b.daemon.metrics()).text,
+      /nicvisor_pool_leaks_reclaimed_total\{pool="mig",reason="migration"\} 1/,
+    );
     await assert.rejects(
       src(b).commitTarget('token-exp-01', 'admin'),
       /no migration with token token-exp-01/,
