@@ -5,6 +5,8 @@
 // One broadcast sent by vf0 must reach each other VF's end and the wire exactly once.
 // VF ends stay in the root namespace (namespaces cost seconds each under emulation), with
 // IPv6 off so nothing but the test's frame passes the rules.
+// NOT YET PASSING: in the lab boot of 2 Dec no port saw the frame (all counters 0); kept out
+// of test/lab/vm/netdevsim.sh until found (the sim test of the same flood passes).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
