@@ -57,9 +57,10 @@ export async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * Move `dev` into `netns` as `ifname` with `mac` (and `mtu`), up. Equivalent to:
- * `ip link set DEV down; ip link set DEV netns NETNS` then, inside it,
- * `ip link set DEV name IFNAME; ip link set IFNAME address MAC mtu MTU; ip link set IFNAME up`.
+ * Move `dev` into `netns` as `ifname` with `mac` (and `mtu`), up, with the IPAM addresses
+ * and routes. Equivalent to: `ip link set DEV down; ip link set DEV netns NETNS` then, inside
+ * it, `ip link set DEV name IFNAME; ip link set IFNAME address MAC mtu MTU;
+ * ip link set IFNAME up; ip addr replace ADDR dev IFNAME; ip route replace DST via GW`.
  * The MAC is set on the VF netdev too: igb gives a VF the MAC its PF set only when the VF
  * driver reinitialises, and accepts the VF asking for the same MAC.
  */
@@ -69,14 +70,29 @@ export async function moveIn(
   netns: string,
   ifname: string,
   mac: string,
-  mtu?: number,
+  mtu: number | undefined,
+  ips: { address: string }[] = [],
+  routes: { dst: string; gw?: string }[] = [],
 ): Promise<void> {
   await ipBatch(ops, null, [`link set dev ${dev} down`, `link set dev ${dev} netns ${netns}`]);
   await ipBatch(ops, netns, [
     ...(dev !== ifname ? [`link set dev ${dev} name ${ifname}`] : []),
     `link set dev ${ifname} address ${mac}${mtu ? ` mtu ${mtu}` : ''}`,
     `link set dev ${ifname} up`,
+    ...addressLines(ifname, ips, routes),
   ]);
+}
+
+/** `replace`, not `add`: a retried ADD finds the address there already (host-local gives the same). */
+function addressLines(
+  ifname: string,
+  ips: { address: string }[],
+  routes: { dst: string; gw?: string }[],
+): string[] {
+  return [
+    ...ips.map((ip) => `addr replace ${ip.address} dev ${ifname}`),
+    ...routes.map((r) => `route replace ${r.dst}${r.gw ? ` via ${r.gw}` : ''} dev ${ifname}`),
+  ];
 }
 
 /**
@@ -105,7 +121,7 @@ export async function moveOut(
     await ipBatch(ops, null, [`link set dev ${now} name ${hostName}`]);
 }
 
-/** Addresses and routes of the IPAM result on `ifname` inside `netns`. */
+/** Addresses and routes of the IPAM result on `ifname` inside `netns` (a retried ADD). */
 export async function addressIn(
   ops: LinkOps,
   netns: string,
@@ -114,10 +130,7 @@ export async function addressIn(
   routes: { dst: string; gw?: string }[],
 ): Promise<void> {
   if (ips.length === 0 && routes.length === 0) return;
-  await ipBatch(ops, netns, [
-    ...ips.map((ip) => `addr add ${ip.address} dev ${ifname}`),
-    ...routes.map((r) => `route add ${r.dst}${r.gw ? ` via ${r.gw}` : ''} dev ${ifname}`),
-  ]);
+  await ipBatch(ops, netns, addressLines(ifname, ips, routes));
 }
 
 /** MAC of `ifname` inside `netns` (`ip -j link show`), or null when it is not there. */

@@ -73,45 +73,62 @@ async function ourClaim(api: LeanApi, conf: NetConf, env: CniEnv): Promise<Claim
   );
 }
 
+/**
+ * IPAM needs nothing of the VF, so it runs while the daemon claims and configures it; the
+ * VF then goes into the namespace with its name, MAC and addresses in one batch there.
+ * Under emulation every process start costs a second or more (lab VM), and on hardware each
+ * is still a fork + exec: ADD starts `ip`, `nsenter ip` and the IPAM plugin, no more.
+ */
 async function add(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Promise<CniResult> {
   const api = leanApi(socketOf(conf));
+  const ipam = delegate('ADD', conf, stdin, env).then((r) => {
+    trace('IPAM');
+    return r;
+  });
+  ipam.catch(() => {}); // awaited below: no unhandled rejection while the claim runs
+  let claim: Claim | null = null;
   try {
     const r = await api.claim(conf.pool, {
       owner: { kind: 'pod', id: env.containerId },
       ifname: env.ifname,
       netns: env.netns,
     });
-    const claim = r.claim;
+    claim = r.claim;
     trace(`claimed ${claim.id}`);
     if (!claim.pciAddr)
       throw new CniError(
         5,
         `claim ${claim.id}: the VF has no PCI address, so no netdev to move into the namespace`,
       );
-    try {
-      if ((await macIn(ops, env.netns, env.ifname)) === null) {
-        const dev = await waitNetdev(ops, claim.pciAddr, 5000);
-        trace(`netdev ${dev}`);
-        await moveIn(ops, dev, env.netns, env.ifname, claim.mac, conf.mtu);
-        trace('moved into the namespace');
-      }
-      const ipam = await delegate('ADD', conf, stdin, env);
-      trace('IPAM');
-      if (ipam) await addressIn(ops, env.netns, env.ifname, ipam.ips ?? [], ipam.routes ?? []);
-      trace('addressed');
-      return addResult(
-        conf,
-        { name: env.ifname, mac: claim.mac, sandbox: env.netns, pciID: claim.pciAddr },
-        ipam,
-      );
-    } catch (err) {
-      // Leave nothing half-done: the VF goes back and the claim is released.
-      await moveOut(ops, env.netns, env.ifname, claim.pciAddr, claim.netdev).catch(() => {});
-      await delegate('DEL', conf, stdin, env).catch(() => {});
-      await api.release(claim.id).catch(() => {});
-      throw err;
+    const result = await ipam;
+    const ips = result?.ips ?? [];
+    const routes = result?.routes ?? [];
+    // A retried ADD (same container and ifname: the daemon answers the same claim) may find
+    // the interface in place already; a new claim's VF is still in the host.
+    if (r.existing && (await macIn(ops, env.netns, env.ifname)) !== null) {
+      await addressIn(ops, env.netns, env.ifname, ips, routes);
+    } else {
+      const dev = await waitNetdev(ops, claim.pciAddr, 5000);
+      trace(`netdev ${dev}`);
+      await moveIn(ops, dev, env.netns, env.ifname, claim.mac, conf.mtu, ips, routes);
     }
+    trace('moved into the namespace and addressed');
+    return addResult(
+      conf,
+      { name: env.ifname, mac: claim.mac, sandbox: env.netns, pciID: claim.pciAddr },
+      result,
+    );
   } catch (err) {
+    // Leave nothing half-done: the VF goes back, the claim is released, the address freed.
+    if (claim) {
+      const c = claim;
+      await moveOut(ops, env.netns, env.ifname, c.pciAddr ?? '', c.netdev).catch(() => {});
+      await api.release(c.id).catch(() => {});
+    }
+    await ipam.then(
+      () => delegate('DEL', conf, stdin, env).catch(() => {}),
+      () => {},
+    );
     throw apiError(err);
   }
 }
@@ -121,11 +138,14 @@ async function del(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Pro
   try {
     const claim = await ourClaim(api, conf, env);
     trace(`found ${claim?.id ?? 'no claim'}`);
-    if (claim?.pciAddr)
-      await moveOut(ops, env.netns || null, env.ifname, claim.pciAddr, claim.netdev);
-    trace('moved out of the namespace');
-    await delegate('DEL', conf, stdin, env);
-    trace('IPAM');
+    // The address is freed while the VF moves back: neither needs the other.
+    await Promise.all([
+      claim?.pciAddr
+        ? moveOut(ops, env.netns || null, env.ifname, claim.pciAddr, claim.netdev)
+        : null,
+      delegate('DEL', conf, stdin, env),
+    ]);
+    trace('moved out of the namespace, IPAM');
     await api.releaseOwner(conf.pool, `pod:${env.containerId}`, env.ifname);
     trace('released');
   } catch (err) {
