@@ -54,7 +54,9 @@ export type DocRollout = z.infer<typeof DocRollout>;
 
 export const FleetDoc = z
   .strictObject({
-    kind: z.enum(['vf', 'pf']),
+    kind: z
+      .enum(['vf', 'pf', 'pool'])
+      .describe('vf: a VF policy; pf: a PF policy; pool: a VF pool (its profile included).'),
     name: z.string().regex(VF_NAME_RE, `a document name: ${VF_NAME_ALLOWED}`),
     selector: Selector.default({ matchLabels: {} }),
     network: z
@@ -62,7 +64,11 @@ export const FleetDoc = z
       .min(1)
       .optional()
       .describe('VF documents: the physical network (default: the host’s network label).'),
-    policy: z.unknown().describe('A VF policy (kind vf) or a PF policy (kind pf).'),
+    policy: z
+      .unknown()
+      .describe(
+        'A VF policy (kind vf), a PF policy (kind pf) or a pool (kind pool), as in files mode.',
+      ),
     deleted: z.boolean().optional().describe('Being deleted by a rollout.'),
     writtenAt: z.string().optional().describe('When the CLI wrote it (for the watch lag).'),
     rollout: DocRollout.optional(),
@@ -122,6 +128,24 @@ export type HostStatus = z.infer<typeof HostStatus>;
 
 export const MacClaim = z.strictObject({ host: HostName, vf: z.string() });
 export type MacClaim = z.infer<typeof MacClaim>;
+
+/** A pool claim as the fleet records it (`claims/HOST/ID`): its owner and MAC are fleet-wide. */
+export const FleetClaim = z.strictObject({
+  host: HostName,
+  claim: z.string().describe('The claim id on its host (`POOL-FENCE`).'),
+  pool: z.string(),
+  owner: z.string().describe('`KIND:ID` (vm:NAME, pod:ID, process:PID).'),
+  ifname: z.string().optional(),
+  network: z.string().describe('The pool’s physical network (MACs are unique per network).'),
+  mac: z.string(),
+  policy: z.string().describe('The claim’s VF policy name, as its MAC key names it.'),
+  since: z.string(),
+});
+export type FleetClaim = z.infer<typeof FleetClaim>;
+
+/** `owners/KIND:ID`: the one host an owner's claims are on, and which claims. */
+export const OwnerRecord = z.strictObject({ host: HostName, claims: z.array(z.string()) });
+export type OwnerRecord = z.infer<typeof OwnerRecord>;
 
 export const Rollout = z
   .strictObject({

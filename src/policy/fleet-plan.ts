@@ -5,6 +5,7 @@
  * - in-place: VF attributes of a free or consenting VF; applied at once, nobody notices.
  * - visible-to-owner: MAC or VLANs of a VF a guest holds (or deleting it): the owner sees it,
  *   so it needs the owner's consent or `--force`.
+ * - pools (kind pool) are in-place: a profile applies to the next claims only.
  * - disruptive: `numVfs`, `eswitchMode` of a PF, or moving a VF to another PF/index: the VFs
  *   concerned are recreated — only those VFs, never the whole host drained.
  */
@@ -101,6 +102,21 @@ export function planHost(
       class: disruptive ? 'disruptive' : 'in-place',
       fields,
       vfs: disruptive ? vfsOn(pf, will.vfs) : [],
+    });
+  }
+  // A pool's profile is applied when a VF is claimed: existing claims keep theirs, so a pool
+  // change never touches a VF.
+  const [wasPool, willPool] = [byTarget(was.pools), byTarget(will.pools)];
+  for (const name of new Set([...wasPool.keys(), ...willPool.keys()])) {
+    const [a, b] = [wasPool.get(name), willPool.get(name)];
+    if (a && b && canonical(a.policy) === canonical(b.policy)) continue;
+    changes.push({
+      doc: (b ?? a)!.key,
+      target: name,
+      action: !a ? 'add' : !b ? 'delete' : 'change',
+      class: 'in-place',
+      fields: changedFields(a?.policy, b?.policy),
+      vfs: [],
     });
   }
   changes.sort((x, y) => (x.doc < y.doc ? -1 : x.doc > y.doc ? 1 : 0));

@@ -12,14 +12,16 @@
  */
 import {
   DEFAULT_NETWORK,
+  type FleetClaim,
   type HostStatus,
   type Labels,
   type RefusedDoc,
 } from '../../model/fleet.js';
-import type { Problem } from '../../model/index.js';
+import type { Claim, Problem } from '../../model/index.js';
 import { canonical, docMacs, type HostDesired, hostDesired } from '../../policy/fleet.js';
 import { VERSION } from '../assemble.js';
 import type { Logger } from '../logger.js';
+import type { ClaimGuard } from '../pools/claims.js';
 import type { Daemon } from '../service.js';
 import type { DocEvent, FleetBackend, WatchHandle } from './backend.js';
 import { parseDocs } from './docs.js';
@@ -91,11 +93,13 @@ export class FleetAgent {
       if (e.type === 'vfStatus') this.publishSoon();
       else if (e.type === 'audit' && e.entry.action.startsWith('credential.')) this.publishSoon();
     });
+    daemon.pools.claims.setGuard(this.claimGuard());
     void this.connect();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.o.daemon.pools.claims.setGuard(null);
     this.unsubscribe?.();
     for (const t of [this.statusTimer, this.retryTimer, this.syncTimer]) if (t) clearTimeout(t);
     this.statusTimer = this.retryTimer = this.syncTimer = null;
@@ -131,8 +135,88 @@ export class FleetAgent {
       return this.retry('registration', err);
     }
     if (!this.running) return;
+    await this.syncClaims().catch((err: Error) =>
+      this.o.log.warn({ err: err.message }, 'comparing claims with the fleet store failed'),
+    );
     if (this.revision > 0) this.watchFrom(this.revision + 1);
     else await this.resync();
+  }
+
+  /** A pool claim as the fleet store records it. */
+  private fleetClaim(c: Claim, network: string): FleetClaim {
+    return {
+      host: this.o.host,
+      claim: c.id,
+      pool: c.pool,
+      owner: `${c.owner.kind}:${c.owner.id}`,
+      ...(c.ifname ? { ifname: c.ifname } : {}),
+      network,
+      mac: c.mac.toLowerCase(),
+      policy: c.policy,
+      since: c.since,
+    };
+  }
+
+  private networkOf(pool: string): string {
+    return (
+      this.o.daemon.storeState().main.pools.find((p) => p.name === pool)?.physicalNetwork ??
+      DEFAULT_NETWORK
+    );
+  }
+
+  /** The daemon's claim path asks the fleet store through this (see ClaimGuard). */
+  private claimGuard(): ClaimGuard {
+    const { backend, host } = this.o;
+    return {
+      heldElsewhere: async (network) => {
+        const held = await backend.macsOn(network);
+        return new Set([...held].filter(([, h]) => h.host !== host).map(([m]) => m));
+      },
+      record: async (c, network) => {
+        const r = await backend.claimVf(this.fleetClaim(c, network));
+        if (r.ok) return r;
+        const owner = `${c.owner.kind}:${c.owner.id}`;
+        return r.conflict === 'owner'
+          ? {
+              ok: false,
+              mac: false,
+              why: `owner ${owner} holds claim ${r.claims.join(', ') || '?'} on host ${r.host}: an owner's claims are all on one host; release it there first (nicvisor release CLAIM on ${r.host})`,
+            }
+          : {
+              ok: false,
+              mac: true,
+              why: `MAC ${r.mac} on physical network ${network} is held by host ${r.holder.host} (${r.holder.vf}): ask for another MAC or release it there`,
+            };
+      },
+      forget: async (c) => {
+        const rec = (await backend.vfClaims(host)).find((x) => x.claim === c.id);
+        if (rec) await backend.releaseVf(rec);
+      },
+    };
+  }
+
+  /**
+   * Bring the fleet store's claim records of this host in line with the ledger (a release
+   * while the store was unreachable left its record): records of claims the ledger no longer
+   * holds are removed, claims the store does not know are recorded (a conflict is logged:
+   * the VF is in use here, it is not taken from its owner).
+   */
+  private async syncClaims(): Promise<void> {
+    const { backend, host, daemon } = this.o;
+    const ledger = daemon.pools.ledger.view().claims.filter((c) => c.state === 'active');
+    const recorded = await backend.vfClaims(host);
+    const held = new Set(ledger.map((c) => c.id));
+    for (const r of recorded) if (!held.has(r.claim)) await backend.releaseVf(r);
+    const known = new Set(recorded.map((r) => r.claim));
+    for (const c of ledger) {
+      if (known.has(c.id)) continue;
+      const r = await backend.claimVf(this.fleetClaim(c, this.networkOf(c.pool)));
+      if (!r.ok)
+        this.o.log.error(
+          { claim: c.id, conflict: r.conflict },
+          'a claim of this host conflicts with the fleet store (owner or MAC held elsewhere)',
+        );
+    }
   }
 
   /** Read every document at one revision, apply, and watch from there. */
@@ -303,6 +387,9 @@ export class FleetAgent {
     for (const [name, p] of this.o.daemon.storeState().policies)
       for (const m of p.macs ?? [])
         keep.add(`${net.get(name) ?? DEFAULT_NETWORK}/${m.toLowerCase()}`);
+    // Pool claims hold their MAC on the pool's network; their release removes it.
+    for (const c of this.o.daemon.pools.ledger.view().claims)
+      keep.add(`${this.networkOf(c.pool)}/${c.mac.toLowerCase()}`);
     await this.o.backend.releaseMacs(this.o.host, keep);
   }
 

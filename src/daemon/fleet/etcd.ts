@@ -6,9 +6,12 @@
  *   hosts/HOST                         HostRegistration, under the agent's lease
  *   status/HOST                        HostStatus (outlives the lease: last known state)
  *   macs/NETWORK/MAC                   MacClaim: who holds a MAC on a physical network
+ *   claims/HOST/ID                     FleetClaim: a pool claim of that host
+ *   owners/KIND:ID                     OwnerRecord: the one host an owner's claims are on
  *
  * Cross-host rules are etcd transactions: a MAC claim is a put guarded by
- * `create_revision == 0` for every MAC at once, so of two hosts racing exactly one commits.
+ * `create_revision == 0` for every MAC at once, so of two hosts racing exactly one commits;
+ * a pool claim guards its owner's key and its MAC's key the same way in one transaction.
  */
 import {
   ConsecutiveBreaker,
@@ -26,10 +29,14 @@ import {
   type Watcher,
 } from 'etcd3';
 import {
+  FleetClaim,
+  type FleetClaim as FleetClaimT,
   HostRegistration,
   HostStatus,
   MacClaim,
   type MacClaim as MacClaimT,
+  OwnerRecord,
+  type OwnerRecord as OwnerRecordT,
   Rollout,
 } from '../../model/fleet.js';
 import type { Logger } from '../logger.js';
@@ -39,6 +46,7 @@ import type {
   DocEvent,
   DocWrite,
   FleetBackend,
+  VfClaimOutcome,
   WatchHandle,
   WatchHandlers,
 } from './backend.js';
@@ -243,6 +251,98 @@ export class EtcdFleet implements FleetBackend {
       if (c && c.host === host) out.set(k.slice('macs/'.length), c);
     }
     return out;
+  }
+
+  async claimVf(c: FleetClaimT): Promise<VfClaimOutcome> {
+    const claim = FleetClaim.parse(c);
+    const ownerKey = `owners/${claim.owner}`;
+    const macKey = `macs/${claim.network}/${claim.mac.toLowerCase()}`;
+    const macValue = JSON.stringify({ host: claim.host, vf: claim.policy });
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const [o, m] = await Promise.all([this.ns.get(ownerKey).exec(), this.ns.get(macKey).exec()]);
+      const okv = o.kvs[0];
+      const mkv = m.kvs[0];
+      const owner = okv ? parseAll<OwnerRecordT>(OwnerRecord, [okv.value.toString()])[0] : null;
+      if (okv && (!owner || owner.host !== claim.host))
+        return {
+          ok: false,
+          conflict: 'owner',
+          host: owner?.host ?? '?',
+          claims: owner?.claims ?? [],
+        };
+      const held = mkv ? parseAll<MacClaimT>(MacClaim, [mkv.value.toString()])[0] : null;
+      if (mkv && (!held || held.host !== claim.host || held.vf !== claim.policy))
+        return {
+          ok: false,
+          conflict: 'mac',
+          mac: claim.mac,
+          holder: held ?? { host: '?', vf: '?' },
+        };
+      const claims = [...new Set([...(owner?.claims ?? []), claim.claim])].sort();
+      const res = await this.ns
+        .if(ownerKey, okv ? 'Mod' : 'Create', '==', okv ? Number(okv.mod_revision) : 0)
+        .and(macKey, mkv ? 'Mod' : 'Create', '==', mkv ? Number(mkv.mod_revision) : 0)
+        .then(
+          this.ns.put(ownerKey).value(JSON.stringify({ host: claim.host, claims })),
+          this.ns.put(macKey).value(macValue),
+          this.ns.put(`claims/${claim.host}/${claim.claim}`).value(JSON.stringify(claim)),
+        )
+        .commit();
+      if (res.succeeded) return { ok: true };
+      // Another host (or claim) moved a key between the read and the transaction: read again.
+    }
+    throw new Error(`recording claim ${claim.claim} in the fleet store: its keys keep changing`);
+  }
+
+  async releaseVf(c: FleetClaimT): Promise<void> {
+    const ownerKey = `owners/${c.owner}`;
+    const macKey = `macs/${c.network}/${c.mac.toLowerCase()}`;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const [o, m] = await Promise.all([this.ns.get(ownerKey).exec(), this.ns.get(macKey).exec()]);
+      const okv = o.kvs[0];
+      const mkv = m.kvs[0];
+      const owner = okv ? parseAll<OwnerRecordT>(OwnerRecord, [okv.value.toString()])[0] : null;
+      const held = mkv ? parseAll<MacClaimT>(MacClaim, [mkv.value.toString()])[0] : null;
+      let txn = this.ns.if(
+        ownerKey,
+        okv ? 'Mod' : 'Create',
+        '==',
+        okv ? Number(okv.mod_revision) : 0,
+      );
+      txn = txn.and(macKey, mkv ? 'Mod' : 'Create', '==', mkv ? Number(mkv.mod_revision) : 0);
+      const ops: Parameters<typeof txn.then> = [
+        this.ns.delete().key(`claims/${c.host}/${c.claim}`),
+      ];
+      // Only what this claim holds: the owner may have moved on to another host since.
+      if (owner && owner.host === c.host) {
+        const rest = owner.claims.filter((x) => x !== c.claim);
+        ops.push(
+          rest.length === 0
+            ? this.ns.delete().key(ownerKey)
+            : this.ns.put(ownerKey).value(JSON.stringify({ host: c.host, claims: rest })),
+        );
+      }
+      if (held && held.host === c.host && held.vf === c.policy)
+        ops.push(this.ns.delete().key(macKey));
+      const res = await txn.then(...ops).commit();
+      if (res.succeeded) return;
+    }
+    throw new Error(`releasing claim ${c.claim} in the fleet store: its keys keep changing`);
+  }
+
+  async macsOn(network: string): Promise<Map<string, MacClaimT>> {
+    const res = await this.ns.getAll().prefix(`macs/${network}/`).strings();
+    const out = new Map<string, MacClaimT>();
+    for (const [k, v] of Object.entries(res)) {
+      const c = parseAll<MacClaimT>(MacClaim, [v])[0];
+      if (c) out.set(k.slice(`macs/${network}/`.length), c);
+    }
+    return out;
+  }
+
+  async vfClaims(host?: string): Promise<FleetClaimT[]> {
+    const prefix = host === undefined ? 'claims/' : `claims/${host}/`;
+    return parseAll(FleetClaim, Object.values(await this.ns.getAll().prefix(prefix).strings()));
   }
 
   async hosts(): Promise<HostRegistration[]> {

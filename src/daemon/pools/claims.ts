@@ -49,6 +49,26 @@ export interface ClaimDeps {
   random: () => number;
 }
 
+/**
+ * Fleet mode: the fleet store's word on every claim, so the cross-host rules hold — an
+ * owner's claims are all on one host, and a MAC is held once per physical network. The
+ * fleet agent sets it; without it (files mode) the ledger alone decides.
+ */
+export interface ClaimGuard {
+  /** MACs other hosts hold on `network` (never chosen here). */
+  heldElsewhere(network: string): Promise<Set<string>>;
+  /** Record the claim fleet-wide; refused: why, naming the other host. */
+  record(
+    c: Claim,
+    network: string,
+  ): Promise<{ ok: true } | { ok: false; mac: boolean; why: string }>;
+  /** Remove the claim's fleet-wide record (its owner entry and its MAC). */
+  forget(c: Claim): Promise<void>;
+}
+
+/** Claims lost to another host on a MAC before the claim gives up (a range shared by hosts). */
+const MAC_RACES = 4;
+
 export function baselineOf(pf: ObservedPf | undefined, vf: number): ClaimBaseline | undefined {
   const v = pf?.vfs.find((x) => x.vf === vf);
   if (!v) return undefined;
@@ -77,9 +97,15 @@ export class Claims {
   private readonly d: ClaimDeps;
   /** Releases in flight by claim id: a second release of one claim joins the first. */
   private readonly releasing = new Map<string, Promise<ReleaseResult>>();
+  private guard: ClaimGuard | null = null;
 
   constructor(deps: ClaimDeps) {
     this.d = deps;
+  }
+
+  /** Fleet mode on (the agent's guard) or off (null). */
+  setGuard(g: ClaimGuard | null): void {
+    this.guard = g;
   }
 
   pool(name: string): Pool {
@@ -149,8 +175,10 @@ export class Claims {
     const proc = await this.ownerProcess(body);
     const pfs = networkPfs(pool, this.d.store.state().main.pools);
     const observed = (await this.d.driver.observe()).filter((p) => pfs.has(p.id));
-    const { claim, why, existing } = await this.reserve(pool, body, observed, proc);
-    if (existing) return this.answer(claim, true, ['the owner already holds this claim (retry)']);
+    const reserved = await this.reserveFleetWide(pool, body, observed, proc);
+    if (reserved.existing)
+      return this.answer(reserved.claim, true, ['the owner already holds this claim (retry)']);
+    const { claim, why } = reserved;
     const policy = claimPolicy(pool, claim.policy, claim.pf, claim.vf, claim.mac);
     try {
       await this.d.mutations.putVf(policy, who);
@@ -187,6 +215,63 @@ export class Claims {
     });
     this.d.metrics.claimSeconds.observe({ pool: pool.name }, (performance.now() - t0) / 1000);
     return this.answer(bound, false, why);
+  }
+
+  /**
+   * Reserve in the ledger, then (fleet mode) record the claim in the fleet store. Lost to
+   * another host on a MAC the caller did not ask for, the claim takes the next free one;
+   * lost on its owner (held on another host), or the store unreachable, it is withdrawn
+   * and refused, naming why: nothing stays half-made.
+   */
+  private async reserveFleetWide(
+    pool: Pool,
+    body: ClaimBody,
+    observed: ObservedPf[],
+    proc: { pid: number; pidStart: string } | null,
+  ): Promise<{ claim: Claim; why: string[]; existing: boolean }> {
+    const guard = this.guard;
+    if (!guard) return this.reserve(pool, body, observed, proc, new Set());
+    const net = pool.physicalNetwork;
+    const unreachable = (err: unknown) => {
+      this.d.metrics.refusals.inc({ pool: pool.name });
+      return new DaemonError(
+        'unavailable',
+        `pool ${pool.name}: no claim for ${ownerLabel(body)}: the fleet store is unreachable (${(err as Error).message}); in fleet mode a claim is recorded there first (an owner on one host, a MAC once per physical network ${net}): claim again when it answers`,
+      );
+    };
+    let avoid: Set<string>;
+    try {
+      avoid = await guard.heldElsewhere(net);
+    } catch (err) {
+      throw unreachable(err);
+    }
+    for (let race = 0; ; race++) {
+      const r = await this.reserve(pool, body, observed, proc, avoid);
+      if (r.existing) return r;
+      let out: Awaited<ReturnType<ClaimGuard['record']>>;
+      try {
+        out = await guard.record(r.claim, net);
+      } catch (err) {
+        await this.drop(r.claim.id);
+        throw unreachable(err);
+      }
+      if (out.ok) {
+        r.why.push(
+          `recorded fleet-wide (owner on this host only, MAC ${r.claim.mac} once on ${net})`,
+        );
+        return r;
+      }
+      await this.drop(r.claim.id);
+      if (out.mac && body.mac === undefined && race < MAC_RACES) {
+        avoid.add(r.claim.mac);
+        continue;
+      }
+      this.d.metrics.refusals.inc({ pool: pool.name });
+      throw new DaemonError(
+        'refused',
+        `pool ${pool.name}: no VF for ${ownerLabel(body)}: ${out.why}`,
+      );
+    }
   }
 
   /**
@@ -252,13 +337,14 @@ export class Claims {
     body: ClaimBody,
     observed: ObservedPf[],
     proc: { pid: number; pidStart: string } | null,
+    avoid: ReadonlySet<string>,
   ): Promise<{ claim: Claim; why: string[]; existing: boolean }> {
     return this.d.ledger.update<{ claim: Claim; why: string[]; existing: boolean }>(
       (now, fence) => {
         // Checked again under the lock: two retries of one owner racing get one claim.
         const had = this.findExisting(pool.name, body, now.claims);
         if (had) return { claims: null, value: { claim: had, why: [], existing: true } };
-        const d = this.decide(pool, body, observed, now.claims, proc, fence);
+        const d = this.decide(pool, body, observed, now.claims, proc, fence, avoid);
         return { claims: [...now.claims, d.claim], value: { ...d, existing: false } };
       },
     );
@@ -271,6 +357,7 @@ export class Claims {
     claims: readonly Claim[],
     proc: { pid: number; pidStart: string } | null,
     fence: () => number,
+    avoid: ReadonlySet<string>,
   ): { claim: Claim; why: string[] } {
     const state = this.d.store.state();
     const policies = [...state.policies.values()];
@@ -285,6 +372,7 @@ export class Claims {
     };
     if (!p.ok) throw refuse(p.why);
     const inUse = macsInUse(networkPfs(pool, state.main.pools), policies, claims, observed, p);
+    for (const m of avoid) inUse.add(m);
     const mac = chooseMac(pool.profile.mac, inUse, this.d.random, body.mac);
     if (!mac.ok) throw refuse([...p.why, mac.why]);
     const n = fence();
@@ -386,6 +474,13 @@ export class Claims {
       );
     }
     await this.drop(c.id);
+    // Best effort: a record left behind (the store unreachable) is removed when the fleet
+    // agent next compares the ledger with the store.
+    await this.guard
+      ?.forget(c)
+      .catch((err: Error) =>
+        this.d.log.warn({ claim: c.id, err: err.message }, 'fleet record of a released claim kept'),
+      );
     this.d.audit.record({
       who: opts.who,
       via: opts.action === 'pool.reclaim' ? 'daemon' : 'api',
