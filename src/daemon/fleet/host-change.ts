@@ -9,6 +9,7 @@
 import type { RefusedDoc } from '../../model/fleet.js';
 import { isRecord, type Problem, type Sourced, VfPolicy } from '../../model/index.js';
 import { canonical, type HostDesired, type HostDoc } from '../../policy/fleet.js';
+import { claimIdOfPolicy } from '../../policy/pools/members.js';
 import type { Change, StoreState } from '../store/store.js';
 
 export interface HostChange {
@@ -114,7 +115,11 @@ function build(
     if (cur && parsed.success && canonical(parsed.data) === canonical(cur)) continue;
     puts.push(d);
   }
-  const deletes = [...state.policies.keys()].filter((n) => !keepNames.has(n));
+  // Claim policies belong to the pools (the ledger decides them, their release removes
+  // them): the fleet owns every other VF policy.
+  const deletes = [...state.policies.keys()].filter(
+    (n) => !keepNames.has(n) && claimIdOfPolicy(n) === null,
+  );
   // A refused PF or pool document keeps what the host runs now for that PF or pool.
   const kept = (docs: HostDoc[], now: (d: HostDoc) => unknown) => [
     ...docs.filter((d) => !round.refused.has(d.key)),

@@ -186,6 +186,10 @@ describe('pools and claims across the fleet (3-member etcd)', {
       },
     );
     assert.equal(hasPool(h1(), 'vms'), true);
+    // The fleet owns the VF policies of its documents, never a claim's.
+    for (const h of hosts)
+      for (const c of claimsOf(h))
+        assert.equal(h.daemon.storeState().policies.has(c.policy), true, `${h.name} ${c.policy}`);
   });
 
   test('the fleet store unreachable: a claim is refused, saying so, and nothing stays', async () => {
