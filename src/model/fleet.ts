@@ -90,7 +90,14 @@ export type HostRegistration = z.infer<typeof HostRegistration>;
 export const FleetVfState = z.strictObject({
   syncState: SyncState,
   lastError: z.string().nullable(),
-  owned: z.boolean().describe('A guest holds the VF (credential issued or state granted).'),
+  owned: z.boolean().describe('A guest holds the VF (credential issued, or a pool claim).'),
+  owner: z
+    .string()
+    .nullable()
+    .default(null)
+    .describe(
+      'Who holds it: a claim’s owner `KIND:ID`, or `guest:HOST/VF` for a guest credential; null: nobody.',
+    ),
 });
 export type FleetVfState = z.infer<typeof FleetVfState>;
 
@@ -147,6 +154,24 @@ export type FleetClaim = z.infer<typeof FleetClaim>;
 export const OwnerRecord = z.strictObject({ host: HostName, claims: z.array(z.string()) });
 export type OwnerRecord = z.infer<typeof OwnerRecord>;
 
+/** Owners whose VFs a rollout changes visibly (MAC, VLANs), per host. */
+export const ConsentNeed = z.strictObject({
+  owner: z.string(),
+  host: z.string(),
+  vfs: z.array(z.string()),
+  docs: z.array(z.string()),
+});
+export type ConsentNeed = z.infer<typeof ConsentNeed>;
+
+/** `consent/ROLLOUT/OWNER`: an owner agrees to a rollout's visible change of its VFs. */
+export const Consent = z.strictObject({
+  rollout: z.string(),
+  owner: z.string().min(1),
+  by: z.string().describe('Who wrote it (the owner’s tooling, an operator).'),
+  at: z.string(),
+});
+export type Consent = z.infer<typeof Consent>;
+
 export const Rollout = z
   .strictObject({
     id: z.string(),
@@ -159,6 +184,14 @@ export const Rollout = z
     done: z.array(z.string()),
     inFlight: z.array(z.string()),
     failure: z.strictObject({ host: z.string(), error: z.string() }).nullable(),
+    consent: z
+      .array(ConsentNeed)
+      .default([])
+      .describe('Owners who must consent before their host moves (none with --force).'),
+    waitingFor: z
+      .array(z.string())
+      .default([])
+      .describe('Owners whose consent the rollout waits for now (their hosts are held back).'),
     startedAt: z.string(),
     updatedAt: z.string(),
   })

@@ -397,9 +397,16 @@ export class FleetAgent {
     const vfs: HostStatus['vfs'] = {};
     let busy = false;
     let bad = this.refused.length > 0;
+    const claimed = new Map(
+      this.o.daemon.pools.ledger
+        .view()
+        .claims.map((c) => [c.policy, `${c.owner.kind}:${c.owner.id}`]),
+    );
     for (const v of this.o.daemon.listVfs()) {
       const s = v.status.syncState;
-      vfs[v.name] = { syncState: s, lastError: v.status.lastError, owned: v.hasCredential };
+      const owner =
+        claimed.get(v.name) ?? (v.hasCredential ? `guest:${this.o.host}/${v.name}` : null);
+      vfs[v.name] = { syncState: s, lastError: v.status.lastError, owned: owner !== null, owner };
       if (s === 'applying' || s === 'pending' || s === 'drifted') busy = true;
       if (s === 'failed') bad = true;
     }

@@ -7,6 +7,7 @@
  * names etcd.
  */
 import type {
+  Consent,
   FleetClaim,
   FleetDoc,
   HostRegistration,
@@ -91,5 +92,8 @@ export interface FleetBackend {
   /** Write desired documents (and the rollout record) atomically; false: the record moved. */
   writeDocs(w: DocWrite): Promise<{ ok: boolean; revision: number }>;
   rollout(): Promise<{ record: Rollout | null; revision: number }>;
+  /** An owner's consent to a rollout (kept until the rollout is replaced). */
+  putConsent(c: Consent): Promise<void>;
+  consents(rollout: string): Promise<Consent[]>;
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@
  *   macs/NETWORK/MAC                   MacClaim: who holds a MAC on a physical network
  *   claims/HOST/ID                     FleetClaim: a pool claim of that host
  *   owners/KIND:ID                     OwnerRecord: the one host an owner's claims are on
+ *   consent/ROLLOUT/OWNER              Consent: an owner agrees to a rollout's visible change
  *
  * Cross-host rules are etcd transactions: a MAC claim is a put guarded by
  * `create_revision == 0` for every MAC at once, so of two hosts racing exactly one commits;
@@ -29,6 +30,8 @@ import {
   type Watcher,
 } from 'etcd3';
 import {
+  Consent,
+  type Consent as ConsentT,
   FleetClaim,
   type FleetClaim as FleetClaimT,
   HostRegistration,
@@ -379,6 +382,18 @@ export class EtcdFleet implements FleetBackend {
     if (!kv) return { record: null, revision: 0 };
     const record = parseAll<Rollout>(Rollout, [kv.value.toString()])[0] ?? null;
     return { record, revision: Number(kv.mod_revision) };
+  }
+
+  async putConsent(c: ConsentT): Promise<void> {
+    const v = Consent.parse(c);
+    await this.ns
+      .put(`consent/${v.rollout}/${encodeURIComponent(v.owner)}`)
+      .value(JSON.stringify(v));
+  }
+
+  async consents(rollout: string): Promise<ConsentT[]> {
+    const all = await this.ns.getAll().prefix(`consent/${rollout}/`).strings();
+    return parseAll(Consent, Object.values(all)).filter((c) => c.rollout === rollout);
   }
 
   async close(): Promise<void> {
