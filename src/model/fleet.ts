@@ -214,6 +214,34 @@ export const FleetView = z.object({
 });
 export type FleetView = z.infer<typeof FleetView>;
 
+/** One host in `GET /v1/fleet/hosts`: what an operator scans a fleet for. */
+export const FleetHostSummary = z.object({
+  host: z.string(),
+  labels: Labels,
+  online: z.boolean().describe('Its registration lease is alive.'),
+  health: HostSync.nullable().describe('Its last reported sync state (null: never reported).'),
+  connected: z.boolean().nullable().describe('Its agent reached the fleet store at last report.'),
+  revision: z.number().nullable().describe('The fleet revision it last applied.'),
+  lastSyncAt: z.string().nullable(),
+  vfs: z.record(z.string(), z.number()).describe('Its VFs per sync state (absent: none).'),
+  owned: z.number().describe('VFs an owner holds (claims, guest credentials).'),
+  refused: z.array(z.string()).describe('Documents it refused (`vf/NAME`, …).'),
+  lagMs: z.number().nullable(),
+});
+export type FleetHostSummary = z.infer<typeof FleetHostSummary>;
+
+export const FleetHostsView = z.object({
+  revision: z.number(),
+  hosts: z.array(FleetHostSummary),
+});
+export type FleetHostsView = z.infer<typeof FleetHostsView>;
+
+export const FleetRolloutView = z.object({
+  revision: z.number(),
+  rollout: Rollout.nullable(),
+});
+export type FleetRolloutView = z.infer<typeof FleetRolloutView>;
+
 /** The agent's own view, served by its daemon (`GET /v1/fleet/agent`). */
 export const FleetAgentView = z.object({
   host: z.string(),

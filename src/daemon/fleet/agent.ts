@@ -13,6 +13,8 @@
 import {
   DEFAULT_NETWORK,
   type FleetClaim,
+  type FleetRolloutView,
+  type FleetView,
   type HostStatus,
   type Labels,
   type RefusedDoc,
@@ -27,6 +29,7 @@ import type { DocEvent, FleetBackend, WatchHandle } from './backend.js';
 import { parseDocs } from './docs.js';
 import { type HostChange, hostChange } from './host-change.js';
 import { loadLocal, saveLocal } from './local.js';
+import { fleetView } from './view.js';
 
 export interface AgentOptions {
   host: string;
@@ -457,6 +460,17 @@ export class FleetAgent {
       this.statusTimer = null;
       if (!this.syncing) void this.publish();
     }, ms);
+  }
+
+  /** The whole fleet from its store (`GET /v1/fleet/hosts`). */
+  fleet(): Promise<FleetView> {
+    return fleetView(this.o.backend);
+  }
+
+  /** The rollout record (`GET /v1/fleet/rollout`). */
+  async rollout(): Promise<FleetRolloutView> {
+    const r = await this.o.backend.rollout();
+    return { revision: r.revision, rollout: r.record };
   }
 
   /** The agent as `GET /v1/fleet/agent` shows it. */
