@@ -256,7 +256,9 @@ export const FleetAgentView = z.object({
   lastError: z
     .string()
     .nullable()
-    .describe('Why the last sync failed (retried); null: it did not.'),
+    .describe(
+      'Why the last sync or the last call to the fleet store failed (retried; a refused TLS certificate says so); null: it did not.',
+    ),
 });
 export type FleetAgentView = z.infer<typeof FleetAgentView>;
 

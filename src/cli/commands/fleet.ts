@@ -53,6 +53,12 @@ async function open<T>(o: StoreOpts, fn: (b: FleetBackend) => Promise<T>): Promi
   );
   try {
     return await fn(b);
+  } catch (err) {
+    // A failed store call (the etcd client's GRPC…/Etcd… errors) says what to fix; a
+    // rollout's own refusal reads as it is.
+    if (/^(GRPC|Etcd)/.test((err as Error)?.constructor?.name ?? ''))
+      throw new Error(b.describeError(err));
+    throw err;
   } finally {
     await b.close();
   }

@@ -115,7 +115,9 @@ export class FleetAgent {
   private retry(what: string, err: unknown): void {
     this.connected = false;
     if (!this.running) return;
-    this.o.log.warn({ err: (err as Error).message }, `fleet store: ${what} failed; retrying`);
+    // Shown in `fleet agent` / GET /v1/fleet/agent: a refused certificate says so there.
+    this.lastError = `${what} failed: ${this.o.backend.describeError(err)}`;
+    this.o.log.warn({ err: this.lastError }, `fleet store: ${what} failed; retrying`);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
@@ -137,6 +139,7 @@ export class FleetAgent {
     } catch (err) {
       return this.retry('registration', err);
     }
+    this.lastError = null;
     if (!this.running) return;
     await this.syncClaims().catch((err: Error) =>
       this.o.log.warn({ err: err.message }, 'comparing claims with the fleet store failed'),
@@ -283,7 +286,7 @@ export class FleetAgent {
             this.lastError = null;
           },
           (err: Error) => {
-            this.lastError = err.message;
+            this.lastError = this.o.backend.describeError(err);
             this.o.log.error({ err: err.message }, 'fleet sync failed; the host keeps its state');
             // Nothing else may come to trigger the next try (a quiet fleet): retry.
             this.syncLater();
@@ -464,13 +467,23 @@ export class FleetAgent {
 
   /** The whole fleet from its store (`GET /v1/fleet/hosts`). */
   fleet(): Promise<FleetView> {
-    return fleetView(this.o.backend);
+    return this.explained(() => fleetView(this.o.backend));
   }
 
   /** The rollout record (`GET /v1/fleet/rollout`). */
-  async rollout(): Promise<FleetRolloutView> {
-    const r = await this.o.backend.rollout();
-    return { revision: r.revision, rollout: r.record };
+  rollout(): Promise<FleetRolloutView> {
+    return this.explained(async () => {
+      const r = await this.o.backend.rollout();
+      return { revision: r.revision, rollout: r.record };
+    });
+  }
+
+  private async explained<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (err) {
+      throw new Error(this.o.backend.describeError(err));
+    }
   }
 
   /** The agent as `GET /v1/fleet/agent` shows it. */

@@ -65,6 +65,8 @@ export interface DocWrite {
 
 export interface FleetBackend {
   readonly name: string;
+  /** A failed call's error in the operator's terms (a refused certificate names the fix). */
+  describeError(err: unknown): string;
   snapshot(): Promise<DesiredSnapshot>;
   watch(fromRevision: number, h: WatchHandlers): WatchHandle;
   /** Register the host under a lease kept alive until close() (lost: the host is offline). */

@@ -53,7 +53,7 @@ import type {
   WatchHandle,
   WatchHandlers,
 } from './backend.js';
-import type { FleetUrl } from './url.js';
+import type { FleetTlsFiles, FleetUrl } from './url.js';
 
 const DESIRED = 'desired/';
 const LEASE_TTL_S = 5;
@@ -109,18 +109,52 @@ export function etcdOptions(u: FleetUrl): IOptions {
   return opts;
 }
 
+/**
+ * What a failed etcd call means, for an operator: gRPC reports a TLS refusal as
+ * `14 UNAVAILABLE: No connection established. Last error: …SSL alert number 42` and the
+ * like, which names neither the side that refused nor the option to change.
+ */
+export function describeEtcdError(err: unknown, u: FleetUrl, files: FleetTlsFiles = {}): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  const where = u.endpoints.join(',');
+  const cert = files.cert ? `--fleet-cert ${files.cert}` : 'no client certificate (--fleet-cert)';
+  if (
+    /alert (bad certificate|unknown ca|certificate required)|SSL alert number (42|48|116)/i.test(
+      msg,
+    )
+  )
+    return `the fleet store ${where} refused this client's TLS certificate (${cert}): etcd checks client certificates (--client-cert-auth) against its --trusted-ca-file; give --fleet-cert/--fleet-key signed by that CA (${msg.split('\n')[0]})`;
+  if (
+    /unable to verify|self[- ]signed|certificate verify failed|unable to get local issuer/i.test(
+      msg,
+    )
+  )
+    return `the fleet store ${where} shows a TLS certificate this client does not trust${files.ca ? ` (--fleet-ca ${files.ca})` : ''}: give the CA that signed etcd's --cert-file with --fleet-ca (${msg.split('\n')[0]})`;
+  if (u.tls && /wrong version number|packet length too long|http\/1/i.test(msg))
+    return `the fleet store ${where} does not speak TLS: use etcd:// rather than etcds:// (${msg.split('\n')[0]})`;
+  return `the fleet store ${where}: ${msg.split('\n')[0]}`;
+}
+
 export class EtcdFleet implements FleetBackend {
   readonly name = 'etcd';
   private readonly client: Etcd3;
   private readonly ns: Namespace;
   private readonly log: Logger;
+  private readonly url: FleetUrl;
+  private readonly files: FleetTlsFiles;
   private lease: Lease | null = null;
   private closed = false;
 
-  constructor(u: FleetUrl, log: Logger) {
+  constructor(u: FleetUrl, log: Logger, files: FleetTlsFiles = {}) {
     this.client = new Etcd3(etcdOptions(u));
     this.ns = this.client.namespace(u.prefix);
     this.log = log;
+    this.url = u;
+    this.files = files;
+  }
+
+  describeError(err: unknown): string {
+    return describeEtcdError(err, this.url, this.files);
   }
 
   async snapshot(): Promise<DesiredSnapshot> {
