@@ -187,7 +187,7 @@ async function claimFigures(b: Bench, fleet: EtcdFleet, all: Host[]): Promise<vo
   try {
     localMs = await claimRound(hosts, 'local');
   } finally {
-    hosts.forEach((h, i) => h.daemon.pools.claims.setGuard(guards[i]));
+    for (const [i, h] of hosts.entries()) h.daemon.pools.claims.setGuard(guards[i]);
   }
   const n = `${CLAIM_HOSTS} hosts at once`;
   const f50 = b.figure(`claim across the fleet (${n}) p50`, percentile(fleetMs, 50), 'ms');

@@ -15,11 +15,13 @@ import {
 import { AuditStream } from './audit.js';
 import { byId, debounce, fill, h } from './dom.js';
 import { FleetPanel } from './fleet.js';
-import { mirrorPanel } from './mirror.js';
+import { LagCards } from './lags.js';
+import { isBusy, mirrorPanel } from './mirror.js';
 import { PfCards } from './pfs.js';
 import { RatePlots } from './plots.js';
 import { PolicyForm } from './policy-form.js';
-import { VfTable } from './vfs.js';
+import { PoolsCard } from './pools.js';
+import { switchPortText, VfTable } from './vfs.js';
 
 let vfs: VfView[] = [];
 let pfs: PfView[] = [];
@@ -57,8 +59,14 @@ function showVfs(got: VfView[]): void {
   vfs = got;
   table.render(vfs);
   const v = vfs.find((x) => x.name === selected);
-  if (v) byId('mirror-slot').replaceChildren(mirrorPanel(v, vfs, () => void loadVfs()));
+  const slot = document.getElementById('mirror-slot');
+  if (v && slot && !isBusy(slot)) slot.replaceChildren(mirrorPanel(v, vfs, () => void loadVfs()));
 }
+
+const lags = new LagCards(byId('lags-section'));
+const refreshLags = debounce(() => void lags.load().catch(showError), 100);
+const pools = new PoolsCard((err) => showError(err));
+const refreshPools = debounce(() => void pools.load().catch(showError), 150);
 
 const pfCards = new PfCards(byId('pfs'), () => void Promise.all([loadPfs(), loadVfs()]));
 
@@ -107,6 +115,7 @@ function select(name: string, status?: string): void {
   fill(
     byId('detail'),
     h('h2', {}, `VF ${name}`),
+    ...(switchPortText(v) ? [h('p', { id: 'detail-switch-port' }, switchPortText(v))] : []),
     plots.root,
     h(
       'div',
@@ -135,7 +144,7 @@ function create(): void {
 
 async function onStats(): Promise<void> {
   table.updateCounters(await api<StatsView>('GET', '/v1/stats'));
-  await Promise.all([plots?.update(), loadPfs(), loadHealth()]);
+  await Promise.all([plots?.update(), loadPfs(), loadHealth(), lags.load()]);
 }
 
 const refreshVfs = debounce(() => void loadVfs().then(loadHealth), 150);
@@ -143,7 +152,15 @@ const refreshVfs = debounce(() => void loadVfs().then(loadHealth), 150);
 function onEvent(e: DaemonEvent): void {
   if (e.type === 'audit') audit.add(e.entry);
   else if (e.type === 'stats') void onStats().catch(showError);
-  else refreshVfs();
+  else if (e.type === 'claim') refreshPools();
+  else if (e.type === 'lag') {
+    refreshLags();
+    void loadPfs().catch(showError);
+  } else {
+    refreshVfs();
+    // A VF policy (or a reload) changes which pool VFs are free.
+    if (e.type === 'vfChanged' || e.type === 'reload') refreshPools();
+  }
 }
 
 function showError(err: unknown): void {
@@ -161,7 +178,7 @@ function showLogin(message: string): void {
 
 async function start(): Promise<void> {
   try {
-    await Promise.all([loadHealth(), loadPfs(), loadVfs()]);
+    await Promise.all([loadHealth(), loadPfs(), loadVfs(), pools.load(), lags.load()]);
   } catch (err) {
     if (err instanceof HttpError && err.status === 401) {
       const had = hasToken();
@@ -180,6 +197,8 @@ async function start(): Promise<void> {
   byId('live').textContent = 'connecting to events…';
   byId('audit-slot').replaceChildren(audit.root);
   byId('vf-slot').replaceChildren(table.root);
+  byId('pools-slot').replaceChildren(pools.root);
+  byId('lags-slot').replaceChildren(lags.root);
   byId('vf-new').onclick = () => create();
   void audit.load().catch(showError);
   void new FleetPanel().start(byId('fleet'), byId('fleet-slot')).catch(showError);
