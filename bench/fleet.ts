@@ -11,6 +11,11 @@
  * status put (watched from etcd) that reports the host at that revision. The split comes
  * from the statuses: `lagMs` (written → received by the agent) is the etcd part, `applyMs`
  * (validate, claim, commit, reconcile) the host part.
+ *
+ * Claims across the fleet: a pool from the fleet's desired state on every host, claims on 10
+ * hosts at once, each recorded in etcd (owner on one host, MAC once per network: a read and
+ * one transaction); baseline: the same claims on the same hosts with the fleet guard off
+ * (files mode), same run. Goal: p99 ≤ 250 ms, and ≤ 3× the local claim at p50.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,6 +26,7 @@ import { EtcdFleet } from '../src/daemon/fleet/etcd.js';
 import { parseFleetUrl } from '../src/daemon/fleet/url.js';
 import { silentLogger } from '../src/daemon/logger.js';
 import { type FleetDoc, HostStatus } from '../src/model/fleet.js';
+import { ClaimBody } from '../src/model/index.js';
 import { EtcdCluster, etcdMissing } from '../test/daemon/fleet/etcd-cluster.js';
 import {
   type Host,
@@ -124,6 +130,72 @@ function report(b: Bench, what: string, n: number, rounds: Round[]): void {
   b.figure(`${what}: bytes written to etcd per change`, bytes / 1024, 'KiB');
 }
 
+const CLAIM_HOSTS = 10;
+const CLAIMS_PER_HOST = 4;
+
+/** Claim latency per claim, ms: CLAIM_HOSTS hosts claiming at once, then all released. */
+async function claimRound(hosts: Host[], tag: string): Promise<number[]> {
+  const out: number[] = [];
+  await Promise.all(
+    hosts.map(async (h) => {
+      const ids: string[] = [];
+      for (let i = 0; i < CLAIMS_PER_HOST; i++) {
+        const body = ClaimBody.parse({ owner: { kind: 'pod', id: `${tag}-${h.name}-${i}` } });
+        const t = performance.now();
+        const r = await h.daemon.pools.claims.claim('bench', body, 'bench');
+        out.push(performance.now() - t);
+        ids.push(r.claim.id);
+      }
+      for (const id of ids) await h.daemon.pools.claims.release(id, { who: 'bench' });
+    }),
+  );
+  return out.sort((a, b) => a - b);
+}
+
+async function claimFigures(b: Bench, fleet: EtcdFleet, all: Host[]): Promise<void> {
+  await fleet.writeDocs({
+    put: [
+      {
+        kind: 'pool',
+        name: 'bench',
+        selector: { matchLabels: {} },
+        policy: {
+          name: 'bench',
+          pfs: [PF],
+          vfs: { from: 2, to: 7 },
+          physicalNetwork: 'physnet1',
+          profile: {
+            vlans: [300],
+            mac: { mode: 'range', from: '02:00:00:0c:00:00', to: '02:00:00:0c:ff:ff' },
+          },
+        },
+      },
+    ],
+    delete: [],
+  });
+  const hosts = all.slice(0, CLAIM_HOSTS);
+  await until(
+    () => hosts.every((h) => h.daemon.storeState().main.pools.some((p) => p.name === 'bench')),
+    30_000,
+    'pool bench on the claim hosts',
+  );
+  await claimRound(hosts, 'warm');
+  const fleetMs = await claimRound(hosts, 'fleet');
+  const guards = hosts.map((h) => h.daemon.pools.claims.fleetGuard);
+  for (const h of hosts) h.daemon.pools.claims.setGuard(null);
+  let localMs: number[];
+  try {
+    localMs = await claimRound(hosts, 'local');
+  } finally {
+    for (const [i, h] of hosts.entries()) h.daemon.pools.claims.setGuard(guards[i]);
+  }
+  const n = `${CLAIM_HOSTS} hosts at once`;
+  const f50 = b.figure(`claim across the fleet (${n}) p50`, percentile(fleetMs, 50), 'ms');
+  b.figure(`claim across the fleet (${n}) p99`, percentile(fleetMs, 99), 'ms', atMost(250));
+  const l50 = b.figure(`claim, fleet guard off (same hosts) p50`, percentile(localMs, 50), 'ms');
+  b.ratio('claim across the fleet over a local claim, p50', f50, l50, atMost(3));
+}
+
 async function rssOf(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) * 1024;
@@ -216,6 +288,7 @@ export async function run(b: Bench): Promise<void> {
       'MiB',
       atMost(8),
     );
+    await claimFigures(b, fleet, hosts);
     await fleet.close();
     const rss = await spawnedRss(tmp.root, cluster);
     const plain = b.figure(

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { VERSION } from '../daemon/service.js';
 import { VfRulesView } from '../model/eswitch.js';
-import { FleetAgentView } from '../model/fleet.js';
+import { FleetAgentView, FleetHostsView, FleetRolloutView } from '../model/fleet.js';
 import { VF_NAME_RE } from '../model/index.js';
 import * as P from '../model/pools.js';
 import * as T from '../model/wire/index.js';
@@ -222,6 +222,10 @@ export function openApiDocument(): Json {
       '/v1/stats': { get: op('Counters (from the cache)', T.StatsView) },
       ...poolPaths(),
       '/v1/fleet/agent': { get: op('Fleet mode: this host’s agent', FleetAgentView) },
+      '/v1/fleet/hosts': {
+        get: op('Fleet mode: every host, its health and per-VF sync summary', FleetHostsView),
+      },
+      '/v1/fleet/rollout': { get: op('Fleet mode: the rollout in progress', FleetRolloutView) },
       '/metrics': {
         get: {
           summary: 'Prometheus metrics (sriov_vf_* as sriov-network-metrics-exporter, nicvisor_*)',

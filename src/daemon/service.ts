@@ -6,7 +6,7 @@
  */
 import type { NicDriver } from '../drivers/driver.js';
 import { createDriver } from '../drivers/registry.js';
-import type { FleetAgentView } from '../model/fleet.js';
+import type { FleetAgentView, FleetRolloutView, FleetView } from '../model/fleet.js';
 import type {
   ApplyResultView,
   AuditEntry,
@@ -59,6 +59,9 @@ export { VERSION } from './assemble.js';
 /** What the daemon's views need of a fleet agent (the agent imports the daemon, not back). */
 export interface FleetAgentLike {
   view(): FleetAgentView;
+  /** The whole fleet as its store says now (throws when the store is unreachable). */
+  fleet(): Promise<FleetView>;
+  rollout(): Promise<FleetRolloutView>;
 }
 
 export interface DaemonOptions {
@@ -264,7 +267,7 @@ export class Daemon {
   }
 
   health(): HealthView {
-    return healthView(this.r);
+    return { ...healthView(this.r), ...(this.fleetAgent ? { fleet: true } : {}) };
   }
 
   /** The VF name a guest token belongs to (null: not a guest token). */

@@ -54,7 +54,9 @@ export type DocRollout = z.infer<typeof DocRollout>;
 
 export const FleetDoc = z
   .strictObject({
-    kind: z.enum(['vf', 'pf']),
+    kind: z
+      .enum(['vf', 'pf', 'pool'])
+      .describe('vf: a VF policy; pf: a PF policy; pool: a VF pool (its profile included).'),
     name: z.string().regex(VF_NAME_RE, `a document name: ${VF_NAME_ALLOWED}`),
     selector: Selector.default({ matchLabels: {} }),
     network: z
@@ -62,7 +64,11 @@ export const FleetDoc = z
       .min(1)
       .optional()
       .describe('VF documents: the physical network (default: the host’s network label).'),
-    policy: z.unknown().describe('A VF policy (kind vf) or a PF policy (kind pf).'),
+    policy: z
+      .unknown()
+      .describe(
+        'A VF policy (kind vf), a PF policy (kind pf) or a pool (kind pool), as in files mode.',
+      ),
     deleted: z.boolean().optional().describe('Being deleted by a rollout.'),
     writtenAt: z.string().optional().describe('When the CLI wrote it (for the watch lag).'),
     rollout: DocRollout.optional(),
@@ -84,7 +90,14 @@ export type HostRegistration = z.infer<typeof HostRegistration>;
 export const FleetVfState = z.strictObject({
   syncState: SyncState,
   lastError: z.string().nullable(),
-  owned: z.boolean().describe('A guest holds the VF (credential issued or state granted).'),
+  owned: z.boolean().describe('A guest holds the VF (credential issued, or a pool claim).'),
+  owner: z
+    .string()
+    .nullable()
+    .default(null)
+    .describe(
+      'Who holds it: a claim’s owner `KIND:ID`, or `guest:HOST/VF` for a guest credential; null: nobody.',
+    ),
 });
 export type FleetVfState = z.infer<typeof FleetVfState>;
 
@@ -123,6 +136,42 @@ export type HostStatus = z.infer<typeof HostStatus>;
 export const MacClaim = z.strictObject({ host: HostName, vf: z.string() });
 export type MacClaim = z.infer<typeof MacClaim>;
 
+/** A pool claim as the fleet records it (`claims/HOST/ID`): its owner and MAC are fleet-wide. */
+export const FleetClaim = z.strictObject({
+  host: HostName,
+  claim: z.string().describe('The claim id on its host (`POOL-FENCE`).'),
+  pool: z.string(),
+  owner: z.string().describe('`KIND:ID` (vm:NAME, pod:ID, process:PID).'),
+  ifname: z.string().optional(),
+  network: z.string().describe('The pool’s physical network (MACs are unique per network).'),
+  mac: z.string(),
+  policy: z.string().describe('The claim’s VF policy name, as its MAC key names it.'),
+  since: z.string(),
+});
+export type FleetClaim = z.infer<typeof FleetClaim>;
+
+/** `owners/KIND:ID`: the one host an owner's claims are on, and which claims. */
+export const OwnerRecord = z.strictObject({ host: HostName, claims: z.array(z.string()) });
+export type OwnerRecord = z.infer<typeof OwnerRecord>;
+
+/** Owners whose VFs a rollout changes visibly (MAC, VLANs), per host. */
+export const ConsentNeed = z.strictObject({
+  owner: z.string(),
+  host: z.string(),
+  vfs: z.array(z.string()),
+  docs: z.array(z.string()),
+});
+export type ConsentNeed = z.infer<typeof ConsentNeed>;
+
+/** `consent/ROLLOUT/OWNER`: an owner agrees to a rollout's visible change of its VFs. */
+export const Consent = z.strictObject({
+  rollout: z.string(),
+  owner: z.string().min(1),
+  by: z.string().describe('Who wrote it (the owner’s tooling, an operator).'),
+  at: z.string(),
+});
+export type Consent = z.infer<typeof Consent>;
+
 export const Rollout = z
   .strictObject({
     id: z.string(),
@@ -135,6 +184,14 @@ export const Rollout = z
     done: z.array(z.string()),
     inFlight: z.array(z.string()),
     failure: z.strictObject({ host: z.string(), error: z.string() }).nullable(),
+    consent: z
+      .array(ConsentNeed)
+      .default([])
+      .describe('Owners who must consent before their host moves (none with --force).'),
+    waitingFor: z
+      .array(z.string())
+      .default([])
+      .describe('Owners whose consent the rollout waits for now (their hosts are held back).'),
     startedAt: z.string(),
     updatedAt: z.string(),
   })
@@ -157,6 +214,34 @@ export const FleetView = z.object({
 });
 export type FleetView = z.infer<typeof FleetView>;
 
+/** One host in `GET /v1/fleet/hosts`: what an operator scans a fleet for. */
+export const FleetHostSummary = z.object({
+  host: z.string(),
+  labels: Labels,
+  online: z.boolean().describe('Its registration lease is alive.'),
+  health: HostSync.nullable().describe('Its last reported sync state (null: never reported).'),
+  connected: z.boolean().nullable().describe('Its agent reached the fleet store at last report.'),
+  revision: z.number().nullable().describe('The fleet revision it last applied.'),
+  lastSyncAt: z.string().nullable(),
+  vfs: z.record(z.string(), z.number()).describe('Its VFs per sync state (absent: none).'),
+  owned: z.number().describe('VFs an owner holds (claims, guest credentials).'),
+  refused: z.array(z.string()).describe('Documents it refused (`vf/NAME`, …).'),
+  lagMs: z.number().nullable(),
+});
+export type FleetHostSummary = z.infer<typeof FleetHostSummary>;
+
+export const FleetHostsView = z.object({
+  revision: z.number(),
+  hosts: z.array(FleetHostSummary),
+});
+export type FleetHostsView = z.infer<typeof FleetHostsView>;
+
+export const FleetRolloutView = z.object({
+  revision: z.number(),
+  rollout: Rollout.nullable(),
+});
+export type FleetRolloutView = z.infer<typeof FleetRolloutView>;
+
 /** The agent's own view, served by its daemon (`GET /v1/fleet/agent`). */
 export const FleetAgentView = z.object({
   host: z.string(),
@@ -171,7 +256,9 @@ export const FleetAgentView = z.object({
   lastError: z
     .string()
     .nullable()
-    .describe('Why the last sync failed (retried); null: it did not.'),
+    .describe(
+      'Why the last sync or the last call to the fleet store failed (retried; a refused TLS certificate says so); null: it did not.',
+    ),
 });
 export type FleetAgentView = z.infer<typeof FleetAgentView>;
 

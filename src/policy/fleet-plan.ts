@@ -5,10 +5,11 @@
  * - in-place: VF attributes of a free or consenting VF; applied at once, nobody notices.
  * - visible-to-owner: MAC or VLANs of a VF a guest holds (or deleting it): the owner sees it,
  *   so it needs the owner's consent or `--force`.
+ * - pools (kind pool) are in-place: a profile applies to the next claims only.
  * - disruptive: `numVfs`, `eswitchMode` of a PF, or moving a VF to another PF/index: the VFs
  *   concerned are recreated — only those VFs, never the whole host drained.
  */
-import type { FleetDoc, HostRegistration, HostStatus } from '../model/fleet.js';
+import type { ConsentNeed, FleetDoc, HostRegistration, HostStatus } from '../model/fleet.js';
 import { isRecord } from '../model/index.js';
 import { canonical, type HostDoc, hostDesired } from './fleet.js';
 
@@ -24,6 +25,8 @@ export interface PlannedChange {
   fields: string[];
   /** VFs this change touches on the host (a PF change: the VFs it recreates). */
   vfs: string[];
+  /** visible-to-owner: who must consent (`KIND:ID`, `guest:HOST/VF`). */
+  owner?: string;
 }
 
 export interface HostPlan {
@@ -72,6 +75,7 @@ export function planHost(
   const was = hostDesired(current, host.host, host.labels);
   const will = hostDesired(next, host.host, host.labels);
   const owned = (vf: string) => status?.vfs[vf]?.owned ?? false;
+  const ownerOf = (vf: string) => status?.vfs[vf]?.owner ?? `guest:${host.host}/${vf}`;
   const changes: PlannedChange[] = [];
   const [wasVf, willVf] = [byTarget(was.vfs), byTarget(will.vfs)];
   for (const name of new Set([...wasVf.keys(), ...willVf.keys()])) {
@@ -79,13 +83,15 @@ export function planHost(
     if (a && b && canonical(a.policy) === canonical(b.policy) && a.network === b.network) continue;
     const action = !a ? 'add' : !b ? 'delete' : 'change';
     const fields = changedFields(a?.policy, b?.policy);
+    const cls = vfClass(fields, action, owned(name));
     changes.push({
       doc: (b ?? a)!.key,
       target: name,
       action,
-      class: vfClass(fields, action, owned(name)),
+      class: cls,
       fields,
       vfs: [name],
+      ...(cls === 'visible-to-owner' ? { owner: ownerOf(name) } : {}),
     });
   }
   const [wasPf, willPf] = [byTarget(was.pfs), byTarget(will.pfs)];
@@ -103,6 +109,21 @@ export function planHost(
       vfs: disruptive ? vfsOn(pf, will.vfs) : [],
     });
   }
+  // A pool's profile is applied when a VF is claimed: existing claims keep theirs, so a pool
+  // change never touches a VF.
+  const [wasPool, willPool] = [byTarget(was.pools), byTarget(will.pools)];
+  for (const name of new Set([...wasPool.keys(), ...willPool.keys()])) {
+    const [a, b] = [wasPool.get(name), willPool.get(name)];
+    if (a && b && canonical(a.policy) === canonical(b.policy)) continue;
+    changes.push({
+      doc: (b ?? a)!.key,
+      target: name,
+      action: !a ? 'add' : !b ? 'delete' : 'change',
+      class: 'in-place',
+      fields: changedFields(a?.policy, b?.policy),
+      vfs: [],
+    });
+  }
   changes.sort((x, y) => (x.doc < y.doc ? -1 : x.doc > y.doc ? 1 : 0));
   const worst = changes.reduce<ChangeClass | null>(
     (w, c) => (w === null || RANK[c.class] > RANK[w] ? c.class : w),
@@ -110,6 +131,21 @@ export function planHost(
   );
   const vfCount = new Set(changes.flatMap((c) => c.vfs)).size;
   return { host: host.host, changes, class: worst, vfCount };
+}
+
+/** Who must consent to a plan, per host and owner (what a rollout without --force waits for). */
+export function consentNeeds(plan: readonly HostPlan[]): ConsentNeed[] {
+  const out = new Map<string, ConsentNeed>();
+  for (const h of plan)
+    for (const c of h.changes) {
+      if (c.class !== 'visible-to-owner' || !c.owner) continue;
+      const k = `${h.host}\0${c.owner}`;
+      const n = out.get(k) ?? { owner: c.owner, host: h.host, vfs: [], docs: [] };
+      n.vfs = [...new Set([...n.vfs, ...c.vfs])].sort();
+      n.docs = [...new Set([...n.docs, c.doc])].sort();
+      out.set(k, n);
+    }
+  return [...out.values()];
 }
 
 export function planFleet(

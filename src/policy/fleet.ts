@@ -32,9 +32,9 @@ export function versionFor(doc: FleetDoc, host: string): PreviousVersion | null 
 }
 
 export interface HostDoc {
-  /** `vf/NAME` or `pf/NAME`: where problems are reported. */
+  /** `vf/NAME`, `pf/NAME` or `pool/NAME`: where problems are reported. */
   key: string;
-  /** The VF policy's name (kind vf) or the PF id (kind pf), as the policy says. */
+  /** The VF policy's name (kind vf), the PF id (kind pf) or the pool's name, as the policy says. */
   target: string;
   policy: unknown;
   network: string;
@@ -43,18 +43,19 @@ export interface HostDoc {
 export interface HostDesired {
   vfs: HostDoc[];
   pfs: HostDoc[];
+  pools: HostDoc[];
 }
 
 function targetOf(doc: FleetDoc, policy: unknown): string {
   if (!isRecord(policy)) return doc.name;
-  const t = doc.kind === 'vf' ? policy.name : policy.pf;
+  const t = doc.kind === 'pf' ? policy.pf : policy.name;
   return typeof t === 'string' ? t : doc.name;
 }
 
 /** Every document that selects `host`, in the version it runs, sorted by key. */
 export function hostDesired(docs: Iterable<FleetDoc>, host: string, labels: Labels): HostDesired {
   const all = hostLabels(host, labels);
-  const out: HostDesired = { vfs: [], pfs: [] };
+  const out: HostDesired = { vfs: [], pfs: [], pools: [] };
   for (const doc of docs) {
     const v = versionFor(doc, host);
     if (!v || !selects(v.selector, all)) continue;
@@ -65,10 +66,9 @@ export function hostDesired(docs: Iterable<FleetDoc>, host: string, labels: Labe
       policy: v.policy,
       network,
     };
-    (doc.kind === 'vf' ? out.vfs : out.pfs).push(d);
+    (doc.kind === 'vf' ? out.vfs : doc.kind === 'pf' ? out.pfs : out.pools).push(d);
   }
-  out.vfs.sort((a, b) => (a.key < b.key ? -1 : 1));
-  out.pfs.sort((a, b) => (a.key < b.key ? -1 : 1));
+  for (const l of [out.vfs, out.pfs, out.pools]) l.sort((a, b) => (a.key < b.key ? -1 : 1));
   return out;
 }
 

@@ -14,6 +14,7 @@ import {
 } from './api.js';
 import { AuditStream } from './audit.js';
 import { byId, debounce, fill, h } from './dom.js';
+import { FleetPanel } from './fleet.js';
 import { LagCards } from './lags.js';
 import { isBusy, mirrorPanel } from './mirror.js';
 import { PfCards } from './pfs.js';
@@ -200,6 +201,7 @@ async function start(): Promise<void> {
   byId('lags-slot').replaceChildren(lags.root);
   byId('vf-new').onclick = () => create();
   void audit.load().catch(showError);
+  void new FleetPanel().start(byId('fleet'), byId('fleet-slot')).catch(showError);
   if (!selected && vfs.length) table.select(vfs[0].name);
   void followEvents(
     onEvent,

@@ -114,6 +114,58 @@ describe('nicvisor fleet on a real etcd cluster', { skip: skip ?? false, timeout
     assert.match(a.stdout, /^host0: connected to etcd, revision \d+/);
   });
 
+  test('a visible change waits for the owner: status says whom, fleet consent lets it go on', async () => {
+    const sock = join(tmp.root, 'host0', 'api.sock');
+    const cred = nicvisor('credential', 'web', '--socket', sock);
+    assert.equal(cred.code, 0, cred.stderr);
+    const owner = 'guest:host0/web';
+    await until(
+      () => JSON.parse(fleet('status', '--json').stdout).hosts[0].status.vfs.web.owner === owner,
+      20_000,
+      'the owner in host0’s status',
+    );
+    const next = join(tmp.root, 'docs2');
+    await mkdir(next);
+    await writeFile(
+      join(next, 'web.json'),
+      JSON.stringify({
+        kind: 'vf',
+        name: 'web',
+        selector: { matchLabels: { rack: 'r1' } },
+        policy: { name: 'web', pf: 'sim:nic0/0', vf: 0, vlans: [200] },
+      }),
+    );
+    const apply = spawn(
+      process.execPath,
+      [MAIN, 'fleet', 'apply', '-f', next, '--canary', 'host1', '--fleet', cluster.url()],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    procs.push(apply);
+    let out = '';
+    apply.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    const exited = new Promise<number | null>((r) => apply.once('exit', (c) => r(c)));
+    let status = '';
+    await until(
+      () => {
+        status = fleet('status').stdout;
+        return status.includes(`waiting for the consent of ${owner} (host0: web)`);
+      },
+      60_000,
+      'the rollout waiting for host0’s owner',
+    );
+    assert.match(status, /1\/2 host\(s\) done/);
+    const id = /rollout (r-[a-z0-9-]+):/.exec(status)![1];
+    const wrong = fleet('consent', id, '--owner', 'vm:zz');
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, new RegExp(`owners it needs: ${owner}`));
+    const ok = fleet('consent', id, '--owner', owner);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(await exited, 0, out);
+    assert.match(out, /: done, 2\/2 host\(s\) done/);
+  });
+
   test('bad input: a broken document directory is refused with every problem, exit 1', async () => {
     const bad = join(tmp.root, 'bad');
     await mkdir(bad);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FleetDoc, HostRegistration, HostStatus } from '../../src/model/fleet.js';
 import { canonical, hostDesired, selects, versionFor } from '../../src/policy/fleet.js';
-import { planFleet, planHost } from '../../src/policy/fleet-plan.js';
+import { consentNeeds, planFleet, planHost } from '../../src/policy/fleet-plan.js';
 
 const PF = 'sim:nic0/0';
 const vf = (name: string, policy: object, matchLabels: Record<string, string> = {}): FleetDoc => ({
@@ -93,6 +93,46 @@ test('plan classes: attributes in place, MAC/VLAN of an owned VF visible, numVfs
   assert.deepEqual(byDoc['pf/p'].vfs, ['a', 'b'], 'only the VFs of that PF');
   assert.equal(p.class, 'disruptive');
   assert.equal(p.vfCount, 2);
+});
+
+test('consent: exactly the owners of VFs changed visibly, per host; pools change in place', () => {
+  const cur = [
+    vf('a', { vf: 0, vlans: [1] }),
+    vf('b', { vf: 1, vlans: [1] }),
+    vf('c', { vf: 2, vlans: [1], maxTxRate: 1 }),
+  ];
+  const status = (host: string) =>
+    ({
+      host,
+      vfs: {
+        a: { syncState: 'in-sync', lastError: null, owned: true, owner: 'vm:x' },
+        b: { syncState: 'in-sync', lastError: null, owned: true, owner: null },
+        c: { syncState: 'in-sync', lastError: null, owned: true, owner: 'vm:y' },
+      },
+    }) as unknown as HostStatus;
+  const pool = (vlans: number[]): FleetDoc => ({
+    kind: 'pool',
+    name: 'vms',
+    selector: { matchLabels: {} },
+    policy: { name: 'vms', pfs: [PF], physicalNetwork: 'n', profile: { vlans } },
+  });
+  const next = [
+    vf('a', { vf: 0, vlans: [2] }),
+    vf('b', { vf: 1, vlans: [2] }),
+    vf('c', { vf: 2, vlans: [1], maxTxRate: 2 }),
+    pool([5]),
+  ];
+  const plan = planFleet([reg('h1'), reg('h2')], [status('h1')], [...cur, pool([4])], next);
+  const needs = consentNeeds(plan);
+  assert.deepEqual(needs, [
+    { owner: 'vm:x', host: 'h1', vfs: ['a'], docs: ['vf/a'] },
+    { owner: 'guest:h1/b', host: 'h1', vfs: ['b'], docs: ['vf/b'] },
+  ]);
+  // vm:y's VF changes only its rate (in place); h2 reports no owners.
+  const pc = plan[0].changes.find((c) => c.doc === 'pool/vms')!;
+  assert.equal(pc.class, 'in-place');
+  assert.deepEqual(pc.vfs, []);
+  assert.equal(plan[1].changes.filter((c) => c.class === 'visible-to-owner').length, 0);
 });
 
 test('a plan lists per host only what changes for it', () => {

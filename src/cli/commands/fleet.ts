@@ -53,6 +53,12 @@ async function open<T>(o: StoreOpts, fn: (b: FleetBackend) => Promise<T>): Promi
   );
   try {
     return await fn(b);
+  } catch (err) {
+    // A failed store call (the etcd client's GRPC…/Etcd… errors) says what to fix; a
+    // rollout's own refusal reads as it is.
+    if (/^(GRPC|Etcd)/.test((err as Error)?.constructor?.name ?? ''))
+      throw new Error(b.describeError(err));
+    throw err;
   } finally {
     await b.close();
   }
@@ -76,7 +82,15 @@ export function formatPlan(plan: HostPlan[]): string {
 function formatRollout(r: Rollout | null): string {
   if (!r) return 'rollout: none\n';
   const fail = r.failure ? ` — paused on ${r.failure.host}: ${r.failure.error}` : '';
-  return `rollout ${r.id}: ${r.state}, ${r.done.length}/${r.hosts.length} host(s) done, canary ${r.canary ?? '-'}, maxUnavailable ${r.maxUnavailable} VF(s)${fail}\n`;
+  const waits = r.waitingFor.map((owner) => {
+    const on = r.consent.filter((n) => n.owner === owner);
+    return `${owner} (${on.map((n) => `${n.host}: ${n.vfs.join(', ')}`).join('; ')})`;
+  });
+  const wait =
+    waits.length > 0
+      ? `\n  waiting for the consent of ${waits.join(', ')}: \`nicvisor fleet consent ${r.id} --owner OWNER\`, or --resume --force`
+      : '';
+  return `rollout ${r.id}: ${r.state}, ${r.done.length}/${r.hosts.length} host(s) done, canary ${r.canary ?? '-'}, maxUnavailable ${r.maxUnavailable} VF(s)${fail}${wait}\n`;
 }
 
 export function formatFleet(v: FleetView): string {
@@ -119,7 +133,10 @@ export function register(program: Command): void {
     .option('-f, --file <dir>', 'directory of fleet documents (*.json)')
     .option('--canary <host>', 'the host that goes first, alone (default: the first affected)')
     .option('--max-unavailable <vfs>', 'VFs changing at once across the fleet', '8')
-    .option('--force', 'apply changes visible to VF owners without their consent')
+    .option(
+      '--force',
+      'apply changes visible to VF owners without their consent (with --resume: stop waiting for it)',
+    )
     .option('--prune', 'delete documents not in DIR')
     .option('--resume', 'continue the rollout in the record (after a crash or a pause)')
     .option('--abort', 'undo the rollout in progress: every host back to the previous versions')
@@ -159,6 +176,21 @@ export function register(program: Command): void {
         if (r?.state === 'paused') process.exitCode = 1;
       },
     );
+
+  withStore(fleet.command('consent'))
+    .description('an owner agrees to the rollout changing its VFs (MAC, VLANs) visibly')
+    .argument('<rollout>', 'the rollout id (`nicvisor fleet status`)')
+    .requiredOption('--owner <owner>', 'the owner: KIND:ID of a claim, or guest:HOST/VF')
+    .option('--by <who>', 'who consents (recorded)', process.env.USER ?? 'cli')
+    .action(async (rollout: string, o: StoreOpts & { owner: string; by: string }) => {
+      const { giveConsent } = await fleetModules();
+      const r = await open(o, (b) => giveConsent(b, rollout, o.owner, o.by));
+      process.stdout.write(
+        o.json
+          ? `${JSON.stringify(r, null, 2)}\n`
+          : `consent of ${o.owner} recorded for rollout ${rollout} (host(s) ${r.hosts.join(', ')})\n`,
+      );
+    });
 
   withConnection(
     fleet

@@ -12,19 +12,24 @@
  */
 import {
   DEFAULT_NETWORK,
+  type FleetClaim,
+  type FleetRolloutView,
+  type FleetView,
   type HostStatus,
   type Labels,
   type RefusedDoc,
 } from '../../model/fleet.js';
-import type { Problem } from '../../model/index.js';
+import type { Claim, Problem } from '../../model/index.js';
 import { canonical, docMacs, type HostDesired, hostDesired } from '../../policy/fleet.js';
 import { VERSION } from '../assemble.js';
 import type { Logger } from '../logger.js';
+import type { ClaimGuard } from '../pools/claims.js';
 import type { Daemon } from '../service.js';
 import type { DocEvent, FleetBackend, WatchHandle } from './backend.js';
 import { parseDocs } from './docs.js';
 import { type HostChange, hostChange } from './host-change.js';
 import { loadLocal, saveLocal } from './local.js';
+import { fleetView } from './view.js';
 
 export interface AgentOptions {
   host: string;
@@ -91,11 +96,13 @@ export class FleetAgent {
       if (e.type === 'vfStatus') this.publishSoon();
       else if (e.type === 'audit' && e.entry.action.startsWith('credential.')) this.publishSoon();
     });
+    daemon.pools.claims.setGuard(this.claimGuard());
     void this.connect();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.o.daemon.pools.claims.setGuard(null);
     this.unsubscribe?.();
     for (const t of [this.statusTimer, this.retryTimer, this.syncTimer]) if (t) clearTimeout(t);
     this.statusTimer = this.retryTimer = this.syncTimer = null;
@@ -108,7 +115,9 @@ export class FleetAgent {
   private retry(what: string, err: unknown): void {
     this.connected = false;
     if (!this.running) return;
-    this.o.log.warn({ err: (err as Error).message }, `fleet store: ${what} failed; retrying`);
+    // Shown in `fleet agent` / GET /v1/fleet/agent: a refused certificate says so there.
+    this.lastError = `${what} failed: ${this.o.backend.describeError(err)}`;
+    this.o.log.warn({ err: this.lastError }, `fleet store: ${what} failed; retrying`);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
@@ -130,9 +139,90 @@ export class FleetAgent {
     } catch (err) {
       return this.retry('registration', err);
     }
+    this.lastError = null;
     if (!this.running) return;
+    await this.syncClaims().catch((err: Error) =>
+      this.o.log.warn({ err: err.message }, 'comparing claims with the fleet store failed'),
+    );
     if (this.revision > 0) this.watchFrom(this.revision + 1);
     else await this.resync();
+  }
+
+  /** A pool claim as the fleet store records it. */
+  private fleetClaim(c: Claim, network: string): FleetClaim {
+    return {
+      host: this.o.host,
+      claim: c.id,
+      pool: c.pool,
+      owner: `${c.owner.kind}:${c.owner.id}`,
+      ...(c.ifname ? { ifname: c.ifname } : {}),
+      network,
+      mac: c.mac.toLowerCase(),
+      policy: c.policy,
+      since: c.since,
+    };
+  }
+
+  private networkOf(pool: string): string {
+    return (
+      this.o.daemon.storeState().main.pools.find((p) => p.name === pool)?.physicalNetwork ??
+      DEFAULT_NETWORK
+    );
+  }
+
+  /** The daemon's claim path asks the fleet store through this (see ClaimGuard). */
+  private claimGuard(): ClaimGuard {
+    const { backend, host } = this.o;
+    return {
+      heldElsewhere: async (network) => {
+        const held = await backend.macsOn(network);
+        return new Set([...held].filter(([, h]) => h.host !== host).map(([m]) => m));
+      },
+      record: async (c, network) => {
+        const r = await backend.claimVf(this.fleetClaim(c, network));
+        if (r.ok) return r;
+        const owner = `${c.owner.kind}:${c.owner.id}`;
+        return r.conflict === 'owner'
+          ? {
+              ok: false,
+              mac: false,
+              why: `owner ${owner} holds claim ${r.claims.join(', ') || '?'} on host ${r.host}: an owner's claims are all on one host; release it there first (nicvisor release CLAIM on ${r.host})`,
+            }
+          : {
+              ok: false,
+              mac: true,
+              why: `MAC ${r.mac} on physical network ${network} is held by host ${r.holder.host} (${r.holder.vf}): ask for another MAC or release it there`,
+            };
+      },
+      forget: async (c) => {
+        const rec = (await backend.vfClaims(host)).find((x) => x.claim === c.id);
+        if (rec) await backend.releaseVf(rec);
+      },
+    };
+  }
+
+  /**
+   * Bring the fleet store's claim records of this host in line with the ledger (a release
+   * while the store was unreachable left its record): records of claims the ledger no longer
+   * holds are removed, claims the store does not know are recorded (a conflict is logged:
+   * the VF is in use here, it is not taken from its owner).
+   */
+  private async syncClaims(): Promise<void> {
+    const { backend, host, daemon } = this.o;
+    const ledger = daemon.pools.ledger.view().claims.filter((c) => c.state === 'active');
+    const recorded = await backend.vfClaims(host);
+    const held = new Set(ledger.map((c) => c.id));
+    for (const r of recorded) if (!held.has(r.claim)) await backend.releaseVf(r);
+    const known = new Set(recorded.map((r) => r.claim));
+    for (const c of ledger) {
+      if (known.has(c.id)) continue;
+      const r = await backend.claimVf(this.fleetClaim(c, this.networkOf(c.pool)));
+      if (!r.ok)
+        this.o.log.error(
+          { claim: c.id, conflict: r.conflict },
+          'a claim of this host conflicts with the fleet store (owner or MAC held elsewhere)',
+        );
+    }
   }
 
   /** Read every document at one revision, apply, and watch from there. */
@@ -196,7 +286,7 @@ export class FleetAgent {
             this.lastError = null;
           },
           (err: Error) => {
-            this.lastError = err.message;
+            this.lastError = this.o.backend.describeError(err);
             this.o.log.error({ err: err.message }, 'fleet sync failed; the host keeps its state');
             // Nothing else may come to trigger the next try (a quiet fleet): retry.
             this.syncLater();
@@ -303,6 +393,9 @@ export class FleetAgent {
     for (const [name, p] of this.o.daemon.storeState().policies)
       for (const m of p.macs ?? [])
         keep.add(`${net.get(name) ?? DEFAULT_NETWORK}/${m.toLowerCase()}`);
+    // Pool claims hold their MAC on the pool's network; their release removes it.
+    for (const c of this.o.daemon.pools.ledger.view().claims)
+      keep.add(`${this.networkOf(c.pool)}/${c.mac.toLowerCase()}`);
     await this.o.backend.releaseMacs(this.o.host, keep);
   }
 
@@ -310,9 +403,16 @@ export class FleetAgent {
     const vfs: HostStatus['vfs'] = {};
     let busy = false;
     let bad = this.refused.length > 0;
+    const claimed = new Map(
+      this.o.daemon.pools.ledger
+        .view()
+        .claims.map((c) => [c.policy, `${c.owner.kind}:${c.owner.id}`]),
+    );
     for (const v of this.o.daemon.listVfs()) {
       const s = v.status.syncState;
-      vfs[v.name] = { syncState: s, lastError: v.status.lastError, owned: v.hasCredential };
+      const owner =
+        claimed.get(v.name) ?? (v.hasCredential ? `guest:${this.o.host}/${v.name}` : null);
+      vfs[v.name] = { syncState: s, lastError: v.status.lastError, owned: owner !== null, owner };
       if (s === 'applying' || s === 'pending' || s === 'drifted') busy = true;
       if (s === 'failed') bad = true;
     }
@@ -363,6 +463,27 @@ export class FleetAgent {
       this.statusTimer = null;
       if (!this.syncing) void this.publish();
     }, ms);
+  }
+
+  /** The whole fleet from its store (`GET /v1/fleet/hosts`). */
+  fleet(): Promise<FleetView> {
+    return this.explained(() => fleetView(this.o.backend));
+  }
+
+  /** The rollout record (`GET /v1/fleet/rollout`). */
+  rollout(): Promise<FleetRolloutView> {
+    return this.explained(async () => {
+      const r = await this.o.backend.rollout();
+      return { revision: r.revision, rollout: r.record };
+    });
+  }
+
+  private async explained<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (err) {
+      throw new Error(this.o.backend.describeError(err));
+    }
   }
 
   /** The agent as `GET /v1/fleet/agent` shows it. */

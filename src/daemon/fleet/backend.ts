@@ -7,6 +7,8 @@
  * names etcd.
  */
 import type {
+  Consent,
+  FleetClaim,
   FleetDoc,
   HostRegistration,
   HostStatus,
@@ -45,6 +47,12 @@ export interface WatchHandle {
 
 export type ClaimOutcome = { ok: true } | { ok: false; mac: string; owner: MacClaim };
 
+/** A pool claim recorded fleet-wide, or who stops it: the owner's other host, or the MAC's. */
+export type VfClaimOutcome =
+  | { ok: true }
+  | { ok: false; conflict: 'owner'; host: string; claims: string[] }
+  | { ok: false; conflict: 'mac'; mac: string; holder: MacClaim };
+
 /** A change of desired documents written as one transaction. */
 export interface DocWrite {
   put: FleetDoc[];
@@ -57,6 +65,8 @@ export interface DocWrite {
 
 export interface FleetBackend {
   readonly name: string;
+  /** A failed call's error in the operator's terms (a refused certificate names the fix). */
+  describeError(err: unknown): string;
   snapshot(): Promise<DesiredSnapshot>;
   watch(fromRevision: number, h: WatchHandlers): WatchHandle;
   /** Register the host under a lease kept alive until close() (lost: the host is offline). */
@@ -68,10 +78,24 @@ export interface FleetBackend {
   releaseMacs(host: string, keep: ReadonlySet<string>): Promise<void>;
   /** The claims of one host (all networks): `network/mac` → owner. */
   claimsOf(host: string): Promise<Map<string, MacClaim>>;
+  /**
+   * Record a pool claim in one transaction: its owner is on no other host, its MAC is held
+   * by no other host on its network; of two hosts racing exactly one commits.
+   */
+  claimVf(c: FleetClaim): Promise<VfClaimOutcome>;
+  /** Remove a pool claim's keys (its owner's entry, its MAC, its record). */
+  releaseVf(c: FleetClaim): Promise<void>;
+  /** Every MAC held on `network`: MAC → holder. */
+  macsOn(network: string): Promise<Map<string, MacClaim>>;
+  /** The pool claims recorded for one host (all hosts: undefined). */
+  vfClaims(host?: string): Promise<FleetClaim[]>;
   hosts(): Promise<HostRegistration[]>;
   statuses(): Promise<HostStatus[]>;
   /** Write desired documents (and the rollout record) atomically; false: the record moved. */
   writeDocs(w: DocWrite): Promise<{ ok: boolean; revision: number }>;
   rollout(): Promise<{ record: Rollout | null; revision: number }>;
+  /** An owner's consent to a rollout (kept until the rollout is replaced). */
+  putConsent(c: Consent): Promise<void>;
+  consents(rollout: string): Promise<Consent[]>;
   close(): Promise<void>;
 }

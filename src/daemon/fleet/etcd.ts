@@ -6,9 +6,13 @@
  *   hosts/HOST                         HostRegistration, under the agent's lease
  *   status/HOST                        HostStatus (outlives the lease: last known state)
  *   macs/NETWORK/MAC                   MacClaim: who holds a MAC on a physical network
+ *   claims/HOST/ID                     FleetClaim: a pool claim of that host
+ *   owners/KIND:ID                     OwnerRecord: the one host an owner's claims are on
+ *   consent/ROLLOUT/OWNER              Consent: an owner agrees to a rollout's visible change
  *
  * Cross-host rules are etcd transactions: a MAC claim is a put guarded by
- * `create_revision == 0` for every MAC at once, so of two hosts racing exactly one commits.
+ * `create_revision == 0` for every MAC at once, so of two hosts racing exactly one commits;
+ * a pool claim guards its owner's key and its MAC's key the same way in one transaction.
  */
 import {
   ConsecutiveBreaker,
@@ -26,10 +30,16 @@ import {
   type Watcher,
 } from 'etcd3';
 import {
+  Consent,
+  type Consent as ConsentT,
+  FleetClaim,
+  type FleetClaim as FleetClaimT,
   HostRegistration,
   HostStatus,
   MacClaim,
   type MacClaim as MacClaimT,
+  OwnerRecord,
+  type OwnerRecord as OwnerRecordT,
   Rollout,
 } from '../../model/fleet.js';
 import type { Logger } from '../logger.js';
@@ -39,10 +49,11 @@ import type {
   DocEvent,
   DocWrite,
   FleetBackend,
+  VfClaimOutcome,
   WatchHandle,
   WatchHandlers,
 } from './backend.js';
-import type { FleetUrl } from './url.js';
+import type { FleetTlsFiles, FleetUrl } from './url.js';
 
 const DESIRED = 'desired/';
 const LEASE_TTL_S = 5;
@@ -98,18 +109,52 @@ export function etcdOptions(u: FleetUrl): IOptions {
   return opts;
 }
 
+/**
+ * What a failed etcd call means, for an operator: gRPC reports a TLS refusal as
+ * `14 UNAVAILABLE: No connection established. Last error: …SSL alert number 42` and the
+ * like, which names neither the side that refused nor the option to change.
+ */
+export function describeEtcdError(err: unknown, u: FleetUrl, files: FleetTlsFiles = {}): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  const where = u.endpoints.join(',');
+  const cert = files.cert ? `--fleet-cert ${files.cert}` : 'no client certificate (--fleet-cert)';
+  if (
+    /alert (bad certificate|unknown ca|certificate required)|SSL alert number (42|48|116)/i.test(
+      msg,
+    )
+  )
+    return `the fleet store ${where} refused this client's TLS certificate (${cert}): etcd checks client certificates (--client-cert-auth) against its --trusted-ca-file; give --fleet-cert/--fleet-key signed by that CA (${msg.split('\n')[0]})`;
+  if (
+    /unable to verify|self[- ]signed|certificate verify failed|unable to get local issuer/i.test(
+      msg,
+    )
+  )
+    return `the fleet store ${where} shows a TLS certificate this client does not trust${files.ca ? ` (--fleet-ca ${files.ca})` : ''}: give the CA that signed etcd's --cert-file with --fleet-ca (${msg.split('\n')[0]})`;
+  if (u.tls && /wrong version number|packet length too long|http\/1/i.test(msg))
+    return `the fleet store ${where} does not speak TLS: use etcd:// rather than etcds:// (${msg.split('\n')[0]})`;
+  return `the fleet store ${where}: ${msg.split('\n')[0]}`;
+}
+
 export class EtcdFleet implements FleetBackend {
   readonly name = 'etcd';
   private readonly client: Etcd3;
   private readonly ns: Namespace;
   private readonly log: Logger;
+  private readonly url: FleetUrl;
+  private readonly files: FleetTlsFiles;
   private lease: Lease | null = null;
   private closed = false;
 
-  constructor(u: FleetUrl, log: Logger) {
+  constructor(u: FleetUrl, log: Logger, files: FleetTlsFiles = {}) {
     this.client = new Etcd3(etcdOptions(u));
     this.ns = this.client.namespace(u.prefix);
     this.log = log;
+    this.url = u;
+    this.files = files;
+  }
+
+  describeError(err: unknown): string {
+    return describeEtcdError(err, this.url, this.files);
   }
 
   async snapshot(): Promise<DesiredSnapshot> {
@@ -245,6 +290,98 @@ export class EtcdFleet implements FleetBackend {
     return out;
   }
 
+  async claimVf(c: FleetClaimT): Promise<VfClaimOutcome> {
+    const claim = FleetClaim.parse(c);
+    const ownerKey = `owners/${claim.owner}`;
+    const macKey = `macs/${claim.network}/${claim.mac.toLowerCase()}`;
+    const macValue = JSON.stringify({ host: claim.host, vf: claim.policy });
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const [o, m] = await Promise.all([this.ns.get(ownerKey).exec(), this.ns.get(macKey).exec()]);
+      const okv = o.kvs[0];
+      const mkv = m.kvs[0];
+      const owner = okv ? parseAll<OwnerRecordT>(OwnerRecord, [okv.value.toString()])[0] : null;
+      if (okv && (!owner || owner.host !== claim.host))
+        return {
+          ok: false,
+          conflict: 'owner',
+          host: owner?.host ?? '?',
+          claims: owner?.claims ?? [],
+        };
+      const held = mkv ? parseAll<MacClaimT>(MacClaim, [mkv.value.toString()])[0] : null;
+      if (mkv && (!held || held.host !== claim.host || held.vf !== claim.policy))
+        return {
+          ok: false,
+          conflict: 'mac',
+          mac: claim.mac,
+          holder: held ?? { host: '?', vf: '?' },
+        };
+      const claims = [...new Set([...(owner?.claims ?? []), claim.claim])].sort();
+      const res = await this.ns
+        .if(ownerKey, okv ? 'Mod' : 'Create', '==', okv ? Number(okv.mod_revision) : 0)
+        .and(macKey, mkv ? 'Mod' : 'Create', '==', mkv ? Number(mkv.mod_revision) : 0)
+        .then(
+          this.ns.put(ownerKey).value(JSON.stringify({ host: claim.host, claims })),
+          this.ns.put(macKey).value(macValue),
+          this.ns.put(`claims/${claim.host}/${claim.claim}`).value(JSON.stringify(claim)),
+        )
+        .commit();
+      if (res.succeeded) return { ok: true };
+      // Another host (or claim) moved a key between the read and the transaction: read again.
+    }
+    throw new Error(`recording claim ${claim.claim} in the fleet store: its keys keep changing`);
+  }
+
+  async releaseVf(c: FleetClaimT): Promise<void> {
+    const ownerKey = `owners/${c.owner}`;
+    const macKey = `macs/${c.network}/${c.mac.toLowerCase()}`;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const [o, m] = await Promise.all([this.ns.get(ownerKey).exec(), this.ns.get(macKey).exec()]);
+      const okv = o.kvs[0];
+      const mkv = m.kvs[0];
+      const owner = okv ? parseAll<OwnerRecordT>(OwnerRecord, [okv.value.toString()])[0] : null;
+      const held = mkv ? parseAll<MacClaimT>(MacClaim, [mkv.value.toString()])[0] : null;
+      let txn = this.ns.if(
+        ownerKey,
+        okv ? 'Mod' : 'Create',
+        '==',
+        okv ? Number(okv.mod_revision) : 0,
+      );
+      txn = txn.and(macKey, mkv ? 'Mod' : 'Create', '==', mkv ? Number(mkv.mod_revision) : 0);
+      const ops: Parameters<typeof txn.then> = [
+        this.ns.delete().key(`claims/${c.host}/${c.claim}`),
+      ];
+      // Only what this claim holds: the owner may have moved on to another host since.
+      if (owner && owner.host === c.host) {
+        const rest = owner.claims.filter((x) => x !== c.claim);
+        ops.push(
+          rest.length === 0
+            ? this.ns.delete().key(ownerKey)
+            : this.ns.put(ownerKey).value(JSON.stringify({ host: c.host, claims: rest })),
+        );
+      }
+      if (held && held.host === c.host && held.vf === c.policy)
+        ops.push(this.ns.delete().key(macKey));
+      const res = await txn.then(...ops).commit();
+      if (res.succeeded) return;
+    }
+    throw new Error(`releasing claim ${c.claim} in the fleet store: its keys keep changing`);
+  }
+
+  async macsOn(network: string): Promise<Map<string, MacClaimT>> {
+    const res = await this.ns.getAll().prefix(`macs/${network}/`).strings();
+    const out = new Map<string, MacClaimT>();
+    for (const [k, v] of Object.entries(res)) {
+      const c = parseAll<MacClaimT>(MacClaim, [v])[0];
+      if (c) out.set(k.slice(`macs/${network}/`.length), c);
+    }
+    return out;
+  }
+
+  async vfClaims(host?: string): Promise<FleetClaimT[]> {
+    const prefix = host === undefined ? 'claims/' : `claims/${host}/`;
+    return parseAll(FleetClaim, Object.values(await this.ns.getAll().prefix(prefix).strings()));
+  }
+
   async hosts(): Promise<HostRegistration[]> {
     return parseAll(
       HostRegistration,
@@ -279,6 +416,18 @@ export class EtcdFleet implements FleetBackend {
     if (!kv) return { record: null, revision: 0 };
     const record = parseAll<Rollout>(Rollout, [kv.value.toString()])[0] ?? null;
     return { record, revision: Number(kv.mod_revision) };
+  }
+
+  async putConsent(c: ConsentT): Promise<void> {
+    const v = Consent.parse(c);
+    await this.ns
+      .put(`consent/${v.rollout}/${encodeURIComponent(v.owner)}`)
+      .value(JSON.stringify(v));
+  }
+
+  async consents(rollout: string): Promise<ConsentT[]> {
+    const all = await this.ns.getAll().prefix(`consent/${rollout}/`).strings();
+    return parseAll(Consent, Object.values(all)).filter((c) => c.rollout === rollout);
   }
 
   async close(): Promise<void> {

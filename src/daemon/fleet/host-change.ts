@@ -9,6 +9,7 @@
 import type { RefusedDoc } from '../../model/fleet.js';
 import { isRecord, type Problem, type Sourced, VfPolicy } from '../../model/index.js';
 import { canonical, type HostDesired, type HostDoc } from '../../policy/fleet.js';
+import { claimIdOfPolicy } from '../../policy/pools/members.js';
 import type { Change, StoreState } from '../store/store.js';
 
 export interface HostChange {
@@ -22,13 +23,27 @@ export interface HostChange {
 
 const MAX_ROUNDS = 6;
 
-/** The main config with the fleet's PF policies in place of the local ones of the same PF. */
-export function mainWith(base: unknown, pfs: readonly HostDoc[]): unknown {
+/**
+ * The main config with the fleet's PF policies in place of the local ones of the same PF,
+ * and its pools in place of the local pools of the same name.
+ */
+export function mainWith(
+  base: unknown,
+  pfs: readonly HostDoc[],
+  pools: readonly HostDoc[] = [],
+): unknown {
   if (!isRecord(base)) return base;
-  const local = Array.isArray(base.pfs) ? (base.pfs as unknown[]) : [];
-  const byPf = new Map(pfs.map((d) => [d.target, d.policy]));
-  const kept = local.filter((p) => !(isRecord(p) && typeof p.pf === 'string' && byPf.has(p.pf)));
-  return { ...base, pfs: [...kept, ...byPf.values()] };
+  const replace = (list: unknown, docs: readonly HostDoc[], key: 'pf' | 'name') => {
+    const local = Array.isArray(list) ? (list as unknown[]) : [];
+    const byKey = new Map(docs.map((d) => [d.target, d.policy]));
+    const kept = local.filter(
+      (p) => !(isRecord(p) && typeof p[key] === 'string' && byKey.has(p[key] as string)),
+    );
+    return [...kept, ...byKey.values()];
+  };
+  const out: Record<string, unknown> = { ...base, pfs: replace(base.pfs, pfs, 'pf') };
+  if (pools.length > 0 || Array.isArray(base.pools)) out.pools = replace(base.pools, pools, 'name');
+  return out;
 }
 
 function shapeProblems(d: HostDoc, issues: { path: PropertyKey[]; message: string }[]): Problem[] {
@@ -42,17 +57,38 @@ function shapeProblems(d: HostDoc, issues: { path: PropertyKey[]; message: strin
   }));
 }
 
+/** A pool as the stored main document has it (raw, as a fleet document would give it). */
+function rawPool(main: unknown, name: string): unknown {
+  if (!isRecord(main) || !Array.isArray(main.pools)) return undefined;
+  return main.pools.find((p) => isRecord(p) && p.name === name);
+}
+
 interface Round {
   refused: Map<string, Problem[]>;
 }
 
 /** Which refused-or-not document a problem belongs to; null: cannot tell. */
-function ownerOf(p: Problem, keys: ReadonlySet<string>, mainFile: string, pfKeys: string[]) {
+function ownerOf(
+  p: Problem,
+  keys: ReadonlySet<string>,
+  mainFile: string,
+  mainDocs: readonly HostDoc[],
+  mainData: unknown,
+): string[] | null {
   if (keys.has(p.file)) return [p.file];
   const m = /([^/]+)\.json$/.exec(p.file);
   if (m && keys.has(`vf/${m[1]}`)) return [`vf/${m[1]}`];
-  if (p.file === mainFile && pfKeys.length > 0) return pfKeys;
-  return null;
+  if (p.file !== mainFile || mainDocs.length === 0) return null;
+  // `pools.2.vfs`, `pfs.0.numVfs`: the fleet document that put that entry, when one did.
+  const at = /^(pools|pfs)\.(\d+)/.exec(p.field);
+  if (at && isRecord(mainData) && Array.isArray(mainData[at[1]])) {
+    const entry = (mainData[at[1]] as unknown[])[Number(at[2])];
+    const name = isRecord(entry) ? entry[at[1] === 'pfs' ? 'pf' : 'name'] : undefined;
+    const prefix = at[1] === 'pfs' ? 'pf/' : 'pool/';
+    const own = mainDocs.filter((d) => d.key.startsWith(prefix) && d.target === name);
+    if (own.length > 0) return own.map((d) => d.key);
+  }
+  return mainDocs.map((d) => d.key);
 }
 
 function build(
@@ -66,7 +102,8 @@ function build(
   deletes: string[];
   mainChanged: boolean;
   changedKeys: string[];
-  pfKeys: string[];
+  mainDocs: HostDoc[];
+  mainData: unknown;
 } {
   const puts: HostDoc[] = [];
   const keepNames = new Set<string>();
@@ -78,31 +115,43 @@ function build(
     if (cur && parsed.success && canonical(parsed.data) === canonical(cur)) continue;
     puts.push(d);
   }
-  const deletes = [...state.policies.keys()].filter((n) => !keepNames.has(n));
-  const pfs = desired.pfs.filter((d) => !round.refused.has(d.key));
-  // A refused PF document keeps the PF policy the host runs now.
-  const keptPfs = desired.pfs
-    .filter((d) => round.refused.has(d.key))
-    .flatMap((d) => {
-      const cur = state.main.pfs.find((p) => p.pf === d.target);
+  // Claim policies belong to the pools (the ledger decides them, their release removes
+  // them): the fleet owns every other VF policy.
+  const deletes = [...state.policies.keys()].filter(
+    (n) => !keepNames.has(n) && claimIdOfPolicy(n) === null,
+  );
+  // A refused PF or pool document keeps what the host runs now for that PF or pool.
+  const kept = (docs: HostDoc[], now: (d: HostDoc) => unknown) => [
+    ...docs.filter((d) => !round.refused.has(d.key)),
+    ...docs.flatMap((d) => {
+      const cur = round.refused.has(d.key) ? now(d) : undefined;
       return cur ? [{ ...d, policy: cur }] : [];
-    });
-  const mainData = mainWith(base, [...pfs, ...keptPfs]);
+    }),
+  ];
+  const pfs = kept(desired.pfs, (d) => state.main.pfs.find((p) => p.pf === d.target));
+  const pools = kept(
+    desired.pools,
+    (d) =>
+      rawPool(state.mainDoc.data, d.target) ?? state.main.pools.find((p) => p.name === d.target),
+  );
+  const mainData = mainWith(base, pfs, pools);
   const mainDoc: Sourced = { file: state.mainDoc.file, data: mainData };
   const mainChanged = canonical(mainData) !== canonical(state.mainDoc.data);
+  const live = [...pfs, ...pools].filter((d) => !round.refused.has(d.key));
   const change: Change = {
     put: puts.map((d) => ({ file: d.key, data: d.policy })),
     delete: deletes,
     ...(mainChanged ? { main: mainDoc } : {}),
   };
-  const changedKeys = [...puts.map((d) => d.key), ...(mainChanged ? pfs.map((d) => d.key) : [])];
+  const changedKeys = [...puts.map((d) => d.key), ...(mainChanged ? live.map((d) => d.key) : [])];
   return {
     change,
     puts,
     deletes,
     mainChanged,
     changedKeys,
-    pfKeys: mainChanged ? pfs.map((d) => d.key) : [],
+    mainDocs: mainChanged ? live : [],
+    mainData,
   };
 }
 
@@ -146,7 +195,7 @@ export function hostChange(
     const keys = new Set(b.changedKeys);
     let attributed = false;
     for (const p of problems) {
-      const owners = ownerOf(p, keys, state.mainDoc.file, b.pfKeys) ?? b.changedKeys;
+      const owners = ownerOf(p, keys, state.mainDoc.file, b.mainDocs, b.mainData) ?? b.changedKeys;
       for (const k of owners) {
         round.refused.set(k, [...(round.refused.get(k) ?? []), p]);
         attributed = true;

@@ -24,8 +24,8 @@ export interface FleetOptions {
 }
 
 const BACKENDS: Record<string, (url: string, tls: FleetTlsFiles, log: Logger) => FleetBackend> = {
-  etcd: (url, tls, log) => new EtcdFleet(parseFleetUrl(url, tls), log),
-  etcds: (url, tls, log) => new EtcdFleet(parseFleetUrl(url, tls), log),
+  etcd: (url, tls, log) => new EtcdFleet(parseFleetUrl(url, tls), log, tls),
+  etcds: (url, tls, log) => new EtcdFleet(parseFleetUrl(url, tls), log, tls),
 };
 
 export function fleetBackend(url: string, tls: FleetTlsFiles, log: Logger): FleetBackend {

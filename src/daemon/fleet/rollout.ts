@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { docKey, type FleetDoc, type HostStatus, type Rollout } from '../../model/fleet.js';
 import { canonical, versionFor } from '../../policy/fleet.js';
-import { type HostPlan, planFleet } from '../../policy/fleet-plan.js';
+import { consentNeeds, type HostPlan, planFleet } from '../../policy/fleet-plan.js';
 import type { FleetBackend } from './backend.js';
 import { parseSnapshot } from './docs.js';
 
@@ -24,6 +24,8 @@ export interface ApplyOptions {
   prune?: boolean;
   /** How long one batch may take before the rollout pauses. */
   hostTimeoutMs?: number;
+  /** How often a rollout held for consent looks for it. */
+  consentPollMs?: number;
   onStep?: (r: Rollout) => void;
 }
 
@@ -60,15 +62,9 @@ export async function startRollout(
   const [hosts, statuses] = [await backend.hosts(), await backend.statuses()];
   const plan = planFleet(hosts, statuses, current, proposed);
   const affected = plan.filter((p) => p.changes.length > 0);
-  if (!o.force) {
-    const visible = affected.flatMap((p) =>
-      p.changes.filter((c) => c.class === 'visible-to-owner').map((c) => `${p.host} ${c.doc}`),
-    );
-    if (visible.length > 0)
-      throw new RolloutError(
-        `changes visible to VF owners need their consent or --force: ${visible.join(', ')}`,
-      );
-  }
+  // Without --force, a host whose changes an owner would see waits for that owner's
+  // consent (`nicvisor fleet consent ROLLOUT --owner OWNER`); the others go on.
+  const consent = o.force ? [] : consentNeeds(affected);
   const changed = [
     ...next.filter((d) => {
       const old = byKey.get(docKey(d));
@@ -96,6 +92,8 @@ export async function startRollout(
     done: [],
     inFlight: [],
     failure: null,
+    consent,
+    waitingFor: [],
     startedAt: now(),
     updatedAt: now(),
   };
@@ -180,7 +178,31 @@ export async function driveRollout(
       });
       continue;
     }
-    const batch = r.done.length === 0 && r.canary ? [r.canary] : takeBatch(left, r);
+    const given = new Set(
+      r.consent.length > 0 ? (await backend.consents(r.id)).map((c) => c.owner) : [],
+    );
+    const missing = (h: string) =>
+      r.consent.filter((n) => n.host === h && !given.has(n.owner)).map((n) => n.owner);
+    const canaryFirst = r.done.length === 0 && r.canary !== null;
+    const ready = left.filter((h) => missing(h).length === 0);
+    const batch = canaryFirst
+      ? ready.includes(r.canary!)
+        ? [r.canary!]
+        : []
+      : takeBatch(ready, r);
+    // Hosts held back for consent: exactly the owners not heard from yet, in the record.
+    const waitingFor = [...new Set(left.flatMap(missing))].sort();
+    if (batch.length === 0) {
+      if (canonical(waitingFor) !== canonical(r.waitingFor))
+        await backend.writeDocs({
+          put: [],
+          delete: [],
+          rollout: { ...r, waitingFor, updatedAt: now() },
+          rolloutRevision: revision,
+        });
+      else await new Promise((res) => setTimeout(res, o.consentPollMs ?? 500));
+      continue;
+    }
     const put = docs.map((d) => ({
       ...d,
       rollout: { ...d.rollout!, hosts: [...new Set([...d.rollout!.hosts, ...batch])] },
@@ -189,7 +211,7 @@ export async function driveRollout(
     await backend.writeDocs({
       put,
       delete: [],
-      rollout: { ...r, inFlight: batch, updatedAt: now() },
+      rollout: { ...r, inFlight: batch, waitingFor, updatedAt: now() },
       rolloutRevision: revision,
     });
   }
@@ -220,16 +242,52 @@ export async function resumeRollout(
 ): Promise<Rollout | null> {
   const { record, revision } = await backend.rollout();
   if (!record) throw new RolloutError('no rollout to resume');
-  if (record.state === 'paused') {
+  // --resume --force: the owners not heard from are not waited for any more.
+  const forced = o.force && record.consent.length > 0;
+  if (record.state === 'paused' || (forced && record.state === 'running')) {
     const w = await backend.writeDocs({
       put: [],
       delete: [],
-      rollout: { ...record, state: 'running', failure: null, updatedAt: now() },
+      rollout: {
+        ...record,
+        state: 'running',
+        failure: null,
+        ...(o.force ? { consent: [], waitingFor: [] } : {}),
+        updatedAt: now(),
+      },
       rolloutRevision: revision,
     });
     if (!w.ok) throw new RolloutError('the rollout record moved meanwhile; run --resume again');
   }
   return driveRollout(backend, o);
+}
+
+/**
+ * `fleet consent ROLLOUT --owner OWNER`: an owner agrees to the rollout's visible change of
+ * its VFs. Refused, naming whom the rollout waits for, when it is not one of its owners.
+ */
+export async function giveConsent(
+  backend: FleetBackend,
+  rollout: string,
+  owner: string,
+  by: string,
+): Promise<{ rollout: Rollout; hosts: string[] }> {
+  const { record } = await backend.rollout();
+  if (!record || record.id !== rollout)
+    throw new RolloutError(
+      `rollout ${rollout} is not the fleet's rollout (${record ? `now: ${record.id}, ${record.state}` : 'none'}): see \`nicvisor fleet status\``,
+    );
+  if (record.state === 'done' || record.state === 'aborted')
+    throw new RolloutError(`rollout ${rollout} is ${record.state}: nothing to consent to`);
+  const needs = record.consent.filter((n) => n.owner === owner);
+  if (needs.length === 0) {
+    const owners = [...new Set(record.consent.map((n) => n.owner))].sort();
+    throw new RolloutError(
+      `owner ${owner}: rollout ${rollout} changes none of its VFs (owners it needs: ${owners.join(', ') || 'none'})`,
+    );
+  }
+  await backend.putConsent({ rollout, owner, by, at: now() });
+  return { rollout: record, hosts: needs.map((n) => n.host) };
 }
 
 /** `fleet apply --abort`: every host goes back to the versions from before the rollout. */

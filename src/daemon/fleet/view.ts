@@ -1,5 +1,5 @@
 /** The fleet as `fleet status` and the API show it: every host known by registration or status. */
-import type { FleetView } from '../../model/fleet.js';
+import type { FleetHostSummary, FleetHostsView, FleetView } from '../../model/fleet.js';
 import type { FleetBackend } from './backend.js';
 
 export async function fleetView(b: FleetBackend): Promise<FleetView> {
@@ -21,5 +21,30 @@ export async function fleetView(b: FleetBackend): Promise<FleetView> {
       status: st.get(host) ?? null,
     })),
     rollout: rollout.record,
+  };
+}
+
+/** The hosts as `GET /v1/fleet/hosts` serves them: health and a per-VF sync summary. */
+export function hostSummaries(v: FleetView): FleetHostsView {
+  return {
+    revision: v.revision,
+    hosts: v.hosts.map((h): FleetHostSummary => {
+      const s = h.status;
+      const vfs: FleetHostSummary['vfs'] = {};
+      for (const x of Object.values(s?.vfs ?? {})) vfs[x.syncState] = (vfs[x.syncState] ?? 0) + 1;
+      return {
+        host: h.host,
+        labels: h.labels,
+        online: h.online,
+        health: s?.syncState ?? null,
+        connected: s?.connected ?? null,
+        revision: s?.revision ?? null,
+        lastSyncAt: s?.lastSyncAt ?? null,
+        vfs,
+        owned: Object.values(s?.vfs ?? {}).filter((x) => x.owned).length,
+        refused: (s?.refused ?? []).map((r) => r.doc),
+        lagMs: s?.lagMs ?? null,
+      };
+    }),
   };
 }

@@ -52,6 +52,30 @@ export interface ClaimDeps {
   random: () => number;
 }
 
+/**
+ * Fleet mode: the fleet store's word on every claim, so the cross-host rules hold — an
+ * owner's claims are all on one host, and a MAC is held once per physical network. The
+ * fleet agent sets it; without it (files mode) the ledger alone decides.
+ */
+export interface ClaimGuard {
+  /** MACs other hosts hold on `network` (never chosen here). */
+  heldElsewhere(network: string): Promise<Set<string>>;
+  /** Record the claim fleet-wide; refused: why, naming the other host. */
+  record(
+    c: Claim,
+    network: string,
+  ): Promise<{ ok: true } | { ok: false; mac: boolean; why: string }>;
+  /** Remove the claim's fleet-wide record (its owner entry and its MAC). */
+  forget(c: Claim): Promise<void>;
+}
+
+/**
+ * Claims lost to another host on a MAC before the claim gives up. Hosts sharing a range all
+ * go for its first free MAC; each race has a winner and the losers read the held MACs
+ * again, so N hosts claiming at once settle within N races (the bench runs 10).
+ */
+const MAC_RACES = 32;
+
 export function baselineOf(pf: ObservedPf | undefined, vf: number): ClaimBaseline | undefined {
   const v = pf?.vfs.find((x) => x.vf === vf);
   if (!v) return undefined;
@@ -80,12 +104,23 @@ export class Claims {
   private readonly d: ClaimDeps;
   /** Releases in flight by claim id: a second release of one claim joins the first. */
   private readonly releasing = new Map<string, Promise<ReleaseResult>>();
+  private guard: ClaimGuard | null = null;
 
   private readonly bindings: Bindings;
 
   constructor(deps: ClaimDeps) {
     this.d = deps;
     this.bindings = new Bindings(deps);
+  }
+
+  /** Fleet mode on (the agent's guard) or off (null). */
+  setGuard(g: ClaimGuard | null): void {
+    this.guard = g;
+  }
+
+  /** The guard in use (null: files mode). */
+  get fleetGuard(): ClaimGuard | null {
+    return this.guard;
   }
 
   pool(name: string): Pool {
@@ -155,8 +190,10 @@ export class Claims {
     const proc = await this.ownerProcess(body);
     const pfs = networkPfs(pool, this.d.store.state().main.pools);
     const observed = (await this.d.driver.observe()).filter((p) => pfs.has(p.id));
-    const { claim, why, existing } = await this.reserve(pool, body, observed, proc);
-    if (existing) return this.answer(claim, true, ['the owner already holds this claim (retry)']);
+    const reserved = await this.reserveFleetWide(pool, body, observed, proc);
+    if (reserved.existing)
+      return this.answer(reserved.claim, true, ['the owner already holds this claim (retry)']);
+    const { claim, why } = reserved;
     const bound = await this.configure(pool, claim, why, who);
     this.d.audit.record({
       who,
@@ -207,6 +244,69 @@ export class Claims {
   }
 
   /**
+   * Reserve in the ledger, then (fleet mode) record the claim in the fleet store. Lost to
+   * another host on a MAC the caller did not ask for, the claim takes the next free one;
+   * lost on its owner (held on another host), or the store unreachable, it is withdrawn
+   * and refused, naming why: nothing stays half-made.
+   */
+  private async reserveFleetWide(
+    pool: Pool,
+    body: ClaimBody,
+    observed: ObservedPf[],
+    proc: { pid: number; pidStart: string } | null,
+  ): Promise<{ claim: Claim; why: string[]; existing: boolean }> {
+    const guard = this.guard;
+    if (!guard) return this.reserve(pool, body, observed, proc);
+    const net = pool.physicalNetwork;
+    const unreachable = (err: unknown) => {
+      this.d.metrics.refusals.inc({ pool: pool.name });
+      return new DaemonError(
+        'unavailable',
+        `pool ${pool.name}: no claim for ${ownerLabel(body)}: the fleet store is unreachable (${(err as Error).message}); in fleet mode a claim is recorded there first (an owner on one host, a MAC once per physical network ${net}): claim again when it answers`,
+      );
+    };
+    let avoid: Set<string>;
+    try {
+      avoid = await guard.heldElsewhere(net);
+    } catch (err) {
+      throw unreachable(err);
+    }
+    for (let race = 0; ; race++) {
+      const r = await this.reserve(pool, body, observed, proc, { avoid });
+      if (r.existing) return r;
+      let out: Awaited<ReturnType<ClaimGuard['record']>>;
+      try {
+        out = await guard.record(r.claim, net);
+      } catch (err) {
+        await this.drop(r.claim.id);
+        throw unreachable(err);
+      }
+      if (out.ok) {
+        r.why.push(
+          `recorded fleet-wide (owner on this host only, MAC ${r.claim.mac} once on ${net})`,
+        );
+        return r;
+      }
+      await this.drop(r.claim.id);
+      if (out.mac && body.mac === undefined && race < MAC_RACES) {
+        // Every MAC taken meanwhile, not only the one lost: the next try is a fresh choice.
+        try {
+          avoid = await guard.heldElsewhere(net);
+        } catch (err) {
+          throw unreachable(err);
+        }
+        avoid.add(r.claim.mac);
+        continue;
+      }
+      this.d.metrics.refusals.inc({ pool: pool.name });
+      throw new DaemonError(
+        'refused',
+        `pool ${pool.name}: no VF for ${ownerLabel(body)}: ${out.why}`,
+      );
+    }
+  }
+
+  /**
    * A vfio-pci pool's VF goes to vfio-pci (binding.ts); a failed bind withdraws the claim.
    */
   private async bind(pool: Pool, claim: Claim, why: string[]): Promise<Claim> {
@@ -251,7 +351,12 @@ export class Claims {
     body: ClaimBody,
     observed: ObservedPf[],
     proc: { pid: number; pidStart: string } | null,
-    opts: { extra?: Partial<Claim>; match?: (c: Claim) => boolean } = {},
+    opts: {
+      extra?: Partial<Claim>;
+      match?: (c: Claim) => boolean;
+      /** MACs other hosts hold (fleet mode): never chosen. */
+      avoid?: ReadonlySet<string>;
+    } = {},
   ): Promise<{ claim: Claim; why: string[]; existing: boolean }> {
     return this.d.ledger.update<{ claim: Claim; why: string[]; existing: boolean }>(
       (now, fence) => {
@@ -260,7 +365,7 @@ export class Claims {
           ? now.claims.find(opts.match)
           : this.findExisting(pool.name, body, now.claims);
         if (had) return { claims: null, value: { claim: had, why: [], existing: true } };
-        const d = this.decide(pool, body, observed, now.claims, proc, fence);
+        const d = this.decide(pool, body, observed, now.claims, proc, fence, opts.avoid);
         const claim = { ...d.claim, ...opts.extra };
         return { claims: [...now.claims, claim], value: { claim, why: d.why, existing: false } };
       },
@@ -274,6 +379,7 @@ export class Claims {
     claims: readonly Claim[],
     proc: { pid: number; pidStart: string } | null,
     fence: () => number,
+    avoid: ReadonlySet<string> = new Set(),
   ): { claim: Claim; why: string[] } {
     const state = this.d.store.state();
     const policies = [...state.policies.values()];
@@ -288,6 +394,7 @@ export class Claims {
     };
     if (!p.ok) throw refuse(p.why);
     const inUse = macsInUse(networkPfs(pool, state.main.pools), policies, claims, observed, p);
+    for (const m of avoid) inUse.add(m);
     const mac = chooseMac(pool.profile.mac, inUse, this.d.random, body.mac);
     if (!mac.ok) throw refuse([...p.why, mac.why]);
     const n = fence();
@@ -389,6 +496,13 @@ export class Claims {
       );
     }
     await this.drop(c.id);
+    // Best effort: a record left behind (the store unreachable) is removed when the fleet
+    // agent next compares the ledger with the store.
+    await this.guard
+      ?.forget(c)
+      .catch((err: Error) =>
+        this.d.log.warn({ claim: c.id, err: err.message }, 'fleet record of a released claim kept'),
+      );
     this.d.audit.record({
       who: opts.who,
       via: opts.action === 'pool.reclaim' ? 'daemon' : 'api',

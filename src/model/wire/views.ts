@@ -153,5 +153,9 @@ export const HealthView = z.object({
   failed: z.number(),
   driverApplySteps: z.number(),
   refused: Refusal.nullable(),
+  fleet: z
+    .boolean()
+    .optional()
+    .describe('In fleet mode (`serve --fleet`): its views are under /v1/fleet/.'),
 });
 export type HealthView = z.infer<typeof HealthView>;

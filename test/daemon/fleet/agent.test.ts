@@ -9,10 +9,12 @@ import { EtcdFleet } from '../../../src/daemon/fleet/etcd.js';
 import {
   type ApplyOptions,
   abortRollout,
+  giveConsent,
   resumeRollout,
   startRollout,
 } from '../../../src/daemon/fleet/rollout.js';
 import { parseFleetUrl } from '../../../src/daemon/fleet/url.js';
+import { fleetView } from '../../../src/daemon/fleet/view.js';
 import { silentLogger } from '../../../src/daemon/logger.js';
 import type { SimDriver } from '../../../src/drivers/sim/driver.js';
 import type { FleetDoc, HostStatus, Rollout } from '../../../src/model/fleet.js';
@@ -388,25 +390,58 @@ describe(`fleet agents: ${N} hosts on a 3-member etcd cluster`, {
     assert.equal(st.get(canary)!.refused.filter((x) => x.doc === 'vf/p2').length, 0);
   });
 
-  test('a change the owner of a VF would see is refused without --force', async () => {
+  test('a change the owner of a VF would see waits for exactly that owner’s consent; --force overrides', async () => {
     const h = hosts[3];
+    const owner = `guest:${h.name}/base`;
     await h.daemon.issueCredential('base', 'test');
     await until(
-      async () => (await statuses()).get(h.name)?.vfs.base?.owned === true,
+      async () => (await statuses()).get(h.name)?.vfs.base?.owner === owner,
       10_000,
       'owner in status',
     );
+    const before = h.daemon.getVf('base').policy.vlans;
     const next = [vfDoc('base', { vf: 0, vlans: [104] })];
-    await assert.rejects(
-      startRollout(fleet, next, { maxUnavailable: 50 }),
-      new RegExp(`--force: ${h.name} vf/base`),
+    const running = startRollout(fleet, next, {
+      maxUnavailable: 50,
+      hostTimeoutMs: 30_000,
+      consentPollMs: 100,
+    });
+    let rec: Rollout | null = null;
+    await until(
+      async () => {
+        rec = (await fleet.rollout()).record;
+        return !!rec && rec.waitingFor.includes(owner) && rec.done.length === N - 1;
+      },
+      90_000,
+      'every other host moved, the owner’s host waiting',
     );
-    const { rollout } = await startRollout(fleet, next, {
+    const r = rec as unknown as Rollout;
+    assert.equal(r.state, 'running');
+    assert.deepEqual(r.waitingFor, [owner]);
+    assert.deepEqual(r.consent, [{ owner, host: h.name, vfs: ['base'], docs: ['vf/base'] }]);
+    assert.deepEqual(h.daemon.getVf('base').policy.vlans, before, 'held back');
+    assert.deepEqual(hosts[4].daemon.getVf('base').policy.vlans, [104], 'the others went on');
+    const view = await fleetView(fleet);
+    assert.deepEqual(view.rollout?.waitingFor, [owner]);
+    await assert.rejects(
+      giveConsent(fleet, r.id, 'vm:nobody', 'test'),
+      new RegExp(
+        `owner vm:nobody: rollout ${r.id} changes none of its VFs \\(owners it needs: guest:${h.name}/base\\)`,
+      ),
+    );
+    await giveConsent(fleet, r.id, owner, 'test');
+    const { rollout } = await running;
+    assert.equal(rollout?.state, 'done');
+    assert.deepEqual(rollout?.waitingFor, []);
+    assert.deepEqual(h.daemon.getVf('base').policy.vlans, [104]);
+    // --force: nobody is waited for.
+    const forced = await startRollout(fleet, [vfDoc('base', { vf: 0, vlans: [105] })], {
       maxUnavailable: 50,
       force: true,
       hostTimeoutMs: 30_000,
     });
-    assert.equal(rollout?.state, 'done');
-    assert.deepEqual(h.daemon.getVf('base').policy.vlans, [104]);
+    assert.equal(forced.rollout?.state, 'done');
+    assert.deepEqual(forced.rollout?.consent, []);
+    assert.deepEqual(h.daemon.getVf('base').policy.vlans, [105]);
   });
 });

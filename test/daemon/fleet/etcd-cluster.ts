@@ -5,7 +5,7 @@
  * (SIGKILL) and started again on their data dir.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,16 +40,52 @@ interface Member {
   proc: ChildProcess | null;
 }
 
+/** Client TLS for the members (peers stay plain): files in PEM. */
+export interface ClusterTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
 export class EtcdCluster {
   readonly members: Member[] = [];
   private root = '';
+  private readonly tls: ClusterTls | null;
+  /** The client certificate the test harness itself uses (health checks, client()). */
+  private readonly own: { cert: string; key: string } | null;
+
+  /** With `tls`, clients must show a certificate signed by `tls.ca` (`--client-cert-auth`). */
+  constructor(opts: { tls?: ClusterTls; client?: { cert: string; key: string } } = {}) {
+    this.tls = opts.tls ?? null;
+    this.own = opts.client ?? null;
+  }
+
+  private get scheme(): string {
+    return this.tls ? 'https' : 'http';
+  }
+
+  private clientOptions(hosts: string | string[], extra: object = {}) {
+    return {
+      hosts,
+      ...extra,
+      ...(this.tls && this.own
+        ? {
+            credentials: {
+              rootCertificate: readFileSync(this.tls.ca),
+              certChain: readFileSync(this.own.cert),
+              privateKey: readFileSync(this.own.key),
+            },
+          }
+        : {}),
+    };
+  }
 
   get endpoints(): string[] {
     return this.members.map((m) => `127.0.0.1:${m.client}`);
   }
 
   url(prefix = '/nicvisor'): string {
-    return `etcd://${this.endpoints.join(',')}${prefix}`;
+    return `${this.tls ? 'etcds' : 'etcd'}://${this.endpoints.join(',')}${prefix}`;
   }
 
   async start(size = 3): Promise<void> {
@@ -71,8 +107,8 @@ export class EtcdCluster {
     const args = [
       `--name=${m.name}`,
       `--data-dir=${m.dir}`,
-      `--listen-client-urls=http://127.0.0.1:${m.client}`,
-      `--advertise-client-urls=http://127.0.0.1:${m.client}`,
+      `--listen-client-urls=${this.scheme}://127.0.0.1:${m.client}`,
+      `--advertise-client-urls=${this.scheme}://127.0.0.1:${m.client}`,
       `--listen-peer-urls=http://127.0.0.1:${m.peer}`,
       `--initial-advertise-peer-urls=http://127.0.0.1:${m.peer}`,
       `--initial-cluster=${initial}`,
@@ -82,6 +118,14 @@ export class EtcdCluster {
       '--election-timeout=500',
       '--log-level=error',
       '--logger=zap',
+      ...(this.tls
+        ? [
+            `--cert-file=${this.tls.cert}`,
+            `--key-file=${this.tls.key}`,
+            '--client-cert-auth',
+            `--trusted-ca-file=${this.tls.ca}`,
+          ]
+        : []),
     ];
     const proc = spawn(ETCD_BIN, args, { stdio: 'ignore' });
     m.proc = proc;
@@ -108,11 +152,12 @@ export class EtcdCluster {
   async leader(): Promise<number | null> {
     for (const [i, m] of this.members.entries()) {
       if (!m.proc) continue;
-      const c = new Etcd3({
-        hosts: `http://127.0.0.1:${m.client}`,
-        dialTimeout: 500,
-        defaultCallOptions: () => ({ deadline: Date.now() + 500 }),
-      });
+      const c = new Etcd3(
+        this.clientOptions(`${this.scheme}://127.0.0.1:${m.client}`, {
+          dialTimeout: 500,
+          defaultCallOptions: () => ({ deadline: Date.now() + 500 }),
+        }),
+      );
       try {
         const s = await c.maintenance.status();
         const idx = s.leader === s.header.member_id ? i : null;
@@ -137,7 +182,9 @@ export class EtcdCluster {
 
   /** A client on every endpoint (close it). */
   client(): Etcd3 {
-    return new Etcd3({ hosts: this.members.map((m) => `http://127.0.0.1:${m.client}`) });
+    return new Etcd3(
+      this.clientOptions(this.members.map((m) => `${this.scheme}://127.0.0.1:${m.client}`)),
+    );
   }
 
   async stop(): Promise<void> {

@@ -114,6 +114,8 @@ describe('etcd fleet backend', { skip: skip ?? false, timeout: 60_000 }, () => {
       done: [],
       inFlight: [],
       failure: null,
+      consent: [],
+      waitingFor: [],
       startedAt: '',
       updatedAt: '',
     };
