@@ -10,16 +10,25 @@ import type { PfEntry } from '../pf-registry.js';
 import type { Devlink } from '../rtnl.js';
 import type { Sysfs } from '../sysfs.js';
 import { findRepresentors, portMap, type SwitchPorts } from './representors.js';
-import { TcEswitch } from './tc-eswitch.js';
-import type { TcPlacement } from './tc-lines.js';
+import { type LagUplink, TcEswitch } from './tc-eswitch.js';
+import { LAG_CHAIN_SPAN, type TcPlacement } from './tc-lines.js';
 import type { TcRunner } from './tc-run.js';
 
 const LEGACY =
   'is in legacy mode and has no eswitch rules; put the PF in switchdev mode (eswitchMode: "switchdev" in its PF policy)';
 
+/** A PF whose uplink is a hardware VF-LAG's bond: the bond, and the PF's place in the LAG. */
+export interface VfLagUplink {
+  bond: string;
+  member: number;
+}
+
 /**
  * The switchdev side of the linux driver: per PF its representors (found afresh on every
- * use, so renamed netdevs are followed) and its TcEswitch ledger.
+ * use, so renamed netdevs are followed) and its TcEswitch ledger. A member of a hardware
+ * VF-LAG has the bond as its uplink: its uplink rules hang on the bond's clsact (in its own
+ * chains, LAG_CHAIN_SPAN), its VFs' frames to the wire are redirected to the bond, so the
+ * bonding driver picks the member port (mode, hash, failover), as with mlx5 and OVS.
  */
 export class LinuxEswitches {
   private readonly byPf = new Map<string, TcEswitch>();
@@ -29,7 +38,25 @@ export class LinuxEswitches {
     private readonly devlink: Devlink,
     private readonly tc: TcRunner,
     private readonly placement: TcPlacement,
+    private readonly vfLagOf: (pf: string) => VfLagUplink | null = () => null,
   ) {}
+
+  /** The ports the rules go on, with the bond as uplink for a VF-LAG member. */
+  private async layout(
+    e: PfEntry,
+    sp?: SwitchPorts,
+  ): Promise<{ ports: Map<EswitchPort, string>; lag?: LagUplink }> {
+    const ports = portMap(sp ?? (await this.ports(e)));
+    const l = this.vfLagOf(e.sys.id);
+    if (!l) return { ports };
+    ports.set('uplink', l.bond);
+    return { ports, lag: { base: l.member * LAG_CHAIN_SPAN } };
+  }
+
+  /** The bond was (re)built: its clsact is new for every PF that hangs rules on it. */
+  forgetDev(dev: string): void {
+    for (const sw of this.byPf.values()) sw.forgetDev(dev);
+  }
 
   private of(pf: string): TcEswitch {
     let sw = this.byPf.get(pf);
@@ -56,7 +83,8 @@ export class LinuxEswitches {
     numVfs: number,
   ): Promise<{ eswitch: ObservedRuleSet; switchPorts: Map<number, VfSwitchPort> }> {
     const sp = await this.ports(e);
-    const rules = await this.of(e.sys.id).observe(portMap(sp));
+    const where = await this.layout(e, sp);
+    const rules = await this.of(e.sys.id).observe(where.ports, where.lag);
     const ports: EswitchPort[] = ['uplink'];
     for (let i = 0; i < numVfs; i++) ports.push(vfPort(i));
     const switchPorts = new Map<number, VfSwitchPort>();
@@ -79,7 +107,8 @@ export class LinuxEswitches {
     if (!e) return fail(`PF ${pf} not found; check the PCI address against \`nicvisor show pfs\``);
     if (e.eswitch !== 'switchdev') return fail(`PF ${pf} (${e.sys.netdev}) ${LEGACY}`);
     try {
-      return await this.of(pf).apply(diff, portMap(await this.ports(e)));
+      const { ports, lag } = await this.layout(e);
+      return await this.of(pf).apply(diff, ports, lag);
     } catch (err) {
       return fail(`PF ${pf}: ${(err as Error).message}`);
     }
@@ -89,7 +118,8 @@ export class LinuxEswitches {
   async drifted(e: PfEntry): Promise<string | null> {
     const sw = this.byPf.get(e.sys.id);
     if (!sw || sw.size === 0 || e.eswitch !== 'switchdev') return null;
-    return sw.drifted(portMap(await this.ports(e)));
+    const { ports, lag } = await this.layout(e);
+    return sw.drifted(ports, lag);
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   clsactLine,
   type DevOf,
   deleteLine,
+  LAG_CHAIN_SPAN,
   replaceLine,
   ruleWho,
   showLine,
@@ -23,6 +24,39 @@ export const TC_MAX_ACTIONS = 32;
 
 /** Port → netdev of one PF's eswitch: the uplink and each VF's representor. */
 export type PortMap = ReadonlyMap<EswitchPort, string>;
+
+/**
+ * The uplink is a bond the members of a hardware VF-LAG share: this PF's uplink rules take
+ * chains `base` to `base + LAG_CHAIN_SPAN - 1` there, and only those filters on the bond
+ * are this PF's (the other member's are neither read as its own nor removed as foreign).
+ */
+export interface LagUplink {
+  base: number;
+}
+
+/** Where rules go for one call: the netdevs, and the chain shift of the uplink's rules. */
+interface Where {
+  devOf: DevOf;
+  shift: (rule: EswitchRule) => number;
+  uplink: string | undefined;
+  lag: LagUplink | undefined;
+}
+
+function whereOf(ports: PortMap, lag: LagUplink | undefined): Where {
+  const base = lag?.base ?? 0;
+  return {
+    devOf: devOfPorts(ports),
+    shift: (r) => (r.port === 'uplink' ? base : 0),
+    uplink: ports.get('uplink'),
+    lag,
+  };
+}
+
+/** Whether a filter read from `f.dev` belongs to this PF (a shared bond: its chains only). */
+function mine(w: Where, f: { dev: string; chain: number }): boolean {
+  if (!w.lag || f.dev !== w.uplink) return true;
+  return f.chain >= w.lag.base && f.chain < w.lag.base + LAG_CHAIN_SPAN;
+}
 
 interface Entry {
   rule: EswitchRule;
@@ -64,6 +98,11 @@ export class TcEswitch {
     private readonly placement: TcPlacement,
   ) {}
 
+  /** The netdev was re-created (a VF-LAG's bond rebuilt): its clsact must be added again. */
+  forgetDev(dev: string): void {
+    this.clsact.delete(dev);
+  }
+
   /** Representors are new (VF count or eswitch mode changed): every filter went with them. */
   forget(): void {
     this.ledger.clear();
@@ -75,19 +114,42 @@ export class TcEswitch {
     return this.ledger.size;
   }
 
-  /** Equivalent to: `tc -s -j filter show dev DEV ingress` for every port, in one process. */
-  async read(ports: PortMap): Promise<KernelFilter[]> {
+  /**
+   * Equivalent to: `tc -s -j filter show dev DEV ingress` for every port, in one process.
+   * On an uplink shared by a VF-LAG's members, only this PF's chains.
+   */
+  async read(ports: PortMap, lag?: LagUplink): Promise<KernelFilter[]> {
     const devs = [...new Set(ports.values())];
     if (devs.length === 0) return [];
     const r = await this.tc(['-s', '-j', '-batch', '-'], `${devs.map(showLine).join('\n')}\n`);
     // A port without clsact answers nothing (or an error line): it has no filters.
     const answers = splitJson(r.stdout);
-    return devs.flatMap((dev, i) => parseFilters(dev, answers[i]));
+    const w = whereOf(ports, lag);
+    return devs.flatMap((dev, i) => parseFilters(dev, answers[i])).filter((f) => mine(w, f));
+  }
+
+  /**
+   * Where a ledger entry should be now, or null when it is where it belongs: its port moved
+   * to another netdev (the uplink became a VF-LAG's bond, or stopped being one), or a netdev
+   * it sends to did (a VF's `mirred` to the uplink), so it must be installed again.
+   */
+  private misplaced(e: Entry, w: Where): string | null {
+    let now: { cookie: string; place: TcPlace };
+    try {
+      now = replaceLine(e.rule, e.place.handle, w.devOf, this.placement, w.shift(e.rule));
+    } catch (err) {
+      return (err as Error).message;
+    }
+    if (now.place.dev !== e.place.dev || now.place.chain !== e.place.chain) {
+      return `rule ${e.rule.id} belongs on ${now.place.dev} chain ${now.place.chain}, not ${e.place.dev} chain ${e.place.chain}`;
+    }
+    return now.cookie === e.cookie ? null : `rule ${e.rule.id} sends to a port that moved`;
   }
 
   /** The installed rules with counters, plus anything foreign on the ports (to remove). */
-  async observe(ports: PortMap): Promise<ObservedRule[]> {
-    const filters = await this.read(ports);
+  async observe(ports: PortMap, lag?: LagUplink): Promise<ObservedRule[]> {
+    const filters = await this.read(ports, lag);
+    const w = whereOf(ports, lag);
     const byPlace = new Map(filters.map((f) => [key(f), f]));
     const out: ObservedRule[] = [];
     const owned = new Set<string>();
@@ -95,6 +157,9 @@ export class TcEswitch {
       const f = byPlace.get(key(e.place));
       if (!f || f.cookie !== e.cookie) continue;
       owned.add(key(f));
+      // Still nicvisor's filter, but no longer what the rule needs: left out, so the next
+      // diff installs it again (replaced in place, or moved and the old one removed).
+      if (this.misplaced(e, w)) continue;
       const { packets, bytes, drops, inHw, handle } = f;
       out.push({ ...e.rule, packets, bytes, drops, inHw, handle });
     }
@@ -125,8 +190,13 @@ export class TcEswitch {
   }
 
   /** Whether the kernel's filters still are the ledger, exactly (the drift check). */
-  async drifted(ports: PortMap): Promise<string | null> {
-    const filters = await this.read(ports);
+  async drifted(ports: PortMap, lag?: LagUplink): Promise<string | null> {
+    const w = whereOf(ports, lag);
+    for (const e of this.ledger.values()) {
+      const why = this.misplaced(e, w);
+      if (why) return why;
+    }
+    const filters = await this.read(ports, lag);
     const byPlace = new Map(filters.map((f) => [key(f), f]));
     for (const e of this.ledger.values()) {
       const f = byPlace.get(key(e.place));
@@ -145,8 +215,8 @@ export class TcEswitch {
    * back as they were) and nothing is removed, so no half-applied set stays behind.
    * Only then the old rules go, in a second batch: the VF is never unfiltered in between.
    */
-  async apply(diff: RuleDiff, ports: PortMap): Promise<EswitchOutcome> {
-    const devOf = devOfPorts(ports);
+  async apply(diff: RuleDiff, ports: PortMap, lag?: LagUplink): Promise<EswitchOutcome> {
+    const w = whereOf(ports, lag);
     const fail = (failures: { rule: EswitchRule; error: string }[]): EswitchOutcome => ({
       diff,
       status: 'failed',
@@ -154,14 +224,14 @@ export class TcEswitch {
     });
     let plan: Installing;
     try {
-      plan = this.prepare([...diff.add, ...diff.change], devOf);
+      plan = this.prepare([...diff.add, ...diff.change], w);
     } catch (e) {
       const error = (e as Error).message;
       return fail([...diff.add, ...diff.change].map((rule) => ({ rule, error })));
     }
     const refused = await this.install(plan);
     if (refused.length > 0) {
-      await this.rollBack(plan, devOf);
+      await this.rollBack(plan, w);
       return fail(
         refused.map(({ rule, error }) => ({ rule, error: `${ruleWho(rule)}: ${error}` })),
       );
@@ -176,7 +246,8 @@ export class TcEswitch {
     return this.remove(diff, moved);
   }
 
-  private prepare(rules: EswitchRule[], devOf: DevOf): Installing {
+  private prepare(rules: EswitchRule[], w: Where): Installing {
+    const { devOf } = w;
     const used = new Map<string, number>();
     const bump = (p: Omit<TcPlace, 'protocol' | 'handle'>, h: number) => {
       const k = key({ dev: p.dev, chain: p.chain, prio: p.prio });
@@ -197,9 +268,10 @@ export class TcEswitch {
       }
       const old = this.ledger.get(rule.id);
       const dev = devOf(rule.port);
-      const at = { dev, chain: rule.chain, prio: rule.prio };
+      const shift = w.shift(rule);
+      const at = { dev, chain: rule.chain + shift, prio: rule.prio };
       const same = old && key(old.place) === key({ ...at, handle: old.place.handle });
-      const probe = replaceLine(rule, 0, devOf, this.placement);
+      const probe = replaceLine(rule, 0, devOf, this.placement, shift);
       // After a restart the ledger is empty: a filter with this very rule's cookie is it.
       const found = byCookie.get(probe.cookie);
       const adopt = found && key(found.place) === key({ ...at, handle: found.place.handle });
@@ -209,7 +281,7 @@ export class TcEswitch {
           ? found.place.handle
           : (used.get(key(at)) ?? 0) + 1;
       bump(at, handle);
-      const { line, cookie, place } = replaceLine(rule, handle, devOf, this.placement);
+      const { line, cookie, place } = replaceLine(rule, handle, devOf, this.placement, shift);
       items.push({
         entry: { rule, place, cookie },
         line: adopt ? null : line,
@@ -274,12 +346,13 @@ export class TcEswitch {
   }
 
   /** Takes out what an apply put in and puts back what it changed (errors: best effort). */
-  private async rollBack(plan: Installing, devOf: DevOf): Promise<void> {
+  private async rollBack(plan: Installing, w: Where): Promise<void> {
     const lines: string[] = [];
     for (const n of plan.items) {
       if (!n.line) continue;
-      if (n.old)
-        lines.push(replaceLine(n.old.rule, n.old.place.handle, devOf, this.placement).line);
+      const o = n.old;
+      // Put back as it was: the old line is rebuilt at its old place (same dev and chain).
+      if (o) lines.push(oldLine(o, w, this.placement));
       else lines.push(deleteLine(n.entry.place));
     }
     if (lines.length > 0) await this.tc(['-force', '-batch', '-'], `${lines.join('\n')}\n`);
@@ -314,14 +387,24 @@ export class TcEswitch {
     const r = await this.tc(['-force', '-batch', '-'], `${lines.join('\n')}\n`);
     const failures: { rule: EswitchRule; error: string }[] = [];
     for (const [n, e] of batchErrors(r.stderr)) {
-      // Already gone (deleted behind nicvisor's back): what removing it wanted.
-      if (/not found/i.test(e)) continue;
+      // Already gone (deleted behind nicvisor's back, or its netdev went, e.g. a VF-LAG's
+      // bond deleted with its filters): what removing it wanted.
+      if (/not found|cannot find device/i.test(e)) continue;
       const rule = whose[n - 1];
       if (rule)
         failures.push({ rule, error: `${ruleWho(rule)}: the kernel would not remove it: ${e}` });
     }
     return failures.length === 0 ? { diff, status: 'done' } : { diff, status: 'failed', failures };
   }
+}
+
+/**
+ * The line that restores an entry a refused apply changed in place (`same` place, so the
+ * current ports and shift give it back; only the cookie may differ, and the old cookie's
+ * line is what the ledger still holds).
+ */
+function oldLine(o: Entry, w: Where, placement: TcPlacement): string {
+  return replaceLine(o.rule, o.place.handle, w.devOf, placement, w.shift(o.rule)).line;
 }
 
 interface Installing {
