@@ -59,7 +59,7 @@ async function failovers(mode: LagMode): Promise<{ ms: number[]; lost: number[] 
         after: 600,
       });
       if (r.failover_ms !== null) ms.push(r.failover_ms);
-      lost.push(r.lost);
+      lost.push(r.lost_after_down);
       sh(`ip link set ${m} up`);
       sh(
         `for _ in $(seq 50); do [ "$(cat /sys/class/net/${m}/operstate)" = up ] && break; sleep 0.1; done`,

@@ -33,6 +33,8 @@ export function buildBond(mode: LagMode, miimon: number): void {
   const hash = mode === 'active-backup' ? '' : ' xmit_hash_policy layer3+4';
   sh(`ip link add ${BOND} mtu 9000 type bond mode ${mode} miimon ${miimon}${hash}`);
   sh(`sysctl -qw net.ipv6.conf.${BOND}.disable_ipv6=1`);
+  // Cables in: the switches' ends up (a test may have pulled one).
+  for (const ns of SWITCHES) sh(`ip -n ${ns} link set sw up`);
   for (const m of MEMBERS)
     sh(`ip link set ${m} down; ip link set ${m} master ${BOND}; ip link set ${m} up`);
   sh(`ip link set ${BOND} up`);
@@ -96,6 +98,7 @@ export interface FailoverResult {
   after: Record<string, number>;
   failover_ms: number | null;
   lost: number;
+  lost_after_down: number;
 }
 
 /** A stream from `vf0` while `down` takes a member out (test/lab/vm/failover.py). */
@@ -103,7 +106,7 @@ export function streamThroughFailover(
   frames: string[],
   down: string,
   watch: string,
-  ms = { interval: 2, before: 400, after: 1200 },
+  ms = { interval: 2, before: 300, after: 800 },
 ): FailoverResult {
   const input = JSON.stringify({
     from: { netns: 'tbvf0', ifname: 'vf0' },
