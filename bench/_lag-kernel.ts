@@ -26,7 +26,7 @@ import { percentile } from './_stats.js';
 
 const VF_MAC = '02:00:00:00:0a:01';
 const MIIMON = 10;
-const PULLS = 6;
+const PULLS = 4;
 
 async function failovers(mode: LagMode): Promise<{ ms: number[]; lost: number[] }> {
   const bed = setUpLagBed(1);
