@@ -39,6 +39,7 @@ async function failovers(mode: LagMode): Promise<{ ms: number[]; lost: number[] 
     const out = await sw.apply(
       { pf: rules.pf, add: rules.rules, change: [], remove: [], keep: 0 },
       bed.ports,
+      undefined,
       { base: 0 },
     );
     if (out.status !== 'done') throw new Error(`bench: rules refused: ${JSON.stringify(out)}`);

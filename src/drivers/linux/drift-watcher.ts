@@ -1,4 +1,11 @@
-import { NETLINK_ROUTE, RTM_DELLINK, RTM_NEWLINK, RTNLGRP_LINK } from './netlink/constants.js';
+import {
+  NETLINK_ROUTE,
+  RTM_DELLINK,
+  RTM_NEWLINK,
+  RTNLGRP_LINK,
+  RTNLGRP_TC,
+  TCMSG_IFINDEX_OFFSET,
+} from './netlink/constants.js';
 import { NetlinkListener } from './netlink/transport.js';
 
 /**
@@ -6,6 +13,10 @@ import { NetlinkListener } from './netlink/transport.js';
  * link notification (debounced: one `ip link set` emits one, a PF reset emits a burst) and
  * on a slow poll, because some resets send no notification at all (netdevsim's
  * sriov_numvfs 0→N recreates the VFs silently). Checks never overlap.
+ *
+ * TC notifications (RTNLGRP_TC: a filter, chain or qdisc added, changed or deleted) name
+ * the netdev they are about: `onTc` hears its ifindex first (null: notifications were
+ * lost, anything may have changed), so a check reads only the netdevs that changed.
  */
 export class DriftWatcher {
   private listener: NetlinkListener | null = null;
@@ -18,16 +29,24 @@ export class DriftWatcher {
     private readonly intervalMs: number,
     private readonly check: (reason: string) => Promise<void>,
     private readonly onError: (e: Error) => void,
+    private readonly onTc: (ifindex: number | null) => void = () => {},
   ) {}
 
   async start(): Promise<void> {
     if (this.listener) return;
-    this.listener = new NetlinkListener(NETLINK_ROUTE, [RTNLGRP_LINK]);
+    this.listener = new NetlinkListener(NETLINK_ROUTE, [RTNLGRP_LINK, RTNLGRP_TC]);
     await this.listener.start(
       (msg) => {
         if (msg.type === RTM_NEWLINK || msg.type === RTM_DELLINK) this.soon('link notification');
+        else if (msg.payload.length >= TCMSG_IFINDEX_OFFSET + 4) {
+          this.onTc(msg.payload.readInt32LE(TCMSG_IFINDEX_OFFSET));
+          this.soon('tc notification');
+        }
       },
-      (why) => this.soon(`notifications lost (${why})`),
+      (why) => {
+        this.onTc(null);
+        this.soon(`notifications lost (${why})`);
+      },
     );
     this.timer = setInterval(() => this.trigger('poll'), this.intervalMs);
     this.timer.unref();

@@ -48,9 +48,14 @@ const member1 = world([], { numVfs: 0 }).rules;
 const SECOND_PORTS: PortMap = new Map([['uplink', BOND]]);
 
 async function converge(sw: TcEswitch, ports: PortMap, rules: EswitchRuleSet, lag: LagUplink) {
-  const out = await sw.apply(diffRules(await sw.observe(ports, lag), rules), ports, lag);
+  const out = await sw.apply(
+    diffRules(await sw.observe(ports, undefined, lag), rules),
+    ports,
+    undefined,
+    lag,
+  );
   assert.equal(out.status, 'done', JSON.stringify(out));
-  assert.equal(await sw.drifted(ports, lag), null);
+  assert.equal(await sw.drifted(ports, undefined, lag), null);
 }
 
 const flows = (n: number) =>
@@ -145,7 +150,7 @@ describe('hardware VF-LAG on the software eswitch test bed: the uplink is a bond
     buildBond('balance-xor', MIIMON);
     sw0.forgetDev(BOND);
     sw1.forgetDev(BOND);
-    assert.match((await sw0.drifted(bed.ports, FIRST)) ?? '', /is gone from tbbond/);
+    assert.match((await sw0.drifted(bed.ports, undefined, FIRST)) ?? '', /is gone from tbbond/);
     await converge(sw0, bed.ports, member0, FIRST);
     await converge(sw1, SECOND_PORTS, member1, SECOND);
     await waitFor(

@@ -9,8 +9,8 @@ import { vfPort } from '../../../model/index.js';
 import type { PfEntry } from '../pf-registry.js';
 import type { Devlink } from '../rtnl.js';
 import type { Sysfs } from '../sysfs.js';
-import { findRepresentors, portMap, type SwitchPorts } from './representors.js';
-import { type LagUplink, TcEswitch } from './tc-eswitch.js';
+import { findRepresentors, portIds, portMap, type SwitchPorts } from './representors.js';
+import { type Healed, type LagUplink, TcEswitch } from './tc-eswitch.js';
 import { LAG_CHAIN_SPAN, type TcPlacement } from './tc-lines.js';
 import type { TcRunner } from './tc-run.js';
 
@@ -25,13 +25,15 @@ export interface VfLagUplink {
 
 /**
  * The switchdev side of the linux driver: per PF its representors (found afresh on every
- * use, so renamed netdevs are followed) and its TcEswitch ledger. A member of a hardware
- * VF-LAG has the bond as its uplink: its uplink rules hang on the bond's clsact (in its own
- * chains, LAG_CHAIN_SPAN), its VFs' frames to the wire are redirected to the bond, so the
- * bonding driver picks the member port (mode, hash, failover), as with mlx5 and OVS.
+ * use through devlink, keyed by VF number, so renamed netdevs are followed; with their
+ * ifindexes, so a representor that vanished and came back gets its rules again) and its
+ * TcEswitch ledger.
  */
 export class LinuxEswitches {
   private readonly byPf = new Map<string, TcEswitch>();
+  /** ifindex → the PF and netdev of every port seen: where a TC notification belongs. */
+  private readonly byIfindex = new Map<number, { pf: string; dev: string }>();
+  private watching = false;
 
   constructor(
     private readonly sysfs: Sysfs,
@@ -41,16 +43,25 @@ export class LinuxEswitches {
     private readonly vfLagOf: (pf: string) => VfLagUplink | null = () => null,
   ) {}
 
-  /** The ports the rules go on, with the bond as uplink for a VF-LAG member. */
+  /**
+   * The ports the rules go on, with the bond as uplink for a hardware VF-LAG member: its
+   * uplink rules hang on the bond's clsact (in its own chains, LAG_CHAIN_SPAN), its VFs'
+   * frames to the wire are redirected to the bond, so the bonding driver picks the member
+   * port (mode, hash, failover), as with mlx5 and OVS. The bond's ifindex is not the
+   * uplink representor's: none is given (a rebuilt bond shows as its rules gone).
+   */
   private async layout(
     e: PfEntry,
     sp?: SwitchPorts,
-  ): Promise<{ ports: Map<EswitchPort, string>; lag?: LagUplink }> {
-    const ports = portMap(sp ?? (await this.ports(e)));
+  ): Promise<{ ports: Map<EswitchPort, string>; ids: Map<EswitchPort, number>; lag?: LagUplink }> {
+    const found = sp ?? (await this.ports(e));
+    const ports = portMap(found);
+    const ids = portIds(found);
     const l = this.vfLagOf(e.sys.id);
-    if (!l) return { ports };
+    if (!l) return { ports, ids };
     ports.set('uplink', l.bond);
-    return { ports, lag: { base: l.member * LAG_CHAIN_SPAN } };
+    ids.delete('uplink');
+    return { ports, ids, lag: { base: l.member * LAG_CHAIN_SPAN } };
   }
 
   /** The bond was (re)built: its clsact is new for every PF that hangs rules on it. */
@@ -62,6 +73,7 @@ export class LinuxEswitches {
     let sw = this.byPf.get(pf);
     if (!sw) {
       sw = new TcEswitch(pf, this.tc, this.placement);
+      sw.watch(this.watching);
       this.byPf.set(pf, sw);
     }
     return sw;
@@ -74,7 +86,33 @@ export class LinuxEswitches {
 
   /** Equivalent to: `devlink -j port show` for the PF's device (+ phys_port_name fallback). */
   async ports(e: PfEntry): Promise<SwitchPorts> {
-    return findRepresentors(e.sys.netdev, await this.devlink.ports(e.devlink), this.sysfs);
+    const sp = await findRepresentors(
+      e.sys.netdev,
+      await this.devlink.ports(e.devlink),
+      this.sysfs,
+    );
+    const pf = e.sys.id;
+    if (sp.uplinkIfindex !== undefined)
+      this.byIfindex.set(sp.uplinkIfindex, { pf, dev: sp.uplink });
+    for (const r of sp.vfs)
+      if (r.ifindex !== undefined) this.byIfindex.set(r.ifindex, { pf, dev: r.netdev });
+    return sp;
+  }
+
+  /** TC notifications are heard from now on (see TcEswitch.watch). */
+  watch(on: boolean): void {
+    this.watching = on;
+    for (const sw of this.byPf.values()) sw.watch(on);
+  }
+
+  /** A TC notification named this ifindex (null: some were lost). */
+  touched(ifindex: number | null): void {
+    if (ifindex === null) {
+      for (const sw of this.byPf.values()) sw.touched(null);
+      return;
+    }
+    const at = this.byIfindex.get(ifindex);
+    if (at) this.byPf.get(at.pf)?.touched(at.dev);
   }
 
   /** Rules read back (counters, in_hw) and each VF's switch port. */
@@ -83,8 +121,8 @@ export class LinuxEswitches {
     numVfs: number,
   ): Promise<{ eswitch: ObservedRuleSet; switchPorts: Map<number, VfSwitchPort> }> {
     const sp = await this.ports(e);
-    const where = await this.layout(e, sp);
-    const rules = await this.of(e.sys.id).observe(where.ports, where.lag);
+    const w = await this.layout(e, sp);
+    const rules = await this.of(e.sys.id).observe(w.ports, w.ids, w.lag);
     const ports: EswitchPort[] = ['uplink'];
     for (let i = 0; i < numVfs; i++) ports.push(vfPort(i));
     const switchPorts = new Map<number, VfSwitchPort>();
@@ -107,8 +145,8 @@ export class LinuxEswitches {
     if (!e) return fail(`PF ${pf} not found; check the PCI address against \`nicvisor show pfs\``);
     if (e.eswitch !== 'switchdev') return fail(`PF ${pf} (${e.sys.netdev}) ${LEGACY}`);
     try {
-      const { ports, lag } = await this.layout(e);
-      return await this.of(pf).apply(diff, ports, lag);
+      const w = await this.layout(e);
+      return await this.of(pf).apply(diff, w.ports, w.ids, w.lag);
     } catch (err) {
       return fail(`PF ${pf}: ${(err as Error).message}`);
     }
@@ -118,8 +156,19 @@ export class LinuxEswitches {
   async drifted(e: PfEntry): Promise<string | null> {
     const sw = this.byPf.get(e.sys.id);
     if (!sw || sw.size === 0 || e.eswitch !== 'switchdev') return null;
-    const { ports, lag } = await this.layout(e);
-    return sw.drifted(ports, lag);
+    const w = await this.layout(e);
+    return sw.drifted(w.ports, w.ids, w.lag);
+  }
+
+  /**
+   * The drift check that repairs: rules gone or changed behind nicvisor's back are put back
+   * as last applied, in one read and one batch (TcEswitch.heal); null when nothing drifted.
+   */
+  async heal(e: PfEntry): Promise<Healed | null> {
+    const sw = this.byPf.get(e.sys.id);
+    if (!sw || sw.size === 0 || e.eswitch !== 'switchdev') return null;
+    const w = await this.layout(e);
+    return sw.heal(w.ports, w.ids, w.lag);
   }
 
   /**

@@ -43,9 +43,14 @@ async function converge(
   rules: typeof a,
   lag?: LagUplink,
 ): Promise<ObservedRule[]> {
-  const out = await sw.apply(diffRules(await sw.observe(ports, lag), rules), ports, lag);
+  const out = await sw.apply(
+    diffRules(await sw.observe(ports, undefined, lag), rules),
+    ports,
+    undefined,
+    lag,
+  );
   assert.equal(out.status, 'done', JSON.stringify(out));
-  return sw.observe(ports, lag);
+  return sw.observe(ports, undefined, lag);
 }
 
 function on(tc: FakeTc, dev: string) {
@@ -61,7 +66,7 @@ describe('TcEswitch: the uplink of a hardware VF-LAG is the bond', () => {
     assert.equal(on(tc, 'up0').length, uplinkRules);
     // The LAG is built: every rule on the uplink, and every rule sending to it, is stale.
     assert.match(
-      (await sw.drifted(A_LAG, FIRST)) ?? '',
+      (await sw.drifted(A_LAG, undefined, FIRST)) ?? '',
       /belongs on bond0|sends to a port that moved/,
     );
     const seen = await converge(sw, A_LAG, a, FIRST);
@@ -71,7 +76,7 @@ describe('TcEswitch: the uplink of a hardware VF-LAG is the bond', () => {
     const toWire = on(tc, 'rep0').filter((f) => /mirred egress redirect dev bond0/.test(f.text));
     assert.ok(toWire.length > 0, 'a VF’s frames for the wire go to the bond');
     assert.ok(!on(tc, 'rep0').some((f) => /dev up0/.test(f.text)), 'nothing sends to the member');
-    assert.equal(await sw.drifted(A_LAG, FIRST), null);
+    assert.equal(await sw.drifted(A_LAG, undefined, FIRST), null);
   });
 
   it('two members share the bond in their own chains; neither sees the other’s as foreign', async () => {
@@ -88,15 +93,15 @@ describe('TcEswitch: the uplink of a hardware VF-LAG is the bond', () => {
         assert.ok(Number(m[1]) >= LAG_CHAIN_SPAN, `member 1's gotos stay in its chains: ${f.text}`);
       }
     }
-    assert.equal(await swA.drifted(A_LAG, FIRST), null);
-    assert.equal(await swB.drifted(B_LAG, SECOND), null);
-    const seenA = await swA.observe(A_LAG, FIRST);
+    assert.equal(await swA.drifted(A_LAG, undefined, FIRST), null);
+    assert.equal(await swB.drifted(B_LAG, undefined, SECOND), null);
+    const seenA = await swA.observe(A_LAG, undefined, FIRST);
     assert.ok(
       !seenA.some((r) => r.id.includes('/foreign/')),
       'B’s filters are not A’s foreign ones',
     );
     // Observed rules carry the compiled chains, not the shifted ones.
-    const seenB = await swB.observe(B_LAG, SECOND);
+    const seenB = await swB.observe(B_LAG, undefined, SECOND);
     assert.deepEqual(seenB.map((r) => r.chain).sort(), b.rules.map((r) => r.chain).sort());
   });
 
@@ -107,11 +112,11 @@ describe('TcEswitch: the uplink of a hardware VF-LAG is the bond', () => {
     for (const [k, f] of tc.filters) if (f.dev === 'bond0') tc.filters.delete(k);
     tc.clsact.delete('bond0');
     sw.forgetDev('bond0');
-    assert.match((await sw.drifted(A_LAG, FIRST)) ?? '', /is gone from bond0/);
+    assert.match((await sw.drifted(A_LAG, undefined, FIRST)) ?? '', /is gone from bond0/);
     await converge(sw, A_LAG, a, FIRST);
     assert.ok(tc.clsact.has('bond0'));
     assert.equal(on(tc, 'bond0').length, a.rules.filter((r) => r.port === 'uplink').length);
-    assert.equal(await sw.drifted(A_LAG, FIRST), null);
+    assert.equal(await sw.drifted(A_LAG, undefined, FIRST), null);
   });
 
   it('the LAG removed: the rules go back to the PF netdev, the bond’s are gone with it', async () => {
