@@ -131,4 +131,26 @@ describe('TcEswitch: the uplink of a hardware VF-LAG is the bond', () => {
     assert.ok(!on(tc, 'rep0').some((f) => /dev bond0/.test(f.text)));
     assert.equal(await sw.drifted(A_ALONE), null);
   });
+
+  it('the drift poll heals a rebuilt bond in place, in the member’s chains', async () => {
+    const tc = new FakeTc(['bond0', 'rep10']);
+    const sw = new TcEswitch('B', tc.run, 'skip_hw');
+    await converge(sw, B_LAG, b, SECOND);
+    const before = on(tc, 'bond0')
+      .map((f) => `${f.chain}/${f.prio}/${f.handle}`)
+      .sort();
+    for (const [k, f] of tc.filters) if (f.dev === 'bond0') tc.filters.delete(k);
+    tc.clsact.delete('bond0');
+    sw.forgetDev('bond0');
+    const healed = await sw.heal(B_LAG, undefined, SECOND);
+    assert.ok(healed && healed.failed.length === 0, JSON.stringify(healed));
+    assert.equal(healed?.repaired, b.rules.filter((r) => r.port === 'uplink').length);
+    assert.deepEqual(
+      on(tc, 'bond0')
+        .map((f) => `${f.chain}/${f.prio}/${f.handle}`)
+        .sort(),
+      before,
+    );
+    assert.equal(await sw.drifted(B_LAG, undefined, SECOND), null);
+  });
 });
