@@ -16,6 +16,9 @@ export function failoverSummary(o: NonNullable<LagView['observed']>): string {
   return parts.join(', ');
 }
 
+/** Least time between two re-reads on stats ticks. */
+const TICK_MS = 2000;
+
 export class LagCards {
   readonly root = h('div', { class: 'lags', id: 'lags' });
   private asked = 0;
@@ -24,6 +27,19 @@ export class LagCards {
 
   constructor(section: HTMLElement) {
     this.section = section;
+  }
+
+  private lastTick = 0;
+
+  /**
+   * On a stats tick: the members' frame counters move, but a LAG's state changes come as
+   * `lag` events (load() at once), so the ticks re-read at most every TICK_MS.
+   */
+  tick(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastTick < TICK_MS) return Promise.resolve();
+    this.lastTick = now;
+    return this.load();
   }
 
   /** Re-read the LAGs; only the newest request's answer is shown. */

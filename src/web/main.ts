@@ -143,7 +143,7 @@ function create(): void {
 
 async function onStats(): Promise<void> {
   table.updateCounters(await api<StatsView>('GET', '/v1/stats'));
-  await Promise.all([plots?.update(), loadPfs(), loadHealth(), lags.load()]);
+  await Promise.all([plots?.update(), loadPfs(), loadHealth(), lags.tick()]);
 }
 
 const refreshVfs = debounce(() => void loadVfs().then(loadHealth), 150);

@@ -43,6 +43,14 @@ function when(iso: string): string {
   return `${iso.replace('T', ' ').slice(0, 19)} UTC`;
 }
 
+/** What a claim that is not plainly active is doing. */
+const STATES: Record<Claim['state'], string> = {
+  active: 'active',
+  releasing: 'being released',
+  reserved: 'reserved for a migration here',
+  migrating: 'migrating away',
+};
+
 /** How long a second click has to confirm a release. */
 const ARM_MS = 4000;
 
@@ -166,6 +174,7 @@ export class PoolsCard {
         'td',
         { class: 'owner' },
         `${c.owner.kind}:${c.owner.id}${c.ifname ? ` (${c.ifname})` : ''}`,
+        c.state === 'active' ? '' : h('span', { class: 'muted' }, ` · ${STATES[c.state]}`),
       ),
       h('td', {}, `${c.pf} / ${c.vf}`),
       h('td', { class: 'mac' }, c.mac),

@@ -135,4 +135,56 @@ describe('eswitch floods past 32 actions', () => {
     const deep = tooDeepSpill(spillRules([flood(fits + 1)]));
     assert.equal(deep?.parts, MAX_SPILL_PARTS + 1);
   });
+
+  it('the sim drops a frame past 16 gotos, as the kernel does (max_reclassify_loop)', async () => {
+    const { driver } = await programmed(
+      'switchdev',
+      [
+        { name: 'a', vf: 0, macs: [mac(0)] },
+        { name: 'b', vf: 1, macs: [mac(1)] },
+      ],
+      { numVfs: 2 },
+    );
+    const nic = driver.nic;
+    const chained = (gotos: number): EswitchRule[] =>
+      Array.from({ length: gotos + 1 }, (_, i) => ({
+        id: `vf0/${100 + i}/end`,
+        owner: 'pf' as const,
+        port: 'vf0',
+        chain: i === 0 ? 0 : 100 + i,
+        prio: 0xffff,
+        match: { protocol: 'all' as const },
+        actions:
+          i < gotos
+            ? [{ kind: 'goto' as const, chain: 100 + i + 1 }]
+            : [{ kind: 'redirect' as const, to: 'vf1' }],
+        why: 'test',
+      }));
+    const [pf] = await driver.observe({ pf: PF });
+    const installed = pf.eswitch?.rules.filter((r) => r.port === 'vf0') ?? [];
+    const got = nic.capture(PF, 1);
+    for (const [gotos, arrives] of [
+      [16, 1],
+      [17, 0],
+    ] as const) {
+      const [now] = await driver.observe({ pf: PF });
+      const remove = now.eswitch?.rules.filter((r) => r.port === 'vf0') ?? installed;
+      const add = chained(gotos);
+      await driver.apply({
+        steps: [],
+        eswitch: [
+          {
+            pf: PF,
+            add,
+            change: [],
+            remove: remove.filter((r) => !add.some((x) => x.id === r.id)),
+            keep: 0,
+          },
+        ],
+      });
+      const before = got.frames.length;
+      nic.sendFromVf(PF, 0, buildFrame({ dst: mac(1), src: mac(0) }));
+      assert.equal(got.frames.length - before, arrives, `${gotos} gotos`);
+    }
+  });
 });

@@ -32,6 +32,7 @@ import type { Logger } from '../logger.js';
 import type { Mutations } from '../mutations.js';
 import type { Store } from '../store/store.js';
 import type { StatusBoard } from '../vf-status.js';
+import { Bindings } from './binding.js';
 import type { Ledger } from './ledger.js';
 import type { PoolMetrics } from './metrics.js';
 import { type OwnerRoots, processStart } from './owners.js';
@@ -80,8 +81,11 @@ export class Claims {
   /** Releases in flight by claim id: a second release of one claim joins the first. */
   private readonly releasing = new Map<string, Promise<ReleaseResult>>();
 
+  private readonly bindings: Bindings;
+
   constructor(deps: ClaimDeps) {
     this.d = deps;
+    this.bindings = new Bindings(deps);
   }
 
   pool(name: string): Pool {
@@ -203,27 +207,11 @@ export class Claims {
   }
 
   /**
-   * A vfio-pci pool's VF goes to vfio-pci (the VM's side), and the driver it had is kept in
-   * the claim so the release binds it back. That driver is written to the ledger *before*
-   * sysfs is touched: a crash between unbinding it and binding vfio-pci leaves a VF with no
-   * driver, and the restart (repairBindings) must still know where it came from. A failed
-   * bind withdraws the claim.
+   * A vfio-pci pool's VF goes to vfio-pci (binding.ts); a failed bind withdraws the claim.
    */
   private async bind(pool: Pool, claim: Claim, why: string[]): Promise<Claim> {
-    if (pool.deviceType !== 'vfio-pci') return claim;
-    const bindVf = this.d.driver.bindVf?.bind(this.d.driver);
-    if (!bindVf) {
-      why.push(
-        `deviceType vfio-pci: driver ${this.d.driver.name} has no PCI devices to bind; nothing bound`,
-      );
-      return claim;
-    }
-    let previous: string | null;
-    let c = claim;
     try {
-      const now = await this.d.driver.vfBinding?.(claim.pf, claim.vf);
-      if (now?.driver && now.driver !== 'vfio-pci') c = await this.setBoundFrom(c, now.driver);
-      ({ previous } = await bindVf(claim.pf, claim.vf, 'vfio-pci'));
+      return await this.bindings.bindClaim(pool, claim, why);
     } catch (err) {
       await this.release(claim.id, { who: 'daemon', reason: 'binding vfio-pci failed' }).catch(
         () => {},
@@ -233,60 +221,6 @@ export class Claims {
         `pool ${pool.name}: binding vf ${claim.vf} on ${claim.pf} to vfio-pci failed, claim withdrawn: ${(err as Error).message}`,
       );
     }
-    why.push(`bound to vfio-pci (was ${previous ?? 'no driver'})`);
-    if (!previous || previous === 'vfio-pci' || c.boundFrom) return c;
-    return this.setBoundFrom(c, previous);
-  }
-
-  /** Record the driver a VF had before vfio-pci (one ledger write). */
-  private setBoundFrom(claim: Claim, driver: string): Promise<Claim> {
-    return this.d.ledger.update((now) => {
-      const c = now.claims.find((x) => x.id === claim.id);
-      if (!c) return { claims: null, value: claim };
-      if (c.boundFrom === driver) return { claims: null, value: c };
-      const next = { ...c, boundFrom: driver };
-      return { claims: now.claims.map((x) => (x.id === c.id ? next : x)), value: next };
-    });
-  }
-
-  /**
-   * After a restart: every held claim of a vfio-pci pool must be on vfio-pci. A daemon
-   * killed inside a bind (netdev driver unbound, vfio-pci not bound yet) left the VF with no
-   * driver; one killed before the bind left it on its netdev driver. Both are bound now; an
-   * interrupted release's rebind is finished by the release itself. Returns how many.
-   */
-  async repairBindings(): Promise<number> {
-    const binding = this.d.driver.vfBinding?.bind(this.d.driver);
-    const bindVf = this.d.driver.bindVf?.bind(this.d.driver);
-    if (!binding || !bindVf) return 0;
-    const pools = new Map(this.d.store.state().main.pools.map((p) => [p.name, p]));
-    let n = 0;
-    for (const c of [...this.d.ledger.view().claims]) {
-      if (pools.get(c.pool)?.deviceType !== 'vfio-pci') continue;
-      if (c.state !== 'active' && c.state !== 'migrating') continue;
-      try {
-        const now = await binding(c.pf, c.vf);
-        if (now.driver === 'vfio-pci') continue;
-        const had = now.driver && !c.boundFrom ? await this.setBoundFrom(c, now.driver) : c;
-        await bindVf(c.pf, c.vf, 'vfio-pci');
-        this.d.log.warn(
-          { claim: c.id, was: now.driver, boundFrom: had.boundFrom ?? null },
-          'vfio-pci binding of a claimed VF repaired after a restart',
-        );
-        if (!had.boundFrom)
-          this.d.log.error(
-            { claim: c.id },
-            'the VF had no driver and the ledger names none to bind back on release: bind its netdev driver by hand after the release',
-          );
-        n++;
-      } catch (err) {
-        this.d.log.error(
-          { claim: c.id, err: (err as Error).message },
-          'repairing the vfio-pci binding of a claimed VF failed',
-        );
-      }
-    }
-    return n;
   }
 
   private async withdrawPolicy(name: string): Promise<void> {
@@ -570,7 +504,7 @@ export class Claims {
         finished++;
       }
     }
-    const rebound = await this.repairBindings();
+    const rebound = await this.bindings.repair(this.d.store.state().main.pools);
     const known = new Set(this.d.ledger.view().claims.map((c) => c.policy));
     const members = new Set(state().main.pools.flatMap((p) => poolPfs(p).map((x) => x.pf)));
     const orphans = [...state().policies.values()].filter(

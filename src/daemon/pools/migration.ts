@@ -32,10 +32,12 @@ import { networkPfs } from '../../policy/pools/inventory.js';
 import { isExpired, targetMismatch, ticketOf } from '../../policy/pools/migration.js';
 import type { AuditLog } from '../audit.js';
 import { DaemonError } from '../errors.js';
+import type { EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { Claims } from './claims.js';
 import type { Ledger } from './ledger.js';
+import type { PoolMetrics } from './metrics.js';
 
 export interface MigrationDeps {
   claims: Claims;
@@ -43,7 +45,10 @@ export interface MigrationDeps {
   store: Store;
   driver: NicDriver;
   audit: AuditLog;
+  /** Each step is also a claim event (the dashboard's pools card follows them). */
+  bus: EventBus;
   log: Logger;
+  metrics: PoolMetrics;
   /** Milliseconds since the epoch (Date.now unless a test moves time). */
   now: () => number;
 }
@@ -67,6 +72,8 @@ export class Migrations {
       result: 'ok',
       reason,
     });
+    const owner = `${c.owner.kind}:${c.owner.id}`;
+    this.d.bus.emit({ type: 'claim', pool: c.pool, claim: c.id, change: 'migration', owner });
   }
 
   /** Change one claim under the ledger's lock: `next` returns the new claim, or null to keep it. */
@@ -319,6 +326,7 @@ export class Migrations {
           action: 'pool.reclaim',
           reason: `migration reservation expired at ${c.migration?.expires}`,
         });
+        this.d.metrics.leaks.inc({ pool: c.pool, reason: 'migration' });
         n++;
       } else if (c.state === 'migrating') {
         const back = await this.change(c.id, (x) => {

@@ -73,7 +73,9 @@ export class Pools {
       store: d.store,
       driver: d.driver,
       audit: d.audit,
+      bus: d.bus,
       log,
+      metrics: this.metrics,
       now: Date.now,
     });
     this.sweeper = new Sweeper(

@@ -92,8 +92,10 @@ export const DaemonEvent = z.discriminatedUnion('type', [
     pool: z.string(),
     claim: z.string().describe('Claim id, `POOL-N`.'),
     change: z
-      .enum(['claimed', 'released', 'renewed'])
-      .describe('`released` also when the sweeper reclaimed it (the audit entry says which).'),
+      .enum(['claimed', 'released', 'renewed', 'migration'])
+      .describe(
+        '`released` also when the sweeper reclaimed it; `migration`: a step of a migration hand-off (the audit entry says which).',
+      ),
     owner: z.string().describe('`KIND:ID` of the claim.'),
   }),
   z.object({

@@ -57,6 +57,13 @@ describe('migration hand-off between two daemons', () => {
       { owner: vm('g1'), numaStrict: false },
       'admin',
     );
+    // Each hand-off step is a claim event on both hosts (the dashboard's pools card).
+    const steps: string[] = [];
+    const offs = [a, b].map((k, i) =>
+      k.daemon.bus.subscribe((e) => {
+        if (e.type === 'claim') steps.push(`${'ab'[i]}:${e.change}:${e.owner}`);
+      }),
+    );
     const before = await observedVf(b.daemon, PF0, 0);
     const { ticket, r } = await prepare(a, b, c.claim.id, 'token-commit-1');
     assert.equal(ticket.mac, c.claim.mac);
@@ -79,6 +86,9 @@ describe('migration hand-off between two daemons', () => {
     assert.deepEqual(a.daemon.pools.view('mig').claims, []);
     assert.throws(() => a.daemon.getVf(c.claim.policy));
     const t = await src(b).commitTarget('token-commit-1', 'admin');
+    for (const off of offs) off();
+    assert.ok(steps.includes('a:migration:vm:g1'), steps.join(', '));
+    assert.ok(steps.includes('b:migration:vm:g1'), steps.join(', '));
     assert.equal(t.claim.state, 'active');
     assert.equal(t.syncState, 'in-sync');
     const v = await observedVf(b.daemon, PF0, 0);
@@ -201,6 +211,10 @@ describe('migration hand-off between two daemons', () => {
     assert.equal(await src(b).expire(Date.now()), 0, 'nothing expires early');
     assert.equal(await src(b).expire(later), 1);
     assert.deepEqual(b.daemon.pools.view('mig').claims, []);
+    assert.match(
+      (await b.daemon.metrics()).text,
+      /nicvisor_pool_leaks_reclaimed_total\{pool="mig",reason="migration"\} 1/,
+    );
     await assert.rejects(
       src(b).commitTarget('token-exp-01', 'admin'),
       /no migration with token token-exp-01/,
