@@ -24,6 +24,7 @@ import { replaceLine } from '../src/drivers/linux/eswitch/tc-lines.js';
 import { spawnTc } from '../src/drivers/linux/eswitch/tc-run.js';
 import { compileEswitch } from '../src/policy/eswitch/compile.js';
 import { diffRules } from '../src/policy/eswitch/diff.js';
+import { lagKernelFigures } from './_lag-kernel.js';
 import { atLeast, atMost, type Bench, type Figure, parseBenchArgs, runBenches } from './_report.js';
 import { desired, policy } from './eswitch.js';
 
@@ -224,8 +225,11 @@ function bootVm(b: Bench): void {
 }
 
 export async function run(b: Bench): Promise<void> {
-  if (process.env.NICVISOR_LAB === 'netdevsim') await inVm(b);
-  else bootVm(b);
+  if (process.env.NICVISOR_LAB === 'netdevsim') {
+    await inVm(b);
+    // In the same boot: VF-LAG failover through a bond uplink (bench/_lag-kernel.ts).
+    await lagKernelFigures(b);
+  } else bootVm(b);
 }
 
 // Inside the lab VM (test/lab/vm/bench-switchdev.sh): node dist/bench/switchdev.js [--json FILE]

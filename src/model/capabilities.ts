@@ -68,6 +68,12 @@ export const PfCapabilities = z
           .boolean()
           .describe('It can back VFs by both members (hardware VF-LAG), not only bond the PFs.'),
         vfLagReason: z.string().optional().describe('Why not, when `vfLag` is false.'),
+        vfLagFirstMemberOnly: z
+          .string()
+          .optional()
+          .describe(
+            'With hardware VF-LAG only the VFs of the first member are backed by both ports, for this reason; VF policies on the second member are refused.',
+          ),
       })
       .optional()
       .describe('What the driver can do with a LAG of this PF. Absent: it cannot bond PFs.'),

@@ -1,7 +1,7 @@
 import type { PfCapabilities } from './capabilities.js';
 import { MAX_VFS_PER_PF, MTU_MAX } from './common.js';
 import type { MainConfig, PfPolicy } from './config.js';
-import { linuxCapabilities } from './linux-capabilities.js';
+import { linuxCapabilities, pciSlotSwitchId } from './linux-capabilities.js';
 
 /**
  * Capabilities each driver declares when nothing better is known: what `nicvisor validate`
@@ -110,6 +110,7 @@ export function defaultCapabilities(
       linkSpeedMbps: LINUX_ASSUMED_LINK_MBPS,
       maxMtu: MTU_MAX,
       hasDevlinkEswitch: true,
+      switchId: pciSlotSwitchId(pf.pf),
     });
   }
   throw unknownDriver(driver);

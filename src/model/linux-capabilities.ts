@@ -64,6 +64,15 @@ export function kernelDriverLimits(driver: string | undefined): KernelDriverLimi
   return driver === undefined ? ANY : (KNOWN[driver] ?? FULL);
 }
 
+/**
+ * The NIC of a PCI PF when the kernel gives no `phys_switch_id` (legacy mode on mlx5): the
+ * ports of one NIC are functions of one PCI slot (`0000:08:00.0` → `pci:0000:08:00`).
+ */
+export function pciSlotSwitchId(pciAddr: string): string | undefined {
+  const m = /^([0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2})\.[0-7]$/.exec(pciAddr);
+  return m ? `pci:${m[1].toLowerCase()}` : undefined;
+}
+
 export interface CapabilityInputs {
   /** The PF's kernel driver (`igb`, `mlx5_core`); undefined offline, where it is unknown. */
   driver: string | undefined;
@@ -72,6 +81,38 @@ export interface CapabilityInputs {
   maxMtu: number | undefined;
   /** The devlink family exists and the device answers eswitch get. */
   hasDevlinkEswitch: boolean;
+  /** The NIC the PF is a port of (`phys_switch_id`, else its PCI slot); undefined offline. */
+  switchId?: string;
+}
+
+/**
+ * Hardware VF-LAG on linux: the member PFs' netdevs (their uplink representors) are bonded
+ * and the compiled uplink rules of both members go on the bond's clsact, their VFs'
+ * deliveries to the wire (`mirred egress redirect`) to the bond, as mlx5 with OVS does.
+ * Without switchdev there are no rules to point at the bond.
+ */
+function lagCapabilities(
+  driver: string | undefined,
+  switchdev: boolean,
+): NonNullable<PfCapabilities['lag']> {
+  const modes: NonNullable<PfCapabilities['lag']>['modes'] = [
+    'active-backup',
+    'balance-xor',
+    '802.3ad',
+  ];
+  if (switchdev) {
+    return {
+      modes,
+      vfLag: true,
+      vfLagFirstMemberOnly:
+        'the kernel keeps one eswitch per PF: the linux driver points the first member’s rules at the bond and does not merge the second member’s eswitch into it, so frames from the wire (broadcast, unknown unicast) reach the first member’s VFs only',
+    };
+  }
+  return {
+    modes,
+    vfLag: false,
+    vfLagReason: `${driver ?? 'the kernel driver'} has no devlink eswitch switchdev mode, which hardware VF-LAG needs (the VFs' rules must point at the bond); pair VFs with haPeer instead`,
+  };
 }
 
 /**
@@ -124,13 +165,9 @@ export function linuxCapabilities(c: CapabilityInputs): PfCapabilities {
       flowControl: { only: 'none', reason: 'pause frames are not programmed by the linux driver' },
       qos: { reason: 'DCB/ETS traffic classes are not programmed by the linux driver' },
     },
-    lag: {
-      modes: ['active-backup', 'balance-xor', '802.3ad'],
-      vfLag: false,
-      vfLagReason:
-        'the linux driver bonds the PFs (rtnetlink) but does not yet make the eswitch rules target the bond, so VFs stay single-port',
-    },
+    lag: lagCapabilities(c.driver, switchdev),
   };
+  if (c.switchId !== undefined) caps.switchId = c.switchId;
   if (k.noProto8021ad)
     caps.unsupportedVfFields.vlanProto = { only: '802.1Q', reason: k.noProto8021ad };
   if (k.noLinkState) caps.unsupportedVfFields.linkState = { only: 'auto', reason: k.noLinkState };
@@ -149,7 +186,7 @@ export function linuxCapabilities(c: CapabilityInputs): PfCapabilities {
  * In switchdev mode the linux driver installs the compiled eswitch rules (TC flower on the
  * representors), which express VLAN trunks, QinQ, MAC allow-lists, both anti-spoof checks,
  * the flood flags, loopback and mirrors. Still not programmed: per-class shares, DCB/ETS,
- * pause frames, VF-LAG; and VF attributes a kernel driver lacks stay refused as in legacy.
+ * pause frames; and VF attributes a kernel driver lacks stay refused as in legacy.
  * The rule limit is the kernel's software datapath's (none to speak of); a NIC that cannot
  * offload a rule runs it in software, which `show rules` reports per rule (`in_hw`).
  */

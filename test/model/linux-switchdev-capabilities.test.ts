@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MainConfigInput, VfPolicyInput } from '../../src/model/index.js';
-import { linuxCapabilities } from '../../src/model/linux-capabilities.js';
+import { linuxCapabilities, pciSlotSwitchId } from '../../src/model/linux-capabilities.js';
 import { validate } from '../../src/policy/validate.js';
 import { capsFor, MAIN_FILE, sourced } from '../policy/fixtures.js';
 
@@ -99,5 +99,30 @@ describe('linux driver capabilities in switchdev mode', () => {
       hasDevlinkEswitch: true,
     });
     assert.equal(igb.switchdev, undefined, 'igb has no switchdev mode');
+  });
+
+  it('hardware VF-LAG where the PF has switchdev, with the NIC as switch id; refused otherwise', () => {
+    const mlx = linuxCapabilities({
+      driver: 'mlx5_core',
+      totalVfs: 8,
+      linkSpeedMbps: 100000,
+      maxMtu: 9000,
+      hasDevlinkEswitch: true,
+      switchId: '1c34da0300a1b2c4',
+    });
+    assert.equal(mlx.lag?.vfLag, true);
+    assert.match(mlx.lag?.vfLagFirstMemberOnly ?? '', /first member/);
+    assert.equal(mlx.switchId, '1c34da0300a1b2c4');
+    const igb = linuxCapabilities({
+      driver: 'igb',
+      totalVfs: 7,
+      linkSpeedMbps: 1000,
+      maxMtu: 9000,
+      hasDevlinkEswitch: true,
+    });
+    assert.equal(igb.lag?.vfLag, false);
+    assert.match(igb.lag?.vfLagReason ?? '', /igb has no devlink eswitch switchdev mode/);
+    assert.equal(pciSlotSwitchId('0000:08:00.1'), 'pci:0000:08:00');
+    assert.equal(pciSlotSwitchId('netdevsim10'), undefined);
   });
 });

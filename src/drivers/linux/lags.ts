@@ -1,8 +1,9 @@
 /**
  * LAGs on the linux driver: a kernel bond over the member PFs' netdevs, built and read
- * through rtnetlink (no `ip` spawns). The bond is named after the LAG. Hardware VF-LAG (the
- * eswitch rules targeting the bond) is not built, so VFs stay single-port (capabilities say
- * `vfLag: false`) and HA pairs of VFs carry the guests' redundancy.
+ * through rtnetlink (no `ip` spawns). The bond is named after the LAG. A hardware VF-LAG
+ * (`vfLag`, members in switchdev) also makes the bond the members' eswitch uplink: the
+ * driver's eswitch side asks `vfLagOf()` and puts the uplink rules on the bond (see
+ * eswitch/linux-eswitch.ts).
  *
  * The kernel counts link failures per member but not failovers, and keeps no frame times:
  * failovers are counted here, from the active member changing away from a member whose link
@@ -35,6 +36,12 @@ export class LinuxLags {
   private readonly tracked = new Map<string, Tracked>();
   /** What each LAG's members looked like at the last read, to report changes once. */
   private readonly seen = new Map<string, Seen>();
+  /**
+   * Members of hardware VF-LAGs → their bond: kept from the apply that built the LAG until
+   * one that removes it (a bond lost to a PF reset is rebuilt, and stays the uplink), or
+   * learnt from a read after a restart.
+   */
+  private readonly vfLags = new Map<string, { bond: string; member: number }>();
 
   constructor(
     private readonly rtnl: Rtnl,
@@ -81,6 +88,19 @@ export class LinuxLags {
     }
   }
 
+  /** The bond that is this PF's eswitch uplink (a hardware VF-LAG member), or null. */
+  vfLagOf(pf: string): { bond: string; member: number } | null {
+    return this.vfLags.get(pf) ?? null;
+  }
+
+  private rememberVfLag(config: LagConfig | null, name: string): void {
+    for (const [pf, l] of this.vfLags) if (l.bond === name) this.vfLags.delete(pf);
+    if (!config?.vfLag) return;
+    for (const [member, pf] of config.members.entries()) {
+      this.vfLags.set(pf, { bond: name, member });
+    }
+  }
+
   private member(id: string, lag: string): PfEntry {
     const e = this.pfs.get(id);
     if (!e) throw new Error(`LAG ${lag}: member ${id} is not a PF the linux driver found`);
@@ -108,6 +128,7 @@ export class LinuxLags {
    */
   async apply(name: string, to: LagConfig | null): Promise<void> {
     await this.remove(name);
+    this.rememberVfLag(to, name);
     if (to === null) return;
     const members = to.members.map((id) => this.member(id, name));
     const what = (cmd: string) => `LAG ${name}: \`${cmd}\``;
@@ -176,6 +197,10 @@ export class LinuxLags {
     const ids = members.map((m) => m.sys.id);
     const known = this.applied.get(bond.name);
     const order = known?.members.every((id) => ids.includes(id)) ? known.members : [ids[0], ids[1]];
+    // The kernel has no word for VF-LAG: after a restart, a bond of two switchdev PFs that
+    // can back VFs by both ports is taken for one (what nicvisor builds on such PFs).
+    const vfLag =
+      known?.vfLag ?? members.every((m) => m.eswitch === 'switchdev' && m.caps.lag?.vfLag === true);
     const config: LagConfig = {
       name: bond.name,
       members: [order[0], order[1]],
@@ -184,8 +209,10 @@ export class LinuxLags {
       miimon: b.miimon,
       lacpRate: b.lacpRate,
       primary: byIndex.get(b.primary) ?? null,
-      vfLag: false,
+      vfLag,
     };
+    if (!known && vfLag && !order.some((id) => this.vfLags.has(id)))
+      this.rememberVfLag(config, bond.name);
     const status: LagStatus = {
       name: bond.name,
       mode: b.mode,

@@ -94,6 +94,7 @@ export class LinuxDriver implements NicDriver {
       this.devlink,
       opts.tc ?? spawnTc(),
       opts.tcPlacement ?? 'both',
+      (pf) => this.lags.vfLagOf(pf),
     );
   }
 
@@ -308,6 +309,13 @@ export class LinuxDriver implements NicDriver {
     if (step.kind === 'setLag') {
       try {
         await this.lags.apply(step.lag, step.to);
+        // A new bond has no clsact; a VF-LAG's members now (or no longer) use it as their
+        // uplink: their rules move with the next plan, asked for at once.
+        this.eswitches.forgetDev(step.lag);
+        const moved = [step.from, step.to].filter((c) => c?.vfLag).flatMap((c) => c?.members ?? []);
+        for (const pf of new Set(moved)) {
+          this.emit({ type: 'changed', pf, reason: `LAG ${step.lag}: the eswitch uplink moved` });
+        }
         return { step, status: 'done' };
       } catch (e) {
         return { step, status: 'failed', error: (e as Error).message };

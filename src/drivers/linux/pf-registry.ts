@@ -1,4 +1,4 @@
-import { linuxCapabilities, type PfCapabilities } from '../../model/index.js';
+import { linuxCapabilities, type PfCapabilities, pciSlotSwitchId } from '../../model/index.js';
 import type { DevlinkHandle, EswitchModeName } from './netlink/genl.js';
 import type { LinkInfo } from './netlink/link-decode.js';
 import { NetlinkError } from './netlink/message.js';
@@ -52,6 +52,12 @@ export class PfRegistry {
     return n || sys.numVfs;
   }
 
+  /** `phys_switch_id` (the ports of one eswitch), else the PCI slot (legacy mode on mlx5). */
+  private async switchId(sys: SysfsPf): Promise<string | undefined> {
+    const own = (await this.sysfs.switchPort(sys.netdev)).switchId;
+    return own ?? (sys.bus === 'pci' ? pciSlotSwitchId(sys.id) : undefined);
+  }
+
   /** Re-reads sysfs, the PFs' links and eswitch modes. */
   async refresh(): Promise<PfEntry[]> {
     const found = await this.sysfs.listPfs();
@@ -70,6 +76,7 @@ export class PfRegistry {
         linkSpeedMbps: sys.speedMbps,
         maxMtu: link?.maxMtu,
         hasDevlinkEswitch: mode !== undefined,
+        switchId: await this.switchId(sys),
       });
       next.set(sys.id, { sys, caps, devlink, eswitch: mode ?? 'legacy' });
     }

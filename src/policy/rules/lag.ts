@@ -240,6 +240,27 @@ function lacpCarriesOnlyLagVfs(ctx: RuleContext, lag: Lag, i: number, out: Probl
   }
 }
 
+/**
+ * A driver that backs only the first member's VFs by both ports (linux: one eswitch per PF,
+ * see linux-capabilities) refuses VF policies on the second member, naming each.
+ */
+function secondMemberVfs(ctx: RuleContext, lag: Lag, i: number, out: Problem[]) {
+  const [first, second] = lag.members;
+  const why = second === undefined ? undefined : ctx.caps.get(second)?.lag?.vfLagFirstMemberOnly;
+  if (!lag.vfLag || !why || first === second) return;
+  for (const s of ctx.byPf.get(second) ?? []) {
+    out.push(
+      lagProblem(ctx, i, lag, {
+        field: 'members.1',
+        value: s.policy.name,
+        allowed: `VF policies on the first member ${first} only`,
+        fix: `move ${s.policy.name} to a VF of ${first}, or set vfLag to false and pair VFs with haPeer`,
+        what: `VF ${s.policy.vf} (${s.policy.name}, ${s.file}) is on the second member ${second}, whose VFs this driver cannot back by the bond: ${why}`,
+      }),
+    );
+  }
+}
+
 /** `pfs.N.lag`, when given, names the LAG whose members list the PF. */
 function membership(ctx: RuleContext, out: Problem[]) {
   ctx.config.pfs.forEach((pf, n) => {
@@ -269,6 +290,7 @@ export const lagRules: Rule = (ctx, out) => {
     driverAndHardware(ctx, lag, i, out);
     equalMembers(ctx, lag, i, out);
     lacpCarriesOnlyLagVfs(ctx, lag, i, out);
+    secondMemberVfs(ctx, lag, i, out);
   });
   membership(ctx, out);
 };

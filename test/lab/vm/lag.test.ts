@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LinuxDriver } from '../../../src/drivers/linux/index.js';
 import { type LagConfig, Lag as LagSchema, lagConfig } from '../../../src/model/index.js';
+import { diffRules } from '../../../src/policy/eswitch/diff.js';
+import { world } from '../../eswitch/kit.js';
 import { newDriver, nextEvent, pfNetdev, sh, skipUnless, waitFor } from './helpers.js';
 
 const A = 'netdevsim11';
@@ -142,5 +144,49 @@ describe('linux driver: a LAG of two netdevsim PFs (kernel bond)', { skip }, () 
     );
     assert.equal(sh('ip link show nvbond0 2>&1 || true').includes('does not exist'), true);
     assert.equal((await driver.observe()).find((p) => p.id === A)?.lag, undefined);
+  });
+
+  it('hardware VF-LAG: the members’ uplink rules go on the bond, and back when it goes', async () => {
+    const want = config({ vfLag: true });
+    const r = await driver.apply({
+      steps: [{ kind: 'setLag', pf: A, lag: 'nvbond0', from: null, to: want, reason: 'lab' }],
+    });
+    assert.deepEqual(
+      r.outcomes.map((o) => o.status),
+      ['done'],
+      JSON.stringify(r.outcomes),
+    );
+    // What the reconciler installs for a switchdev PF without VFs: its uplink rules.
+    const rules = world([], { numVfs: 0 }).rules;
+    const eswitch = [A, B].map((pf) => ({ ...diffRules([], { ...rules, pf }), pf }));
+    const on = await driver.apply({ steps: [], eswitch });
+    assert.deepEqual(
+      on.eswitch?.map((o) => o.status),
+      ['done', 'done'],
+      JSON.stringify(on.eswitch),
+    );
+    const chains = (JSON.parse(sh('tc -j filter show dev nvbond0 ingress')) as { chain?: number }[])
+      .filter((f) => 'options' in f)
+      .map((f) => f.chain ?? 0);
+    assert.ok(chains.some((c) => c < 0x10000) && chains.some((c) => c >= 0x10000), `${chains}`);
+    assert.ok(
+      !sh(`tc filter show dev ${dev[A]} ingress 2>&1 || true`).includes('flower'),
+      'nothing on the member',
+    );
+    const seen = await driver.observe();
+    assert.equal(seen.find((p) => p.id === A)?.lag?.config.vfLag, true);
+    assert.equal(seen.find((p) => p.id === A)?.eswitch?.rules.length, rules.rules.length);
+    // The LAG goes: the rules are stale (the uplink is the PF netdev again) until re-applied.
+    await driver.apply({
+      steps: [{ kind: 'setLag', pf: A, lag: 'nvbond0', from: want, to: null, reason: 'lab' }],
+    });
+    const stale = await driver.observe();
+    assert.equal(stale.find((p) => p.id === A)?.eswitch?.rules.length, 0);
+    const back = await driver.apply({
+      steps: [],
+      eswitch: [{ ...diffRules([], { ...rules, pf: A }), pf: A }],
+    });
+    assert.equal(back.eswitch?.[0].status, 'done', JSON.stringify(back.eswitch));
+    assert.ok(sh(`tc filter show dev ${dev[A]} ingress`).includes('flower'));
   });
 });

@@ -126,6 +126,26 @@ describe('validate: LAGs', () => {
     ]);
   });
 
+  it('a driver that backs only the first member’s VFs refuses VF policies on the second', () => {
+    const main = switchdev({ lags: [{ name: 'bond0', members: [PF0, PF1] }] });
+    const firstOnly: Partial<PfCapabilities> = {
+      lag: { modes: ['active-backup'], vfLag: true, vfLagFirstMemberOnly: 'one eswitch per PF' },
+    };
+    const onFirst = [vf('a', PF0, 0, { macs: [mac()] })];
+    assert.deepEqual(problems(onFirst, main, firstOnly), []);
+    const p = problems([...onFirst, vf('b', PF1, 2, { macs: [mac()] })], main, firstOnly);
+    assert.deepEqual(
+      p.map((x) => `${x.field}: ${x.message}`),
+      [
+        'lags.0.members.1: LAG bond0: VF 2 (b, /var/lib/nicvisor/vfs/b.json) is on the second member sim:nic0/1, whose VFs this driver cannot back by the bond: one eswitch per PF',
+      ],
+    );
+    assert.match(p[0].fix, /move b to a VF of sim:nic0\/0/);
+    // A host bond (vfLag false) leaves the VFs single-port: nothing to refuse.
+    const host = switchdev({ lags: [{ name: 'bond0', members: [PF0, PF1], vfLag: false }] });
+    assert.deepEqual(problems([vf('b', PF1, 2, { macs: [mac()] })], host, firstOnly), []);
+  });
+
   it('an LACP host bond carries only VFs paired across its members (openshift-docs#118392)', () => {
     const m = mac();
     const main = mainInput({

@@ -10,12 +10,18 @@ import type { PfEntry } from '../pf-registry.js';
 import type { Devlink } from '../rtnl.js';
 import type { Sysfs } from '../sysfs.js';
 import { findRepresentors, portIds, portMap, type SwitchPorts } from './representors.js';
-import { type Healed, TcEswitch } from './tc-eswitch.js';
-import type { TcPlacement } from './tc-lines.js';
+import { type Healed, type LagUplink, TcEswitch } from './tc-eswitch.js';
+import { LAG_CHAIN_SPAN, type TcPlacement } from './tc-lines.js';
 import type { TcRunner } from './tc-run.js';
 
 const LEGACY =
   'is in legacy mode and has no eswitch rules; put the PF in switchdev mode (eswitchMode: "switchdev" in its PF policy)';
+
+/** A PF whose uplink is a hardware VF-LAG's bond: the bond, and the PF's place in the LAG. */
+export interface VfLagUplink {
+  bond: string;
+  member: number;
+}
 
 /**
  * The switchdev side of the linux driver: per PF its representors (found afresh on every
@@ -34,7 +40,34 @@ export class LinuxEswitches {
     private readonly devlink: Devlink,
     private readonly tc: TcRunner,
     private readonly placement: TcPlacement,
+    private readonly vfLagOf: (pf: string) => VfLagUplink | null = () => null,
   ) {}
+
+  /**
+   * The ports the rules go on, with the bond as uplink for a hardware VF-LAG member: its
+   * uplink rules hang on the bond's clsact (in its own chains, LAG_CHAIN_SPAN), its VFs'
+   * frames to the wire are redirected to the bond, so the bonding driver picks the member
+   * port (mode, hash, failover), as with mlx5 and OVS. The bond's ifindex is not the
+   * uplink representor's: none is given (a rebuilt bond shows as its rules gone).
+   */
+  private async layout(
+    e: PfEntry,
+    sp?: SwitchPorts,
+  ): Promise<{ ports: Map<EswitchPort, string>; ids: Map<EswitchPort, number>; lag?: LagUplink }> {
+    const found = sp ?? (await this.ports(e));
+    const ports = portMap(found);
+    const ids = portIds(found);
+    const l = this.vfLagOf(e.sys.id);
+    if (!l) return { ports, ids };
+    ports.set('uplink', l.bond);
+    ids.delete('uplink');
+    return { ports, ids, lag: { base: l.member * LAG_CHAIN_SPAN } };
+  }
+
+  /** The bond was (re)built: its clsact is new for every PF that hangs rules on it. */
+  forgetDev(dev: string): void {
+    for (const sw of this.byPf.values()) sw.forgetDev(dev);
+  }
 
   private of(pf: string): TcEswitch {
     let sw = this.byPf.get(pf);
@@ -88,7 +121,8 @@ export class LinuxEswitches {
     numVfs: number,
   ): Promise<{ eswitch: ObservedRuleSet; switchPorts: Map<number, VfSwitchPort> }> {
     const sp = await this.ports(e);
-    const rules = await this.of(e.sys.id).observe(portMap(sp), portIds(sp));
+    const w = await this.layout(e, sp);
+    const rules = await this.of(e.sys.id).observe(w.ports, w.ids, w.lag);
     const ports: EswitchPort[] = ['uplink'];
     for (let i = 0; i < numVfs; i++) ports.push(vfPort(i));
     const switchPorts = new Map<number, VfSwitchPort>();
@@ -111,8 +145,8 @@ export class LinuxEswitches {
     if (!e) return fail(`PF ${pf} not found; check the PCI address against \`nicvisor show pfs\``);
     if (e.eswitch !== 'switchdev') return fail(`PF ${pf} (${e.sys.netdev}) ${LEGACY}`);
     try {
-      const sp = await this.ports(e);
-      return await this.of(pf).apply(diff, portMap(sp), portIds(sp));
+      const w = await this.layout(e);
+      return await this.of(pf).apply(diff, w.ports, w.ids, w.lag);
     } catch (err) {
       return fail(`PF ${pf}: ${(err as Error).message}`);
     }
@@ -122,8 +156,8 @@ export class LinuxEswitches {
   async drifted(e: PfEntry): Promise<string | null> {
     const sw = this.byPf.get(e.sys.id);
     if (!sw || sw.size === 0 || e.eswitch !== 'switchdev') return null;
-    const sp = await this.ports(e);
-    return sw.drifted(portMap(sp), portIds(sp));
+    const w = await this.layout(e);
+    return sw.drifted(w.ports, w.ids, w.lag);
   }
 
   /**
@@ -133,8 +167,8 @@ export class LinuxEswitches {
   async heal(e: PfEntry): Promise<Healed | null> {
     const sw = this.byPf.get(e.sys.id);
     if (!sw || sw.size === 0 || e.eswitch !== 'switchdev') return null;
-    const sp = await this.ports(e);
-    return sw.heal(portMap(sp), portIds(sp));
+    const w = await this.layout(e);
+    return sw.heal(w.ports, w.ids, w.lag);
   }
 
   /**

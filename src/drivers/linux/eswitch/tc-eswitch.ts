@@ -10,6 +10,7 @@ import {
   clsactLine,
   type DevOf,
   deleteLine,
+  LAG_CHAIN_SPAN,
   replaceLine,
   ruleWho,
   showLine,
@@ -29,6 +30,39 @@ const FULL_READ_MS = 30_000;
 export type PortMap = ReadonlyMap<EswitchPort, string>;
 /** Port → ifindex of its netdev, where known: a netdev that came back has a new one. */
 export type PortIds = ReadonlyMap<EswitchPort, number>;
+
+/**
+ * The uplink is a bond the members of a hardware VF-LAG share: this PF's uplink rules take
+ * chains `base` to `base + LAG_CHAIN_SPAN - 1` there, and only those filters on the bond
+ * are this PF's (the other member's are neither read as its own nor removed as foreign).
+ */
+export interface LagUplink {
+  base: number;
+}
+
+/** Where rules go for one call: the netdevs, and the chain shift of the uplink's rules. */
+interface Where {
+  devOf: DevOf;
+  shift: (rule: EswitchRule) => number;
+  uplink: string | undefined;
+  lag: LagUplink | undefined;
+}
+
+function whereOf(ports: PortMap, lag: LagUplink | undefined): Where {
+  const base = lag?.base ?? 0;
+  return {
+    devOf: devOfPorts(ports),
+    shift: (r) => (r.port === 'uplink' ? base : 0),
+    uplink: ports.get('uplink'),
+    lag,
+  };
+}
+
+/** Whether a filter read from `f.dev` belongs to this PF (a shared bond: its chains only). */
+function mine(w: Where, f: { dev: string; chain: number }): boolean {
+  if (!w.lag || f.dev !== w.uplink) return true;
+  return f.chain >= w.lag.base && f.chain < w.lag.base + LAG_CHAIN_SPAN;
+}
 
 interface Entry {
   rule: EswitchRule;
@@ -99,12 +133,49 @@ export class TcEswitch {
   private queue: Promise<unknown> = Promise.resolve();
   /** What changed in the ports since the last drift check (its answer). */
   private news: string[] = [];
+  /** The VF-LAG chain base the uplink had at the last look (undefined: no LAG). */
+  private lagBase: number | undefined = undefined;
 
   constructor(
     readonly pf: string,
     private readonly tc: TcRunner,
     private readonly placement: TcPlacement,
   ) {}
+
+  /** The netdev was re-created (a VF-LAG's bond rebuilt): its clsact must be added again. */
+  forgetDev(dev: string): void {
+    this.clsact.delete(dev);
+    this.cache.delete(dev);
+  }
+
+  /**
+   * The uplink became a VF-LAG's bond or stopped being one: no rename of its netdev (the
+   * filters stay where they were), but a new one. Its home is renewed, so every rule that
+   * depends on it (its own, and the VFs' redirects to the wire) is stale: the next diff
+   * installs them on the new uplink, and removes the uplink's old filters (`misplaced`).
+   */
+  private relag(lag: LagUplink | undefined, ports: PortMap): void {
+    if (lag?.base === this.lagBase) return;
+    this.lagBase = lag?.base;
+    const dev = ports.get('uplink');
+    if (!dev || !this.homes.has('uplink')) return;
+    this.renewals++;
+    this.cache.delete(dev);
+    this.homes.set('uplink', { dev, gone: false, renewed: this.renewals });
+  }
+
+  /**
+   * Why a ledger entry's filter is not where its rule goes now (its port's netdev or chain
+   * changed: the uplink became a VF-LAG's bond, or stopped being one), or null. Such a rule
+   * is moved by a diff (installed at the new place, the old filter removed), never healed in
+   * place.
+   */
+  private misplaced(e: Entry, w: Where): string | null {
+    const dev = w.uplink !== undefined && e.rule.port === 'uplink' ? w.uplink : e.place.dev;
+    const chain = e.rule.chain + w.shift(e.rule);
+    if (dev === e.place.dev && chain === e.place.chain) return null;
+    return `rule ${e.rule.id} belongs on ${dev} chain ${chain}, not ${e.place.dev} chain ${e.place.chain}`;
+  }
 
   /** Representors are new (VF count or eswitch mode changed): every filter went with them. */
   forget(): void {
@@ -205,8 +276,8 @@ export class TcEswitch {
   }
 
   /** Equivalent to: `tc -s -j filter show dev DEV ingress` for every port, in one process. */
-  async read(ports: PortMap): Promise<KernelFilter[]> {
-    return this.readSome(ports, false);
+  async read(ports: PortMap, lag?: LagUplink): Promise<KernelFilter[]> {
+    return this.readSome(ports, false, lag);
   }
 
   /**
@@ -235,7 +306,11 @@ export class TcEswitch {
    * `tc -s -j filter show` of the ports' netdevs in one process: of all of them, or (`cached`,
    * while watching) only of those no notification left unchanged since their last read.
    */
-  private async readSome(ports: PortMap, cached: boolean): Promise<KernelFilter[]> {
+  private async readSome(
+    ports: PortMap,
+    cached: boolean,
+    lag?: LagUplink,
+  ): Promise<KernelFilter[]> {
     const all = [...new Set(ports.values())];
     if (!this.watching || Date.now() - this.fullAt > FULL_READ_MS) cached = false;
     const devs = cached ? all.filter((d) => !this.cache.has(d)) : all;
@@ -247,7 +322,9 @@ export class TcEswitch {
       const r = await this.tc(['-s', '-j', '-batch', '-'], `${devs.map(showLine).join('\n')}\n`);
       // A port without clsact answers nothing (or an error line): it has no filters.
       const answers = splitJson(r.stdout);
-      fresh = devs.map((dev, i) => parseFilters(dev, answers[i]));
+      // On an uplink shared by a VF-LAG's members, only this PF's chains.
+      const w = whereOf(ports, lag);
+      fresh = devs.map((dev, i) => parseFilters(dev, answers[i]).filter((f) => mine(w, f)));
     }
     if (this.watching) for (const [i, d] of devs.entries()) this.cache.set(d, fresh[i]);
     const got = new Map(devs.map((d, i) => [d, fresh[i]]));
@@ -255,13 +332,19 @@ export class TcEswitch {
   }
 
   /** The installed rules with counters, plus anything foreign on the ports (to remove). */
-  observe(ports: PortMap, ids?: PortIds): Promise<ObservedRule[]> {
-    return this.exclusive(() => this.observeNow(ports, ids));
+  observe(ports: PortMap, ids?: PortIds, lag?: LagUplink): Promise<ObservedRule[]> {
+    return this.exclusive(() => this.observeNow(ports, ids, lag));
   }
 
-  private async observeNow(ports: PortMap, ids?: PortIds): Promise<ObservedRule[]> {
+  private async observeNow(
+    ports: PortMap,
+    ids?: PortIds,
+    lag?: LagUplink,
+  ): Promise<ObservedRule[]> {
+    this.relag(lag, ports);
     this.rehome(ports, ids);
-    const filters = await this.read(ports);
+    const w = whereOf(ports, lag);
+    const filters = await this.read(ports, lag);
     this.renewEmptied(filters, ports);
     const byPlace = new Map(filters.map((f) => [key(f), f]));
     const out: ObservedRule[] = [];
@@ -273,6 +356,9 @@ export class TcEswitch {
       // Its filter is there but names a netdev that is no more: reported missing, so the
       // next diff installs it again (in place, by `replace`).
       if (this.stale(e)) continue;
+      // Still nicvisor's filter, but not where the rule goes now (the uplink moved): left
+      // out, so the next diff installs it there and removes this one.
+      if (this.misplaced(e, w)) continue;
       const { packets, bytes, drops, inHw, handle } = f;
       out.push({ ...e.rule, packets, bytes, drops, inHw, handle });
     }
@@ -303,16 +389,22 @@ export class TcEswitch {
   }
 
   /** Whether the kernel's filters still are the ledger, exactly (the drift check). */
-  drifted(ports: PortMap, ids?: PortIds): Promise<string | null> {
-    return this.exclusive(() => this.driftedNow(ports, ids));
+  drifted(ports: PortMap, ids?: PortIds, lag?: LagUplink): Promise<string | null> {
+    return this.exclusive(() => this.driftedNow(ports, ids, lag));
   }
 
-  private async driftedNow(ports: PortMap, ids?: PortIds): Promise<string | null> {
+  private async driftedNow(ports: PortMap, ids?: PortIds, lag?: LagUplink): Promise<string | null> {
+    this.relag(lag, ports);
     this.rehome(ports, ids);
     const news = this.news;
     this.news = [];
     if (news.length > 0) return news.join('; ');
-    const filters = await this.readSome(ports, true);
+    const w = whereOf(ports, lag);
+    for (const e of this.ledger.values()) {
+      const why = this.misplaced(e, w);
+      if (why) return why;
+    }
+    const filters = await this.readSome(ports, true, lag);
     this.renewEmptied(filters, ports);
     const later = this.news;
     this.news = [];
@@ -338,8 +430,8 @@ export class TcEswitch {
    * back as they were) and nothing is removed, so no half-applied set stays behind.
    * Only then the old rules go, in a second batch: the VF is never unfiltered in between.
    */
-  apply(diff: RuleDiff, ports: PortMap, ids?: PortIds): Promise<EswitchOutcome> {
-    return this.exclusive(() => this.applyNow(diff, ports, ids));
+  apply(diff: RuleDiff, ports: PortMap, ids?: PortIds, lag?: LagUplink): Promise<EswitchOutcome> {
+    return this.exclusive(() => this.applyNow(diff, ports, ids, lag));
   }
 
   /**
@@ -349,13 +441,21 @@ export class TcEswitch {
    * (the daemon re-plans after, for anything else: foreign filters, a changed policy).
    * Returns what drifted and what was put back, or null when nothing did.
    */
-  heal(ports: PortMap, ids?: PortIds): Promise<Healed | null> {
-    return this.exclusive(() => this.healNow(ports, ids));
+  heal(ports: PortMap, ids?: PortIds, lag?: LagUplink): Promise<Healed | null> {
+    return this.exclusive(() => this.healNow(ports, ids, lag));
   }
 
-  private async healNow(ports: PortMap, ids?: PortIds): Promise<Healed | null> {
+  private async healNow(ports: PortMap, ids?: PortIds, lag?: LagUplink): Promise<Healed | null> {
+    this.relag(lag, ports);
     this.rehome(ports, ids);
-    const filters = await this.readSome(ports, true);
+    const w = whereOf(ports, lag);
+    // The uplink moved (a VF-LAG built or removed): not a drift to put back where it was,
+    // but rules to move, which the next plan does (install at the new place, then remove).
+    for (const e of this.ledger.values()) {
+      const why = this.misplaced(e, w);
+      if (why) return { why, repaired: 0, failed: [] };
+    }
+    const filters = await this.readSome(ports, true, lag);
     this.renewEmptied(filters, ports);
     const why = this.news;
     this.news = [];
@@ -380,12 +480,18 @@ export class TcEswitch {
     if (filters.length > held + changed)
       why.push(`${filters.length - held - changed} filters nicvisor did not install`);
     if (why.length === 0) return null;
-    const devOf = devOfPorts(ports);
     const items: Installing['items'] = [];
     const failed: string[] = [];
     for (const e of lost) {
       try {
-        const { line, cookie, place } = replaceLine(e.rule, e.place.handle, devOf, this.placement);
+        const shift = w.shift(e.rule);
+        const { line, cookie, place } = replaceLine(
+          e.rule,
+          e.place.handle,
+          w.devOf,
+          this.placement,
+          shift,
+        );
         items.push({
           entry: { rule: e.rule, place, cookie, epoch: this.renewals },
           line,
@@ -409,9 +515,15 @@ export class TcEswitch {
     return { why: why.join('; '), repaired, failed };
   }
 
-  private async applyNow(diff: RuleDiff, ports: PortMap, ids?: PortIds): Promise<EswitchOutcome> {
+  private async applyNow(
+    diff: RuleDiff,
+    ports: PortMap,
+    ids?: PortIds,
+    lag?: LagUplink,
+  ): Promise<EswitchOutcome> {
+    this.relag(lag, ports);
     this.rehome(ports, ids);
-    const devOf = devOfPorts(ports);
+    const w = whereOf(ports, lag);
     const fail = (failures: { rule: EswitchRule; error: string }[]): EswitchOutcome => ({
       diff,
       status: 'failed',
@@ -419,14 +531,14 @@ export class TcEswitch {
     });
     let plan: Installing;
     try {
-      plan = this.prepare([...diff.add, ...diff.change], devOf);
+      plan = this.prepare([...diff.add, ...diff.change], w);
     } catch (e) {
       const error = (e as Error).message;
       return fail([...diff.add, ...diff.change].map((rule) => ({ rule, error })));
     }
     const refused = await this.install(plan);
     if (refused.length > 0) {
-      await this.rollBack(plan, devOf);
+      await this.rollBack(plan, w);
       return fail(
         refused.map(({ rule, error }) => ({ rule, error: `${ruleWho(rule)}: ${error}` })),
       );
@@ -441,7 +553,8 @@ export class TcEswitch {
     return this.remove(diff, moved);
   }
 
-  private prepare(rules: EswitchRule[], devOf: DevOf): Installing {
+  private prepare(rules: EswitchRule[], w: Where): Installing {
+    const { devOf } = w;
     const used = new Map<string, number>();
     const bump = (p: Omit<TcPlace, 'protocol' | 'handle'>, h: number) => {
       const k = key({ dev: p.dev, chain: p.chain, prio: p.prio });
@@ -462,9 +575,10 @@ export class TcEswitch {
       }
       const old = this.ledger.get(rule.id);
       const dev = devOf(rule.port);
-      const at = { dev, chain: rule.chain, prio: rule.prio };
+      const shift = w.shift(rule);
+      const at = { dev, chain: rule.chain + shift, prio: rule.prio };
       const same = old && key(old.place) === key({ ...at, handle: old.place.handle });
-      const probe = replaceLine(rule, 0, devOf, this.placement);
+      const probe = replaceLine(rule, 0, devOf, this.placement, shift);
       // After a restart the ledger is empty: a filter with this very rule's cookie is it.
       const found = byCookie.get(probe.cookie);
       const adopt = found && key(found.place) === key({ ...at, handle: found.place.handle });
@@ -474,7 +588,7 @@ export class TcEswitch {
           ? found.place.handle
           : (used.get(key(at)) ?? 0) + 1;
       bump(at, handle);
-      const { line, cookie, place } = replaceLine(rule, handle, devOf, this.placement);
+      const { line, cookie, place } = replaceLine(rule, handle, devOf, this.placement, shift);
       items.push({
         entry: { rule, place, cookie, epoch: this.renewals },
         line: adopt ? null : line,
@@ -539,12 +653,16 @@ export class TcEswitch {
   }
 
   /** Takes out what an apply put in and puts back what it changed (errors: best effort). */
-  private async rollBack(plan: Installing, devOf: DevOf): Promise<void> {
+  private async rollBack(plan: Installing, w: Where): Promise<void> {
+    const { devOf } = w;
     const lines: string[] = [];
     for (const n of plan.items) {
       if (!n.line) continue;
       if (n.old)
-        lines.push(replaceLine(n.old.rule, n.old.place.handle, devOf, this.placement).line);
+        lines.push(
+          replaceLine(n.old.rule, n.old.place.handle, devOf, this.placement, w.shift(n.old.rule))
+            .line,
+        );
       else lines.push(deleteLine(n.entry.place));
     }
     if (lines.length > 0) await this.change(`${lines.join('\n')}\n`);
@@ -584,7 +702,8 @@ export class TcEswitch {
     const failures: { rule: EswitchRule; error: string }[] = [];
     for (const [n, e] of batchErrors(r.stderr)) {
       // Already gone (deleted behind nicvisor's back): what removing it wanted.
-      if (/not found/i.test(e)) continue;
+      // (or its netdev went, e.g. a VF-LAG's bond deleted with its filters)
+      if (/not found|cannot find device/i.test(e)) continue;
       const rule = whose[n - 1];
       if (rule)
         failures.push({ rule, error: `${ruleWho(rule)}: the kernel would not remove it: ${e}` });

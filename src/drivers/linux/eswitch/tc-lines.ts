@@ -43,6 +43,14 @@ export interface TcPlace {
 /** Port → netdev; throws for a port without one (a missing representor). */
 export type DevOf = (port: EswitchPort) => string;
 
+/**
+ * Chains one PF's uplink rules take on a bond that the members of a hardware VF-LAG share
+ * (linux: both members' uplink rules hang on the bond's clsact): member k's rules are at
+ * chain + k × LAG_CHAIN_SPAN, so the two rule sets never meet. Compiled chains are below
+ * 0x4000 (policy/eswitch/classes.ts).
+ */
+export const LAG_CHAIN_SPAN = 0x10000;
+
 /** The protocol word `tc` takes for a match's outer ethertype. */
 export function tcProtocol(p: RuleMatch['protocol']): string {
   return p === 'all' ? 'all' : ethType(p);
@@ -79,7 +87,7 @@ export function flowerKeys(m: RuleMatch): string {
  * redirect ends the list (the kernel's `stolen`). A monitoring copy is a plain mirred:
  * which VF counter it feeds is nicvisor's bookkeeping, not the kernel's.
  */
-export function tcAction(a: RuleAction, devOf: DevOf): string {
+export function tcAction(a: RuleAction, devOf: DevOf, chainShift = 0): string {
   switch (a.kind) {
     case 'vlanPush':
       return `vlan push id ${a.id} priority ${a.prio} protocol ${a.proto} pipe`;
@@ -99,20 +107,26 @@ export function tcAction(a: RuleAction, devOf: DevOf): string {
       // metadata before TC ran: a tagged frame gets 4 bytes more there (lab-tested).
       return `police mtu ${a.mtu} conform-exceed drop/pipe`;
     case 'goto':
-      return `goto chain ${a.chain}`;
+      return `goto chain ${a.chain + chainShift}`;
   }
 }
 
-function body(rule: EswitchRule, devOf: DevOf, placement: TcPlacement): string {
+function body(rule: EswitchRule, devOf: DevOf, placement: TcPlacement, shift: number): string {
   const keys = flowerKeys(rule.match);
   const flag = placement === 'both' ? '' : ` ${placement}`;
-  const actions = rule.actions.map((a) => `action ${tcAction(a, devOf)}`).join(' ');
+  const actions = rule.actions.map((a) => `action ${tcAction(a, devOf, shift)}`).join(' ');
   return `protocol ${tcProtocol(rule.match.protocol)} flower${flag}${keys ? ` ${keys}` : ''} ${actions}`;
 }
 
 /** 16 bytes (TC_COOKIE_MAX_SIZE) of sha256 over the rule's id and its tc line. */
-export function ruleCookie(rule: EswitchRule, devOf: DevOf, placement: TcPlacement): string {
-  const text = `${rule.id}\n${devOf(rule.port)} ${rule.chain} ${rule.prio} ${body(rule, devOf, placement)}`;
+export function ruleCookie(
+  rule: EswitchRule,
+  devOf: DevOf,
+  placement: TcPlacement,
+  shift = 0,
+): string {
+  const line = body(rule, devOf, placement, shift);
+  const text = `${rule.id}\n${devOf(rule.port)} ${rule.chain + shift} ${rule.prio} ${line}`;
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
 
@@ -123,22 +137,24 @@ function where(p: Omit<TcPlace, 'protocol'>): string {
 /**
  * `filter replace` of one rule at its place: installs it, or changes the filter there in
  * one step. Equivalent to: `tc filter replace dev DEV ingress chain C prio P handle H …`.
+ * `shift` moves the rule and its gotos to other chains (LAG_CHAIN_SPAN).
  */
 export function replaceLine(
   rule: EswitchRule,
   handle: number,
   devOf: DevOf,
   placement: TcPlacement,
+  shift = 0,
 ): { line: string; cookie: string; place: TcPlace } {
   const place: TcPlace = {
     dev: devOf(rule.port),
-    chain: rule.chain,
+    chain: rule.chain + shift,
     prio: rule.prio,
     handle,
     protocol: tcProtocol(rule.match.protocol),
   };
-  const cookie = ruleCookie(rule, devOf, placement);
-  const line = `filter replace ${where(place)} ${body(rule, devOf, placement)} cookie ${cookie}`;
+  const cookie = ruleCookie(rule, devOf, placement, shift);
+  const line = `filter replace ${where(place)} ${body(rule, devOf, placement, shift)} cookie ${cookie}`;
   return { line, cookie, place };
 }
 
