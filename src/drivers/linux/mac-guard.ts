@@ -78,8 +78,10 @@ export class MacGuard {
   async check(links: ReadonlyMap<string, LinkInfo>, epoch: number): Promise<void> {
     const now = this.d.now ?? performance.now.bind(performance);
     const found: Seen[] = [];
+    const byPf = new Map<string, Map<number, LinkInfo['vfs'][number]>>();
+    for (const [pf, link] of links) byPf.set(pf, new Map(link.vfs.map((v) => [v.vf, v])));
     for (const { pf, vf } of this.keys.values()) {
-      const info = links.get(pf)?.vfs.find((v) => v.vf === vf);
+      const info = byPf.get(pf)?.get(vf);
       const known = this.d.cache.kernel(pf, vf);
       if (!info || !known) continue;
       const mac = info.mac.toLowerCase();
