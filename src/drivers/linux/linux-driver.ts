@@ -455,7 +455,9 @@ export class LinuxDriver implements NicDriver {
   private async checkDrift(reason: string): Promise<void> {
     if (!this.started || this.applying > 0) return;
     const epoch = this.applyEpoch;
-    if (reason === GUARD_POLL) return this.guard.poll();
+    // A failed guard poll is not reported: the slow poll reads the same PFs and reports its
+    // failure once a second, where this one would ask for a re-plan ten times a second.
+    if (reason === GUARD_POLL) return this.guard.poll().catch(() => {});
     const links = await this.drift.check(reason, () => epoch !== this.applyEpoch);
     if (links) await this.guard.check(links, epoch);
     // Follow the bonds too: a link notification may be a failover (reported as a lag event).
