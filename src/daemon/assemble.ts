@@ -110,7 +110,9 @@ export async function assemble(p: Parts): Promise<Running> {
   const guests = new GuestRequests({ store, reconciler, locks, limiter, audit, log });
   const stats = new StatsRefresh(driver, observed, d.statsIntervalMs, bus, log);
   const lagEvents = new LagEvents(driver, audit, bus, () => stats.refresh());
-  const macGuard = new MacGuardEvents(driver, store, audit, log);
+  const macGuard = new MacGuardEvents(driver, store, audit, log, (name) =>
+    reconciler.reconcileVfs([name], 'MAC guard revert failed'),
+  );
   const hooks = new Hooks(log.child({ component: 'hooks' }), d.hookTimeoutMs, p.hookUser);
   const mutations = new Mutations({
     hooks,

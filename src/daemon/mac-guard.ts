@@ -3,7 +3,7 @@
  * log and the event stream. A kept MAC needs no entry of its own: the daemon's decision was
  * audited as the guest's `setMac` (via `watch`). A reverted one is `guest.mac.reverted`,
  * naming the VF, the MAC the guest set, the MAC put back and why; a revert the kernel
- * refused is the same entry with result `failed` (the drift repair retries it).
+ * refused is the same entry with result `failed`, and the VF's policy is re-applied.
  */
 import type { DriverEvent, NicDriver } from '../drivers/driver.js';
 import type { AuditLog } from './audit.js';
@@ -21,6 +21,8 @@ export class MacGuardEvents {
     private readonly store: Pick<Store, 'state'>,
     private readonly audit: AuditLog,
     private readonly log: Logger,
+    /** Re-apply a VF's policy (the drift loop leaves a guarded VF's MAC to the guard). */
+    private readonly repair: (name: string) => Promise<unknown> = async () => {},
   ) {}
 
   start(): void {
@@ -50,7 +52,12 @@ export class MacGuardEvents {
       ? `the guest of ${name} (vf ${e.vf} on ${e.pf}) set MAC ${e.mac}, refused: ${e.reason}; reverted to ${e.held} ${ms} ms after it was seen`
       : `the guest of ${name} (vf ${e.vf} on ${e.pf}) set MAC ${e.mac}, refused, and the revert failed: ${e.reason}`;
     if (ok) this.log.warn({ vf: name, mac: e.mac, held: e.held, ms: e.ms }, 'guest MAC reverted');
-    else this.log.error({ vf: name, mac: e.mac, held: e.held }, 'guest MAC revert failed');
+    else {
+      this.log.error({ vf: name, mac: e.mac, held: e.held }, 'guest MAC revert failed');
+      this.repair(name).catch((err) =>
+        this.log.error({ err, vf: name }, 'repairing after a failed MAC revert failed'),
+      );
+    }
     this.audit.record({
       who: `guest:${name}`,
       via: 'watch',

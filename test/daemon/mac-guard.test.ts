@@ -85,3 +85,23 @@ test('request mode (the default) keeps the NIC’s trust off and the guard off',
     await h.cleanup();
   }
 });
+
+test('the drift loop leaves a watched VF’s MAC to the guard, and repairs everything else', async () => {
+  const h = await startHarness({
+    daemon: { driftIntervalMs: 100 },
+    vfs: [fw('fw-a', 0, OWN_A)],
+  });
+  try {
+    // The guest's MAC while the guard is still deciding: not drift.
+    h.fake.poke(PF0, 0, { mac: RETH });
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(h.fake.pfs.get(PF0)!.vfs[0].settings.mac, RETH);
+    assert.equal(h.daemon.getVf('fw-a').status.repairs, 0);
+    // Anything else is drift as ever (here the NIC's trust switched off behind its back).
+    h.fake.poke(PF0, 0, { trust: false });
+    await until(() => h.daemon.getVf('fw-a').status.repairs === 1, 3000, 'drift repair');
+    assert.equal(h.fake.pfs.get(PF0)!.vfs[0].settings.trust, true);
+  } finally {
+    await h.cleanup();
+  }
+});

@@ -109,17 +109,30 @@ export class MacGuard {
       this.d.emit({ ...base, action: 'kept', reason: decision.reason, ms: now() - s.at });
       return;
     }
-    // An apply meanwhile may have set another MAC on purpose: the next read decides again.
-    if (epoch !== this.d.epoch() || !known || known.mac !== s.held) return;
-    const ack = await this.d.setMac(s.pf, s.vf, s.held);
+    // The decision took a while (the daemon reads the PF and writes its audit): an apply
+    // meanwhile may have set the VF on purpose. Revert only what still holds the refused
+    // MAC, to what nicvisor knows now.
+    const target = known?.mac ?? s.held;
+    if (epoch !== this.d.epoch()) {
+      const again = (await this.d.read([s.pf])).get(s.pf)?.vfs.find((v) => v.vf === s.vf);
+      if (!again || again.mac.toLowerCase() !== s.mac) return;
+    }
+    const ack = await this.d.setMac(s.pf, s.vf, target);
     if (ack.errno === 0) {
-      this.d.emit({ ...base, action: 'reverted', reason: decision.reason, ms: now() - s.at });
+      if (known) this.d.cache.remember(s.pf, s.vf, { ...known, mac: target });
+      this.d.emit({
+        ...base,
+        held: target,
+        action: 'reverted',
+        reason: decision.reason,
+        ms: now() - s.at,
+      });
       return;
     }
     // Keep what the kernel holds, so the next read does not ask again every poll; the
     // daemon's drift repair takes over (desired MAC vs. observed) and reports its failure.
-    this.d.cache.remember(s.pf, s.vf, { ...known, mac: s.mac });
-    const why = `${decision.reason}; revert to ${s.held} failed: errno ${ack.errno}${ack.extack ? ` (${ack.extack})` : ''}`;
+    if (known) this.d.cache.remember(s.pf, s.vf, { ...known, mac: s.mac });
+    const why = `${decision.reason}; revert to ${target} failed: errno ${ack.errno}${ack.extack ? ` (${ack.extack})` : ''}`;
     this.d.emit({ ...base, action: 'revertFailed', reason: why, ms: now() - s.at });
   }
 

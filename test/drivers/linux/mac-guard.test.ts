@@ -162,19 +162,34 @@ describe('MacGuard: a trusted guest changes its own MAC', () => {
     assert.match(events[0].reason, /deciding failed: store is read-only/);
   });
 
-  it('does not revert what an apply set meanwhile (the next read decides again)', async () => {
-    handler = async (pf, vf, r, s): Promise<Decision> => {
-      const d = await policyHandler(pf, vf, r, s);
-      epoch++; // an apply ran while the daemon decided
+  it('does not revert what an apply set meanwhile', async () => {
+    const POLICY = '02:00:00:00:0a:99';
+    handler = async (pf, vf, r, src): Promise<Decision> => {
+      const d = await policyHandler(pf, vf, r, src);
+      // An apply ran while the daemon decided: the operator gave vf 0 a new default MAC.
+      epoch++;
+      kernel.macs[0] = POLICY;
+      const k = cache.kernel(PF, 0);
+      if (k) cache.remember(PF, 0, { ...k, mac: POLICY });
       return d;
     };
     kernel.macs[0] = ALIEN;
     await guard.poll();
     assert.deepEqual(kernel.writes, []);
     assert.equal(events.length, 0);
-    handler = policyHandler;
+    assert.equal(kernel.macs[0], POLICY);
+  });
+
+  it('after an unrelated apply meanwhile, still reverts, to what nicvisor knows now', async () => {
+    handler = async (pf, vf, r, src): Promise<Decision> => {
+      const d = await policyHandler(pf, vf, r, src);
+      epoch++; // e.g. another VF's policy applied
+      return d;
+    };
+    kernel.macs[0] = ALIEN;
     await guard.poll();
-    assert.deepEqual(kernel.writes, [{ vf: 0, mac: OWN[0] }], 'decided again, reverted');
+    assert.deepEqual(kernel.writes, [{ vf: 0, mac: OWN[0] }]);
+    assert.equal(events[0].action, 'reverted');
   });
 
   it('discards a read that overlapped an apply', async () => {
