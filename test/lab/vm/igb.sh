@@ -21,7 +21,7 @@ export NICVISOR_LAB=igb NICVISOR_IGB_PF=$PF NICVISOR_IGB_PF2=${PFS[1]:-}
 node --test --test-reporter=spec dist/test/lab/vm/igb.test.js
 rc=$?
 # Guarded trust, watch mode (vm/guard-watch.test.ts): not run here yet. Its first boot found
-# the daemon's drift repair racing the MAC guard; the fix (drift.ts) has unit tests but no
+# no guard revert (most likely the drift repair racing the MAC guard); the fix (drift.ts) has unit tests but no
 # lab boot yet. Run it with NICVISOR_GUARD_DEBUG=1 before adding it back.
 # An HA pair over both NICs: a guest bond fails over on a cable pull (skips with one NIC).
 modprobe bonding
