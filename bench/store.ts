@@ -5,11 +5,16 @@
  * replaced as the same-process baseline (one durable file write per change — temp file,
  * fsync, rename, fsync of the directory — serialised under one mutex, as the store did).
  * The ratio travels with the run; the absolute rates move with the machine's load.
+ *
+ * And the journal's compaction of changes of 512 VFs into their guest files: all at once
+ * (FileWriter: temp files fsynced in parallel, renames, one fsync per directory) against one
+ * durable file write after the other (the writer before), same run, interleaved.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { layout } from '../src/daemon/layout.js';
+import { writeFileDurable } from '../src/daemon/fsutil.js';
+import { type Layout, layout, vfFile } from '../src/daemon/layout.js';
 import { silentLogger } from '../src/daemon/logger.js';
 import { Mutex } from '../src/daemon/mutex.js';
 import { Store } from '../src/daemon/store/store.js';
@@ -69,6 +74,42 @@ async function load(n: number, change: (name: string, g: GuestState) => Promise<
   return { sorted: lat.sort((a, b) => a - b), perSec: n / ((performance.now() - t0) / 1000) };
 }
 
+const COMPACT_VFS = 512;
+
+async function compaction(b: Bench, l: Layout): Promise<void> {
+  await mkdir(l.guestDir, { recursive: true });
+  const guests = (round: number) =>
+    new Map(
+      Array.from({ length: COMPACT_VFS }, (_, v) => [
+        `vf-${v}`,
+        { ...emptyGuestState(), allmulti: (v + round) % 2 === 0 } as GuestState,
+      ]),
+    );
+  const json = (g: GuestState) => `${JSON.stringify(g, null, 2)}\n`;
+  const writer = new FileWriter(l);
+  let batched = Number.POSITIVE_INFINITY;
+  let oneByOne = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < 3; round++) {
+    let t = performance.now();
+    await writer.write({ policies: new Map(), guests: guests(round), committed: null });
+    batched = Math.min(batched, performance.now() - t);
+    t = performance.now();
+    for (const [name, g] of guests(round + 1))
+      await writeFileDurable(vfFile(l.guestDir, name), json(g));
+    oneByOne = Math.min(oneByOne, performance.now() - t);
+  }
+  const what = `store: compaction of ${COMPACT_VFS} guest files`;
+  const a = b.figure(`${what}, all at once`, batched, 'ms', null, 'best of 3');
+  const o = b.figure(
+    `${what}, one durable write after the other (before)`,
+    oneByOne,
+    'ms',
+    null,
+    'best of 3',
+  );
+  b.ratio(`${what}: one by one over all at once`, o, a, atLeast(2));
+}
+
 export async function run(b: Bench): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'nicvisor-bench-store-'));
   const { store, l, driver } = await openStore(dir);
@@ -106,6 +147,7 @@ export async function run(b: Bench): Promise<void> {
     b.figure(`${on}, p99`, percentile(old!.sorted, 99) / 1000, 'ms', null, best);
     const br = b.figure(`${on}, rate`, old!.perSec, 'changes/s', null, best);
     b.ratio(`${what}: journal over the file writer`, jr, br, atLeast(5));
+    await compaction(b, layout(null, join(dir, 'compaction')));
   } finally {
     await store.close();
     await driver.stop();

@@ -46,7 +46,7 @@ function op(summary: string, res: z.ZodType | null, body?: z.ZodType, params = f
 }
 
 /** A path parameter of the pool routes. */
-function withParams(o: Json, ...names: ('pool' | 'id')[]): Json {
+function withParams(o: Json, ...names: ('pool' | 'id' | 'token')[]): Json {
   o.parameters = names.map((name) => ({
     name,
     in: 'path',
@@ -90,6 +90,54 @@ function poolPaths(): Json {
       ),
     },
     '/v1/claims/{id}/renew': { post: withParams(op('Renew the claim’s lease', P.Claim), 'id') },
+    '/v1/claims/{id}/migrate/prepare': {
+      post: withParams(
+        op(
+          'Migration, source: mark the claim migrating with the token; answers the ticket',
+          T.MigrationTicket,
+          T.MigratePrepareBody,
+        ),
+        'id',
+      ),
+    },
+    '/v1/claims/{id}/migrate/commit': {
+      post: withParams(
+        op(
+          'Migration, source: release the claim the token marked (idempotent)',
+          T.MigrationSourceCommitResult,
+          T.MigrationStepBody,
+        ),
+        'id',
+      ),
+    },
+    '/v1/claims/{id}/migrate/abort': {
+      post: withParams(op('Migration, source: back to active', P.Claim, T.MigrationStepBody), 'id'),
+    },
+    '/v1/migrations': {
+      post: op(
+        'Migration, target: reserve a VF with the ticket’s MAC in a matching pool',
+        T.MigrationReserveResult,
+        T.MigrationReserveBody,
+      ),
+    },
+    '/v1/migrations/{token}': {
+      get: withParams(op('Migration, target: the reservation or claim', P.Claim), 'token'),
+    },
+    '/v1/migrations/{token}/commit': {
+      post: withParams(
+        op(
+          'Migration, target: activate the reservation (after the source released)',
+          T.MigrationTargetCommitResult,
+        ),
+        'token',
+      ),
+    },
+    '/v1/migrations/{token}/abort': {
+      post: withParams(
+        op('Migration, target: drop the reservation', T.MigrationTargetAbortResult),
+        'token',
+      ),
+    },
     '/v1/claims/{id}/libvirt-xml': {
       get: withParams(
         op("The claim's <interface type='hostdev'> (?peer=ua-NAME adds <teaming>)", xml),
@@ -202,7 +250,7 @@ export function openApiDocument(): Json {
       '/v1/events': {
         get: {
           summary:
-            'Server-sent events (audit, vfStatus, vfChanged, stats, reload); ?types= narrows. Audit frames carry `id: SEQ`; `Last-Event-ID: SEQ` replays the audit entries after SEQ, then goes live',
+            'Server-sent events (audit, vfStatus, vfChanged, stats, lag, claim, reload); ?types= narrows. Audit frames carry `id: SEQ`; `Last-Event-ID: SEQ` replays the audit entries after SEQ, then goes live',
           parameters: [
             { name: 'types', in: 'query', required: false, schema: { type: 'string' } },
             {

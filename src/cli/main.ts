@@ -1,8 +1,13 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 /**
  * The `nicvisor` command. Each sub-command lives in its own module under commands/ and
  * registers itself on the program (program.ts); errors go to stderr with a non-zero exit
  * (VFd's iplex exited 0 on errors), or to stdout as JSON with --json.
+ *
+ * The first line caps V8's young generation at 2 MiB semi-spaces (default: growing to 16 MiB
+ * each, kept for good once the start has grown them): -22 MiB RSS for a daemon of 512 VFs
+ * (bench/daemon.ts). Only a flag at process start can do that, so the launcher passes it;
+ * `env -S` splits it from `node` (coreutils 8.30, Debian 10). See src/daemon/memory.ts.
  */
 import { ApiRequestError, UnreachableError } from './client.js';
 import { CliError, EXIT } from './output.js';

@@ -3,6 +3,13 @@ import type {
   Claim,
   ClaimBodyInput,
   ClaimResult,
+  MigratePrepareBody,
+  MigrationReserveBody,
+  MigrationReserveResult,
+  MigrationSourceCommitResult,
+  MigrationTargetAbortResult,
+  MigrationTargetCommitResult,
+  MigrationTicket,
   PoolView,
   ReleaseResult,
 } from '../model/index.js';
@@ -34,4 +41,23 @@ export const poolApi = (c: ApiClient) => ({
     ),
   networkXml: (pool: string) =>
     c.request<{ xml: string }>('GET', `/v1/pools/${e(pool)}/libvirt-network`),
+});
+
+/** The migration calls: source half on `/v1/claims/{id}/migrate/…`, target on `/v1/migrations`. */
+export const migrationApi = (c: ApiClient) => ({
+  prepare: (id: string, body: MigratePrepareBody) =>
+    c.request<MigrationTicket>('POST', `/v1/claims/${e(id)}/migrate/prepare`, body),
+  commitSource: (id: string, token: string) =>
+    c.request<MigrationSourceCommitResult>('POST', `/v1/claims/${e(id)}/migrate/commit`, {
+      token,
+    }),
+  abortSource: (id: string, token: string) =>
+    c.request<Claim>('POST', `/v1/claims/${e(id)}/migrate/abort`, { token }),
+  reserve: (body: MigrationReserveBody) =>
+    c.request<MigrationReserveResult>('POST', '/v1/migrations', body),
+  get: (token: string) => c.request<Claim>('GET', `/v1/migrations/${e(token)}`),
+  commitTarget: (token: string) =>
+    c.request<MigrationTargetCommitResult>('POST', `/v1/migrations/${e(token)}/commit`),
+  abortTarget: (token: string) =>
+    c.request<MigrationTargetAbortResult>('POST', `/v1/migrations/${e(token)}/abort`),
 });

@@ -10,6 +10,7 @@ import { ApiServer, type ListenOptions } from '../api/server.js';
 import type { FleetAgent } from '../daemon/fleet/index.js';
 import { installProcessGuard } from '../daemon/guard.js';
 import { createLogger, defaultLogFormat, type LogFormat } from '../daemon/logger.js';
+import { settleMemory } from '../daemon/memory.js';
 import { Daemon } from '../daemon/service.js';
 import { demoHome } from './connect.js';
 
@@ -190,6 +191,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
         ),
     );
   });
+  // The start's garbage goes before the banner, so whoever waits for it sees the steady RSS.
+  const mem = settleMemory();
+  log.debug({ rssBefore: mem.rssBefore, rssAfter: mem.rssAfter }, 'start garbage collected');
   // Last: whoever waits for the banner may signal us at once (the handlers are in place).
   process.stdout.write(banner(server, socket, tcp, demo));
 }

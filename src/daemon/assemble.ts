@@ -21,6 +21,7 @@ import { Mutations } from './mutations.js';
 import { KeyedLock } from './mutex.js';
 import { Observations } from './observations.js';
 import { Pools } from './pools/pools.js';
+import { vmProbe } from './pools/vm-probe.js';
 import { RateLimiter } from './ratelimit.js';
 import { Reconciler } from './reconciler.js';
 import { seedDemo } from './seed.js';
@@ -131,10 +132,17 @@ export async function assemble(p: Parts): Promise<Running> {
     driver,
     status,
     audit,
+    bus,
     log,
     registry: metrics.registry,
     sweepIntervalMs: d.poolSweepIntervalMs,
     leakGraceMs: d.poolLeakGraceMs,
+    vmProbe: vmProbe(d.poolVmProbe, {
+      runDir: d.poolLibvirtRunDir,
+      proc: '/proc',
+      uri: d.poolLibvirtUri,
+    }),
+    vmStartGraceMs: d.poolVmStartGraceMs,
   });
   metrics.start(
     {

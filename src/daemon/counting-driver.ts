@@ -21,6 +21,7 @@ export class CountingDriver implements NicDriver {
 
   /** Present when the inner driver can bind VFs (a bind counts as a write). */
   readonly bindVf?: NicDriver['bindVf'];
+  readonly vfBinding?: NicDriver['vfBinding'];
 
   constructor(inner: NicDriver) {
     this.inner = inner;
@@ -30,6 +31,8 @@ export class CountingDriver implements NicDriver {
         this.writes += 1;
         return bind(pf, vf, driver);
       };
+    const binding = inner.vfBinding?.bind(inner);
+    if (binding) this.vfBinding = binding;
   }
 
   get name(): string {

@@ -45,6 +45,87 @@ export async function writeFileDurable(path: string, data: string, mode = 0o640)
   await fsyncDir(dir);
 }
 
+/** One file of writeFilesDurable: its new content, or null to remove it. */
+export interface FileChange {
+  path: string;
+  data: string | null;
+  mode?: number;
+}
+
+/** Temp files written at once by writeFilesDurable (the libuv pool has 4 threads). */
+const PARALLEL_WRITES = 8;
+
+/**
+ * Many files durably at once, for a caller that can redo them after a crash (the journal's
+ * compaction: the records stay until this resolves). Every new content goes to its temp
+ * file and is fsynced (several at a time), then the renames and removals run in the given
+ * order, then each directory is fsynced once: 2 fsyncs per file and one per directory
+ * instead of 2 per file each (writeFileDurable). Each target still holds its old or its new
+ * content, never a mix; which renames reached the disk before a crash is not ordered.
+ */
+export async function writeFilesDurable(changes: readonly FileChange[]): Promise<void> {
+  const temps: (string | null)[] = changes.map((c) =>
+    c.data === null
+      ? null
+      : join(
+          dirname(c.path),
+          `${TEMP_MARKER}${basename(c.path)}.${randomBytes(4).toString('hex')}`,
+        ),
+  );
+  /** Temp files created and not yet renamed: removed again when anything fails. */
+  const unrenamed = new Set<string>();
+  try {
+    let next = 0;
+    const worker = async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= changes.length) return;
+        const tmp = temps[i];
+        const { data, mode } = changes[i];
+        if (tmp === null || data === null) continue;
+        const fh = await open(tmp, 'wx', mode ?? 0o640);
+        unrenamed.add(tmp);
+        try {
+          await fh.writeFile(data);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+      }
+    };
+    // Every worker settles before a failure is handled: a temp file still being opened by
+    // another one would be missed by the clean-up and stay behind.
+    let failed: unknown = null;
+    const stop = (err: unknown) => {
+      failed ??= err;
+      next = changes.length;
+    };
+    await Promise.all(Array.from({ length: PARALLEL_WRITES }, () => worker().catch(stop)));
+    if (failed !== null) throw failed;
+    const dirs = new Set<string>();
+    for (let i = 0; i < changes.length; i++) {
+      const { path } = changes[i];
+      const tmp = temps[i];
+      if (tmp !== null) {
+        await rename(tmp, path);
+        unrenamed.delete(tmp);
+      } else {
+        try {
+          await unlink(path);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+          continue;
+        }
+      }
+      dirs.add(dirname(path));
+    }
+    for (const d of dirs) await fsyncDir(d);
+  } catch (err) {
+    for (const t of unrenamed) await unlink(t).catch(() => {});
+    throw err;
+  }
+}
+
 /** Remove `path` (absent is fine) and make the removal durable. */
 export async function removeFileDurable(path: string): Promise<boolean> {
   try {

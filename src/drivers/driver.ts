@@ -99,6 +99,11 @@ export interface NicDriver {
     vf: number,
     driver: string,
   ): Promise<{ pciAddr: string; previous: string | null }>;
+  /**
+   * The kernel driver a VF's PCI device is bound to now (null: none), for repairing a bind
+   * a crash cut short. Drivers without PCI devices (sim) do not implement it.
+   */
+  vfBinding?(pf: string, vf: number): Promise<{ pciAddr: string; driver: string | null }>;
   /** Subscribe to driver events; returns the unsubscribe function. */
   onEvent(listener: (event: DriverEvent) => void): () => void;
   /** Set who answers guests' mailbox requests (drivers without a mailbox ignore it). */

@@ -207,6 +207,30 @@ export const DaemonSettings = z
       .describe(
         'A claim whose network namespace vanished is reclaimed only after this long, so the runtime’s CNI DEL (which also renames the VF’s netdev back) comes first.',
       ),
+    poolVmProbe: z
+      .enum(['libvirt-run', 'virsh', 'none'])
+      .default('libvirt-run')
+      .describe(
+        'How the sweeper tells a `vm` owner is gone: `libvirt-run` (the QEMU pid file libvirt keeps in poolLibvirtRunDir, and that process alive), `virsh` (`virsh domstate`), `none` (only the libvirt hook and leases release VM claims).',
+      ),
+    poolLibvirtRunDir: z
+      .string()
+      .min(1)
+      .default('/run/libvirt/qemu')
+      .describe('Where libvirt’s QEMU driver keeps NAME.pid of running domains.'),
+    poolLibvirtUri: z
+      .string()
+      .min(1)
+      .default('qemu:///system')
+      .describe('libvirt connection URI of the `virsh` VM probe.'),
+    poolVmStartGraceMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(600000)
+      .describe(
+        'A `vm` claim whose domain was never seen running is reclaimed only this long after the claim (the domain starts after its claim).',
+      ),
     bodyLimitBytes: z
       .number()
       .int()

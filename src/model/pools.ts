@@ -163,6 +163,21 @@ export const ClaimBaseline = z.object({
 });
 export type ClaimBaseline = z.infer<typeof ClaimBaseline>;
 
+/** A claim's part in a migration hand-off between two hosts. */
+export const ClaimMigration = z.object({
+  token: z.string().describe('The migration token both hosts record.'),
+  role: z.enum(['source', 'target']),
+  expires: z
+    .string()
+    .describe(
+      'Until when the hand-off may complete: an expired reservation is swept, an expired source mark reverts to active.',
+    ),
+  peer: z.string().optional().describe('The other host, as the driver of the migration named it.'),
+  sourceClaim: z.string().optional().describe('Target side: the claim id on the source host.'),
+  sourceFence: z.number().optional().describe('Target side: its fence token there.'),
+});
+export type ClaimMigration = z.infer<typeof ClaimMigration>;
+
 export const Claim = z
   .object({
     id: z.string().describe('Claim id, `POOL-N`.'),
@@ -192,8 +207,15 @@ export const Claim = z
       .string()
       .optional()
       .describe('vfio-pci pools: the driver the VF had before nicvisor bound it to vfio-pci.'),
-    state: z.enum(['active', 'releasing']),
+    state: z
+      .enum(['active', 'releasing', 'reserved', 'migrating'])
+      .describe(
+        '`active`; `releasing` (being given back); `reserved` (a migration target holds the VF and MAC, nothing applied yet); `migrating` (the source of a migration: still active, bound to one migration token).',
+      ),
     baseline: ClaimBaseline.optional(),
+    migration: ClaimMigration.optional().describe(
+      'Set while the claim takes part in a migration hand-off (see docs/pools.md).',
+    ),
   })
   .describe('One VF handed to one owner.');
 export type Claim = z.infer<typeof Claim>;
@@ -261,6 +283,8 @@ export const PoolView = z.object({
   deviceType: z.string(),
   placement: z.string(),
   migratable: z.boolean(),
+  numaNode: z.number().optional().describe('NUMA node of the pool’s PFs, as configured.'),
+  profile: Profile.describe('What a claim applies to its VF.'),
   capacity: z.number().describe('VFs of the pool that exist (below each PF’s `numVfs`).'),
   claimed: z.number(),
   free: z.number().describe('Capacity minus claimed minus VFs held by static VF policies.'),

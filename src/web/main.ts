@@ -14,11 +14,13 @@ import {
 } from './api.js';
 import { AuditStream } from './audit.js';
 import { byId, debounce, fill, h } from './dom.js';
-import { mirrorPanel } from './mirror.js';
+import { LagCards } from './lags.js';
+import { isBusy, mirrorPanel } from './mirror.js';
 import { PfCards } from './pfs.js';
 import { RatePlots } from './plots.js';
 import { PolicyForm } from './policy-form.js';
-import { VfTable } from './vfs.js';
+import { PoolsCard } from './pools.js';
+import { switchPortText, VfTable } from './vfs.js';
 
 let vfs: VfView[] = [];
 let pfs: PfView[] = [];
@@ -56,8 +58,14 @@ function showVfs(got: VfView[]): void {
   vfs = got;
   table.render(vfs);
   const v = vfs.find((x) => x.name === selected);
-  if (v) byId('mirror-slot').replaceChildren(mirrorPanel(v, vfs, () => void loadVfs()));
+  const slot = document.getElementById('mirror-slot');
+  if (v && slot && !isBusy(slot)) slot.replaceChildren(mirrorPanel(v, vfs, () => void loadVfs()));
 }
+
+const lags = new LagCards(byId('lags-section'));
+const refreshLags = debounce(() => void lags.load().catch(showError), 100);
+const pools = new PoolsCard((err) => showError(err));
+const refreshPools = debounce(() => void pools.load().catch(showError), 150);
 
 const pfCards = new PfCards(byId('pfs'), () => void Promise.all([loadPfs(), loadVfs()]));
 
@@ -106,6 +114,7 @@ function select(name: string, status?: string): void {
   fill(
     byId('detail'),
     h('h2', {}, `VF ${name}`),
+    ...(switchPortText(v) ? [h('p', { id: 'detail-switch-port' }, switchPortText(v))] : []),
     plots.root,
     h(
       'div',
@@ -134,7 +143,7 @@ function create(): void {
 
 async function onStats(): Promise<void> {
   table.updateCounters(await api<StatsView>('GET', '/v1/stats'));
-  await Promise.all([plots?.update(), loadPfs(), loadHealth()]);
+  await Promise.all([plots?.update(), loadPfs(), loadHealth(), lags.load()]);
 }
 
 const refreshVfs = debounce(() => void loadVfs().then(loadHealth), 150);
@@ -142,7 +151,15 @@ const refreshVfs = debounce(() => void loadVfs().then(loadHealth), 150);
 function onEvent(e: DaemonEvent): void {
   if (e.type === 'audit') audit.add(e.entry);
   else if (e.type === 'stats') void onStats().catch(showError);
-  else refreshVfs();
+  else if (e.type === 'claim') refreshPools();
+  else if (e.type === 'lag') {
+    refreshLags();
+    void loadPfs().catch(showError);
+  } else {
+    refreshVfs();
+    // A VF policy (or a reload) changes which pool VFs are free.
+    if (e.type === 'vfChanged' || e.type === 'reload') refreshPools();
+  }
 }
 
 function showError(err: unknown): void {
@@ -160,7 +177,7 @@ function showLogin(message: string): void {
 
 async function start(): Promise<void> {
   try {
-    await Promise.all([loadHealth(), loadPfs(), loadVfs()]);
+    await Promise.all([loadHealth(), loadPfs(), loadVfs(), pools.load(), lags.load()]);
   } catch (err) {
     if (err instanceof HttpError && err.status === 401) {
       const had = hasToken();
@@ -179,6 +196,8 @@ async function start(): Promise<void> {
   byId('live').textContent = 'connecting to events…';
   byId('audit-slot').replaceChildren(audit.root);
   byId('vf-slot').replaceChildren(table.root);
+  byId('pools-slot').replaceChildren(pools.root);
+  byId('lags-slot').replaceChildren(lags.root);
   byId('vf-new').onclick = () => create();
   void audit.load().catch(showError);
   if (!selected && vfs.length) table.select(vfs[0].name);

@@ -8,9 +8,15 @@ import { h } from './dom.js';
 
 function describe(v: VfView, names: Map<string, string>): string {
   const d = v.mirror.desired;
-  if (!d) return 'not mirrored';
-  const target = names.get(`${v.pf}#${d.targetVf}`) ?? `VF ${d.targetVf}`;
   const o = v.mirror.observed;
+  const nameOf = (vf: number) => names.get(`${v.pf}#${vf}`) ?? `VF ${vf}`;
+  // A policy without a mirror while the NIC still mirrors (the clear is being applied, or
+  // failed) must not read as done: the NIC is what the operator debugs with.
+  if (!d)
+    return o
+      ? `mirror off in the policy — the NIC still mirrors (${o.direction}) to ${nameOf(o.targetVf)}`
+      : 'not mirrored';
+  const target = nameOf(d.targetVf);
   const applied = o && o.targetVf === d.targetVf && o.direction === d.direction;
   return `mirrored (${d.direction}) to ${target}${applied ? '' : ' — not yet on the NIC'}`;
 }
@@ -33,8 +39,11 @@ export function mirrorPanel(v: VfView, all: VfView[], onDone: () => void): HTMLE
     ),
   );
   const status = h('span', { class: 'form-status', role: 'status' }, describe(v, names));
+  const root = h('div', { class: 'mirror', id: 'mirror' });
   const run = async (method: 'PUT' | 'DELETE') => {
     status.textContent = 'working…';
+    // Until the answer comes, refreshes leave this panel alone (see isBusy).
+    root.dataset.busy = method;
     try {
       const path = `/v1/vfs/${encodeURIComponent(v.name)}/mirror`;
       const body =
@@ -44,11 +53,11 @@ export function mirrorPanel(v: VfView, all: VfView[], onDone: () => void): HTMLE
       onDone();
     } catch (err) {
       status.textContent = (err as Error).message;
+    } finally {
+      delete root.dataset.busy;
     }
   };
-  return h(
-    'div',
-    { class: 'mirror', id: 'mirror' },
+  root.append(
     h('h3', {}, `Mirror of ${v.name}`),
     h('label', {}, 'to ', target),
     h('label', {}, ' direction ', direction),
@@ -65,4 +74,15 @@ export function mirrorPanel(v: VfView, all: VfView[], onDone: () => void): HTMLE
     h('button', { type: 'button', id: 'mirror-clear', onclick: () => void run('DELETE') }, 'Clear'),
     h('div', {}, status),
   );
+  return root;
+}
+
+/**
+ * Whether a mirror change of this panel waits for its answer. A refresh of the VFs during
+ * that time (the change's own vfChanged event comes before the NIC is changed) must not
+ * replace the panel: it would show the new policy as done before the daemon answered, and
+ * the answer would land in a panel no longer on the page.
+ */
+export function isBusy(slot: Element): boolean {
+  return slot.querySelector('#mirror[data-busy]') !== null;
 }

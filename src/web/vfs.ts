@@ -1,5 +1,6 @@
 /**
- * The VF table: policy summary, sync state, last error, counters. A click on a row selects
+ * The VF table: policy summary, sync state, last error, counters; on a switchdev PF the
+ * VF's representor (its devlink port and switch id in the tooltip and the detail panel). A click on a row selects
  * the VF for the detail panel. Counters are refreshed in place on every stats tick.
  *
  * Paged, with a filter: 2048 VFs as DOM rows cost seconds per refresh, so only one page of
@@ -43,6 +44,13 @@ export function policySummary(v: VfView): string {
   return parts.join(' · ');
 }
 
+/** "representor nic0p1r2 · devlink port sim/nic0/65539 · switch nic0" (switchdev), or null. */
+export function switchPortText(v: VfView): string | null {
+  const sp = v.switchPort;
+  if (!sp) return null;
+  return `representor ${sp.representor} · devlink port ${sp.devlinkPort ?? '–'} · switch ${sp.switchId ?? '–'}${sp.via === 'devlink' ? '' : ` (via ${sp.via})`}`;
+}
+
 /** [field, heading, unit, minor: hidden in narrow windows (style.css)] */
 const COUNTER_COLS = [
   ['rxPackets', 'rx pkts', '', false],
@@ -57,7 +65,7 @@ const COUNTER_COLS = [
 function matches(v: VfView, words: string[]): boolean {
   if (words.length === 0) return true;
   const text =
-    `${v.name} ${v.pf} #${v.vf} ${v.status.syncState} ${policySummary(v)} ${v.status.lastError ?? ''}`.toLowerCase();
+    `${v.name} ${v.pf} #${v.vf} ${v.switchPort?.representor ?? ''} ${v.status.syncState} ${policySummary(v)} ${v.status.lastError ?? ''}`.toLowerCase();
   return words.every((w) => text.includes(w));
 }
 
@@ -166,7 +174,20 @@ export class VfTable {
         onclick: () => this.select(v.name),
       },
       h('td', {}, h('button', { class: 'link', type: 'button' }, v.name)),
-      h('td', {}, `${v.pf} #${v.vf}`),
+      h(
+        'td',
+        {},
+        `${v.pf} #${v.vf}`,
+        ...(v.switchPort
+          ? [
+              h(
+                'span',
+                { class: 'switch-port', title: switchPortText(v) ?? '' },
+                ` ⇄ ${v.switchPort.representor}`,
+              ),
+            ]
+          : []),
+      ),
       h('td', { class: 'summary' }, policySummary(v)),
       h('td', {}, h('span', { class: `state ${s}` }, s)),
       h('td', { class: 'error' }, v.status.lastError ?? ''),

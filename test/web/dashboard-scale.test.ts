@@ -90,3 +90,13 @@ test('2048 VFs: the filter narrows to what matches, on every page', { skip }, as
   await page.fill('#vf-filter', '');
   await page.locator('#vf-page', { hasText: `1–${PAGE_SIZE} of 2048` }).waitFor();
 });
+
+test('a host without pools says so in the pools card; without LAGs there is no LAG card', {
+  skip,
+}, async () => {
+  assert.deepEqual(await d.api('GET', '/v1/pools'), []);
+  await page.locator('#pools-empty', { hasText: 'No pools' }).waitFor();
+  assert.equal(await page.locator('.pool').count(), 0);
+  assert.deepEqual(await d.api('GET', '/v1/lags'), []);
+  assert.equal(await page.locator('#lags-section').isHidden(), true);
+});

@@ -1,7 +1,8 @@
 /**
  * An in-process daemon on the real sim NIC with the demo's PFs and VF policies, listening
  * on a temp Unix socket and on 127.0.0.1 (random port) with a random admin token — what the
- * dashboard and metrics tests talk to.
+ * dashboard and metrics tests talk to. Its driver calls can be held back (HeldDriver) to
+ * put reads and writes in the order a test needs.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,12 +15,15 @@ import { Daemon } from '../../src/daemon/service.js';
 import type { SimDriver } from '../../src/drivers/sim/driver.js';
 import { createSimDriver } from '../../src/drivers/sim/index.js';
 import { MainConfig, type MainConfigInput, type VfPolicyInput } from '../../src/model/index.js';
+import { HeldDriver } from '../fakes/held-driver.js';
 
 export interface WebDaemon {
   dir: string;
   stateDir: string;
   daemon: Daemon;
   sim: SimDriver;
+  /** The daemon's driver: the sim, with calls a test can hold back (open unless held). */
+  held: HeldDriver;
   /** http://127.0.0.1:PORT */
   base: string;
   token: string;
@@ -56,7 +60,8 @@ export async function startWebDaemon(opts: {
     stateDir: join(stateDir, 'driver'),
   })) as SimDriver;
   await sim.start();
-  const daemon = new Daemon({ configFile, driver: sim, log: silentLogger() });
+  const held = new HeldDriver(sim);
+  const daemon = new Daemon({ configFile, driver: held, log: silentLogger() });
   await daemon.start();
   const token = randomBytes(24).toString('base64url');
   const server = new ApiServer(daemon, {
@@ -71,6 +76,7 @@ export async function startWebDaemon(opts: {
     stateDir,
     daemon,
     sim,
+    held,
     base,
     token,
     async api<T>(method: string, path: string, body?: unknown): Promise<T> {

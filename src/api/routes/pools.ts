@@ -2,7 +2,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DaemonError } from '../../daemon/errors.js';
 import type { Daemon } from '../../daemon/service.js';
-import { ClaimBody, OwnerKind, POOL_NAME_ALLOWED, POOL_NAME_RE } from '../../model/index.js';
+import {
+  ClaimBody,
+  MIGRATION_TOKEN_RE,
+  MigratePrepareBody,
+  MigrationReserveBody,
+  MigrationStepBody,
+  OwnerKind,
+  POOL_NAME_ALLOWED,
+  POOL_NAME_RE,
+} from '../../model/index.js';
 import { parseBody } from '../bodies.js';
 
 const CLAIM_ID_RE = /^[a-z0-9][a-z0-9_-]{0,31}-\d{1,15}$/;
@@ -15,6 +24,16 @@ function param(req: FastifyRequest, key: 'pool' | 'id'): string {
     throw new DaemonError(
       'invalid',
       `${key} ${JSON.stringify(v.slice(0, 80))} is not valid: use ${allowed}`,
+    );
+  return v;
+}
+
+function tokenParam(req: FastifyRequest): string {
+  const v = (req.params as Record<string, string>).token ?? '';
+  if (!MIGRATION_TOKEN_RE.test(v))
+    throw new DaemonError(
+      'invalid',
+      `migration token ${JSON.stringify(v.slice(0, 80))} is not valid: use the token \`nicvisor migrate prepare\` printed (8-64 of A-Z a-z 0-9 _ -)`,
     );
   return v;
 }
@@ -92,4 +111,36 @@ export function poolRoutes(app: FastifyInstance, daemon: Daemon): void {
     const peer = query(req).peer;
     return { xml: daemon.pools.interfaceXml(param(req, 'id'), peer) };
   });
+
+  migrationRoutes(app, daemon);
+}
+
+/** The migration hand-off (daemon/pools/migration.ts): source half, then target half. */
+function migrationRoutes(app: FastifyInstance, daemon: Daemon): void {
+  const m = daemon.pools.migrations;
+  app.post('/v1/claims/:id/migrate/prepare', async (req) => {
+    const id = param(req, 'id');
+    const body = parseBody(MigratePrepareBody, req.body, `claims/${id}/migrate/prepare`);
+    return m.prepare(id, body, req.principal.who);
+  });
+  app.post('/v1/claims/:id/migrate/commit', async (req) => {
+    const id = param(req, 'id');
+    const { token } = parseBody(MigrationStepBody, req.body, `claims/${id}/migrate/commit`);
+    return m.commitSource(id, token, req.principal.who);
+  });
+  app.post('/v1/claims/:id/migrate/abort', async (req) => {
+    const id = param(req, 'id');
+    const { token } = parseBody(MigrationStepBody, req.body, `claims/${id}/migrate/abort`);
+    return m.abortSource(id, token, req.principal.who);
+  });
+  app.post('/v1/migrations', async (req) =>
+    m.reserve(parseBody(MigrationReserveBody, req.body, 'migrations'), req.principal.who),
+  );
+  app.get('/v1/migrations/:token', async (req) => m.get(tokenParam(req)));
+  app.post('/v1/migrations/:token/commit', async (req) =>
+    m.commitTarget(tokenParam(req), req.principal.who),
+  );
+  app.post('/v1/migrations/:token/abort', async (req) =>
+    m.abortTarget(tokenParam(req), req.principal.who),
+  );
 }

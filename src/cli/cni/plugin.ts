@@ -6,7 +6,7 @@
  * claim or the namespace is already gone (the kernel moved the VF back). CHECK reports an
  * attachment that drifted from what ADD left.
  */
-import { type Claim, type CniApi, CniApiError, cniApi, SYSTEM_SOCKET } from './api.js';
+import { type Claim, type LeanApi, LeanApiError, leanApi, SYSTEM_SOCKET } from '../lean-api.js';
 import { delegate } from './ipam.js';
 import { addressIn, DEFAULT_OPS, type LinkOps, macIn, moveIn, moveOut, netdevOf } from './link.js';
 import {
@@ -26,11 +26,14 @@ export interface CniIo {
   ops?: LinkOps;
 }
 
-const T0 = Date.now();
-/** NICVISOR_CNI_TRACE=1: each step's time since start on stderr (where the runtime logs it). */
+/**
+ * NICVISOR_CNI_TRACE=1: each step's time on stderr (where the runtime logs it), in ms since
+ * the process started (performance.now()), so node's own start and module loading show as
+ * the time of the first step.
+ */
 function trace(step: string): void {
   if (process.env.NICVISOR_CNI_TRACE === '1')
-    process.stderr.write(`nicvisor-cni: ${step} at ${Date.now() - T0} ms\n`);
+    process.stderr.write(`nicvisor-cni: ${step} at ${Math.round(performance.now())} ms\n`);
 }
 
 function socketOf(conf: NetConf): string {
@@ -53,7 +56,7 @@ async function waitNetdev(ops: LinkOps, pciAddr: string, ms: number): Promise<st
 
 function apiError(err: unknown): CniError {
   if (err instanceof CniError) return err;
-  if (err instanceof CniApiError)
+  if (err instanceof LeanApiError)
     return new CniError(
       err.status === 409 || err.status === 422 ? 100 : err.status === 503 ? 11 : 5,
       err.message,
@@ -61,7 +64,7 @@ function apiError(err: unknown): CniError {
   return new CniError(5, (err as Error).message ?? String(err));
 }
 
-async function ourClaim(api: CniApi, conf: NetConf, env: CniEnv): Promise<Claim | null> {
+async function ourClaim(api: LeanApi, conf: NetConf, env: CniEnv): Promise<Claim | null> {
   const pool = await api.pool(conf.pool);
   return (
     pool.claims.find(
@@ -71,7 +74,7 @@ async function ourClaim(api: CniApi, conf: NetConf, env: CniEnv): Promise<Claim 
 }
 
 async function add(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Promise<CniResult> {
-  const api = cniApi(socketOf(conf));
+  const api = leanApi(socketOf(conf));
   try {
     const r = await api.claim(conf.pool, {
       owner: { kind: 'pod', id: env.containerId },
@@ -95,6 +98,7 @@ async function add(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Pro
       const ipam = await delegate('ADD', conf, stdin, env);
       trace('IPAM');
       if (ipam) await addressIn(ops, env.netns, env.ifname, ipam.ips ?? [], ipam.routes ?? []);
+      trace('addressed');
       return addResult(
         conf,
         { name: env.ifname, mac: claim.mac, sandbox: env.netns, pciID: claim.pciAddr },
@@ -113,20 +117,24 @@ async function add(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Pro
 }
 
 async function del(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Promise<void> {
-  const api = cniApi(socketOf(conf));
+  const api = leanApi(socketOf(conf));
   try {
     const claim = await ourClaim(api, conf, env);
+    trace(`found ${claim?.id ?? 'no claim'}`);
     if (claim?.pciAddr)
       await moveOut(ops, env.netns || null, env.ifname, claim.pciAddr, claim.netdev);
+    trace('moved out of the namespace');
     await delegate('DEL', conf, stdin, env);
+    trace('IPAM');
     await api.releaseOwner(conf.pool, `pod:${env.containerId}`, env.ifname);
+    trace('released');
   } catch (err) {
     throw apiError(err);
   }
 }
 
 async function check(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Promise<void> {
-  const api = cniApi(socketOf(conf));
+  const api = leanApi(socketOf(conf));
   try {
     const claim = await ourClaim(api, conf, env);
     if (!claim)

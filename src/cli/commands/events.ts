@@ -33,6 +33,8 @@ export function eventLine(e: DaemonEvent): string {
       return `vfChanged ${e.name} ${e.revision === null ? 'deleted' : `revision ${e.revision}`}`;
     case 'stats':
       return `stats read at ${e.at}`;
+    case 'claim':
+      return `claim ${e.claim} of pool ${e.pool} ${e.change} (${e.owner})`;
     case 'reload':
       return `reload added ${list(e.added)} changed ${list(e.changed)} removed ${list(e.removed)}`;
     default:
@@ -163,7 +165,7 @@ export function register(program: Command): void {
   program
     .command('events')
     .description(
-      'print the daemon events (audit, vfStatus, vfChanged, stats, reload) as they happen, until the daemon stops',
+      'print the daemon events (audit, vfStatus, vfChanged, stats, lag, claim, reload) as they happen, until the daemon stops',
     )
     .option(
       '--types <list>',

@@ -8,6 +8,7 @@ import * as events from './events.js';
 import * as fleet from './fleet.js';
 import * as history from './history.js';
 import { register as importVfd } from './import-vfd.js';
+import * as migrate from './migrate.js';
 import * as mirror from './mirror.js';
 import * as pools from './pools.js';
 import * as request from './request.js';
@@ -30,6 +31,7 @@ export const commands: ((program: Command) => void)[] = [
   importVfd,
   docs.register,
   pools.register,
+  migrate.register,
   cni.register,
   fleet.register,
 ];

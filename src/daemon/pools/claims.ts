@@ -27,6 +27,7 @@ import { place } from '../../policy/pools/placement.js';
 import { claimPolicy } from '../../policy/pools/profile.js';
 import type { AuditLog } from '../audit.js';
 import { DaemonError } from '../errors.js';
+import type { EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { Mutations } from '../mutations.js';
 import type { Store } from '../store/store.js';
@@ -41,6 +42,7 @@ export interface ClaimDeps {
   driver: NicDriver;
   status: StatusBoard;
   audit: AuditLog;
+  bus: EventBus;
   log: Logger;
   ledger: Ledger;
   metrics: PoolMetrics;
@@ -115,7 +117,7 @@ export class Claims {
     return claims.find(
       (c) =>
         c.pool === pool &&
-        c.state === 'active' &&
+        (c.state === 'active' || c.state === 'migrating') &&
         c.owner.kind === body.owner.kind &&
         c.owner.id === body.owner.id &&
         c.ifname === body.ifname,
@@ -151,6 +153,26 @@ export class Claims {
     const observed = (await this.d.driver.observe()).filter((p) => pfs.has(p.id));
     const { claim, why, existing } = await this.reserve(pool, body, observed, proc);
     if (existing) return this.answer(claim, true, ['the owner already holds this claim (retry)']);
+    const bound = await this.configure(pool, claim, why, who);
+    this.d.audit.record({
+      who,
+      via: 'api',
+      action: 'pool.claim',
+      target: claim.policy,
+      request: { pool: pool.name, ...body },
+      result: 'ok',
+      reason: `claim ${claim.id}: vf ${claim.vf} on ${claim.pf} to ${ownerLabel(claim)}, MAC ${claim.mac}; ${why.join('; ')}`,
+    });
+    this.d.metrics.claimSeconds.observe({ pool: pool.name }, (performance.now() - t0) / 1000);
+    return this.answer(bound, false, why);
+  }
+
+  /**
+   * Apply the pool's profile to a claim the ledger holds (a new claim, or a migration
+   * reservation being committed) and bind its driver; on failure nothing stays: the policy is
+   * withdrawn and the claim dropped.
+   */
+  async configure(pool: Pool, claim: Claim, why: string[], who: string): Promise<Claim> {
     const policy = claimPolicy(pool, claim.policy, claim.pf, claim.vf, claim.mac);
     try {
       await this.d.mutations.putVf(policy, who);
@@ -176,22 +198,16 @@ export class Claims {
       );
     }
     const bound = await this.bind(pool, claim, why);
-    this.d.audit.record({
-      who,
-      via: 'api',
-      action: 'pool.claim',
-      target: claim.policy,
-      request: { pool: pool.name, ...body },
-      result: 'ok',
-      reason: `claim ${claim.id}: vf ${claim.vf} on ${claim.pf} to ${ownerLabel(claim)}, MAC ${claim.mac}; ${why.join('; ')}`,
-    });
-    this.d.metrics.claimSeconds.observe({ pool: pool.name }, (performance.now() - t0) / 1000);
-    return this.answer(bound, false, why);
+    this.emit(bound, 'claimed');
+    return bound;
   }
 
   /**
    * A vfio-pci pool's VF goes to vfio-pci (the VM's side), and the driver it had is kept in
-   * the claim so the release binds it back. A failed bind withdraws the claim.
+   * the claim so the release binds it back. That driver is written to the ledger *before*
+   * sysfs is touched: a crash between unbinding it and binding vfio-pci leaves a VF with no
+   * driver, and the restart (repairBindings) must still know where it came from. A failed
+   * bind withdraws the claim.
    */
   private async bind(pool: Pool, claim: Claim, why: string[]): Promise<Claim> {
     if (pool.deviceType !== 'vfio-pci') return claim;
@@ -203,7 +219,10 @@ export class Claims {
       return claim;
     }
     let previous: string | null;
+    let c = claim;
     try {
+      const now = await this.d.driver.vfBinding?.(claim.pf, claim.vf);
+      if (now?.driver && now.driver !== 'vfio-pci') c = await this.setBoundFrom(c, now.driver);
       ({ previous } = await bindVf(claim.pf, claim.vf, 'vfio-pci'));
     } catch (err) {
       await this.release(claim.id, { who: 'daemon', reason: 'binding vfio-pci failed' }).catch(
@@ -215,13 +234,59 @@ export class Claims {
       );
     }
     why.push(`bound to vfio-pci (was ${previous ?? 'no driver'})`);
-    if (!previous) return claim;
+    if (!previous || previous === 'vfio-pci' || c.boundFrom) return c;
+    return this.setBoundFrom(c, previous);
+  }
+
+  /** Record the driver a VF had before vfio-pci (one ledger write). */
+  private setBoundFrom(claim: Claim, driver: string): Promise<Claim> {
     return this.d.ledger.update((now) => {
       const c = now.claims.find((x) => x.id === claim.id);
       if (!c) return { claims: null, value: claim };
-      const next = { ...c, boundFrom: previous };
+      if (c.boundFrom === driver) return { claims: null, value: c };
+      const next = { ...c, boundFrom: driver };
       return { claims: now.claims.map((x) => (x.id === c.id ? next : x)), value: next };
     });
+  }
+
+  /**
+   * After a restart: every held claim of a vfio-pci pool must be on vfio-pci. A daemon
+   * killed inside a bind (netdev driver unbound, vfio-pci not bound yet) left the VF with no
+   * driver; one killed before the bind left it on its netdev driver. Both are bound now; an
+   * interrupted release's rebind is finished by the release itself. Returns how many.
+   */
+  async repairBindings(): Promise<number> {
+    const binding = this.d.driver.vfBinding?.bind(this.d.driver);
+    const bindVf = this.d.driver.bindVf?.bind(this.d.driver);
+    if (!binding || !bindVf) return 0;
+    const pools = new Map(this.d.store.state().main.pools.map((p) => [p.name, p]));
+    let n = 0;
+    for (const c of [...this.d.ledger.view().claims]) {
+      if (pools.get(c.pool)?.deviceType !== 'vfio-pci') continue;
+      if (c.state !== 'active' && c.state !== 'migrating') continue;
+      try {
+        const now = await binding(c.pf, c.vf);
+        if (now.driver === 'vfio-pci') continue;
+        const had = now.driver && !c.boundFrom ? await this.setBoundFrom(c, now.driver) : c;
+        await bindVf(c.pf, c.vf, 'vfio-pci');
+        this.d.log.warn(
+          { claim: c.id, was: now.driver, boundFrom: had.boundFrom ?? null },
+          'vfio-pci binding of a claimed VF repaired after a restart',
+        );
+        if (!had.boundFrom)
+          this.d.log.error(
+            { claim: c.id },
+            'the VF had no driver and the ledger names none to bind back on release: bind its netdev driver by hand after the release',
+          );
+        n++;
+      } catch (err) {
+        this.d.log.error(
+          { claim: c.id, err: (err as Error).message },
+          'repairing the vfio-pci binding of a claimed VF failed',
+        );
+      }
+    }
+    return n;
   }
 
   private async withdrawPolicy(name: string): Promise<void> {
@@ -236,7 +301,7 @@ export class Claims {
         );
   }
 
-  private answer(claim: Claim, existing: boolean, why: string[]): ClaimResult {
+  answer(claim: Claim, existing: boolean, why: string[]): ClaimResult {
     return { claim, existing, why, syncState: this.d.status.get(claim.policy).syncState };
   }
 
@@ -247,19 +312,23 @@ export class Claims {
    * with ten concurrent claimers every retry found the ledger moved again; the property
    * test in test/reliability/pools-crash.test.ts caught it.)
    */
-  private reserve(
+  reserve(
     pool: Pool,
     body: ClaimBody,
     observed: ObservedPf[],
     proc: { pid: number; pidStart: string } | null,
+    opts: { extra?: Partial<Claim>; match?: (c: Claim) => boolean } = {},
   ): Promise<{ claim: Claim; why: string[]; existing: boolean }> {
     return this.d.ledger.update<{ claim: Claim; why: string[]; existing: boolean }>(
       (now, fence) => {
         // Checked again under the lock: two retries of one owner racing get one claim.
-        const had = this.findExisting(pool.name, body, now.claims);
+        const had = opts.match
+          ? now.claims.find(opts.match)
+          : this.findExisting(pool.name, body, now.claims);
         if (had) return { claims: null, value: { claim: had, why: [], existing: true } };
         const d = this.decide(pool, body, observed, now.claims, proc, fence);
-        return { claims: [...now.claims, d.claim], value: { ...d, existing: false } };
+        const claim = { ...d.claim, ...opts.extra };
+        return { claims: [...now.claims, claim], value: { claim, why: d.why, existing: false } };
       },
     );
   }
@@ -322,7 +391,7 @@ export class Claims {
   }
 
   /** Remove a claim from the ledger (nothing else). */
-  private drop(id: string): Promise<void> {
+  drop(id: string): Promise<void> {
     return this.d.ledger.update((now) => ({
       claims: now.claims.filter((c) => c.id !== id),
       value: undefined,
@@ -400,7 +469,12 @@ export class Claims {
           ? '; VF restored and verified'
           : `; VF differs after restore: ${differences.join(', ')}`),
     });
+    this.emit(c, 'released');
     return { released: c.id, verified, differences };
+  }
+
+  private emit(c: Claim, change: 'claimed' | 'released' | 'renewed'): void {
+    this.d.bus.emit({ type: 'claim', pool: c.pool, claim: c.id, change, owner: ownerLabel(c) });
   }
 
   /** Release every claim of an owner (CNI DEL by container id, libvirt port-deleted). */
@@ -449,10 +523,11 @@ export class Claims {
         result: 'ok',
         reason: `lease of claim ${id} renewed until ${next.leaseExpires}`,
       });
+    if (next.leaseExpires) this.emit(next, 'renewed');
     return next;
   }
 
-  private notFoundClaim(id: string): DaemonError {
+  notFoundClaim(id: string): DaemonError {
     return new DaemonError('notFound', `claim ${JSON.stringify(id)} does not exist`);
   }
 
@@ -480,7 +555,8 @@ export class Claims {
         finished++;
         continue;
       }
-      if (state().policies.has(c.policy)) continue;
+      // A migration reservation has nothing applied until its commit (the sweeper expires it).
+      if (c.state === 'reserved' || state().policies.has(c.policy)) continue;
       try {
         await this.d.mutations.putVf(claimPolicy(pool, c.policy, c.pf, c.vf, c.mac), who);
         reapplied++;
@@ -494,15 +570,16 @@ export class Claims {
         finished++;
       }
     }
+    const rebound = await this.repairBindings();
     const known = new Set(this.d.ledger.view().claims.map((c) => c.policy));
     const members = new Set(state().main.pools.flatMap((p) => poolPfs(p).map((x) => x.pf)));
     const orphans = [...state().policies.values()].filter(
       (p) => /^claim-/.test(p.name) && !known.has(p.name) && members.has(p.pf),
     );
     for (const p of orphans) await this.d.mutations.deleteVf(p.name, who);
-    if (finished + reapplied + orphans.length > 0)
+    if (finished + reapplied + orphans.length + rebound > 0)
       this.d.log.warn(
-        { finished, reapplied, orphans: orphans.map((p) => p.name) },
+        { finished, reapplied, rebound, orphans: orphans.map((p) => p.name) },
         'claims recovered after a restart',
       );
     return { finished, reapplied, orphans: orphans.length };

@@ -6,6 +6,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Claim } from '../../model/index.js';
+import type { VmProbe } from './vm-probe.js';
 
 export interface OwnerRoots {
   /** Where procfs is mounted (default /proc). */
@@ -38,11 +39,23 @@ export async function processStart(roots: OwnerRoots, pid: number): Promise<stri
   return rest[19] ?? null;
 }
 
+/**
+ * How the sweeper checks `vm` owners: the probe, the claims whose domain it has seen
+ * running, and how long a claim may wait for its domain to start (a VM's claim comes before
+ * the domain does: its XML needs the claim's MAC and PCI address).
+ */
+export interface VmCheck {
+  probe: VmProbe;
+  seen: Set<string>;
+  startGraceMs: number;
+}
+
 /** Why the owner of a claim is gone, or null while it is there. */
 export async function ownerGone(
   claim: Claim,
   nowMs: number,
   roots: OwnerRoots,
+  vm?: VmCheck,
 ): Promise<string | null> {
   if (claim.leaseExpires && Date.parse(claim.leaseExpires) < nowMs)
     return `lease expired at ${claim.leaseExpires}`;
@@ -53,6 +66,16 @@ export async function ownerGone(
     if (start === null) return `process ${claim.pid} is dead`;
     if (claim.pidStart && start !== claim.pidStart)
       return `process ${claim.pid} is dead (the pid now belongs to another process)`;
+  }
+  if (claim.owner.kind === 'vm' && vm) {
+    const running = await vm.probe.running(claim.owner.id);
+    if (running) vm.seen.add(claim.id);
+    else if (running === false) {
+      if (vm.seen.has(claim.id))
+        return `libvirt domain ${claim.owner.id} is not running any more (${vm.probe.name})`;
+      if (nowMs - Date.parse(claim.since) > vm.startGraceMs)
+        return `libvirt domain ${claim.owner.id} is not running, ${Math.round(vm.startGraceMs / 1000)} s after the claim (${vm.probe.name})`;
+    }
   }
   return null;
 }

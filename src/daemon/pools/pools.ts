@@ -12,6 +12,7 @@ import { interfaceXml, LibvirtXmlError, networkXml } from '../../policy/pools/li
 import { poolPfs } from '../../policy/pools/members.js';
 import type { AuditLog } from '../audit.js';
 import { DaemonError } from '../errors.js';
+import type { EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { Mutations } from '../mutations.js';
 import type { Store } from '../store/store.js';
@@ -19,8 +20,10 @@ import type { StatusBoard } from '../vf-status.js';
 import { Claims } from './claims.js';
 import { Ledger } from './ledger.js';
 import { PoolMetrics } from './metrics.js';
+import { Migrations } from './migration.js';
 import type { OwnerRoots } from './owners.js';
 import { Sweeper } from './sweeper.js';
+import type { VmProbe } from './vm-probe.js';
 
 export interface PoolsDeps {
   stateDir: string;
@@ -29,18 +32,24 @@ export interface PoolsDeps {
   driver: NicDriver;
   status: StatusBoard;
   audit: AuditLog;
+  /** Claim events for the SSE stream (the dashboard's pools card follows them). */
+  bus: EventBus;
   log: Logger;
   registry: Registry;
   sweepIntervalMs: number;
   leakGraceMs: number;
   roots?: OwnerRoots;
   random?: () => number;
+  /** Liveness of `vm` owners; null: none. */
+  vmProbe?: VmProbe | null;
+  vmStartGraceMs?: number;
 }
 
 export class Pools {
   readonly ledger: Ledger;
   readonly claims: Claims;
   readonly sweeper: Sweeper;
+  readonly migrations: Migrations;
   readonly metrics: PoolMetrics;
   private readonly d: PoolsDeps;
 
@@ -58,8 +67,25 @@ export class Pools {
       roots,
       random: d.random ?? Math.random,
     });
+    this.migrations = new Migrations({
+      claims: this.claims,
+      ledger: this.ledger,
+      store: d.store,
+      driver: d.driver,
+      audit: d.audit,
+      log,
+      now: Date.now,
+    });
     this.sweeper = new Sweeper(
-      { claims: this.claims, ledger: this.ledger, metrics: this.metrics, roots, log },
+      {
+        claims: this.claims,
+        ledger: this.ledger,
+        metrics: this.metrics,
+        roots,
+        log,
+        migrations: this.migrations,
+        vm: { probe: d.vmProbe ?? null, startGraceMs: d.vmStartGraceMs ?? 600_000 },
+      },
       d.sweepIntervalMs,
       d.leakGraceMs,
     );
@@ -138,6 +164,8 @@ export class Pools {
       deviceType: pool.deviceType,
       placement: pool.placement,
       migratable: pool.migratable,
+      ...(pool.numaNode !== undefined ? { numaNode: pool.numaNode } : {}),
+      profile: pool.profile,
       capacity: slots.length,
       claimed,
       free: slots.filter((s) => s.holder === null).length,

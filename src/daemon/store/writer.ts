@@ -1,13 +1,12 @@
 /**
- * How the store makes an accepted change durable. A batch holds everything one change
- * writes: policy files, guest state files, and the committed record. The file writer does
- * them one by one, each durably (fsutil), in an order that survives a crash between any two:
- * the policy files are the commit point, guest files follow (pruning is finished again at
- * start), and the record comes last (a stale record is only used when the files are
- * refused). A journal can replace this writer without the store changing.
+ * How the journal's compaction (and its replay at start) writes changes into the files. A
+ * batch holds everything those changes write: policy files, guest state files, and the
+ * committed record. The journal keeps its records until write() resolves, so a crash while
+ * the files are written is replayed; each file holds its old or its new content, never a
+ * mix (fsutil.writeFilesDurable). Tests inject writers that fail.
  */
 import type { GuestState, VfPolicy } from '../../model/index.js';
-import { removeFileDurable, writeFileDurable } from '../fsutil.js';
+import { type FileChange, writeFilesDurable } from '../fsutil.js';
 import { type Layout, vfFile } from '../layout.js';
 
 export interface WriteBatch {
@@ -53,16 +52,19 @@ export class FileWriter implements StoreWriter {
     this.layout = layout;
   }
 
+  /**
+   * All files of the batch at once (writeFilesDurable): the journal calls this to compact,
+   * and keeps the records until it resolves, so a crash halfway is replayed at start. The
+   * renames keep the order above (policies, guests, the record).
+   */
   async write(batch: WriteBatch): Promise<void> {
     const { vfsDir, guestDir, committedFile } = this.layout;
-    for (const [name, policy] of batch.policies) {
-      if (policy) await writeFileDurable(vfFile(vfsDir, name), json(policy));
-      else await removeFileDurable(vfFile(vfsDir, name));
-    }
-    for (const [name, guest] of batch.guests) {
-      if (guest) await writeFileDurable(vfFile(guestDir, name), json(guest));
-      else await removeFileDurable(vfFile(guestDir, name));
-    }
-    if (batch.committed !== null) await writeFileDurable(committedFile, batch.committed);
+    const changes: FileChange[] = [];
+    for (const [name, policy] of batch.policies)
+      changes.push({ path: vfFile(vfsDir, name), data: policy ? json(policy) : null });
+    for (const [name, guest] of batch.guests)
+      changes.push({ path: vfFile(guestDir, name), data: guest ? json(guest) : null });
+    if (batch.committed !== null) changes.push({ path: committedFile, data: batch.committed });
+    await writeFilesDurable(changes);
   }
 }

@@ -5,10 +5,11 @@
  * With `sriov_drivers_autoprobe` 0 the kernel probes a VF only when driver_override names a
  * driver (pci_device_can_probe()), so a plain write to `drivers/X/bind` would get ENODEV.
  */
-import { readlink, writeFile } from 'node:fs/promises';
+import { readFile, readlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
-async function driverOf(root: string, addr: string): Promise<string | null> {
+/** Equivalent to: `basename $(readlink /sys/bus/pci/devices/ADDR/driver)`. */
+export async function driverOf(root: string, addr: string): Promise<string | null> {
   try {
     return basename(await readlink(join(root, 'bus/pci/devices', addr, 'driver')));
   } catch {
@@ -28,7 +29,14 @@ export async function bindPci(root: string, addr: string, driver: string): Promi
     throw new Error(`${JSON.stringify(driver)} is not a driver name`);
   const dev = join(root, 'bus/pci/devices', addr);
   const previous = await driverOf(root, addr);
-  if (previous === driver) return previous;
+  if (previous === driver) {
+    // A bind cut short (a crash after the override was written) can leave another driver
+    // named in driver_override: the next probe of the VF would take that one.
+    const override = await readFile(join(dev, 'driver_override'), 'utf8').catch(() => '');
+    if (override.trim() !== '' && override.trim() !== '(null)')
+      await writeFile(join(dev, 'driver_override'), '\n');
+    return previous;
+  }
   await writeFile(join(dev, 'driver_override'), driver);
   try {
     if (previous) await writeFile(join(root, 'bus/pci/drivers', previous, 'unbind'), addr);

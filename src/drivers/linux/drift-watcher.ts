@@ -1,4 +1,11 @@
-import { NETLINK_ROUTE, RTM_DELLINK, RTM_NEWLINK, RTNLGRP_LINK } from './netlink/constants.js';
+import {
+  NETLINK_ROUTE,
+  RTM_DELLINK,
+  RTM_NEWLINK,
+  RTNLGRP_LINK,
+  RTNLGRP_TC,
+  TCMSG_IFINDEX_OFFSET,
+} from './netlink/constants.js';
 import { NetlinkListener } from './netlink/transport.js';
 
 /** The reason of the fast poll of guarded VFs (a full check covers it, never the reverse). */
@@ -11,6 +18,10 @@ export const GUARD_POLL = 'guard poll';
  * sriov_numvfs 0→N recreates the VFs silently). With `guardIntervalMs`, also a fast poll
  * (reason GUARD_POLL) for the MAC guard: a guest's own MAC change through the mailbox sends
  * no notification either. Checks never overlap.
+ *
+ * TC notifications (RTNLGRP_TC: a filter, chain or qdisc added, changed or deleted) name
+ * the netdev they are about: `onTc` hears its ifindex first (null: notifications were
+ * lost, anything may have changed), so a check reads only the netdevs that changed.
  */
 export class DriftWatcher {
   private listener: NetlinkListener | null = null;
@@ -24,17 +35,25 @@ export class DriftWatcher {
     private readonly intervalMs: number,
     private readonly check: (reason: string) => Promise<void>,
     private readonly onError: (e: Error) => void,
+    private readonly onTc: (ifindex: number | null) => void = () => {},
     private readonly guardIntervalMs = 0,
   ) {}
 
   async start(): Promise<void> {
     if (this.listener) return;
-    this.listener = new NetlinkListener(NETLINK_ROUTE, [RTNLGRP_LINK]);
+    this.listener = new NetlinkListener(NETLINK_ROUTE, [RTNLGRP_LINK, RTNLGRP_TC]);
     await this.listener.start(
       (msg) => {
         if (msg.type === RTM_NEWLINK || msg.type === RTM_DELLINK) this.soon('link notification');
+        else if (msg.payload.length >= TCMSG_IFINDEX_OFFSET + 4) {
+          this.onTc(msg.payload.readInt32LE(TCMSG_IFINDEX_OFFSET));
+          this.soon('tc notification');
+        }
       },
-      (why) => this.soon(`notifications lost (${why})`),
+      (why) => {
+        this.onTc(null);
+        this.soon(`notifications lost (${why})`);
+      },
     );
     this.timer = setInterval(() => this.trigger('poll'), this.intervalMs);
     this.timer.unref();

@@ -18,7 +18,7 @@ import type {
 import { UnsupportedError } from '../driver.js';
 import { applyPfStep } from './apply-pf.js';
 import { applyVfSteps, type VfApplyContext } from './apply-vfs.js';
-import { bindPci } from './bind.js';
+import { bindPci, driverOf } from './bind.js';
 import { DriftDetector } from './drift-detector.js';
 import { DriftWatcher, GUARD_POLL } from './drift-watcher.js';
 import { LinuxEswitches } from './eswitch/linux-eswitch.js';
@@ -144,6 +144,8 @@ export class LinuxDriver implements NicDriver {
           this.emit({ type: 'changed', pf: p.sys.id, reason: `drift check failed: ${e.message}` });
         }
       },
+      // A TC notification: the eswitch check reads that netdev again, and only it.
+      (ifindex) => this.eswitches.touched(ifindex),
       this.opts.guardIntervalMs ?? 100,
     );
     // Each socket's worker thread takes a while to boot (about 1 s under emulation): together.
@@ -159,10 +161,12 @@ export class LinuxDriver implements NicDriver {
       throw (failed as PromiseRejectedResult).reason;
     }
     this.started = true;
+    this.eswitches.watch(true);
     await this.pfs.refresh();
   }
 
   private async closeAll(): Promise<void> {
+    this.eswitches.watch(false);
     await this.watcher?.stop();
     this.watcher = null;
     await this.rtnl.close();
@@ -422,6 +426,16 @@ export class LinuxDriver implements NicDriver {
     return { pciAddr: v.pciAddr, previous };
   }
 
+  /** The driver the VF's PCI device is bound to now (see bind.ts). */
+  async vfBinding(pf: string, vf: number): Promise<{ pciAddr: string; driver: string | null }> {
+    this.requireStarted();
+    const e = this.pfs.get(pf);
+    if (!e) throw new Error(`PF ${pf} not found while reading vf ${vf}'s driver; ${NOT_FOUND}`);
+    const v = (await this.sysfs.listVfs(e.sys)).find((x) => x.vf === vf);
+    if (!v?.pciAddr) throw new Error(`vf ${vf} of ${pf} has no PCI device`);
+    return { pciAddr: v.pciAddr, driver: await driverOf(this.opts.sysfsRoot, v.pciAddr) };
+  }
+
   onEvent(listener: (event: DriverEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -463,15 +477,22 @@ export class LinuxDriver implements NicDriver {
     // Follow the bonds too: a link notification may be a failover (reported as a lag event).
     const all = this.pfs.all();
     await this.lags.observe(all, await this.pfs.readLinks(all, false));
-    // Rules: a poll of the ledger against `tc -j filter show` (TC sends no notification
-    // nicvisor listens to); a rule deleted or changed behind its back is re-planned.
+    // Rules: the ledger against `tc -j filter show`; a rule deleted or changed behind its
+    // back is put back at once, as last applied (one read, one batch), and the PF is
+    // re-planned for the rest (foreign filters, a representor still missing).
     for (const e of this.pfs.all()) {
       if (epoch !== this.applyEpoch) return;
-      const why = await this.eswitches
-        .drifted(e)
-        .catch((err: Error) => `read failed: ${err.message}`);
-      if (why && epoch === this.applyEpoch) {
-        this.emit({ type: 'changed', pf: e.sys.id, reason: `eswitch rules drifted: ${why}` });
+      const healed = await this.eswitches
+        .heal(e)
+        .catch((err: Error) => ({ why: `read failed: ${err.message}`, repaired: 0, failed: [] }));
+      if (healed && epoch === this.applyEpoch) {
+        const back = healed.repaired > 0 ? `; ${healed.repaired} put back` : '';
+        const left = healed.failed.length > 0 ? `; not put back: ${healed.failed[0]}` : '';
+        this.emit({
+          type: 'changed',
+          pf: e.sys.id,
+          reason: `eswitch rules drifted: ${healed.why}${back}${left}`,
+        });
       }
     }
   }

@@ -140,6 +140,11 @@ export class Sysfs {
     return { portName: portName || undefined, switchId: switchId || undefined };
   }
 
+  /** The ifindex of any netdev (a representor that comes back gets a new one). */
+  async netdevIfindex(netdev: string): Promise<number | undefined> {
+    return readInt(join(this.root, 'class/net', netdev, 'ifindex'));
+  }
+
   /** MTU of any netdev (a VF's, when its driver runs in this namespace). */
   async netdevMtu(netdev: string): Promise<number | undefined> {
     return readInt(join(this.root, 'class/net', netdev, 'mtu'));

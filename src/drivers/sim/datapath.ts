@@ -15,7 +15,7 @@ import type { SimLag } from './lag.js';
 import type { TxVerdict } from './path.js';
 import type { SimPf } from './pf.js';
 import { FWD_LOCAL_DROP, FWD_SENT, forward, fromWire } from './veb.js';
-import { type SimVf, VLAN_PORT } from './vf.js';
+import { isMember, type SimVf, VLAN_PORT } from './vf.js';
 
 /**
  * The packet path of one PF, entered here: a VF's transmit (anti-spoof, tag insert, rate
@@ -34,7 +34,7 @@ export type { FramePath, TxVerdict } from './path.js';
  */
 function vlanSpoofed(vf: SimVf, tagged: boolean, vid: number): boolean {
   if (vf.vlanMode === VLAN_PORT) return tagged;
-  return tagged && vf.vlanBits[vid] === 0;
+  return tagged && !isMember(vf.vlanBits, vid);
 }
 
 /** A frame the guest of `vf` sends. */

@@ -9,7 +9,7 @@ import {
 } from './counters.js';
 import { type FrameView, stripTag, TAG_LEN } from './frame.js';
 import type { SimPf } from './pf.js';
-import { type SimVf, VLAN_PORT } from './vf.js';
+import { isMember, type SimVf, VLAN_PORT } from './vf.js';
 
 /** What kind of delivery a frame is to a port: decides which counter it also moves. */
 export const UNICAST = 0;
@@ -28,7 +28,7 @@ export const UNKNOWN = 3;
 export function vlanAccepts(port: SimVf, f: FrameView): boolean {
   const tagged = f.outerTpid === port.tpid;
   if (port.vlanMode === VLAN_PORT) return tagged && f.outerVid === port.portVid;
-  return !tagged || port.vlanBits[f.outerVid] === 1;
+  return !tagged || isMember(port.vlanBits, f.outerVid);
 }
 
 /**

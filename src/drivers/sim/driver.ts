@@ -105,6 +105,18 @@ export class SimDriver implements NicDriver {
       mirror: vf.mirror ? { ...vf.mirror } : null,
       counters: toVfCounters(vf.counters),
       linkUp: vf.linkUp,
+      // switchdev: the representor the VF's rules hang on, named and numbered the way mlx5
+      // does it (`pf0vf3`-style port name, devlink port index per VF), one switch per NIC.
+      ...(pf.eswitchMode === 'switchdev'
+        ? {
+            switchPort: {
+              representor: `${pf.spec.nic}p${pf.spec.port}r${index}`,
+              devlinkPort: `sim/${pf.spec.nic}/${pf.spec.port * 0x10000 + index + 1}`,
+              switchId: pf.spec.nic,
+              via: 'devlink' as const,
+            },
+          }
+        : {}),
     };
   }
 

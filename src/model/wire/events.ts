@@ -20,6 +20,7 @@ export const AuditAction = z.enum([
   'pool.release',
   'pool.reclaim',
   'pool.renew',
+  'pool.migrate',
   'lag.event',
   'fleet.sync',
 ]);
@@ -90,6 +91,15 @@ export const DaemonEvent = z.discriminatedUnion('type', [
     lag: z.string(),
     pf: z.string().describe('The member the event is about (or the first member).'),
     reason: z.string().describe('E.g. `member sim:nic0/0 link down: traffic moves to sim:nic0/1`.'),
+  }),
+  z.object({
+    type: z.literal('claim'),
+    pool: z.string(),
+    claim: z.string().describe('Claim id, `POOL-N`.'),
+    change: z
+      .enum(['claimed', 'released', 'renewed'])
+      .describe('`released` also when the sweeper reclaimed it (the audit entry says which).'),
+    owner: z.string().describe('`KIND:ID` of the claim.'),
   }),
   z.object({
     type: z.literal('reload'),

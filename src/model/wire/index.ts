@@ -6,5 +6,6 @@
  */
 export * from './bodies.js';
 export * from './events.js';
+export * from './migration.js';
 export * from './results.js';
 export * from './views.js';

@@ -11,6 +11,7 @@ import { classRules, dispatchRules, macOwners, type SwitchView } from './forward
 import { groupClasses } from './groups.js';
 import { catchAll, PF_OWNER } from './rule.js';
 import { sourceRules } from './source.js';
+import { spillRules } from './spill.js';
 import { type HostPort, hostView, type VfView, vfView } from './view.js';
 
 /** What the compiler needs of one PF: its desired state and that of every VF on it. */
@@ -44,7 +45,8 @@ function portRules(sw: SwitchView, port: EswitchPort, src: VfView | null): Eswit
     : dispatchRules(sw, port, src, groups, CHAIN_SOURCE);
   const wired = src !== null && !sw.loopback;
   const forwarding = wired ? [] : groups.flatMap((g) => classRules(sw, port, src, g));
-  return [...own, ...dispatch, ...forwarding];
+  // A flood to more ports than a TC filter has actions for goes on in spill chains.
+  return spillRules([...own, ...dispatch, ...forwarding]);
 }
 
 /**

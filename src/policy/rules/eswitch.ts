@@ -1,6 +1,8 @@
+import type { EswitchRule, Problem } from '../../model/index.js';
 import { desiredState } from '../desired.js';
 import { compileEswitch } from '../eswitch/compile.js';
-import { listSome, pfProblem, type Rule } from './context.js';
+import { MAX_SPILL_PARTS, TC_MAX_ACTIONS, TC_MAX_GOTOS, tooDeepSpill } from '../eswitch/spill.js';
+import { listSome, pfProblem, type Rule, type RuleContext } from './context.js';
 
 /**
  * A PF in switchdev mode holds its whole policy as eswitch rules, and the NIC's flow table
@@ -11,13 +13,14 @@ import { listSome, pfProblem, type Rule } from './context.js';
 export const eswitchCapacity: Rule = (ctx, out) => {
   for (const pf of ctx.config.pfs) {
     const max = ctx.caps.get(pf.pf)?.switchdev?.maxRules;
-    if (pf.eswitchMode !== 'switchdev' || max === undefined) continue;
+    if (pf.eswitchMode !== 'switchdev') continue;
     const policies = (ctx.byPf.get(pf.pf) ?? []).map((s) => s.policy);
     const config = { ...ctx.config, pfs: [pf] };
     const input = desiredState(config, policies, new Map(), new Map()).eswitch?.[0];
     if (!input) continue;
     const rules = compileEswitch(input).rules;
-    if (rules.length <= max) continue;
+    floodDepth(ctx, pf.pf, rules, out);
+    if (max === undefined || rules.length <= max) continue;
     const perVf = new Map<string, number>();
     for (const r of rules) {
       const name = r.owner === 'pf' ? null : r.owner.name;
@@ -35,3 +38,23 @@ export const eswitchCapacity: Rule = (ctx, out) => {
     );
   }
 };
+
+/**
+ * A flood longer than one TC filter is split over spill chains (policy/eswitch/spill.ts),
+ * one `goto chain` each; the kernel drops a frame past 16 gotos, so a flood may take at
+ * most MAX_SPILL_PARTS filters.
+ */
+function floodDepth(ctx: RuleContext, pfId: string, rules: EswitchRule[], out: Problem[]): void {
+  const deep = tooDeepSpill(rules);
+  if (!deep) return;
+  const { rule: deepest, parts } = deep;
+  out.push(
+    pfProblem(ctx, pfId, {
+      field: 'eswitchMode',
+      value: parts,
+      allowed: `a flood of at most ${MAX_SPILL_PARTS} TC filters (${TC_MAX_ACTIONS} actions each, ${TC_MAX_GOTOS} gotos per frame in the kernel)`,
+      fix: 'put fewer VFs in one VLAN, turn off allowBroadcast/allowMulticast/allowUnknownUnicast on some, or mirror fewer of them',
+      what: `a flood on port ${deepest.port} needs ${parts} chained TC filters (${deepest.why})`,
+    }),
+  );
+}

@@ -4,7 +4,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Daemon } from '../../../src/daemon/service.js';
-import { ZERO_MAC } from '../../../src/model/index.js';
+import { type DaemonEvent, ZERO_MAC } from '../../../src/model/index.js';
 import { PF0, PF1, type PoolKit, startPoolKit } from './kit.js';
 
 const vm = (id: string) => ({ kind: 'vm' as const, id });
@@ -120,6 +120,33 @@ describe('claims on the sim NIC', () => {
       k.daemon.pools.claims.release(r.claim.id, { who: 'admin' }),
       /does not exist/,
     );
+  });
+
+  it('a claim and its release are events on the stream, with the pool and the owner', async () => {
+    const seen: DaemonEvent[] = [];
+    const off = k.daemon.bus.subscribe((e) => {
+      if (e.type === 'claim') seen.push(e);
+    });
+    try {
+      const r = await k.daemon.pools.claims.claim(
+        'net1',
+        { owner: vm('ev'), numaStrict: false },
+        'admin',
+      );
+      await k.daemon.pools.claims.claim('net1', { owner: vm('ev'), numaStrict: false }, 'admin');
+      await k.daemon.pools.claims.release(r.claim.id, { who: 'admin' });
+      const base = { type: 'claim', pool: 'net1', claim: r.claim.id, owner: 'vm:ev' };
+      assert.deepEqual(
+        seen,
+        [
+          { ...base, change: 'claimed' },
+          { ...base, change: 'released' },
+        ],
+        'one event each; the idempotent retry changes nothing and says nothing',
+      );
+    } finally {
+      off();
+    }
   });
 
   it('a full pool refuses with the reason and writes nothing', async () => {

@@ -63,6 +63,8 @@ export class FakeSysfs {
     const vfDev = join(bus, `${dom}:${b}:10.${i}`);
     this.link(pfDev, join(vfDev, 'physfn'));
     this.link(vfDev, join(pfDev, `virtfn${i}`));
+    this.link(vfDev, join(this.root, 'bus/pci/devices', `${dom}:${b}:10.${i}`));
+    this.file(join(vfDev, 'driver_override'), '(null)');
     const name = pf.vfNetdevs?.[i];
     if (name !== undefined) {
       this.link(join(this.root, 'bus/pci/drivers', pf.vfDriver ?? 'igbvf'), join(vfDev, 'driver'));

@@ -132,6 +132,76 @@ describe('linux driver: netdevsim in switchdev mode', { skip }, () => {
     assert.ok(ms < 10000, `repaired in ${ms} ms`);
   });
 
+  it('a renamed representor keeps its rules and its place in the mapping', async () => {
+    await reconcile(driver, cfg, policies(POLICIES));
+    const [o] = await driver.observe({ pf: PF });
+    const rep = o.vfs[1].switchPort?.representor ?? '';
+    const handles = () =>
+      (JSON.parse(sh(`tc -j filter show dev ${rep} ingress`)) as { options?: { handle: number } }[])
+        .flatMap((f) => (f.options ? [f.options.handle] : []))
+        .sort();
+    const before = handles();
+    sh(`ip link set ${rep} down; ip link set ${rep} name nvqinq; ip link set nvqinq up`);
+    const renamed = 'nvqinq';
+    await reconcile(driver, cfg, policies(POLICIES));
+    const [after] = await driver.observe({ pf: PF });
+    assert.equal(after.vfs[1].switchPort?.representor, renamed);
+    assert.equal(after.vfs[1].switchPort?.devlinkPort, o.vfs[1].switchPort?.devlinkPort);
+    const now = (
+      JSON.parse(sh(`tc -j filter show dev ${renamed} ingress`)) as {
+        options?: { handle: number };
+      }[]
+    )
+      .flatMap((f) => (f.options ? [f.options.handle] : []))
+      .sort();
+    assert.deepEqual(now, before, 'the same filters, untouched');
+    assert.equal(after.eswitch?.rules.length, o.eswitch?.rules.length);
+    assert.ok(after.eswitch?.rules.every((r) => !r.id.includes('/foreign/')));
+  });
+
+  it('a representor that vanishes and comes back (netns move) gets its rules back, mirrors too', async () => {
+    await reconcile(driver, cfg, policies(POLICIES));
+    const [o] = await driver.observe({ pf: PF });
+    const rep = o.vfs[0].switchPort?.representor ?? '';
+    const onRep = o.eswitch?.rules.filter((r) => r.port === 'vf0').length ?? 0;
+    const t0 = Date.now();
+    const seen = nextEvent(
+      driver,
+      (e) => e.type === 'changed' && /eswitch rules drifted: .*vf0/.test(e.reason),
+      5000,
+    );
+    let how = 'moved to a netns and back';
+    try {
+      sh(
+        `ip netns add nvaway && ip link set ${rep} netns nvaway && ip -n nvaway link set ${rep} netns 1; rc=$?; ip netns del nvaway; exit $rc`,
+      );
+    } catch {
+      // A representor the driver keeps in its netns (netns_local): recreate the VFs instead.
+      how = 'recreated (sriov_numvfs 0, then 4)';
+      sh(
+        `echo 0 > /sys/bus/netdevsim/devices/${PF}/sriov_numvfs; echo 4 > /sys/bus/netdevsim/devices/${PF}/sriov_numvfs`,
+      );
+    }
+    const why = await seen;
+    await reconcile(driver, cfg, policies(POLICIES));
+    const ms = Date.now() - t0;
+    const [fresh] = await driver.observe({ pf: PF });
+    const back = fresh.vfs[0].switchPort?.representor ?? '';
+    const shown = JSON.parse(sh(`tc -j filter show dev ${back} ingress`)) as {
+      options?: unknown;
+    }[];
+    assert.equal(shown.filter((f) => f.options).length, onRep, 'its rules are back');
+    // vf2 mirrors all to vf0: its filters name vf0's representor again.
+    const rep2 = fresh.vfs[2].switchPort?.representor ?? '';
+    const mirrorTo = sh(`tc -j filter show dev ${rep2} ingress`);
+    assert.ok(mirrorTo.includes(`"to_dev":"${back}"`), 'the mirror copies reach it again');
+    const [after] = await driver.observe({ pf: PF });
+    assert.equal(after.eswitch?.rules.length, o.eswitch?.rules.length);
+    console.log(
+      `# ${rep} ${how}: ${why.type === 'changed' ? why.reason : ''}; repaired in ${ms} ms`,
+    );
+  });
+
   it('reports what netdevsim refuses: hardware offload of flower (skip_sw)', async () => {
     const ports = await driver.representors(PF);
     assert.ok(ports);

@@ -9,8 +9,8 @@ import { vfPort } from '../../../model/index.js';
 import type { PfEntry } from '../pf-registry.js';
 import type { Devlink } from '../rtnl.js';
 import type { Sysfs } from '../sysfs.js';
-import { findRepresentors, portMap, type SwitchPorts } from './representors.js';
-import { TcEswitch } from './tc-eswitch.js';
+import { findRepresentors, portIds, portMap, type SwitchPorts } from './representors.js';
+import { type Healed, TcEswitch } from './tc-eswitch.js';
 import type { TcPlacement } from './tc-lines.js';
 import type { TcRunner } from './tc-run.js';
 
@@ -19,10 +19,15 @@ const LEGACY =
 
 /**
  * The switchdev side of the linux driver: per PF its representors (found afresh on every
- * use, so renamed netdevs are followed) and its TcEswitch ledger.
+ * use through devlink, keyed by VF number, so renamed netdevs are followed; with their
+ * ifindexes, so a representor that vanished and came back gets its rules again) and its
+ * TcEswitch ledger.
  */
 export class LinuxEswitches {
   private readonly byPf = new Map<string, TcEswitch>();
+  /** ifindex → the PF and netdev of every port seen: where a TC notification belongs. */
+  private readonly byIfindex = new Map<number, { pf: string; dev: string }>();
+  private watching = false;
 
   constructor(
     private readonly sysfs: Sysfs,
@@ -35,6 +40,7 @@ export class LinuxEswitches {
     let sw = this.byPf.get(pf);
     if (!sw) {
       sw = new TcEswitch(pf, this.tc, this.placement);
+      sw.watch(this.watching);
       this.byPf.set(pf, sw);
     }
     return sw;
@@ -47,7 +53,33 @@ export class LinuxEswitches {
 
   /** Equivalent to: `devlink -j port show` for the PF's device (+ phys_port_name fallback). */
   async ports(e: PfEntry): Promise<SwitchPorts> {
-    return findRepresentors(e.sys.netdev, await this.devlink.ports(e.devlink), this.sysfs);
+    const sp = await findRepresentors(
+      e.sys.netdev,
+      await this.devlink.ports(e.devlink),
+      this.sysfs,
+    );
+    const pf = e.sys.id;
+    if (sp.uplinkIfindex !== undefined)
+      this.byIfindex.set(sp.uplinkIfindex, { pf, dev: sp.uplink });
+    for (const r of sp.vfs)
+      if (r.ifindex !== undefined) this.byIfindex.set(r.ifindex, { pf, dev: r.netdev });
+    return sp;
+  }
+
+  /** TC notifications are heard from now on (see TcEswitch.watch). */
+  watch(on: boolean): void {
+    this.watching = on;
+    for (const sw of this.byPf.values()) sw.watch(on);
+  }
+
+  /** A TC notification named this ifindex (null: some were lost). */
+  touched(ifindex: number | null): void {
+    if (ifindex === null) {
+      for (const sw of this.byPf.values()) sw.touched(null);
+      return;
+    }
+    const at = this.byIfindex.get(ifindex);
+    if (at) this.byPf.get(at.pf)?.touched(at.dev);
   }
 
   /** Rules read back (counters, in_hw) and each VF's switch port. */
@@ -56,7 +88,7 @@ export class LinuxEswitches {
     numVfs: number,
   ): Promise<{ eswitch: ObservedRuleSet; switchPorts: Map<number, VfSwitchPort> }> {
     const sp = await this.ports(e);
-    const rules = await this.of(e.sys.id).observe(portMap(sp));
+    const rules = await this.of(e.sys.id).observe(portMap(sp), portIds(sp));
     const ports: EswitchPort[] = ['uplink'];
     for (let i = 0; i < numVfs; i++) ports.push(vfPort(i));
     const switchPorts = new Map<number, VfSwitchPort>();
@@ -79,7 +111,8 @@ export class LinuxEswitches {
     if (!e) return fail(`PF ${pf} not found; check the PCI address against \`nicvisor show pfs\``);
     if (e.eswitch !== 'switchdev') return fail(`PF ${pf} (${e.sys.netdev}) ${LEGACY}`);
     try {
-      return await this.of(pf).apply(diff, portMap(await this.ports(e)));
+      const sp = await this.ports(e);
+      return await this.of(pf).apply(diff, portMap(sp), portIds(sp));
     } catch (err) {
       return fail(`PF ${pf}: ${(err as Error).message}`);
     }
@@ -89,7 +122,19 @@ export class LinuxEswitches {
   async drifted(e: PfEntry): Promise<string | null> {
     const sw = this.byPf.get(e.sys.id);
     if (!sw || sw.size === 0 || e.eswitch !== 'switchdev') return null;
-    return sw.drifted(portMap(await this.ports(e)));
+    const sp = await this.ports(e);
+    return sw.drifted(portMap(sp), portIds(sp));
+  }
+
+  /**
+   * The drift check that repairs: rules gone or changed behind nicvisor's back are put back
+   * as last applied, in one read and one batch (TcEswitch.heal); null when nothing drifted.
+   */
+  async heal(e: PfEntry): Promise<Healed | null> {
+    const sw = this.byPf.get(e.sys.id);
+    if (!sw || sw.size === 0 || e.eswitch !== 'switchdev') return null;
+    const sp = await this.ports(e);
+    return sw.heal(portMap(sp), portIds(sp));
   }
 
   /**

@@ -10,6 +10,8 @@ import type { Sysfs } from '../sysfs.js';
 export interface Representor {
   vf: number;
   netdev: string;
+  /** Its ifindex: new when the netdev was recreated, the same across a rename. */
+  ifindex?: number;
   /** `bus/dev/index` of its devlink port, when devlink reported it. */
   devlinkPort?: string;
   /** `phys_switch_id`: the same for every port of one eswitch. */
@@ -21,6 +23,7 @@ export interface Representor {
 export interface SwitchPorts {
   /** The uplink representor (the PF netdev itself on mlx5, ice and netdevsim). */
   uplink: string;
+  uplinkIfindex?: number;
   switchId?: string;
   vfs: Representor[];
 }
@@ -45,6 +48,7 @@ export async function findRepresentors(
     (p) => p.flavour === DEVLINK_PORT_FLAVOUR_PHYSICAL && p.netdev !== undefined,
   );
   const uplink = physical?.netdev ?? pfNetdev;
+  const uplinkIfindex = physical?.ifindex ?? (await sysfs.netdevIfindex(uplink));
   const pfNumber = devlinkPorts.find((p) => p.pfNumber !== undefined)?.pfNumber ?? 0;
   const byVf = new Map<number, Representor>();
   for (const p of devlinkPorts) {
@@ -54,6 +58,7 @@ export async function findRepresentors(
     byVf.set(p.vfNumber, {
       vf: p.vfNumber,
       netdev: p.netdev,
+      ifindex: p.ifindex ?? (await sysfs.netdevIfindex(p.netdev)),
       devlinkPort: `${p.bus}/${p.dev}/${p.index}`,
       switchId,
       via: 'devlink',
@@ -65,16 +70,25 @@ export async function findRepresentors(
       const m = portName ? VF_PORT.exec(portName) : null;
       if (!m || switchId !== own.switchId || Number(m[1]) !== pfNumber) continue;
       const vf = Number(m[2]);
-      byVf.set(vf, { vf, netdev, switchId, via: 'phys_port_name' });
+      const ifindex = await sysfs.netdevIfindex(netdev);
+      byVf.set(vf, { vf, netdev, ifindex, switchId, via: 'phys_port_name' });
     }
   }
   const vfs = [...byVf.values()].sort((a, b) => a.vf - b.vf);
-  return { uplink, switchId: own.switchId, vfs };
+  return { uplink, uplinkIfindex, switchId: own.switchId, vfs };
 }
 
 /** Port → netdev for the rules: the uplink and every VF that has a representor. */
 export function portMap(ports: SwitchPorts): Map<EswitchPort, string> {
   const m = new Map<EswitchPort, string>([['uplink', ports.uplink]]);
   for (const r of ports.vfs) m.set(`vf${r.vf}`, r.netdev);
+  return m;
+}
+
+/** Port → ifindex, where known: how the ledger tells a renamed netdev from a new one. */
+export function portIds(ports: SwitchPorts): Map<EswitchPort, number> {
+  const m = new Map<EswitchPort, number>();
+  if (ports.uplinkIfindex !== undefined) m.set('uplink', ports.uplinkIfindex);
+  for (const r of ports.vfs) if (r.ifindex !== undefined) m.set(`vf${r.vf}`, r.ifindex);
   return m;
 }

@@ -5,6 +5,7 @@ import type {
   ObservedRule,
   RuleDiff,
 } from '../../../model/index.js';
+import { TC_MAX_ACTIONS } from '../../../policy/eswitch/spill.js';
 import {
   clsactLine,
   type DevOf,
@@ -18,16 +19,40 @@ import {
 import { batchErrors, type KernelFilter, parseFilters, splitJson } from './tc-read.js';
 import type { TcRunner } from './tc-run.js';
 
-/** TCA_ACT_MAX_PRIO: actions one filter can hold. */
-export const TC_MAX_ACTIONS = 32;
+/** TCA_ACT_MAX_PRIO: actions one filter can hold (the compiler splits longer floods). */
+export { TC_MAX_ACTIONS } from '../../../policy/eswitch/spill.js';
+
+/** How often a watching drift check reads every netdev anyway (a notification lost unseen). */
+const FULL_READ_MS = 30_000;
 
 /** Port → netdev of one PF's eswitch: the uplink and each VF's representor. */
 export type PortMap = ReadonlyMap<EswitchPort, string>;
+/** Port → ifindex of its netdev, where known: a netdev that came back has a new one. */
+export type PortIds = ReadonlyMap<EswitchPort, number>;
 
 interface Entry {
   rule: EswitchRule;
   place: TcPlace;
   cookie: string;
+  /** `renewals` when it was installed: a port renewed later makes it stale. */
+  epoch: number;
+}
+
+/** Where a port's netdev was last seen. */
+interface Home {
+  dev: string;
+  ifindex?: number;
+  /** Gone from the port map at the last look (its rules went with it). */
+  gone: boolean;
+  /** The `renewals` count when this port's netdev was last found new. */
+  renewed: number;
+}
+
+/** The ports a rule's filter depends on: its own and every mirred target. */
+function portsOf(r: EswitchRule): EswitchPort[] {
+  const out = [r.port];
+  for (const a of r.actions) if (a.kind === 'mirror' || a.kind === 'redirect') out.push(a.to);
+  return out;
 }
 
 /** What is on the ports and not in the ledger: kept by id so a diff can remove it. */
@@ -57,6 +82,23 @@ export class TcEswitch {
   private readonly ledger = new Map<string, Entry>();
   private foreign = new Map<string, Foreign>();
   private readonly clsact = new Set<string>();
+  /**
+   * Each port's netdev as last seen, so the ledger follows it: a rename (same ifindex, or
+   * none known) moves the port's filters to the new name (the kernel keeps them); a netdev
+   * that vanished or came back with a new ifindex (VF recreated, driver reload, netns move)
+   * took its filters and clsact with it, and every rule whose mirred names it points at
+   * nothing: those rules are stale until installed again.
+   */
+  private readonly homes = new Map<EswitchPort, Home>();
+  private renewals = 0;
+  private watching = false;
+  /** Filters of each netdev as last read while watching, until a notification names it. */
+  private readonly cache = new Map<string, KernelFilter[]>();
+  private fullAt = 0;
+  /** observe, drifted, heal and apply run one at a time (the drift poll runs beside applies). */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** What changed in the ports since the last drift check (its answer). */
+  private news: string[] = [];
 
   constructor(
     readonly pf: string,
@@ -69,6 +111,93 @@ export class TcEswitch {
     this.ledger.clear();
     this.foreign.clear();
     this.clsact.clear();
+    this.homes.clear();
+    this.news = [];
+    this.cache.clear();
+  }
+
+  /** Follows renames and renewals of the ports' netdevs (see `homes`). */
+  private rehome(ports: PortMap, ids?: PortIds): void {
+    for (const [port, dev] of ports) {
+      const ifindex = ids?.get(port);
+      const h = this.homes.get(port);
+      if (!h) {
+        this.homes.set(port, { dev, ifindex, gone: false, renewed: 0 });
+        continue;
+      }
+      const renewed =
+        h.gone || (ifindex !== undefined && h.ifindex !== undefined && ifindex !== h.ifindex);
+      if (renewed) {
+        this.renewals++;
+        this.clsact.delete(h.dev);
+        this.clsact.delete(dev);
+        this.cache.delete(h.dev);
+        this.cache.delete(dev);
+        const was = h.ifindex !== undefined ? `, was ${h.ifindex}` : '';
+        this.news.push(
+          `the netdev of ${port} is new (${dev}${ifindex !== undefined ? `, ifindex ${ifindex}` : ''}${was}): its rules and those that mirror to it are reinstalled`,
+        );
+        this.homes.set(port, { dev, ifindex, gone: false, renewed: this.renewals });
+        continue;
+      }
+      if (h.dev !== dev) {
+        // A rename: the filters stay on the netdev, under its new name.
+        for (const e of this.ledger.values())
+          if (e.rule.port === port) e.place = { ...e.place, dev };
+        for (const f of this.foreign.values())
+          if (f.place.dev === h.dev) f.place = { ...f.place, dev };
+        if (this.clsact.delete(h.dev)) this.clsact.add(dev);
+        this.cache.delete(h.dev);
+        h.dev = dev;
+      }
+      if (ifindex !== undefined) h.ifindex = ifindex;
+    }
+    for (const [port, h] of this.homes) {
+      if (ports.has(port) || h.gone) continue;
+      h.gone = true;
+      this.clsact.delete(h.dev);
+      this.news.push(`the netdev of ${port} (${h.dev}) is gone, and its rules with it`);
+    }
+  }
+
+  /**
+   * A port with rules in the ledger and not one of them in the kernel has a new netdev too,
+   * whatever its ifindex: a netns move and back keeps the ifindex but flushes the clsact,
+   * and a quick recreate may come back before anyone looked.
+   */
+  private renewEmptied(filters: readonly KernelFilter[], ports: PortMap): void {
+    const have = new Set(filters.map((f) => key(f)));
+    const kept = new Map<EswitchPort, boolean>();
+    for (const e of this.ledger.values()) {
+      const p = e.rule.port;
+      if (!ports.has(p) || this.stale(e)) continue;
+      kept.set(p, (kept.get(p) ?? false) || have.has(key(e.place)));
+    }
+    for (const [port, any] of kept) {
+      const h = this.homes.get(port);
+      if (any || !h) continue;
+      this.renewals++;
+      h.renewed = this.renewals;
+      this.clsact.delete(h.dev);
+      this.news.push(
+        `every rule of ${port} is gone from ${h.dev} (its netdev was recreated or moved): its rules and those that mirror to it are reinstalled`,
+      );
+    }
+  }
+
+  /** Installed before a port it depends on was renewed: its filter is gone or points at nothing. */
+  private stale(e: Entry): boolean {
+    for (const p of portsOf(e.rule)) {
+      const h = this.homes.get(p);
+      if (h && h.renewed > e.epoch) return true;
+    }
+    return false;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   get size(): number {
@@ -77,17 +206,63 @@ export class TcEswitch {
 
   /** Equivalent to: `tc -s -j filter show dev DEV ingress` for every port, in one process. */
   async read(ports: PortMap): Promise<KernelFilter[]> {
-    const devs = [...new Set(ports.values())];
-    if (devs.length === 0) return [];
-    const r = await this.tc(['-s', '-j', '-batch', '-'], `${devs.map(showLine).join('\n')}\n`);
-    // A port without clsact answers nothing (or an error line): it has no filters.
-    const answers = splitJson(r.stdout);
-    return devs.flatMap((dev, i) => parseFilters(dev, answers[i]));
+    return this.readSome(ports, false);
+  }
+
+  /**
+   * TC notifications are heard (the driver's drift watcher calls touched()): a drift check
+   * then reads only the netdevs a notification named since their last read, and keeps the
+   * others' filters from then. A full read still happens every FULL_READ_MS.
+   */
+  watch(on: boolean): void {
+    this.watching = on;
+    if (!on) this.cache.clear();
+  }
+
+  /** A TC notification for this netdev (null: notifications were lost, so every netdev). */
+  touched(dev: string | null): void {
+    if (dev === null) this.cache.clear();
+    else this.cache.delete(dev);
+  }
+
+  /** One `tc -force -batch -` of changes; the netdevs it names are read afresh next time. */
+  private change(input: string) {
+    for (const m of input.matchAll(/ dev (\S+)/g)) this.cache.delete(m[1]);
+    return this.tc(['-force', '-batch', '-'], input);
+  }
+
+  /**
+   * `tc -s -j filter show` of the ports' netdevs in one process: of all of them, or (`cached`,
+   * while watching) only of those no notification left unchanged since their last read.
+   */
+  private async readSome(ports: PortMap, cached: boolean): Promise<KernelFilter[]> {
+    const all = [...new Set(ports.values())];
+    if (!this.watching || Date.now() - this.fullAt > FULL_READ_MS) cached = false;
+    const devs = cached ? all.filter((d) => !this.cache.has(d)) : all;
+    if (!cached) this.fullAt = Date.now();
+    // Forgotten before the read: a notification during it marks the netdev again.
+    for (const d of devs) this.cache.delete(d);
+    let fresh: KernelFilter[][] = [];
+    if (devs.length > 0) {
+      const r = await this.tc(['-s', '-j', '-batch', '-'], `${devs.map(showLine).join('\n')}\n`);
+      // A port without clsact answers nothing (or an error line): it has no filters.
+      const answers = splitJson(r.stdout);
+      fresh = devs.map((dev, i) => parseFilters(dev, answers[i]));
+    }
+    if (this.watching) for (const [i, d] of devs.entries()) this.cache.set(d, fresh[i]);
+    const got = new Map(devs.map((d, i) => [d, fresh[i]]));
+    return all.flatMap((d) => got.get(d) ?? this.cache.get(d) ?? []);
   }
 
   /** The installed rules with counters, plus anything foreign on the ports (to remove). */
-  async observe(ports: PortMap): Promise<ObservedRule[]> {
+  observe(ports: PortMap, ids?: PortIds): Promise<ObservedRule[]> {
+    return this.exclusive(() => this.observeNow(ports, ids));
+  }
+
+  private async observeNow(ports: PortMap, ids?: PortIds): Promise<ObservedRule[]> {
+    this.rehome(ports, ids);
     const filters = await this.read(ports);
+    this.renewEmptied(filters, ports);
     const byPlace = new Map(filters.map((f) => [key(f), f]));
     const out: ObservedRule[] = [];
     const owned = new Set<string>();
@@ -95,6 +270,9 @@ export class TcEswitch {
       const f = byPlace.get(key(e.place));
       if (!f || f.cookie !== e.cookie) continue;
       owned.add(key(f));
+      // Its filter is there but names a netdev that is no more: reported missing, so the
+      // next diff installs it again (in place, by `replace`).
+      if (this.stale(e)) continue;
       const { packets, bytes, drops, inHw, handle } = f;
       out.push({ ...e.rule, packets, bytes, drops, inHw, handle });
     }
@@ -125,10 +303,25 @@ export class TcEswitch {
   }
 
   /** Whether the kernel's filters still are the ledger, exactly (the drift check). */
-  async drifted(ports: PortMap): Promise<string | null> {
-    const filters = await this.read(ports);
+  drifted(ports: PortMap, ids?: PortIds): Promise<string | null> {
+    return this.exclusive(() => this.driftedNow(ports, ids));
+  }
+
+  private async driftedNow(ports: PortMap, ids?: PortIds): Promise<string | null> {
+    this.rehome(ports, ids);
+    const news = this.news;
+    this.news = [];
+    if (news.length > 0) return news.join('; ');
+    const filters = await this.readSome(ports, true);
+    this.renewEmptied(filters, ports);
+    const later = this.news;
+    this.news = [];
+    if (later.length > 0) return later.join('; ');
     const byPlace = new Map(filters.map((f) => [key(f), f]));
     for (const e of this.ledger.values()) {
+      // A rule on a port that is gone went with it; reported once, when it went.
+      if (this.homes.get(e.rule.port)?.gone) continue;
+      if (this.stale(e)) return `rule ${e.rule.id} names a netdev that is no more`;
       const f = byPlace.get(key(e.place));
       if (!f) return `rule ${e.rule.id} is gone from ${e.place.dev}`;
       if (f.cookie !== e.cookie) return `rule ${e.rule.id} was changed on ${e.place.dev}`;
@@ -145,7 +338,79 @@ export class TcEswitch {
    * back as they were) and nothing is removed, so no half-applied set stays behind.
    * Only then the old rules go, in a second batch: the VF is never unfiltered in between.
    */
-  async apply(diff: RuleDiff, ports: PortMap): Promise<EswitchOutcome> {
+  apply(diff: RuleDiff, ports: PortMap, ids?: PortIds): Promise<EswitchOutcome> {
+    return this.exclusive(() => this.applyNow(diff, ports, ids));
+  }
+
+  /**
+   * The drift check that repairs what it finds, in one read and one batch: every rule of the
+   * ledger whose filter is gone, changed or stale (a port's netdev renewed) is put back at
+   * its place with `filter replace`, as it was last applied, without waiting for a plan
+   * (the daemon re-plans after, for anything else: foreign filters, a changed policy).
+   * Returns what drifted and what was put back, or null when nothing did.
+   */
+  heal(ports: PortMap, ids?: PortIds): Promise<Healed | null> {
+    return this.exclusive(() => this.healNow(ports, ids));
+  }
+
+  private async healNow(ports: PortMap, ids?: PortIds): Promise<Healed | null> {
+    this.rehome(ports, ids);
+    const filters = await this.readSome(ports, true);
+    this.renewEmptied(filters, ports);
+    const why = this.news;
+    this.news = [];
+    const byPlace = new Map(filters.map((f) => [key(f), f]));
+    const lost: Entry[] = [];
+    let changed = 0;
+    let held = 0;
+    for (const e of this.ledger.values()) {
+      if (!ports.has(e.rule.port)) continue; // gone with its netdev: back when it is
+      const f = byPlace.get(key(e.place));
+      if (f?.cookie === e.cookie) held++;
+      if (f && f.cookie === e.cookie && !this.stale(e)) continue;
+      if (f && f.cookie !== e.cookie) changed++;
+      lost.push(e);
+    }
+    if (lost.length > 0) {
+      const first = lost[0];
+      why.push(
+        `${lost.length} rules gone or changed (${changed} changed), e.g. ${first.rule.id} on ${first.place.dev}`,
+      );
+    }
+    if (filters.length > held + changed)
+      why.push(`${filters.length - held - changed} filters nicvisor did not install`);
+    if (why.length === 0) return null;
+    const devOf = devOfPorts(ports);
+    const items: Installing['items'] = [];
+    const failed: string[] = [];
+    for (const e of lost) {
+      try {
+        const { line, cookie, place } = replaceLine(e.rule, e.place.handle, devOf, this.placement);
+        items.push({
+          entry: { rule: e.rule, place, cookie, epoch: this.renewals },
+          line,
+          old: null,
+        });
+      } catch (err) {
+        failed.push(`${ruleWho(e.rule)}: ${(err as Error).message}`);
+      }
+    }
+    const devs = new Set(items.map((i) => i.entry.place.dev));
+    const plan: Installing = { items, clsact: [...devs].filter((d) => !this.clsact.has(d)) };
+    const refused = await this.install(plan);
+    const bad = new Set(refused.map((r) => r.rule.id));
+    for (const r of refused) failed.push(`${ruleWho(r.rule)}: ${r.error}`);
+    let repaired = 0;
+    for (const n of items) {
+      if (bad.has(n.entry.rule.id)) continue;
+      this.ledger.set(n.entry.rule.id, n.entry);
+      repaired++;
+    }
+    return { why: why.join('; '), repaired, failed };
+  }
+
+  private async applyNow(diff: RuleDiff, ports: PortMap, ids?: PortIds): Promise<EswitchOutcome> {
+    this.rehome(ports, ids);
     const devOf = devOfPorts(ports);
     const fail = (failures: { rule: EswitchRule; error: string }[]): EswitchOutcome => ({
       diff,
@@ -192,7 +457,7 @@ export class TcEswitch {
         // The kernel parses at most TCA_ACT_MAX_PRIO actions and silently drops the rest
         // (found by bench/switchdev.ts: a flood to 40 ports lost its last deliveries).
         throw new Error(
-          `${ruleWho(rule)}: ${rule.actions.length} actions, but a TC filter holds at most ${TC_MAX_ACTIONS} (TCA_ACT_MAX_PRIO); fix: fewer ports in one VLAN on this PF`,
+          `${ruleWho(rule)}: ${rule.actions.length} actions, but a TC filter holds at most ${TC_MAX_ACTIONS} (TCA_ACT_MAX_PRIO); the compiler splits longer rules over spill chains, so this rule did not come from it`,
         );
       }
       const old = this.ledger.get(rule.id);
@@ -211,7 +476,7 @@ export class TcEswitch {
       bump(at, handle);
       const { line, cookie, place } = replaceLine(rule, handle, devOf, this.placement);
       items.push({
-        entry: { rule, place, cookie },
+        entry: { rule, place, cookie, epoch: this.renewals },
         line: adopt ? null : line,
         old: same ? old : null,
       });
@@ -248,7 +513,7 @@ export class TcEswitch {
       lineOf.set(lines.length, n.entry);
     }
     if (lines.length === 0) return [];
-    const r = await this.tc(['-force', '-batch', '-'], `${lines.join('\n')}\n`);
+    const r = await this.change(`${lines.join('\n')}\n`);
     const errors = batchErrors(r.stderr);
     const refused: { rule: EswitchRule; error: string }[] = [];
     plan.clsact.forEach((dev, i) => {
@@ -282,7 +547,7 @@ export class TcEswitch {
         lines.push(replaceLine(n.old.rule, n.old.place.handle, devOf, this.placement).line);
       else lines.push(deleteLine(n.entry.place));
     }
-    if (lines.length > 0) await this.tc(['-force', '-batch', '-'], `${lines.join('\n')}\n`);
+    if (lines.length > 0) await this.change(`${lines.join('\n')}\n`);
   }
 
   private async remove(diff: RuleDiff, moved: Entry[]): Promise<EswitchOutcome> {
@@ -296,6 +561,10 @@ export class TcEswitch {
     const installed = new Set([...diff.add, ...diff.change].map((r) => r.id));
     for (const rule of diff.remove) {
       const entry = this.ledger.get(rule.id);
+      if (entry && !installed.has(rule.id) && this.homes.get(entry.rule.port)?.gone) {
+        this.ledger.delete(rule.id); // its filter went with the netdev
+        continue;
+      }
       if (entry && !installed.has(rule.id)) {
         lines.push(deleteLine(entry.place));
         whose.push(rule);
@@ -311,7 +580,7 @@ export class TcEswitch {
       this.foreign.delete(rule.id);
     }
     if (lines.length === 0) return { diff, status: 'done' };
-    const r = await this.tc(['-force', '-batch', '-'], `${lines.join('\n')}\n`);
+    const r = await this.change(`${lines.join('\n')}\n`);
     const failures: { rule: EswitchRule; error: string }[] = [];
     for (const [n, e] of batchErrors(r.stderr)) {
       // Already gone (deleted behind nicvisor's back): what removing it wanted.
@@ -322,6 +591,15 @@ export class TcEswitch {
     }
     return failures.length === 0 ? { diff, status: 'done' } : { diff, status: 'failed', failures };
   }
+}
+
+/** What a drift check found, and what it put back. */
+export interface Healed {
+  why: string;
+  /** Rules installed again as last applied. */
+  repaired: number;
+  /** Rules it could not put back (a missing representor, a kernel refusal). */
+  failed: string[];
 }
 
 interface Installing {

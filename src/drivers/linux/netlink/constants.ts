@@ -47,6 +47,14 @@ export const RTM_DELLINK = 17;
 export const RTM_GETLINK = 18;
 export const RTM_SETLINK = 19;
 export const RTNLGRP_LINK = 1;
+/** Qdisc, class, filter and chain changes (every message starts with a struct tcmsg). */
+export const RTNLGRP_TC = 4;
+export const RTM_NEWQDISC = 36;
+export const RTM_DELTFILTER = 45;
+export const RTM_NEWTFILTER = 44;
+export const RTM_DELCHAIN = 101;
+/** struct tcmsg: family u8, pad u8, pad u16, then ifindex s32. */
+export const TCMSG_IFINDEX_OFFSET = 4;
 export const IFINFOMSG_LEN = 16;
 
 export const IFF_UP = 0x1;

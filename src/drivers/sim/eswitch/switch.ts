@@ -1,4 +1,5 @@
 import type { EswitchRule, RuleDiff } from '../../../model/index.js';
+import { TC_MAX_GOTOS } from '../../../policy/eswitch/spill.js';
 import { FrameScratch } from '../copy.js';
 import {
   RX_BYTES,
@@ -144,6 +145,7 @@ export class SimEswitch implements FramePath {
     let cur = buf;
     let curLen = len;
     let spare = 0;
+    let gotos = 0;
     let rules = chains?.get(0);
     for (;;) {
       if (rules === undefined) {
@@ -183,6 +185,11 @@ export class SimEswitch implements FramePath {
           this.policed = a.kind === 'police';
           return this.out.delivered;
         }
+      }
+      // The kernel's max_reclassify_loop: past 16 gotos the frame is dropped.
+      if (next >= 0 && ++gotos > TC_MAX_GOTOS) {
+        this.lost = true;
+        break;
       }
       rules = next < 0 ? undefined : chains?.get(next);
     }

@@ -4,6 +4,7 @@ import {
   type RuleDiff,
   ruleLabel,
 } from '../../../model/index.js';
+import { TC_MAX_ACTIONS } from '../../../policy/eswitch/spill.js';
 import { type CompiledRule, compileRule, portIndex } from './compiled.js';
 
 /** The installed rules of one PF, by id, and per port the chains in prio order. */
@@ -31,6 +32,9 @@ export class RuleTable {
       if (i >= numVfs)
         return `port ${p} does not exist: the PF has ${numVfs} VFs (vf0-vf${numVfs - 1})`;
     }
+    // The kernel parses TCA_ACT_MAX_PRIO actions and drops the rest; the sim refuses them.
+    if (r.actions.length > TC_MAX_ACTIONS)
+      return `${r.actions.length} actions, but a TC filter holds at most ${TC_MAX_ACTIONS}`;
     // Gotos only lead to higher chains, so a frame's walk through the chains always ends.
     const back = r.actions.find((a) => a.kind === 'goto' && a.chain <= r.chain);
     if (back)

@@ -29,6 +29,25 @@ export class FakeTc {
     for (const d of devs) this.devs.add(d);
   }
 
+  /** `ip link set OLD name NEW`: the filters and clsact stay on the netdev. */
+  rename(from: string, to: string): void {
+    this.devs.delete(from);
+    this.devs.add(to);
+    if (this.clsact.delete(from)) this.clsact.add(to);
+    for (const [k, f] of [...this.filters]) {
+      if (f.dev !== from) continue;
+      this.filters.delete(k);
+      this.filters.set(`${to}/${f.chain}/${f.prio}/${f.handle}`, { ...f, dev: to });
+    }
+  }
+
+  /** The netdev is unregistered (VF deleted, netns move): its filters and clsact go with it. */
+  unregister(dev: string): void {
+    this.devs.delete(dev);
+    this.clsact.delete(dev);
+    for (const [k, f] of [...this.filters]) if (f.dev === dev) this.filters.delete(k);
+  }
+
   readonly run: TcRunner = async (args, input) => {
     const lines = input.split('\n').filter((l) => l.trim() !== '');
     this.runs.push({ args, lines });

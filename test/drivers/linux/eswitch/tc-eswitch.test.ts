@@ -191,4 +191,164 @@ describe('TcEswitch: the ledger of one PF’s filters', () => {
       );
     assert.equal(tc.runs.length, 0);
   });
+
+  it('a renamed representor keeps its rules: no drift, nothing reinstalled', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    const ids = new Map([
+      ['uplink', 1],
+      ['vf0', 10],
+      ['vf1', 11],
+    ]);
+    const before = await sw.observe(PORTS, ids);
+    assert.equal(
+      (await sw.apply(diffRules(before, policies([10]).rules), PORTS, ids)).status,
+      'done',
+    );
+    tc.rename('rep0', 'guest-a');
+    const renamed = new Map([...PORTS, ['vf0', 'guest-a']]);
+    assert.equal(await sw.drifted(renamed, ids), null);
+    const seen = await sw.observe(renamed, ids);
+    const d = diffRules(seen, policies([10]).rules);
+    assert.deepEqual([d.add.length, d.change.length, d.remove.length], [0, 0, 0]);
+    // Its rules are deleted under the new name when the policy drops them.
+    const n = tc.runs.length;
+    assert.equal(
+      (await sw.apply(diffRules(seen, policies([20]).rules), renamed, ids)).status,
+      'done',
+    );
+    const lines = tc.runs.slice(n).flatMap((r) => r.lines);
+    assert.ok(lines.some((l) => l.startsWith('filter del dev guest-a')));
+    assert.ok(!lines.some((l) => l.includes(' rep0 ')));
+    assert.equal(await sw.drifted(renamed, ids), null);
+  });
+
+  it('a representor that vanishes and comes back gets its rules again, and so do rules that mirror to it', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    const ids = new Map([
+      ['uplink', 1],
+      ['vf0', 10],
+      ['vf1', 11],
+    ]);
+    const want = policies([10]).rules;
+    await sw.apply(diffRules(await sw.observe(PORTS, ids), want), PORTS, ids);
+    const total = tc.filters.size;
+    tc.unregister('rep1');
+    const without = new Map([...PORTS].filter(([p]) => p !== 'vf1'));
+    assert.match((await sw.drifted(without, ids)) ?? '', /netdev of vf1 \(rep1\) is gone/);
+    assert.equal(await sw.drifted(without, ids), null, 'said once');
+    // Back, with a new ifindex (same name, as a VF recreated by its driver gets).
+    tc.devs.add('rep1');
+    const back = new Map([...ids, ['vf1', 12]]);
+    assert.match(
+      (await sw.drifted(PORTS, back)) ?? '',
+      /netdev of vf1 is new \(rep1, ifindex 12, was 11\)/,
+    );
+    const seen = await sw.observe(PORTS, back);
+    const d = diffRules(seen, want);
+    const mirrorsTo1 = want.rules.filter(
+      (r) => r.port !== 'vf1' && r.actions.some((a) => 'to' in a && a.to === 'vf1'),
+    );
+    assert.ok(mirrorsTo1.length > 0);
+    const onVf1 = want.rules.filter((r) => r.port === 'vf1');
+    assert.deepEqual(
+      d.add.map((r) => r.id).sort(),
+      [...onVf1, ...mirrorsTo1].map((r) => r.id).sort(),
+      'its own rules and those naming it, nothing else',
+    );
+    const n = tc.runs.length;
+    assert.equal((await sw.apply(d, PORTS, back)).status, 'done');
+    const lines = tc.runs.slice(n).flatMap((r) => r.lines);
+    assert.equal(lines[0], 'qdisc add dev rep1 clsact', 'its clsact went with it');
+    assert.equal(tc.filters.size, total);
+    assert.equal(await sw.drifted(PORTS, back), null);
+    assert.equal(diffRules(await sw.observe(PORTS, back), want).add.length, 0);
+  });
+
+  it('a representor moved to another netns and back (same name and ifindex) is seen by its empty clsact', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    const want = policies([10]).rules;
+    await sw.apply(diffRules(await sw.observe(PORTS), want), PORTS);
+    const total = tc.filters.size;
+    tc.unregister('rep0');
+    tc.devs.add('rep0');
+    assert.match((await sw.drifted(PORTS)) ?? '', /every rule of vf0 is gone from rep0/);
+    const d = diffRules(await sw.observe(PORTS), want);
+    assert.ok(
+      d.add.some((r) => r.port !== 'vf0'),
+      'rules that mirror to it too',
+    );
+    assert.equal((await sw.apply(d, PORTS)).status, 'done');
+    assert.equal(tc.filters.size, total);
+    assert.equal(await sw.drifted(PORTS), null);
+  });
+
+  it('heal: one read and one batch put back exactly the rules deleted or changed', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    await converge(sw, [10]);
+    assert.equal(await sw.heal(PORTS), null);
+    const before = new Map([...tc.filters].map(([k, f]) => [k, f.text]));
+    const [k] = [...tc.filters].find(([, f]) => f.dev === 'rep0' && f.chain === 1) ?? [];
+    assert.ok(k);
+    tc.filters.delete(k);
+    const other = [...tc.filters.values()].find((f) => f.dev === 'rep1' && f.chain === 0);
+    assert.ok(other);
+    other.cookie = null;
+    const n = tc.runs.length;
+    const healed = await sw.heal(PORTS);
+    assert.match(healed?.why ?? '', /2 rules gone or changed \(1 changed\)/);
+    assert.deepEqual([healed?.repaired, healed?.failed], [2, []]);
+    const runs = tc.runs.slice(n);
+    assert.equal(runs.length, 2, 'one read, one batch');
+    assert.equal(runs[1].lines.length, 2, 'only the two rules');
+    assert.deepEqual(new Map([...tc.filters].map(([x, f]) => [x, f.text])), before);
+    assert.equal(await sw.drifted(PORTS), null);
+  });
+
+  it('heal: a foreign filter is reported, left to the plan', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    await converge(sw, [10]);
+    await tc.run(
+      [],
+      'filter add dev rep0 ingress chain 7 prio 1 handle 1 protocol all flower action drop\n',
+    );
+    const healed = await sw.heal(PORTS);
+    assert.deepEqual([healed?.why, healed?.repaired], ['1 filters nicvisor did not install', 0]);
+  });
+
+  it('watching TC notifications, a drift check reads only the netdevs they named', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    sw.watch(true);
+    await converge(sw, [10]);
+    const reads = () => tc.runs.filter((r) => r.args.includes('-j')).slice(-1)[0]?.lines ?? [];
+    assert.equal(await sw.heal(PORTS), null);
+    const n = tc.runs.length;
+    assert.equal(await sw.heal(PORTS), null);
+    assert.equal(tc.runs.length, n, 'nothing named, nothing read');
+    const [k] = [...tc.filters].find(([, f]) => f.dev === 'rep1' && f.chain === 0) ?? [];
+    assert.ok(k);
+    tc.filters.delete(k);
+    sw.touched('rep1');
+    const healed = await sw.heal(PORTS);
+    assert.equal(healed?.repaired, 1);
+    assert.deepEqual(reads(), ['filter show dev rep1 ingress']);
+    // Its own batch named rep1: read again next time, then quiet.
+    assert.equal(await sw.heal(PORTS), null);
+    assert.deepEqual(reads(), ['filter show dev rep1 ingress']);
+    const m = tc.runs.length;
+    assert.equal(await sw.heal(PORTS), null);
+    assert.equal(tc.runs.length, m);
+    // Notifications lost: everything is read.
+    sw.touched(null);
+    assert.equal(await sw.heal(PORTS), null);
+    assert.equal(reads().length, 3);
+    // observe always reads everything: counters.
+    await sw.observe(PORTS);
+    assert.equal(reads().length, 3);
+  });
 });

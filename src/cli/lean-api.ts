@@ -1,7 +1,9 @@
 /**
- * The few API calls the CNI plugin makes, over node:http alone. A container start runs the
- * plugin as a fresh process, so it loads no schema library and no model (in the lab VM,
- * where node reads each module over 9p under emulation, that was most of an ADD's time).
+ * The few API calls the short-lived helpers make (the CNI plugin, the libvirt network hook),
+ * over node:http alone. A container start or a libvirt port runs them as a fresh process, so
+ * they load no schema library, no model and no command framework: node reads every module
+ * file at each start (in the lab VM over 9p under emulation, that was most of an ADD's time;
+ * test/cli/lean-entries.test.ts keeps the set small).
  */
 import { request } from 'node:http';
 import type {
@@ -10,11 +12,11 @@ import type {
   ClaimResult,
   PoolView,
   ReleaseResult,
-} from '../../model/index.js';
+} from '../model/index.js';
 
 export const SYSTEM_SOCKET = '/run/nicvisor/nicvisor.sock';
 
-export class CniApiError extends Error {
+export class LeanApiError extends Error {
   readonly status: number;
   constructor(status: number, message: string) {
     super(message);
@@ -49,14 +51,14 @@ function call<T>(socket: string, method: string, path: string, body?: unknown): 
           if (status >= 200 && status < 300) resolve(data as T);
           else
             reject(
-              new CniApiError(status, (data as { error?: string })?.error ?? `HTTP ${status}`),
+              new LeanApiError(status, (data as { error?: string })?.error ?? `HTTP ${status}`),
             );
         });
       },
     );
     req.on('error', (err: NodeJS.ErrnoException) =>
       reject(
-        new CniApiError(
+        new LeanApiError(
           0,
           `cannot reach the daemon at unix:${socket} (${err.code ?? err.message}): is \`nicvisor serve\` running? set "socket" in the netconf`,
         ),
@@ -68,7 +70,7 @@ function call<T>(socket: string, method: string, path: string, body?: unknown): 
 
 const e = encodeURIComponent;
 
-export function cniApi(socket: string) {
+export function leanApi(socket: string) {
   return {
     claim: (pool: string, body: ClaimBodyInput) =>
       call<ClaimResult>(socket, 'POST', `/v1/pools/${e(pool)}/claims`, body),
@@ -82,5 +84,5 @@ export function cniApi(socket: string) {
       ),
   };
 }
-export type CniApi = ReturnType<typeof cniApi>;
+export type LeanApi = ReturnType<typeof leanApi>;
 export type { Claim };
