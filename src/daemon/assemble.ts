@@ -15,6 +15,7 @@ import { Hooks, type HookUser } from './hooks.js';
 import { LagEvents } from './lags.js';
 import type { Layout } from './layout.js';
 import type { Logger } from './logger.js';
+import { MacGuardEvents } from './mac-guard.js';
 import { DaemonMetrics } from './metrics.js';
 import { Mutations } from './mutations.js';
 import { KeyedLock } from './mutex.js';
@@ -42,6 +43,7 @@ export interface Running {
   stats: StatsRefresh;
   drift: DriftLoop;
   lagEvents: LagEvents;
+  macGuard: MacGuardEvents;
   audit: AuditLog;
   status: StatusBoard;
   mutations: Mutations;
@@ -109,6 +111,9 @@ export async function assemble(p: Parts): Promise<Running> {
   const guests = new GuestRequests({ store, reconciler, locks, limiter, audit, log });
   const stats = new StatsRefresh(driver, observed, d.statsIntervalMs, bus, log);
   const lagEvents = new LagEvents(driver, audit, bus, () => stats.refresh());
+  const macGuard = new MacGuardEvents(driver, store, audit, log, (name) =>
+    reconciler.reconcileVfs([name], 'MAC guard revert failed'),
+  );
   const hooks = new Hooks(log.child({ component: 'hooks' }), d.hookTimeoutMs, p.hookUser);
   const mutations = new Mutations({
     hooks,
@@ -162,6 +167,7 @@ export async function assemble(p: Parts): Promise<Running> {
     stats,
     drift,
     lagEvents,
+    macGuard,
     audit,
     status,
     mutations,

@@ -80,7 +80,18 @@ export class DriftLoop {
       const desired = reconciler.desired();
       const observed = await reconciler.observe(new Set(desired.pfs.map((p) => p.id)));
       const p = plan({ pfs: [], vfs: desired.vfs }, observed);
-      const off = new Set(p.steps.map(stepVf).filter((n): n is string => n !== null));
+      // A guarded VF in watch mode whose guest set its own MAC is the driver's MAC guard's
+      // to decide (kept, or reverted and audited); repairing it here would race that
+      // decision and revert a MAC the guard is about to grant.
+      const guarded = new Set(desired.vfs.filter((v) => v.settings.macGuard).map((v) => v.name));
+      const guards = (s: (typeof p.steps)[number]) =>
+        s.kind === 'setVf' && s.field === 'mac' && guarded.has(s.name);
+      const off = new Set(
+        p.steps
+          .filter((s) => !guards(s))
+          .map(stepVf)
+          .filter((n): n is string => n !== null),
+      );
       for (const v of desired.vfs) if (resized.includes(v.pf)) off.add(v.name);
       const drifted: string[] = [];
       const pending: string[] = [];

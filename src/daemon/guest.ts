@@ -14,6 +14,7 @@ import {
   type RequestOrigin,
 } from '../model/index.js';
 import { authorise, guestStateAfter, type PfPeers, pfPeers } from '../policy/authorise.js';
+import { primaryMac } from '../policy/desired.js';
 import type { AuditLog } from './audit.js';
 import { notFound } from './errors.js';
 import type { Logger } from './logger.js';
@@ -55,14 +56,20 @@ export class GuestRequests {
   }
 
   /** The mailbox handler given to the driver. */
-  readonly onMailbox = async (pf: string, vf: number, request: GuestRequest) => {
+  readonly onMailbox = async (
+    pf: string,
+    vf: number,
+    request: GuestRequest,
+    source: 'mailbox' | 'watch' = 'mailbox',
+  ) => {
     const name = this.nameAt(pf, vf);
+    const who = `${source}:${pf}#${vf}`;
     if (!name) {
       this.counts.nack += 1;
       const reason = `VF ${vf} of ${pf} has no nicvisor policy; requests are refused until one is applied`;
       this.deps.audit.record({
-        who: `mailbox:${pf}#${vf}`,
-        via: 'mailbox',
+        who,
+        via: source,
         action: 'guest.request',
         target: `${pf}#${vf}`,
         request,
@@ -71,7 +78,7 @@ export class GuestRequests {
       });
       return { result: 'nack' as const, reason };
     }
-    const d = await this.handle(name, request, { via: 'mailbox', who: `mailbox:${pf}#${vf}` });
+    const d = await this.handle(name, request, { via: source, who });
     return { result: d.result, reason: d.reason };
   };
 
@@ -89,7 +96,8 @@ export class GuestRequests {
     if (decided.result === 'ack' && decided.changed) {
       if (origin.via === 'api')
         await this.deps.reconciler.reconcileVfs([name], `guest ${request.type}`);
-      // The NIC applies a mailbox ack itself once we answer; confirm it afterwards.
+      // The NIC applies a mailbox ack itself once we answer (a watched change is in place
+      // already); confirm it afterwards.
       else
         setImmediate(
           () =>
@@ -134,7 +142,14 @@ export class GuestRequests {
     if (!policy) throw notFound(name);
     // A fresh read of the PF (it also becomes the daemon's last observation of it).
     const [pf] = await reconciler.observe(new Set([policy.pf]));
-    const vf = pf?.vfs.find((v) => v.vf === policy.vf);
+    const seen = pf?.vfs.find((v) => v.vf === policy.vf);
+    const guest = state.guests.get(name) ?? emptyGuestState();
+    // A watched change is on the NIC already: judge it against the MAC the VF held before
+    // (its policy's, or the guest's last granted one), or it would look granted already.
+    const vf =
+      seen && origin.via === 'watch'
+        ? { ...seen, settings: { ...seen.settings, mac: primaryMac(policy, guest) } }
+        : seen;
     const decision: Decision =
       pf && vf
         ? authorise(request, policy, vf, pf, this.peers(state, policy.pf))
@@ -145,7 +160,6 @@ export class GuestRequests {
     let revision = state.revisions.get(name) ?? 0;
     let changed = false;
     if (decision.result === 'ack') {
-      const guest = state.guests.get(name) ?? emptyGuestState();
       const next = guestStateAfter(guest, request, policy);
       const after = await store.setGuest(name, next);
       changed = after !== revision;

@@ -158,6 +158,7 @@ export class Daemon {
       await stats.start();
       drift.start();
       this.run.lagEvents.start();
+      this.run.macGuard.start();
       driver.setGuestRequestHandler(guests.onMailbox);
       this.log.info(
         { vfs: store.state().policies.size, driverWrites: driver.writes, stateDir: l.stateDir },
@@ -181,6 +182,7 @@ export class Daemon {
     r.driver.setGuestRequestHandler(null);
     await r.pools.stop();
     r.lagEvents.stop();
+    r.macGuard.stop();
     await r.drift.stop();
     r.reconciler.stop();
     await r.hooks.idle();

@@ -32,7 +32,22 @@ export type DriverEvent =
   /** Something changed on the PF or one VF (a link notification, `ip link` run by hand). */
   | { type: 'changed'; pf: string; vf?: number; reason: string }
   /** A LAG's members changed state (link down or up, failover, dissolved by a reset). */
-  | { type: 'lag'; pf: string; lag: string; reason: string };
+  | { type: 'lag'; pf: string; lag: string; reason: string }
+  /**
+   * The MAC guard (guarded trust, watch mode) found a MAC the guest set itself: kept (the
+   * daemon granted it), reverted to `held`, or the revert failed. `ms`: from the read that
+   * found it to the decision carried out.
+   */
+  | {
+      type: 'macGuard';
+      pf: string;
+      vf: number;
+      mac: string;
+      held: string;
+      action: 'kept' | 'reverted' | 'revertFailed';
+      reason: string;
+      ms: number;
+    };
 
 /**
  * Answers a guest's mailbox request. The NIC applies the change only when the answer is
@@ -42,6 +57,8 @@ export type GuestRequestHandler = (
   pf: string,
   vf: number,
   request: GuestRequest,
+  /** `watch`: the guest already made the change and the driver reverts it on nack. */
+  source?: 'mailbox' | 'watch',
 ) => Promise<Decision>;
 
 export interface ObserveOptions {

@@ -99,6 +99,7 @@ export const NEUTRAL_VF_VALUES: Partial<Record<VfPolicyField, unknown>> = {
   ...freshSettingsOfPolicyFields(),
   macs: [],
   guestMacs: 0,
+  guardMode: 'request',
   mirror: undefined,
   onStart: undefined,
   onStop: undefined,

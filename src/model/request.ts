@@ -48,7 +48,7 @@ export interface Decision {
 
 /** Where a guest request came from, for the audit log. */
 export interface RequestOrigin {
-  via: 'mailbox' | 'api';
+  via: 'mailbox' | 'api' | 'watch';
   /** Who asked: `guest:NAME` for a guest credential, `admin` otherwise. */
   who: string;
   pf: string;

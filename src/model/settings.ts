@@ -28,6 +28,11 @@ export const VfSettings = z.object({
   macAntiSpoof: z.boolean(),
   vlanAntiSpoof: z.boolean(),
   trust: z.boolean(),
+  macGuard: z
+    .boolean()
+    .describe(
+      'The driver watches the MAC the guest sets itself and asks nicvisor before keeping it (guarded trust in watch mode; the NIC trusts the VF).',
+    ),
   allowBroadcast: z.boolean(),
   allowMulticast: z.boolean(),
   allowUnknownUnicast: z.boolean(),
@@ -63,6 +68,7 @@ export function defaultVfSettings(pfMtu: number): VfSettings {
     macAntiSpoof: false,
     vlanAntiSpoof: false,
     trust: false,
+    macGuard: false,
     allowBroadcast: true,
     allowMulticast: true,
     allowUnknownUnicast: false,

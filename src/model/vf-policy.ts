@@ -102,7 +102,13 @@ export const VfPolicy = z
       .union([z.boolean(), z.literal('guarded')])
       .default(false)
       .describe(
-        'Trusted VF: the guest may take any MAC (never one another VF holds) and any VLAN, and use promiscuous modes. `guarded`: the guest uses one MAC of `macs` at a time, switched by nicvisor on request (setMac through the API or the mailbox), never one another VF holds; it needs one MAC filter however long the list (the vSRX RETH case). The NIC’s own trust stays off (docs/ha.md).',
+        'Trusted VF: the guest may take any MAC (never one another VF holds) and any VLAN, and use promiscuous modes. `guarded`: the guest uses one MAC of `macs` at a time, switched by nicvisor on request (setMac through the API or the mailbox), never one another VF holds; it needs one MAC filter however long the list (the vSRX RETH case). How the guest switches is `guardMode` (docs/ha.md).',
+      ),
+    guardMode: z
+      .enum(['request', 'watch'])
+      .default('request')
+      .describe(
+        'With trust `guarded`: `request` (default) keeps the NIC’s trust off, so the guest switches its MAC only by asking nicvisor (setMac through the API or the mailbox); `watch` turns the NIC’s trust on so an unmodified guest driver changes its own MAC, and nicvisor watches the VF (link notifications and a fast poll) and reverts a MAC outside `macs` or held by another VF, after an exposure window (docs/ha.md).',
       ),
     haPeer: z
       .string()

@@ -44,6 +44,7 @@ export function vfSettings(
   shares: number[],
 ): VfSettings {
   const mac = primaryMac(policy, guest);
+  const watched = policy.trust === 'guarded' && policy.guardMode === 'watch';
   const maxMtu = policy.mtu ?? pf?.mtu ?? 1500;
   return {
     mac,
@@ -58,10 +59,11 @@ export function vfSettings(
     stripOuterTag: policy.stripOuterTag,
     macAntiSpoof: policy.macAntiSpoof,
     vlanAntiSpoof: policy.vlanAntiSpoof,
-    // Guarded trust keeps the NIC's trust off: nicvisor switches the MAC (API or mailbox)
-    // within the allow-list. A watcher that reverts what a trusted guest sets itself, which
-    // would let the NIC trust the VF, is not built (docs/ha.md).
-    trust: policy.trust === true,
+    // Guarded trust keeps the NIC's trust off (nicvisor switches the MAC on request) unless
+    // it is in watch mode: then the NIC trusts the VF and the driver's MAC guard reverts
+    // what the policy does not allow (docs/ha.md).
+    trust: policy.trust === true || watched,
+    macGuard: watched,
     allowBroadcast: policy.allowBroadcast,
     allowMulticast: policy.allowMulticast,
     allowUnknownUnicast: policy.allowUnknownUnicast,

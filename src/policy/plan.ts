@@ -32,6 +32,8 @@ export const VF_FIELD_ORDER: readonly VfSettingKey[] = [
   'stripOuterTag',
   'macAntiSpoof',
   'vlanAntiSpoof',
+  // The MAC guard is on before the NIC trusts the VF (docs/ha.md, guarded trust).
+  'macGuard',
   'trust',
   'allowBroadcast',
   'allowMulticast',

@@ -278,6 +278,29 @@ export class FakeDriver implements NicDriver {
     return d;
   }
 
+  /**
+   * A trusted guest changes its own MAC (no mailbox: the NIC takes it at once), as a guest
+   * on a kernel NIC with trust on does. With `macGuard` set (guarded trust, watch mode) the
+   * driver then asks the handler and reverts a refused MAC, as the linux driver's MacGuard
+   * does (tested on its own in test/drivers/linux/mac-guard.test.ts).
+   */
+  async guestSetsOwnMac(pf: string, vf: number, mac: string): Promise<Decision | null> {
+    const s = this.pfs.get(pf)!.vfs[vf].settings;
+    const held = s.mac;
+    s.mac = mac.toLowerCase();
+    if (!s.macGuard) return null;
+    const d = this.handler
+      ? await this.handler(pf, vf, { type: 'setMac', mac: s.mac }, 'watch')
+      : { result: 'nack' as const, reason: 'no handler' };
+    const base = { type: 'macGuard' as const, pf, vf, mac: s.mac, held, reason: d.reason, ms: 0 };
+    if (d.result === 'ack') this.emit({ ...base, action: 'kept' });
+    else {
+      s.mac = held;
+      this.emit({ ...base, action: 'reverted' });
+    }
+    return d;
+  }
+
   /** Traffic: add to a VF's counters. */
   count(pf: string, vf: number, packets: number, bytes: number): void {
     const c = this.pfs.get(pf)!.vfs[vf].counters;

@@ -17,8 +17,9 @@ rc=0
 for d in "${DEVICES[@]}"; do
   case $d in
     netdevsim) args=(--timeout 600);;
-    # igb runs the CNI test too (daemon + API + real namespaces: ~5 min more under TCG).
-    igb) args=(--igb --timeout 900);;
+    # igb runs the CNI test too (daemon + API + real namespaces: ~5 min more under TCG);
+    # two NICs for the HA pair test (a guest bond over one VF of each).
+    igb) args=(--igb --igb --timeout 900);;
     *) echo "run-lab.sh: unknown device $d (valid: netdevsim, igb)" >&2; exit 2;;
   esac
   echo "== lab VM: $d"

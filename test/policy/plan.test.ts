@@ -108,7 +108,7 @@ describe('plan', () => {
     const o = clone(observed);
     o[1].vfs = [];
     const steps = plan(desired, o).steps.filter((s) => s.pf === PF1);
-    assert.equal(steps.length, 21);
+    assert.equal(steps.length, 22);
     assert.equal(steps[0].kind === 'setVf' && steps[0].field, 'linkState');
   });
 });

@@ -86,6 +86,7 @@ describe('validate: schema problems', () => {
           'macAntiSpoof',
           'vlanAntiSpoof',
           'trust',
+          'guardMode',
           'haPeer',
           'allowBroadcast',
           'allowMulticast',

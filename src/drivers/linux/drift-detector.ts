@@ -1,4 +1,6 @@
+import { ZERO_MAC } from '../../model/index.js';
 import type { DriverEvent } from '../driver.js';
+import type { LinkInfo } from './netlink/link-decode.js';
 import type { VfInfo } from './netlink/vf-decode.js';
 import type { PfRegistry } from './pf-registry.js';
 import { type KernelState, kernelState } from './settings.js';
@@ -30,6 +32,8 @@ export class DriftDetector {
     private readonly pfs: PfRegistry,
     private readonly cache: VfCache,
     private readonly emit: (e: DriverEvent) => void,
+    /** VFs whose MAC the guard owns (mac-guard.ts): a guest's MAC change is not drift. */
+    private readonly guarded: (pf: string, vf: number) => boolean = () => false,
   ) {}
 
   /** The VF count nicvisor saw or set itself (not drift). */
@@ -37,12 +41,15 @@ export class DriftDetector {
     this.lastNumVfs.set(pf, numVfs);
   }
 
-  /** `stale()` turns true when an apply ran meanwhile: its own changes are not drift. */
-  async check(reason: string, stale: () => boolean): Promise<void> {
+  /**
+   * `stale()` turns true when an apply ran meanwhile: its own changes are not drift (then
+   * null, else the links read, for the MAC guard).
+   */
+  async check(reason: string, stale: () => boolean): Promise<Map<string, LinkInfo> | null> {
     const before = new Map(this.pfs.all().map((e) => [e.sys.id, e.sys.ifindex]));
     await this.pfs.refresh();
     const links = await this.pfs.readLinks(this.pfs.all(), false);
-    if (stale()) return;
+    if (stale()) return null;
     for (const [id, ifindex] of before) {
       const e = this.pfs.get(id);
       const link = links.get(id);
@@ -66,6 +73,7 @@ export class DriftDetector {
       }
       this.compareVfs(id, link.vfs, reason);
     }
+    return links;
   }
 
   private compareVfs(pf: string, vfs: VfInfo[], reason: string): void {
@@ -74,6 +82,8 @@ export class DriftDetector {
     for (const v of vfs) {
       const was = this.cache.kernel(pf, v.vf);
       const now = kernelState(v);
+      // The guard decides a guarded VF's new MAC; it is drift only when the VF went blank.
+      if (was && now.mac !== ZERO_MAC && this.guarded(pf, v.vf)) now.mac = was.mac;
       this.cache.remember(pf, v.vf, now);
       if (was && JSON.stringify(was) !== JSON.stringify(now)) {
         changed.push(v.vf);

@@ -8,11 +8,16 @@ import {
 } from './netlink/constants.js';
 import { NetlinkListener } from './netlink/transport.js';
 
+/** The reason of the fast poll of guarded VFs (a full check covers it, never the reverse). */
+export const GUARD_POLL = 'guard poll';
+
 /**
  * Calls `check` when something may have changed behind nicvisor's back: on every rtnetlink
  * link notification (debounced: one `ip link set` emits one, a PF reset emits a burst) and
  * on a slow poll, because some resets send no notification at all (netdevsim's
- * sriov_numvfs 0→N recreates the VFs silently). Checks never overlap.
+ * sriov_numvfs 0→N recreates the VFs silently). With `guardIntervalMs`, also a fast poll
+ * (reason GUARD_POLL) for the MAC guard: a guest's own MAC change through the mailbox sends
+ * no notification either. Checks never overlap.
  *
  * TC notifications (RTNLGRP_TC: a filter, chain or qdisc added, changed or deleted) name
  * the netdev they are about: `onTc` hears its ifindex first (null: notifications were
@@ -21,6 +26,7 @@ import { NetlinkListener } from './netlink/transport.js';
 export class DriftWatcher {
   private listener: NetlinkListener | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private fast: NodeJS.Timeout | null = null;
   private debounce: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again: string | null = null;
@@ -30,6 +36,7 @@ export class DriftWatcher {
     private readonly check: (reason: string) => Promise<void>,
     private readonly onError: (e: Error) => void,
     private readonly onTc: (ifindex: number | null) => void = () => {},
+    private readonly guardIntervalMs = 0,
   ) {}
 
   async start(): Promise<void> {
@@ -50,10 +57,16 @@ export class DriftWatcher {
     );
     this.timer = setInterval(() => this.trigger('poll'), this.intervalMs);
     this.timer.unref();
+    if (this.guardIntervalMs > 0) {
+      this.fast = setInterval(() => this.trigger(GUARD_POLL), this.guardIntervalMs);
+      this.fast.unref();
+    }
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.fast) clearInterval(this.fast);
+    this.fast = null;
     if (this.debounce) clearTimeout(this.debounce);
     this.timer = null;
     this.debounce = null;
@@ -76,7 +89,8 @@ export class DriftWatcher {
   trigger(reason: string): void {
     if (!this.listener) return;
     if (this.running) {
-      this.again = reason;
+      // A full check pending covers the guard poll; a guard poll never displaces one.
+      if (reason !== GUARD_POLL || this.again === null) this.again = reason;
       return;
     }
     this.running = this.check(reason)

@@ -8,19 +8,26 @@ import type {
   StepOutcome,
 } from '../../model/index.js';
 import { capabilitiesIn, vfKey } from '../../model/index.js';
-import type { DriverEvent, NicDriver, ObserveOptions, PfInfo } from '../driver.js';
+import type {
+  DriverEvent,
+  GuestRequestHandler,
+  NicDriver,
+  ObserveOptions,
+  PfInfo,
+} from '../driver.js';
 import { UnsupportedError } from '../driver.js';
 import { applyPfStep } from './apply-pf.js';
 import { applyVfSteps, type VfApplyContext } from './apply-vfs.js';
 import { bindPci, driverOf } from './bind.js';
 import { DriftDetector } from './drift-detector.js';
-import { DriftWatcher } from './drift-watcher.js';
+import { DriftWatcher, GUARD_POLL } from './drift-watcher.js';
 import { LinuxEswitches } from './eswitch/linux-eswitch.js';
 import { changeEswitchMode } from './eswitch/mode.js';
 import type { SwitchPorts } from './eswitch/representors.js';
 import type { TcPlacement } from './eswitch/tc-lines.js';
 import { spawnTc, type TcRunner } from './eswitch/tc-run.js';
 import { LinuxLags } from './lags.js';
+import { MacGuard } from './mac-guard.js';
 import { observedPf } from './observe.js';
 import { type PfEntry, PfRegistry } from './pf-registry.js';
 import { restoreVf } from './release.js';
@@ -41,6 +48,11 @@ export interface LinuxDriverOptions {
   totalVfsOverrides?: ReadonlyMap<string, number>;
   /** Slow poll for drift the kernel does not announce (default 1000 ms). */
   pollIntervalMs?: number;
+  /**
+   * Fast poll of the VFs the MAC guard watches (guarded trust, watch mode; default 100 ms):
+   * a guest's own MAC change sends no notification, so this bounds the exposure window.
+   */
+  guardIntervalMs?: number;
   /**
    * Where eswitch rules may run: `both` (default: the NIC if it can, else the kernel's
    * software datapath; `in_hw` says which), `skip_sw` (hardware or refuse), `skip_hw`.
@@ -70,6 +82,8 @@ export class LinuxDriver implements NicDriver {
   private readonly pfs: PfRegistry;
   private readonly cache = new VfCache();
   private readonly drift: DriftDetector;
+  private readonly guard: MacGuard;
+  private guestHandler: GuestRequestHandler | null = null;
   private readonly lags: LinuxLags;
   private readonly eswitches: LinuxEswitches;
   /** PF loopback in switchdev mode: the rules enforce it, so it is recorded as applied. */
@@ -87,7 +101,29 @@ export class LinuxDriver implements NicDriver {
     this.sysfs = new Sysfs(opts.sysfsRoot);
     this.snapshots = new SnapshotStore(opts.stateDir);
     this.pfs = new PfRegistry(this.sysfs, this.rtnl, this.devlink, opts.totalVfsOverrides);
-    this.drift = new DriftDetector(this.pfs, this.cache, (e) => this.emit(e));
+    this.guard = new MacGuard({
+      cache: this.cache,
+      read: (ids) =>
+        this.pfs.readLinks(
+          this.pfs.all().filter((e) => ids.includes(e.sys.id)),
+          false,
+        ),
+      setMac: async (pf, vf, mac) => {
+        const e = this.pfs.get(pf);
+        if (!e) return { errno: 19 };
+        const [ack] = await this.rtnl.setVfs([{ ifindex: e.sys.ifindex, change: { vf, mac } }]);
+        return ack;
+      },
+      handler: () => this.guestHandler,
+      emit: (e) => this.emit(e),
+      epoch: () => this.applyEpoch,
+    });
+    this.drift = new DriftDetector(
+      this.pfs,
+      this.cache,
+      (e) => this.emit(e),
+      (pf, vf) => this.guard.watches(pf, vf),
+    );
     this.lags = new LinuxLags(this.rtnl, this.pfs, (e) => this.emit(e));
     this.eswitches = new LinuxEswitches(
       this.sysfs,
@@ -111,6 +147,7 @@ export class LinuxDriver implements NicDriver {
       },
       // A TC notification: the eswitch check reads that netdev again, and only it.
       (ifindex) => this.eswitches.touched(ifindex),
+      this.opts.guardIntervalMs ?? 100,
     );
     // Each socket's worker thread takes a while to boot (about 1 s under emulation): together.
     const opened = await Promise.allSettled([
@@ -237,7 +274,10 @@ export class LinuxDriver implements NicDriver {
       },
       kernelStates: (keys) => this.kernelStates(keys),
       remember: (pf, vf, s) => this.cache.remember(pf, vf, s),
-      record: (pf, vf, field, value) => this.cache.record(pf, vf, field, value),
+      record: (pf, vf, field, value) => {
+        if (field === 'macGuard') this.guard.watch(pf, vf, value === true);
+        this.cache.record(pf, vf, field, value);
+      },
       linkNow: async (pf) => {
         const e = this.pfs.get(pf);
         return e ? this.sysfs.linkNow(e.sys.netdev) : 'link is unknown';
@@ -358,6 +398,7 @@ export class LinuxDriver implements NicDriver {
   async release(pf: string, vf: number): Promise<void> {
     this.requireStarted();
     const e = this.pfs.get(pf);
+    this.guard.forget(pf, vf);
     if (!this.snapshots.get(pf, vf)) {
       this.cache.forgetVf(pf, vf);
       return;
@@ -408,8 +449,12 @@ export class LinuxDriver implements NicDriver {
     return () => this.listeners.delete(listener);
   }
 
-  setGuestRequestHandler(): void {
-    // No mailbox: the kernel gives no hook into a guest's requests (capabilities.mailbox).
+  /**
+   * No mailbox: the kernel gives no hook into a guest's requests (capabilities.mailbox). The
+   * handler decides the MACs the guard finds on VFs it watches (guarded trust, watch mode).
+   */
+  setGuestRequestHandler(handler: GuestRequestHandler | null): void {
+    this.guestHandler = handler;
   }
 
   private emit(e: DriverEvent): void {
@@ -432,7 +477,11 @@ export class LinuxDriver implements NicDriver {
   private async checkDrift(reason: string): Promise<void> {
     if (!this.started || this.applying > 0) return;
     const epoch = this.applyEpoch;
-    await this.drift.check(reason, () => epoch !== this.applyEpoch);
+    // A failed guard poll is not reported: the slow poll reads the same PFs and reports its
+    // failure once a second, where this one would ask for a re-plan ten times a second.
+    if (reason === GUARD_POLL) return this.guard.poll().catch(() => {});
+    const links = await this.drift.check(reason, () => epoch !== this.applyEpoch);
+    if (links) await this.guard.check(links, epoch);
     // Follow the bonds too: a link notification may be a failover (reported as a lag event).
     const all = this.pfs.all();
     await this.lags.observe(all, await this.pfs.readLinks(all, false));

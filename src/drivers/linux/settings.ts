@@ -11,6 +11,8 @@ const RECORDED_DEFAULTS = {
   vlanFilters: [] as number[],
   untagged: false,
   stripOuterTag: true,
+  // Not the kernel's: whether the driver's MAC guard watches the VF (mac-guard.ts).
+  macGuard: false,
   allowBroadcast: true,
   allowMulticast: true,
   allowUnknownUnicast: false,

@@ -44,6 +44,7 @@ const BOOL_FIELDS = new Set<VfSettingKey>([
   'macAntiSpoof',
   'vlanAntiSpoof',
   'trust',
+  'macGuard',
   'allowBroadcast',
   'allowMulticast',
   'allowUnknownUnicast',

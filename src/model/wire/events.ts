@@ -10,6 +10,7 @@ export const AuditAction = z.enum([
   'mirror.clear',
   'reload',
   'guest.request',
+  'guest.mac.reverted',
   'credential.issue',
   'credential.revoke',
   'log-level',
@@ -36,9 +37,13 @@ export const AuditEntry = z
     who: z
       .string()
       .describe(
-        '`admin` (socket/token), `guest:NAME` (credential), `mailbox:PF#VF`, `file` (reload).',
+        '`admin` (socket/token), `guest:NAME` (credential), `mailbox:PF#VF`, `watch:PF#VF` (the MAC guard), `file` (reload).',
       ),
-    via: z.enum(['api', 'mailbox', 'reload', 'daemon']),
+    via: z
+      .enum(['api', 'mailbox', 'watch', 'reload', 'daemon'])
+      .describe(
+        '`watch`: the MAC guard saw the guest change its own MAC (guarded trust, watch mode).',
+      ),
     action: AuditAction,
     target: z.string().describe('VF name (or `*` for the whole configuration).'),
     request: z.unknown().describe('What was asked (the guest request, the policy, the mirror).'),

@@ -16,6 +16,7 @@ const PAIRED_FIELDS = [
   'macAntiSpoof',
   'vlanAntiSpoof',
   'trust',
+  'guardMode',
   'mtu',
   'linkState',
 ] as const satisfies readonly (keyof VfPolicy)[];
@@ -88,13 +89,24 @@ export const haPairs: Rule = (ctx, out) => {
 };
 
 /**
- * Guarded trust: the NIC trusts the VF so its guest can change its MAC, and nicvisor reverts
- * any MAC outside `macs`. So the policy needs a list to guard with, and no guest MACs of
+ * Guarded trust: the guest uses one MAC of `macs` at a time, switched on request or (watch
+ * mode) by itself with nicvisor reverting any other. So the policy needs a list to guard with, and no guest MACs of
  * its own (guarded means "one of these", not "any N").
  */
 export const guardedTrust: Rule = (ctx, out) => {
   for (const s of ctx.vfs) {
     const p = s.policy;
+    if (p.guardMode !== 'request' && p.trust !== 'guarded') {
+      out.push(
+        vfProblem(s, {
+          field: 'guardMode',
+          value: p.guardMode,
+          allowed: '"request" (the default) unless trust is "guarded"',
+          fix: 'set trust to "guarded", or remove guardMode',
+          what: `guardMode "${p.guardMode}" only applies to trust "guarded" (trust is ${JSON.stringify(p.trust)})`,
+        }),
+      );
+    }
     if (p.trust !== 'guarded') continue;
     if (p.macs.length === 0) {
       out.push(

@@ -4,18 +4,28 @@
 set -u
 modprobe igb || exit 1
 modprobe igbvf || exit 1
-PF=
+# Booted with --igb --igb (run-lab.sh): two PFs, eth0 then eth1 (kernel names, no udev).
+# The first is the PF of every single-NIC test; the second joins it for the HA pair.
+PFS=()
 for _ in $(seq 50); do
+  PFS=()
   for n in /sys/class/net/*; do
-    [ "$(basename "$(readlink "$n/device/driver" 2>/dev/null)" 2>/dev/null)" = igb ] && PF=$(basename "$n")
+    [ "$(basename "$(readlink "$n/device/driver" 2>/dev/null)" 2>/dev/null)" = igb ] && PFS+=("$(basename "$n")")
   done
-  [ -n "$PF" ] && break; sleep 0.1
+  [ ${#PFS[@]} -gt 0 ] && break; sleep 0.1
 done
-[ -n "$PF" ] || { echo "igb.sh: no igb netdev" >&2; exit 1; }
-ip link set "$PF" up
-export NICVISOR_LAB=igb NICVISOR_IGB_PF=$PF
+[ ${#PFS[@]} -gt 0 ] || { echo "igb.sh: no igb netdev" >&2; exit 1; }
+PF=${PFS[0]}
+for p in "${PFS[@]}"; do ip link set "$p" up; done
+export NICVISOR_LAB=igb NICVISOR_IGB_PF=$PF NICVISOR_IGB_PF2=${PFS[1]:-}
 node --test --test-reporter=spec dist/test/lab/vm/igb.test.js
 rc=$?
+# Guarded trust, watch mode (vm/guard-watch.test.ts): not run here yet. Its first boot found
+# no guard revert (most likely the drift repair racing the MAC guard); the fix (drift.ts) has unit tests but no
+# lab boot yet. Run it with NICVISOR_GUARD_DEBUG=1 before adding it back.
+# An HA pair over both NICs: a guest bond fails over on a cable pull (skips with one NIC).
+modprobe bonding
+node --test --test-reporter=spec dist/test/lab/vm/ha-pair.test.js || rc=1
 # The same raw frames through igb and through the sim: where they arrive (needs VF netdevs).
 node --test --test-reporter=spec dist/test/lab/vm/veb.test.js || rc=1
 # The CNI plugin over the daemon (pools, issue 12): real igbvf netdevs into namespaces.

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { emptyGuestState, VfPolicy } from '../../../src/model/index.js';
+import { vfSettings } from '../../../src/policy/desired.js';
 import { mac, mainInput, PF0, PF1, problems, vf, vfFile } from '../fixtures.js';
 
 const A = '02:00:00:00:aa:01';
@@ -72,5 +74,28 @@ describe('validate: guarded trust', () => {
     assert.deepEqual(lines(problems([vf('fw', PF0, 0, { macs })], mainInput(), oneFilter)), [
       'macs: vf 0 (fw) on sim:nic0/0: 2 MACs + guestMacs 0 = 2 exceed the 1 MAC filters driver sim offers per VF',
     ]);
+  });
+
+  it('watch mode (the NIC trusts the VF, nicvisor reverts) only with trust "guarded"', () => {
+    const macs = [mac(), mac()];
+    assert.deepEqual(
+      problems([vf('fw', PF0, 0, { macs, trust: 'guarded', guardMode: 'watch' })]),
+      [],
+    );
+    assert.deepEqual(lines(problems([vf('fw', PF0, 0, { macs, guardMode: 'watch' })])), [
+      'guardMode: vf 0 (fw) on sim:nic0/0: guardMode "watch" only applies to trust "guarded" (trust is false)',
+    ]);
+  });
+
+  it('turns the NIC’s trust on and the driver’s MAC guard on only in watch mode', () => {
+    const macs = [mac(), mac()];
+    const of = (extra: object) => {
+      const p = VfPolicy.parse({ name: 'fw', pf: PF0, vf: 0, macs, ...extra });
+      const s = vfSettings(p, emptyGuestState(), undefined, []);
+      return [s.trust, s.macGuard];
+    };
+    assert.deepEqual(of({ trust: 'guarded' }), [false, false]);
+    assert.deepEqual(of({ trust: 'guarded', guardMode: 'watch' }), [true, true]);
+    assert.deepEqual(of({ trust: true }), [true, false]);
   });
 });
