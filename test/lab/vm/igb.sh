@@ -20,9 +20,9 @@ for p in "${PFS[@]}"; do ip link set "$p" up; done
 export NICVISOR_LAB=igb NICVISOR_IGB_PF=$PF NICVISOR_IGB_PF2=${PFS[1]:-}
 node --test --test-reporter=spec dist/test/lab/vm/igb.test.js
 rc=$?
-# Guarded trust, watch mode (vm/guard-watch.test.ts): not run here yet. Its first boot found
-# no guard revert (most likely the drift repair racing the MAC guard); the fix (drift.ts) has unit tests but no
-# lab boot yet. Run it with NICVISOR_GUARD_DEBUG=1 before adding it back.
+# Guarded trust, watch mode: a trusted igbvf changes its own MAC; kept or reverted by the
+# MAC guard, exposure window printed (issue 18).
+node --test --test-reporter=spec dist/test/lab/vm/guard-watch.test.js || rc=1
 # An HA pair over both NICs: a guest bond fails over on a cable pull (skips with one NIC).
 modprobe bonding
 node --test --test-reporter=spec dist/test/lab/vm/ha-pair.test.js || rc=1
@@ -35,4 +35,9 @@ node --test --test-reporter=spec dist/test/lab/vm/cni.test.js || rc=1
 echo 0 > "/sys/class/net/$PF/device/sriov_drivers_autoprobe"
 node --test --test-reporter=spec dist/test/lab/vm/conformance.test.js || rc=1
 node --test --test-reporter=spec dist/test/lab/vm/vfio.test.js || rc=1
+# The vfio-pci crash window: the states a kill leaves between unbind and bind, repaired.
+node --test --test-reporter=spec dist/test/lab/vm/vfio-window.test.js || rc=1
+# libvirt.test.js (libvirtd + hostdev network + nicvisor's hook) is not run here yet: the
+# network starts, but `virsh net-port-create` of the claimed VF's port fails after 60 s with
+# no message under TCG (cause not found; docs/pools.md).
 exit $rc

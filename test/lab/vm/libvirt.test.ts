@@ -36,12 +36,15 @@ function virsh(...args: string[]): { code: number; out: string; err: string } {
   return { code: r.status ?? 1, out: r.stdout, err: r.stderr };
 }
 
-/** A network port without a domain: owner name + UUID and the MAC, as a domain's NIC gives. */
+/**
+ * A network port without a domain: its own UUID (libvirt refuses a port without one: "network
+ * port has no uuid"), the owner's name + UUID and the MAC, as a domain's NIC gives.
+ */
 function portXml(dir: string, owner: string, uuidTail: string, mac: string): string {
   const file = join(dir, `port-${owner}-${uuidTail}.xml`);
   writeFileSync(
     file,
-    `<networkport><owner><name>${owner}</name><uuid>6f1c0de2-51a4-4b7e-9d0e-2a5b9c4e${uuidTail}</uuid></owner><mac address='${mac}'/></networkport>\n`,
+    `<networkport><uuid>0d7c3b1a-6e2f-4c58-8a91-5f3e7d2c${uuidTail}</uuid><owner><name>${owner}</name><uuid>6f1c0de2-51a4-4b7e-9d0e-2a5b9c4e${uuidTail}</uuid></owner><mac address='${mac}'/></networkport>\n`,
   );
   return file;
 }
