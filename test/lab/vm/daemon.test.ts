@@ -83,7 +83,9 @@ describe('the daemon over the linux driver (netdevsim)', { skip: skipUnless('net
         const v = ipVfs(netdev)[1];
         return v.trust && ipVlan(v).vlan === 200;
       },
-      10000,
+      // 1.3 s in a boot of its own; on CI it once passed 10 s while the host's tests shared the
+      // 2 cores with the VM. The time is printed below (goal 2 s), the test checks the repair.
+      30000,
       'repair',
     );
     console.log(`# daemon repaired vf 1 in ${ms} ms (goal 2 s)`);
