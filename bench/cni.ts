@@ -16,7 +16,7 @@
  * hardware (`node -e 0` is given as the yardstick), so read the ratios first.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -26,6 +26,7 @@ import { leanApi } from '../src/cli/lean-api.js';
 import { silentLogger } from '../src/daemon/logger.js';
 import { Daemon } from '../src/daemon/service.js';
 import { installLean } from '../test/lab/vm/lean-install.js';
+import { benchInLabVm } from './_lab-vm.js';
 import { atMost, type Bench, type Figure, parseBenchArgs, runBenches } from './_report.js';
 import { percentile } from './_stats.js';
 
@@ -247,39 +248,7 @@ async function inVm(b: Bench): Promise<void> {
 
 /** On the host: boots the lab VM with an igb and runs this file inside (root and the VM needed). */
 function bootVm(b: Bench): void {
-  if (process.getuid?.() !== 0) {
-    console.log('  CNI bench in the lab VM skipped: not root (QEMU needs root here)');
-    return;
-  }
-  const share = mkdtempSync(join(tmpdir(), 'nicvisor-bench-cni-'));
-  const json = join(share, 'figures.json');
-  try {
-    const r = spawnSync(
-      join(repo, 'test/lab/boot/run-vm.sh'),
-      [
-        '-s',
-        share,
-        '--igb',
-        '--timeout',
-        '1800',
-        '--env',
-        'NICVISOR_BENCH_JSON',
-        join(repo, 'test/lab/vm/bench-cni.sh'),
-      ],
-      {
-        cwd: repo,
-        env: { ...process.env, NICVISOR_BENCH_JSON: json },
-        stdio: ['ignore', 'pipe', 'inherit'],
-        encoding: 'utf8',
-      },
-    );
-    if (r.status !== 0) console.log(`  CNI bench: lab VM exited ${r.status}\n${r.stdout}`);
-    if (!existsSync(json)) return;
-    for (const f of JSON.parse(readFileSync(json, 'utf8')) as Figure[])
-      b.adopt(f, 'lab VM (TCG): ');
-  } finally {
-    rmSync(share, { recursive: true, force: true });
-  }
+  benchInLabVm(b, { name: 'CNI bench', script: 'bench-cni.sh', vmArgs: ['--igb'] });
 }
 
 export async function run(b: Bench): Promise<void> {

@@ -13,9 +13,7 @@
  * Under TCG emulation every process spawn is far slower than on hardware: compare ratios.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { DriftWatcher } from '../src/drivers/linux/drift-watcher.js';
@@ -24,8 +22,9 @@ import { replaceLine } from '../src/drivers/linux/eswitch/tc-lines.js';
 import { spawnTc } from '../src/drivers/linux/eswitch/tc-run.js';
 import { compileEswitch } from '../src/policy/eswitch/compile.js';
 import { diffRules } from '../src/policy/eswitch/diff.js';
+import { benchInLabVm } from './_lab-vm.js';
 import { lagKernelFigures } from './_lag-kernel.js';
-import { atLeast, atMost, type Bench, type Figure, parseBenchArgs, runBenches } from './_report.js';
+import { atLeast, atMost, type Bench, parseBenchArgs, runBenches } from './_report.js';
 import { desired, policy } from './eswitch.js';
 
 const run$ = promisify(execFile);
@@ -189,39 +188,7 @@ async function inVm(b: Bench): Promise<void> {
 
 /** On the host: boots the lab VM and runs this file inside (root, QEMU and the VM needed). */
 function bootVm(b: Bench): void {
-  if (process.getuid?.() !== 0) {
-    console.log('  switchdev bench in the lab VM skipped: not root (QEMU needs root here)');
-    return;
-  }
-  const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
-  const share = mkdtempSync(join(tmpdir(), 'nicvisor-bench-sd-'));
-  const json = join(share, 'figures.json');
-  try {
-    const r = spawnSync(
-      join(repo, 'test/lab/boot/run-vm.sh'),
-      [
-        '-s',
-        share,
-        '--timeout',
-        '1800',
-        '--env',
-        'NICVISOR_BENCH_JSON',
-        join(repo, 'test/lab/vm/bench-switchdev.sh'),
-      ],
-      {
-        cwd: repo,
-        env: { ...process.env, NICVISOR_BENCH_JSON: json },
-        stdio: ['ignore', 'pipe', 'inherit'],
-        encoding: 'utf8',
-      },
-    );
-    if (r.status !== 0) console.log(`  switchdev bench: lab VM exited ${r.status}\n${r.stdout}`);
-    if (!existsSync(json)) return;
-    for (const f of JSON.parse(readFileSync(json, 'utf8')) as Figure[])
-      b.adopt(f, 'lab VM (TCG): ');
-  } finally {
-    rmSync(share, { recursive: true, force: true });
-  }
+  benchInLabVm(b, { name: 'switchdev bench', script: 'bench-switchdev.sh' });
 }
 
 export async function run(b: Bench): Promise<void> {
