@@ -56,6 +56,8 @@ export class FleetAgent {
   private lastError: string | null = null;
   /** The last status write succeeded (else the next sync reports even without a change). */
   private reported = false;
+  private publishing: Promise<void> | null = null;
+  private publishAgain = false;
   private lastReported = '';
   private resyncs = 0;
   private changes = 0;
@@ -440,7 +442,29 @@ export class FleetAgent {
     }, this.o.retryMs ?? 1000);
   }
 
-  private async publish(): Promise<void> {
+  /**
+   * Write this host's status, one write at a time. Two writes in flight could land out of
+   * order: one held up by an etcd leader change (the client retries it on another member)
+   * landed after a newer one and left a stale revision in the store for good, and the
+   * rollout waited for that host until its timeout (seen with the leader killed mid-rollout).
+   * A publish asked for while one is in flight runs once more after it, with the newest state.
+   */
+  private publish(): Promise<void> {
+    if (this.publishing) {
+      this.publishAgain = true;
+      return this.publishing;
+    }
+    this.publishing = (async () => {
+      do {
+        this.publishAgain = false;
+        await this.publishOnce();
+      } while (this.publishAgain && this.running);
+      this.publishing = null;
+    })();
+    return this.publishing;
+  }
+
+  private async publishOnce(): Promise<void> {
     const status = this.status(this.synced);
     const text = canonical(status);
     // VF status events after a commit mostly repeat what the sync just wrote.
