@@ -163,6 +163,12 @@ export async function handOver(
         ok: false,
         why: `the source host ${move.from} still records claim ${move.sourceClaim} of ${owner} in the fleet store: commit the source first (its release hands the owner and MAC ${move.claim.mac} over), then commit here`,
       };
+    const holder = o.value?.host;
+    if (holder && holder !== move.from && holder !== move.to)
+      return {
+        ok: false,
+        why: `owner ${owner} is recorded on host ${holder}, neither the source ${move.from} nor the target ${move.to}: not handed over`,
+      };
     const mk = macKey(move.claim.network, move.claim.mac);
     const mac = await read<MacClaimT>(ns, mk, MacClaim);
     if (mac.value && mac.value.host !== move.from && mac.value.host !== move.to)
