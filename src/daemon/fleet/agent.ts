@@ -197,8 +197,45 @@ export class FleetAgent {
             };
       },
       forget: async (c) => {
+        const m = c.migration;
+        if (m?.role === 'target' && m.sourceClaim)
+          await backend.dropMove(ownerOf(c), m.sourceClaim, m.token);
         const rec = (await backend.vfClaims(host)).find((x) => x.claim === c.id);
-        if (rec) await backend.releaseVf(rec);
+        if (rec) await backend.releaseVf(rec, m?.role === 'source' ? m.token : undefined);
+      },
+      reserveMove: async (c, network) => {
+        const m = c.migration;
+        if (m?.role !== 'target' || !m.sourceClaim)
+          return { ok: false, why: `claim ${c.id} is not a migration target` };
+        const r = await backend.reserveMove(
+          {
+            token: m.token,
+            owner: ownerOf(c),
+            sourceClaim: m.sourceClaim,
+            to: host,
+            claim: this.fleetClaim(c, network),
+          },
+          network,
+        );
+        return r.ok ? { ok: true } : r;
+      },
+      commitMove: async (c) => {
+        const m = c.migration;
+        if (m?.role !== 'target' || !m.sourceClaim)
+          return { ok: false, why: `claim ${c.id} is not a migration target` };
+        const r = await backend.commitMove({
+          owner: ownerOf(c),
+          sourceClaim: m.sourceClaim,
+          token: m.token,
+          to: host,
+          claim: c.id,
+        });
+        return r.ok ? { ok: true } : r;
+      },
+      dropMove: async (c, token) => {
+        for (const mv of await backend.moves())
+          if (mv.owner === ownerOf(c) && mv.sourceClaim === c.id && mv.token === token)
+            await backend.dropMove(mv.owner, mv.sourceClaim, token);
       },
     };
   }
@@ -211,10 +248,28 @@ export class FleetAgent {
    */
   private async syncClaims(): Promise<void> {
     const { backend, host, daemon } = this.o;
-    const ledger = daemon.pools.ledger.view().claims.filter((c) => c.state === 'active');
+    // A migration's source (`migrating`) still holds its VF and MAC here; a reservation
+    // (`reserved`) is recorded as a move, not as a claim, until the owner is handed over.
+    const ledger = daemon.pools.ledger
+      .view()
+      .claims.filter((c) => c.state === 'active' || c.state === 'migrating');
     const recorded = await backend.vfClaims(host);
     const held = new Set(ledger.map((c) => c.id));
-    for (const r of recorded) if (!held.has(r.claim)) await backend.releaseVf(r);
+    // A released source claim whose hand-off did not reach the store hands over now; moves
+    // towards this host for reservations the ledger no longer holds are dropped.
+    const moves = await backend.moves();
+    const pending = (r: FleetClaim) =>
+      moves.find((m) => m.from === host && m.owner === r.owner && m.sourceClaim === r.claim);
+    for (const r of recorded) if (!held.has(r.claim)) await backend.releaseVf(r, pending(r)?.token);
+    const tokens = new Set(
+      daemon.pools.ledger
+        .view()
+        .claims.filter((c) => c.state === 'reserved')
+        .map((c) => c.migration?.token),
+    );
+    for (const m of moves)
+      if (m.to === host && !tokens.has(m.token))
+        await backend.dropMove(m.owner, m.sourceClaim, m.token);
     const known = new Set(recorded.map((r) => r.claim));
     for (const c of ledger) {
       if (known.has(c.id)) continue;
@@ -526,3 +581,5 @@ export class FleetAgent {
     };
   }
 }
+
+const ownerOf = (c: Claim) => `${c.owner.kind}:${c.owner.id}`;
