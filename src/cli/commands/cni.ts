@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { cniMain } from '../cni/main.js';
+import { cniMain } from '../cni/main.cjs';
 
 export function register(program: Command): void {
   program
