@@ -3,7 +3,13 @@
  * routes on each, with the listener's own authentication mode.
  */
 import { readFile } from 'node:fs/promises';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
+import type { FastifyRouteSchemaDef } from 'fastify/types/schema.js';
 import type { Daemon } from '../daemon/service.js';
 import { type AuthOptions, authHook } from './auth.js';
 import { errorHandler } from './errors.js';
@@ -25,6 +31,28 @@ import { poolRoutes } from './routes/pools.js';
 import { systemRoutes } from './routes/system.js';
 import { vfRoutes } from './routes/vfs.js';
 import { clearStaleSocket, listenPrivately, removeOwnSocket, socketDir } from './socket.js';
+
+/**
+ * Bodies are checked with the zod schemas of src/model (bodies.ts) and answers are plain
+ * JSON.stringify, never fastify route schemas; fastify's default compilers (ajv and
+ * fast-json-stringify, ~100 modules, required at Fastify()) would only cost memory: ~2 MiB RSS
+ * in the spawned daemon of 512 sim VFs (bench/daemon.ts). These stand in for them: a route
+ * that declares a schema fails when it is set up, saying what to do instead.
+ */
+function refuseSchema(route: FastifyRouteSchemaDef<unknown>): never {
+  throw new Error(
+    `route ${route.method} ${route.url}: fastify ${route.httpPart ?? 'response'} schemas are not used here; check the body with a zod schema of src/model (api/bodies.ts)`,
+  );
+}
+type Compilers = NonNullable<
+  NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']
+>;
+// fastify types its factories after ajv's own compile signature; what it calls them with is a
+// FastifyRouteSchemaDef (lib/schema-controller.js), hence the casts.
+const noRouteSchemas: Compilers = {
+  buildValidator: (() => refuseSchema) as unknown as Compilers['buildValidator'],
+  buildSerializer: (() => refuseSchema) as unknown as Compilers['buildSerializer'],
+};
 
 export type RouteModule = (app: FastifyInstance, daemon: Daemon) => void;
 
@@ -68,6 +96,7 @@ export function buildApp(
     routerOptions: { maxParamLength: 1024 },
     forceCloseConnections: true,
     return503OnClosing: true,
+    schemaController: { compilersFactory: noRouteSchemas },
   });
   app.server.maxConnections = limits.maxConnections;
   app.decorateRequest('principal', null as unknown as never);

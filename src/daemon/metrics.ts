@@ -11,7 +11,7 @@
  * metric objects). Guest decisions and drift repairs are counted from the
  * event bus; the reconciler reports its durations through observeReconcile().
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
 import type { PfInfo } from '../drivers/driver.js';
 import {
   type GuestRequest,
@@ -32,6 +32,7 @@ import {
   type VfSample,
 } from './metrics-text.js';
 import type { Observations } from './observations.js';
+import { Counter, Gauge, Histogram, Registry } from './prom.js';
 import type { StoreState } from './store/store.js';
 import type { StatusBoard } from './vf-status.js';
 

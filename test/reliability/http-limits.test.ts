@@ -157,6 +157,20 @@ test('a key given twice, bad URL encoding and an over-long name: 400 naming the 
   }
 });
 
+test('a route that declares a fastify schema is refused at set-up, naming the route (bodies go through zod)', async () => {
+  const s = await simDaemon([A]);
+  const app = buildApp(s.daemon, { mode: 'socket', adminToken: null }, 65536);
+  try {
+    app.post('/v1/x', { schema: { body: { type: 'object' } } }, async () => ({}));
+    await assert.rejects(async () => {
+      await app.ready();
+    }, /route POST \/v1\/x: fastify body schemas are not used here; check the body with a zod schema/);
+  } finally {
+    await app.close().catch(() => {});
+    await s.cleanup();
+  }
+});
+
 test('an audit log that cannot be written (a full disk) never changes an answer', async () => {
   const s = await simDaemon([A], { auditLog: { path: '/dev/full' } });
   try {

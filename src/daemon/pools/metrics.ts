@@ -2,8 +2,9 @@
  * Pool metrics, registered in the daemon's own registry: capacity / claimed / free per pool
  * (read from the pools at scrape time), claim latency, refusals and reclaimed leaks.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
 import type { PoolView } from '../../model/index.js';
+import { Counter, Gauge, Histogram, type Registry } from '../prom.js';
 
 export class PoolMetrics {
   readonly claimSeconds: Histogram<'pool'>;
