@@ -24,12 +24,19 @@ export class LeanApiError extends Error {
   }
 }
 
-function call<T>(socket: string, method: string, path: string, body?: unknown): Promise<T> {
+function call<T>(
+  socket: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 0,
+): Promise<T> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
       {
         socketPath: socket,
+        ...(timeoutMs > 0 ? { timeout: timeoutMs } : {}),
         path,
         method,
         headers: payload
@@ -56,13 +63,24 @@ function call<T>(socket: string, method: string, path: string, body?: unknown): 
         });
       },
     );
-    req.on('error', (err: NodeJS.ErrnoException) =>
-      reject(
+    // An idle socket for timeoutMs (a daemon that accepts and never answers): given up.
+    req.on('timeout', () =>
+      req.destroy(
         new LeanApiError(
           0,
-          `cannot reach the daemon at unix:${socket} (${err.code ?? err.message}): is \`nicvisor serve\` running? set "socket" in the netconf`,
+          `the daemon at unix:${socket} did not answer ${method} ${path} within ${timeoutMs / 1000} s`,
         ),
       ),
+    );
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      err instanceof LeanApiError
+        ? reject(err)
+        : reject(
+            new LeanApiError(
+              0,
+              `cannot reach the daemon at unix:${socket} (${err.code ?? err.message}): is \`nicvisor serve\` running? set "socket" in the netconf`,
+            ),
+          ),
     );
     req.end(payload);
   });
@@ -70,17 +88,22 @@ function call<T>(socket: string, method: string, path: string, body?: unknown): 
 
 const e = encodeURIComponent;
 
-export function leanApi(socket: string) {
+/** `timeoutMs`: give up on a call whose socket stays idle that long (0: wait). */
+export function leanApi(socket: string, opts: { timeoutMs?: number } = {}) {
+  const t = opts.timeoutMs ?? 0;
   return {
     claim: (pool: string, body: ClaimBodyInput) =>
-      call<ClaimResult>(socket, 'POST', `/v1/pools/${e(pool)}/claims`, body),
-    pool: (pool: string) => call<PoolView>(socket, 'GET', `/v1/pools/${e(pool)}`),
-    release: (id: string) => call<ReleaseResult>(socket, 'DELETE', `/v1/claims/${e(id)}`),
+      call<ClaimResult>(socket, 'POST', `/v1/pools/${e(pool)}/claims`, body, t),
+    pool: (pool: string) => call<PoolView>(socket, 'GET', `/v1/pools/${e(pool)}`, undefined, t),
+    release: (id: string) =>
+      call<ReleaseResult>(socket, 'DELETE', `/v1/claims/${e(id)}`, undefined, t),
     releaseOwner: (pool: string, owner: string, ifname: string) =>
       call<{ released: ReleaseResult[] }>(
         socket,
         'DELETE',
         `/v1/pools/${e(pool)}/claims?owner=${e(owner)}&ifname=${e(ifname)}`,
+        undefined,
+        t,
       ),
   };
 }

@@ -9,12 +9,18 @@
  *
  * Exit 0 allows; exit 1 with the reason on stderr vetoes a `port-created` (libvirt fails
  * the port, and the domain start or hot plug, with that text). Unreachable daemon on
- * `port-created`: vetoed, since nothing could check the port (fail closed).
+ * `port-created`: vetoed, since nothing could check the port (fail closed). libvirtd waits
+ * for the hook as long as it runs (seen in the lab VM: a daemon that did not answer held
+ * `virsh net-port-create` until virsh was killed), so a daemon that accepts and never
+ * answers is given up after `--timeout SECONDS` (default 30) and the port vetoed.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { judgePort, parsePort, poolOfNetwork } from '../policy/pools/libvirt-hook.js';
 import { leanApi, SYSTEM_SOCKET } from './lean-api.js';
+
+/** Long enough for a claim lookup on a loaded host; short of a stuck domain start. */
+const DEFAULT_TIMEOUT_S = 30;
 
 export interface HookOutcome {
   code: number;
@@ -28,21 +34,28 @@ export async function runHook(
 ): Promise<HookOutcome> {
   const args = [...argv];
   let socket = SYSTEM_SOCKET;
-  if (args[0] === '--socket') {
-    socket = args[1] ?? '';
+  let timeout = DEFAULT_TIMEOUT_S;
+  while (args[0] === '--socket' || args[0] === '--timeout') {
+    if (args[0] === '--socket') socket = args[1] ?? '';
+    else timeout = Number(args[1]);
     args.splice(0, 2);
   }
   const [network, op] = args;
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    return {
+      code: 2,
+      message: `nicvisor libvirt hook: --timeout must be a number of seconds above 0 (default ${DEFAULT_TIMEOUT_S})`,
+    };
   if (!network || !op || !socket)
     return {
       code: 2,
       message:
-        'nicvisor libvirt hook: usage: libvirt-hook.js [--socket PATH] NETWORK OP SUBOP EXTRA (libvirt passes the last four)',
+        'nicvisor libvirt hook: usage: libvirt-hook.js [--socket PATH] [--timeout SECONDS] NETWORK OP SUBOP EXTRA (libvirt passes the last four)',
     };
   const pool = poolOfNetwork(network);
   if (!pool || (op !== 'port-created' && op !== 'port-deleted')) return { code: 0, message: '' };
   const port = parsePort(network, await readStdin());
-  const api = leanApi(socket);
+  const api = leanApi(socket, { timeoutMs: timeout * 1000 });
   try {
     const answer = judgePort(op, port, (await api.pool(pool)).claims);
     if (!answer.allow) return { code: 1, message: answer.reason };

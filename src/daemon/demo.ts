@@ -47,7 +47,8 @@ export function demoMainConfig(): MainConfigInput {
         miimon: 100,
       },
     ],
-    // VFs 5-7 of both PFs are handed out by claims: `nicvisor claim demo-net --owner vm:NAME`.
+    // VFs 5-7 of both PFs are handed out by claims: `nicvisor claim demo-net --owner vm:NAME`;
+    // migratable, so `nicvisor migrate` and the dashboard's migration states work on the demo.
     pools: [
       {
         name: 'demo-net',
@@ -56,6 +57,7 @@ export function demoMainConfig(): MainConfigInput {
         vfs: { from: 5, to: 7 },
         physicalNetwork: 'physnet1',
         placement: 'spread',
+        migratable: true,
         profile: {
           vlans: [100],
           mac: { mode: 'range', from: '02:00:00:00:02:00', to: '02:00:00:00:02:ff' },

@@ -150,9 +150,33 @@ export const FleetClaim = z.strictObject({
 });
 export type FleetClaim = z.infer<typeof FleetClaim>;
 
-/** `owners/KIND:ID`: the one host an owner's claims are on, and which claims. */
-export const OwnerRecord = z.strictObject({ host: HostName, claims: z.array(z.string()) });
+/**
+ * `owners/KIND:ID`: the one host an owner's claims are on, and which claims. While an owner
+ * with several claims migrates, the claims already handed over wait in `moving` (their host
+ * is the target) until the last one leaves `host`; then the record names the target alone.
+ */
+export const OwnerRecord = z.strictObject({
+  host: HostName,
+  claims: z.array(z.string()),
+  moving: z.strictObject({ host: HostName, claims: z.array(z.string()) }).optional(),
+});
 export type OwnerRecord = z.infer<typeof OwnerRecord>;
+
+/**
+ * `moves/KIND:ID/SOURCE-CLAIM`: a migration's reservation on the target host, recorded while
+ * the source still holds the claim. The owner and the MAC stay the source's (no other host
+ * can take them meanwhile); the source's release hands both to the target in the same
+ * transaction, an abort deletes this key.
+ */
+export const FleetMove = z.strictObject({
+  token: z.string(),
+  owner: z.string().describe('`KIND:ID`, the migrating owner.'),
+  from: HostName.describe('The source host (the owner record’s host at prepare).'),
+  sourceClaim: z.string(),
+  to: HostName.describe('The target host holding the reservation.'),
+  claim: FleetClaim.describe('The target’s claim as it is recorded once the owner moved.'),
+});
+export type FleetMove = z.infer<typeof FleetMove>;
 
 /** Owners whose VFs a rollout changes visibly (MAC, VLANs), per host. */
 export const ConsentNeed = z.strictObject({

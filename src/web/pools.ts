@@ -1,7 +1,8 @@
 /**
  * The pools card: per VF pool its capacity, claimed and free VFs, what a claim gets (the
- * profile), where the VFs are (physical network, device type, NUMA, PFs), and the claims
- * with their owners, each with a release button (two clicks: DELETE /v1/claims/{id} with
+ * profile), where the VFs are (physical network, device type, NUMA, PFs), the migration
+ * hand-offs under way, and the claims with their owners and state (a reservation for a
+ * migration here, a claim migrating away, with its peer and expiry), each with a release button (two clicks: DELETE /v1/claims/{id} with
  * the claim's fence token, so a stale page never releases a newer claim). Re-rendered on
  * claim and VF events; an armed button and the last release's answer survive a re-render.
  */
@@ -43,13 +44,42 @@ function when(iso: string): string {
   return `${iso.replace('T', ' ').slice(0, 19)} UTC`;
 }
 
-/** What a claim that is not plainly active is doing. */
-const STATES: Record<Claim['state'], string> = {
-  active: 'active',
-  releasing: 'being released',
-  reserved: 'reserved for a migration here',
-  migrating: 'migrating away',
-};
+/** "03:05:12 UTC" (a hand-off's expiry: within minutes, the day is implied). */
+function clock(iso: string): string {
+  return `${iso.slice(11, 19)} UTC`;
+}
+
+/**
+ * What a claim is doing, in words: plain `active`, or its part in a migration hand-off
+ * (docs/pools.md) with the other host and until when it may complete, or `releasing`.
+ */
+export function stateText(c: Claim): string {
+  const m = c.migration;
+  switch (c.state) {
+    case 'active':
+      return m?.role === 'target' ? `active · migrated from ${m.peer ?? 'another host'}` : 'active';
+    case 'releasing':
+      return 'being released';
+    case 'reserved':
+      return `reserved for a migration from ${m?.peer ?? 'another host'}${m?.sourceClaim ? ` (claim ${m.sourceClaim})` : ''}${m ? `, until ${clock(m.expires)}` : ''}: nothing applied yet`;
+    case 'migrating':
+      return `migrating to ${m?.peer ?? 'another host'}${m ? ` until ${clock(m.expires)}` : ''}: still served here`;
+  }
+}
+
+/** "2 reserved for migrations here · 1 migrating away" ('' when no hand-off is under way). */
+export function migrationSummary(claims: readonly Claim[]): string {
+  const reserved = claims.filter((c) => c.state === 'reserved').length;
+  const migrating = claims.filter((c) => c.state === 'migrating').length;
+  return [
+    reserved
+      ? `${reserved} reserved for ${reserved === 1 ? 'a migration' : 'migrations'} here`
+      : '',
+    migrating ? `${migrating} migrating away` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
 
 /** How long a second click has to confirm a release. */
 const ARM_MS = 4000;
@@ -121,6 +151,12 @@ export class PoolsCard {
           ' free',
           held > 0 ? ` · ${held} held by VF policies` : '',
         ),
+        ...(migrationSummary(v.claims)
+          ? [
+              h('dt', {}, 'migrations'),
+              h('dd', { 'data-fact': 'migrations' }, migrationSummary(v.claims)),
+            ]
+          : []),
         h('dt', {}, 'network'),
         h('dd', { 'data-fact': 'network' }, v.physicalNetwork),
         h('dt', {}, 'device'),
@@ -155,7 +191,9 @@ export class PoolsCard {
           h(
             'tr',
             {},
-            ...['claim', 'owner', 'PF / VF', 'MAC', 'since', ''].map((t) => h('th', {}, t)),
+            ...['claim', 'owner', 'PF / VF', 'MAC', 'since', 'state', ''].map((t) =>
+              h('th', {}, t),
+            ),
           ),
         ),
         h('tbody', {}, ...v.claims.map((c) => this.row(c))),
@@ -166,19 +204,30 @@ export class PoolsCard {
   private row(c: Claim): HTMLElement {
     const armed = this.armed.has(c.id);
     const releasing = c.state === 'releasing';
+    // A hand-off in progress is finished or undone by its own steps (`nicvisor migrate
+    // commit|abort`): a plain release here would cut the VF from under a VM in flight.
+    const handOff = c.state === 'reserved' || c.state === 'migrating';
+    const token = c.migration ? ` ${c.migration.token}` : '';
     return h(
       'tr',
-      { 'data-claim': c.id },
+      { 'data-claim': c.id, 'data-state': c.state },
       h('td', {}, c.id),
       h(
         'td',
         { class: 'owner' },
         `${c.owner.kind}:${c.owner.id}${c.ifname ? ` (${c.ifname})` : ''}`,
-        c.state === 'active' ? '' : h('span', { class: 'muted' }, ` · ${STATES[c.state]}`),
       ),
       h('td', {}, `${c.pf} / ${c.vf}`),
       h('td', { class: 'mac' }, c.mac),
       h('td', { title: c.since }, when(c.since)),
+      h(
+        'td',
+        {
+          class: `claim-state state-${c.state}`,
+          title: c.migration ? `migration token ${c.migration.token}` : undefined,
+        },
+        stateText(c),
+      ),
       h(
         'td',
         {},
@@ -187,10 +236,12 @@ export class PoolsCard {
           {
             type: 'button',
             class: 'danger release',
-            disabled: releasing,
-            title: armed
-              ? `click again to release the VF of ${c.owner.kind}:${c.owner.id}`
-              : undefined,
+            disabled: releasing || handOff,
+            title: handOff
+              ? `a migration hand-off is under way: finish it with \`nicvisor migrate commit${c.state === 'migrating' ? ` ${c.id}` : ''}\` or undo it with \`nicvisor migrate abort\`${token ? ` (token${token})` : ''}`
+              : armed
+                ? `click again to release the VF of ${c.owner.kind}:${c.owner.id}`
+                : undefined,
             onclick: () => void this.release(c),
           },
           releasing ? 'releasing…' : armed ? 'confirm release' : 'release',

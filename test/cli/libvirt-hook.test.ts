@@ -3,6 +3,7 @@
 // cleared environment; against a daemon on the sim NIC over its API socket.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApiServer } from '../../src/api/server.js';
@@ -115,10 +116,43 @@ describe('libvirt network hook program over the API', () => {
     assert.match(r.stderr, new RegExp(`not checked: cannot reach the daemon at unix:${gone}`));
   });
 
+  it('vetoes a port after --timeout when the daemon accepts and never answers', async () => {
+    const mute = join(k.dir, 'mute.sock');
+    const held: Socket[] = [];
+    const server = createServer((s) => void held.push(s));
+    await new Promise<void>((r) => server.listen(mute, r));
+    try {
+      const net = 'nicvisor-net1';
+      const t0 = Date.now();
+      const r = await hook(
+        ['--socket', mute, '--timeout', '0.5', net, 'port-created', 'begin', '-'],
+        hookData(net, 'g1', claim.mac, claim.pciAddr!),
+      );
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `not checked: the daemon at unix:${mute} did not answer GET /v1/pools/net1 within 0.5 s`,
+        ),
+      );
+      assert.ok(Date.now() - t0 < 20000, 'given up, not waited for');
+      assert.equal(held.length, 1, 'it did reach the socket');
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((r) => server.close(r));
+    }
+    const bad = await hook(['--timeout', 'soon', 'nicvisor-net1', 'port-created'], '');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--timeout must be a number of seconds above 0 \(default 30\)/);
+  });
+
   it('answers usage errors with exit 2', async () => {
     const r = await hook(['--socket'], '');
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /usage: libvirt-hook\.js \[--socket PATH\] NETWORK OP/);
+    assert.match(
+      r.stderr,
+      /usage: libvirt-hook\.js \[--socket PATH\] \[--timeout SECONDS\] NETWORK OP/,
+    );
   });
 
   it('releases the claim on port-deleted', async () => {

@@ -1,9 +1,18 @@
 // test/lab/boot/run-vm.sh without a VM: a stand-in qemu-system-x86_64 on PATH reports
 // whether LABVM_LOCK was held while it "ran" and ends the boot with the guest's exit status,
-// so the lock handling and the exit status are checked on any machine in a second.
+// so the lock handling and the exit status are checked on any machine in a second. It also
+// keeps the guest's command script, which is then run with a stand-in `mount` (--cached).
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -18,6 +27,7 @@ const seen = join(dir, 'seen');
 const fakeQemu = `#!/bin/bash
 for a in "$@"; do case $a in local,path=*,mount_tag=labvmctl,*) ctl=\${a#local,path=}; ctl=\${ctl%%,*};; esac; done
 if flock -n "${lock}" true; then echo free > "${seen}"; else echo held > "${seen}"; fi
+cp "$ctl/cmd.sh" "${dir}/cmd.sh"
 echo "\${FAKE_RC:-0}" > "$ctl/rc"
 `;
 writeFileSync(join(dir, 'qemu-system-x86_64'), fakeQemu);
@@ -53,9 +63,9 @@ function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', resolve));
 }
 
-describe('run-vm.sh LABVM_LOCK (stand-in QEMU)', () => {
-  after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
+describe('run-vm.sh LABVM_LOCK (stand-in QEMU)', () => {
   it('without LABVM_LOCK takes no lock and exits with the guest status', () => {
     const r = run({ FAKE_RC: '7' });
     assert.equal(r.status, 7, r.stderr);
@@ -101,5 +111,78 @@ describe('run-vm.sh LABVM_LOCK (stand-in QEMU)', () => {
     assert.equal(await vmDone, 0, stderr);
     assert.match(stderr, new RegExp(`waiting for ${lock} \\(another lab VM is running\\)`));
     assert.equal(readFileSync(seen, 'utf8').trim(), 'held');
+  });
+});
+
+describe('run-vm.sh --cached (the guest command script, stand-in mount)', () => {
+  const share = join(dir, 'share');
+  const stubs = join(dir, 'stubs');
+  const calls = join(dir, 'mount-calls');
+  mkdirSync(join(share, 'dist'), { recursive: true });
+  mkdirSync(join(share, 'real-modules'));
+  symlinkSync(join(share, 'real-modules'), join(share, 'node_modules'));
+  mkdirSync(stubs);
+  // mount logs its arguments; FAIL_ON=WORD makes the call whose arguments contain WORD fail
+  writeFileSync(
+    join(stubs, 'mount'),
+    `#!/bin/bash\necho "$*" >> "${calls}"\n[ -n "\${FAIL_ON:-}" ] && [[ "$*" == *"$FAIL_ON"* ]] && exit 32\nexit 0\n`,
+  );
+  writeFileSync(join(stubs, 'mkdir'), '#!/bin/bash\nexit 0\n');
+  chmodSync(join(stubs, 'mount'), 0o755);
+  chmodSync(join(stubs, 'mkdir'), 0o755);
+
+  /** Boots the stand-in with `opts`, then runs the guest's command script; its mount calls. */
+  function guest(opts: string[], failOn = '') {
+    rmSync(calls, { force: true });
+    const boot = spawnSync(
+      guard[0],
+      [...guard.slice(1), runVm, '-v', dir, '-s', share, ...opts, join(dir, 'guest.sh')],
+      { env: env({}), encoding: 'utf8', cwd: share },
+    );
+    assert.equal(boot.status, 0, boot.stderr);
+    const r = spawnSync('bash', [join(dir, 'cmd.sh')], {
+      env: { ...process.env, PATH: `${stubs}:${process.env.PATH}`, FAIL_ON: failOn },
+      encoding: 'utf8',
+    });
+    const log = (() => {
+      try {
+        return readFileSync(calls, 'utf8').trim().split('\n');
+      } catch {
+        return [];
+      }
+    })();
+    return { status: r.status, stderr: r.stderr, calls: log };
+  }
+
+  it('by default serves SHARE/dist read-only from the cached root, leaving a symlink alone', () => {
+    const g = guest([]);
+    assert.equal(g.status, 0, g.stderr);
+    assert.deepEqual(g.calls, [
+      '--bind / /run/labvm-root',
+      `--bind /run/labvm-root${share}/dist ${share}/dist`,
+      `-o remount,bind,ro ${share}/dist`,
+    ]);
+  });
+
+  it('--cached DIR replaces the default list; a missing DIR is skipped', () => {
+    mkdirSync(join(share, 'fixtures'), { recursive: true });
+    const g = guest(['--cached', 'fixtures', '--cached', 'absent']);
+    assert.equal(g.status, 0, g.stderr);
+    assert.deepEqual(g.calls.slice(1), [
+      `--bind /run/labvm-root${share}/fixtures ${share}/fixtures`,
+      `-o remount,bind,ro ${share}/fixtures`,
+    ]);
+  });
+
+  it('--uncached mounts nothing', () => {
+    const g = guest(['--uncached']);
+    assert.equal(g.status, 0, g.stderr);
+    assert.deepEqual(g.calls, []);
+  });
+
+  it('a failed bind stops the guest before SCRIPT with 253, naming the folder', () => {
+    const g = guest([], 'remount');
+    assert.equal(g.status, 253);
+    assert.match(g.stderr, new RegExp(`cannot serve ${share}/dist from the cached root`));
   });
 });

@@ -8,7 +8,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
-import type { ClaimResult, LagView, PoolView } from '../../src/model/index.js';
+import type {
+  Claim,
+  ClaimResult,
+  LagView,
+  MigrationTicket,
+  PoolView,
+} from '../../src/model/index.js';
 import { browserSkipReason, launch } from './browser.js';
 import { startWebDaemon, type WebDaemon } from './kit.js';
 
@@ -125,6 +131,62 @@ test('a claim released elsewhere leaves the card at once', { skip }, async () =>
   await d.api('DELETE', `/v1/claims/${r.claim.id}`);
   await row.waitFor({ state: 'detached' });
   assert.equal((await numbersMatch()).claimed, 0);
+});
+
+test('a migration hand-off shows on the card: migrating away, reserved here, then active again', {
+  skip,
+}, async () => {
+  const r = await d.api<ClaimResult>('POST', '/v1/pools/demo-net/claims', {
+    owner: { kind: 'vm', id: 'mover' },
+  });
+  const src = card().locator(`tr[data-claim="${r.claim.id}"]`);
+  await src.waitFor();
+  assert.equal(await text(src.locator('.claim-state')), 'active');
+  assert.equal(await fact('migrations').count(), 0, 'no hand-off, no migrations line');
+  const ticket = await d.api<MigrationTicket>('POST', `/v1/claims/${r.claim.id}/migrate/prepare`, {
+    token: 'web-mig-0001',
+    target: 'hostB',
+    ttlSeconds: 600,
+  });
+  await card().locator(`tr[data-claim="${r.claim.id}"][data-state="migrating"]`).waitFor();
+  assert.match(
+    await text(src.locator('.claim-state')),
+    /^migrating to hostB until \d\d:\d\d:\d\d UTC: still served here$/,
+  );
+  assert.equal(await text(fact('migrations')), '1 migrating away');
+  assert.equal(await src.locator('button.release').isDisabled(), true);
+  assert.match(
+    (await src.locator('button.release').getAttribute('title')) ?? '',
+    new RegExp(`nicvisor migrate commit ${r.claim.id}.*nicvisor migrate abort.*token web-mig-0001`),
+  );
+  // This host as a target too (the demo pool is migratable): another token, another MAC.
+  const res = await d.api<{ claim: Claim }>('POST', '/v1/migrations', {
+    ticket: { ...ticket, token: 'web-mig-0002', mac: '02:00:00:00:02:80' },
+    source: 'hostA',
+  });
+  const tgt = card().locator(`tr[data-claim="${res.claim.id}"][data-state="reserved"]`);
+  await tgt.waitFor();
+  assert.equal(
+    await text(tgt.locator('.claim-state')).then((t) => t.replace(/\d\d:\d\d:\d\d/, 'T')),
+    `reserved for a migration from hostA (claim ${r.claim.id}), until T UTC: nothing applied yet`,
+  );
+  assert.equal(
+    await text(fact('migrations')),
+    '1 reserved for a migration here · 1 migrating away',
+  );
+  assert.equal(await tgt.locator('button.release').isDisabled(), true);
+  const v = await numbersMatch();
+  assert.equal(v.claimed, 2, 'a reservation holds its VF');
+  // Both halves undone: the source is active again, the reservation gone, the line too.
+  await d.api('POST', '/v1/migrations/web-mig-0002/abort');
+  await tgt.waitFor({ state: 'detached' });
+  await d.api('POST', `/v1/claims/${r.claim.id}/migrate/abort`, { token: 'web-mig-0001' });
+  await card().locator(`tr[data-claim="${r.claim.id}"][data-state="active"]`).waitFor();
+  await fact('migrations').waitFor({ state: 'detached' });
+  assert.equal(await src.locator('button.release').isDisabled(), false);
+  await d.api('DELETE', `/v1/claims/${r.claim.id}`);
+  await src.waitFor({ state: 'detached' });
+  assert.deepEqual(pageErrors, []);
 });
 
 test('the LAG card shows the mode, its members, and a pulled cable as it happens', {

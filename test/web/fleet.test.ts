@@ -133,7 +133,7 @@ describe('the fleet in the API and the dashboard', {
     );
     const running = startRollout(fleet, [vfDoc([101])], {
       maxUnavailable: 4,
-      hostTimeoutMs: 30_000,
+      hostTimeoutMs: 120_000,
       consentPollMs: 100,
     });
     await until(

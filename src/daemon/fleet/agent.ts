@@ -56,6 +56,8 @@ export class FleetAgent {
   private lastError: string | null = null;
   /** The last status write succeeded (else the next sync reports even without a change). */
   private reported = false;
+  private publishing: Promise<void> | null = null;
+  private publishAgain = false;
   private lastReported = '';
   private resyncs = 0;
   private changes = 0;
@@ -195,8 +197,45 @@ export class FleetAgent {
             };
       },
       forget: async (c) => {
+        const m = c.migration;
+        if (m?.role === 'target' && m.sourceClaim)
+          await backend.dropMove(ownerOf(c), m.sourceClaim, m.token);
         const rec = (await backend.vfClaims(host)).find((x) => x.claim === c.id);
-        if (rec) await backend.releaseVf(rec);
+        if (rec) await backend.releaseVf(rec, m?.role === 'source' ? m.token : undefined);
+      },
+      reserveMove: async (c, network) => {
+        const m = c.migration;
+        if (m?.role !== 'target' || !m.sourceClaim)
+          return { ok: false, why: `claim ${c.id} is not a migration target` };
+        const r = await backend.reserveMove(
+          {
+            token: m.token,
+            owner: ownerOf(c),
+            sourceClaim: m.sourceClaim,
+            to: host,
+            claim: this.fleetClaim(c, network),
+          },
+          network,
+        );
+        return r.ok ? { ok: true } : r;
+      },
+      commitMove: async (c) => {
+        const m = c.migration;
+        if (m?.role !== 'target' || !m.sourceClaim)
+          return { ok: false, why: `claim ${c.id} is not a migration target` };
+        const r = await backend.commitMove({
+          owner: ownerOf(c),
+          sourceClaim: m.sourceClaim,
+          token: m.token,
+          to: host,
+          claim: c.id,
+        });
+        return r.ok ? { ok: true } : r;
+      },
+      dropMove: async (c, token) => {
+        for (const mv of await backend.moves())
+          if (mv.owner === ownerOf(c) && mv.sourceClaim === c.id && mv.token === token)
+            await backend.dropMove(mv.owner, mv.sourceClaim, token);
       },
     };
   }
@@ -209,10 +248,28 @@ export class FleetAgent {
    */
   private async syncClaims(): Promise<void> {
     const { backend, host, daemon } = this.o;
-    const ledger = daemon.pools.ledger.view().claims.filter((c) => c.state === 'active');
+    // A migration's source (`migrating`) still holds its VF and MAC here; a reservation
+    // (`reserved`) is recorded as a move, not as a claim, until the owner is handed over.
+    const ledger = daemon.pools.ledger
+      .view()
+      .claims.filter((c) => c.state === 'active' || c.state === 'migrating');
     const recorded = await backend.vfClaims(host);
     const held = new Set(ledger.map((c) => c.id));
-    for (const r of recorded) if (!held.has(r.claim)) await backend.releaseVf(r);
+    // A released source claim whose hand-off did not reach the store hands over now; moves
+    // towards this host for reservations the ledger no longer holds are dropped.
+    const moves = await backend.moves();
+    const pending = (r: FleetClaim) =>
+      moves.find((m) => m.from === host && m.owner === r.owner && m.sourceClaim === r.claim);
+    for (const r of recorded) if (!held.has(r.claim)) await backend.releaseVf(r, pending(r)?.token);
+    const tokens = new Set(
+      daemon.pools.ledger
+        .view()
+        .claims.filter((c) => c.state === 'reserved')
+        .map((c) => c.migration?.token),
+    );
+    for (const m of moves)
+      if (m.to === host && !tokens.has(m.token))
+        await backend.dropMove(m.owner, m.sourceClaim, m.token);
     const known = new Set(recorded.map((r) => r.claim));
     for (const c of ledger) {
       if (known.has(c.id)) continue;
@@ -440,7 +497,29 @@ export class FleetAgent {
     }, this.o.retryMs ?? 1000);
   }
 
-  private async publish(): Promise<void> {
+  /**
+   * Write this host's status, one write at a time. Two writes in flight could land out of
+   * order: one held up by an etcd leader change (the client retries it on another member)
+   * landed after a newer one and left a stale revision in the store for good, and the
+   * rollout waited for that host until its timeout (seen with the leader killed mid-rollout).
+   * A publish asked for while one is in flight runs once more after it, with the newest state.
+   */
+  private publish(): Promise<void> {
+    if (this.publishing) {
+      this.publishAgain = true;
+      return this.publishing;
+    }
+    this.publishing = (async () => {
+      do {
+        this.publishAgain = false;
+        await this.publishOnce();
+      } while (this.publishAgain && this.running);
+      this.publishing = null;
+    })();
+    return this.publishing;
+  }
+
+  private async publishOnce(): Promise<void> {
     const status = this.status(this.synced);
     const text = canonical(status);
     // VF status events after a commit mostly repeat what the sync just wrote.
@@ -502,3 +581,5 @@ export class FleetAgent {
     };
   }
 }
+
+const ownerOf = (c: Claim) => `${c.owner.kind}:${c.owner.id}`;

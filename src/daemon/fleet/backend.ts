@@ -10,6 +10,7 @@ import type {
   Consent,
   FleetClaim,
   FleetDoc,
+  FleetMove,
   HostRegistration,
   HostStatus,
   MacClaim,
@@ -53,6 +54,18 @@ export type VfClaimOutcome =
   | { ok: false; conflict: 'owner'; host: string; claims: string[] }
   | { ok: false; conflict: 'mac'; mac: string; holder: MacClaim };
 
+/** A migration's target reservation recorded, or why not (the source's claim, the MAC). */
+export type MoveOutcome = { ok: true; from: string } | { ok: false; why: string };
+
+/** The target's commit of a move: which one, and the claim it arrives as. */
+export interface MoveCommit {
+  owner: string;
+  sourceClaim: string;
+  token: string;
+  to: string;
+  claim: string;
+}
+
 /** A change of desired documents written as one transaction. */
 export interface DocWrite {
   put: FleetDoc[];
@@ -83,8 +96,28 @@ export interface FleetBackend {
    * by no other host on its network; of two hosts racing exactly one commits.
    */
   claimVf(c: FleetClaim): Promise<VfClaimOutcome>;
-  /** Remove a pool claim's keys (its owner's entry, its MAC, its record). */
-  releaseVf(c: FleetClaim): Promise<void>;
+  /**
+   * Remove a pool claim's keys (its owner's entry, its MAC, its record). A migration's
+   * source claim released with its move's token hands the owner and the MAC to the move's
+   * target in the same transaction instead; any other release drops a pending move.
+   */
+  releaseVf(c: FleetClaim, handOver?: string): Promise<void>;
+  /**
+   * Record a migration's reservation (`move.from` is filled from the owner record): the
+   * source claim must be its owner's on some other host, the MAC held by that host or
+   * nobody. Idempotent per token; one move per source claim.
+   */
+  reserveMove(move: Omit<FleetMove, 'from'>, network: string): Promise<MoveOutcome>;
+  /**
+   * The target commits: done when the owner already moved to it; the move is finished here
+   * when the source's record is gone without having handed over (its release did not reach
+   * the store); refused while the source still records its claim, or with no move at all.
+   */
+  commitMove(m: MoveCommit): Promise<MoveOutcome>;
+  /** Drop a pending move (abort, expiry); idempotent, only with its token. */
+  dropMove(owner: string, sourceClaim: string, token: string): Promise<void>;
+  /** The moves pending towards `host` (all hosts: undefined). */
+  moves(host?: string): Promise<FleetMove[]>;
   /** Every MAC held on `network`: MAC → holder. */
   macsOn(network: string): Promise<Map<string, MacClaim>>;
   /** The pool claims recorded for one host (all hosts: undefined). */

@@ -8,6 +8,7 @@
  *   macs/NETWORK/MAC                   MacClaim: who holds a MAC on a physical network
  *   claims/HOST/ID                     FleetClaim: a pool claim of that host
  *   owners/KIND:ID                     OwnerRecord: the one host an owner's claims are on
+ *   moves/KIND:ID/CLAIM                FleetMove: a migration's target reservation (etcd-moves.ts)
  *   consent/ROLLOUT/OWNER              Consent: an owner agrees to a rollout's visible change
  *
  * Cross-host rules are etcd transactions: a MAC claim is a put guarded by
@@ -34,6 +35,7 @@ import {
   type Consent as ConsentT,
   FleetClaim,
   type FleetClaim as FleetClaimT,
+  type FleetMove as FleetMoveT,
   HostRegistration,
   HostStatus,
   MacClaim,
@@ -49,10 +51,13 @@ import type {
   DocEvent,
   DocWrite,
   FleetBackend,
+  MoveCommit,
+  MoveOutcome,
   VfClaimOutcome,
   WatchHandle,
   WatchHandlers,
 } from './backend.js';
+import { dropMove, handOver, listMoves, moveKey, reserveMove } from './etcd-moves.js';
 import type { FleetTlsFiles, FleetUrl } from './url.js';
 
 const DESIRED = 'desired/';
@@ -133,6 +138,28 @@ export function describeEtcdError(err: unknown, u: FleetUrl, files: FleetTlsFile
   if (u.tls && /wrong version number|packet length too long|http\/1/i.test(msg))
     return `the fleet store ${where} does not speak TLS: use etcd:// rather than etcds:// (${msg.split('\n')[0]})`;
   return `the fleet store ${where}: ${msg.split('\n')[0]}`;
+}
+
+/**
+ * The owner record once `host` released `claim` (undefined: unchanged, null: deleted). While
+ * the owner migrates, releasing its last claim on the source leaves the target's claims.
+ */
+function ownerWithout(
+  owner: OwnerRecordT,
+  host: string,
+  claim: string,
+): OwnerRecordT | null | undefined {
+  if (owner.host === host) {
+    const rest = owner.claims.filter((x) => x !== claim);
+    if (rest.length > 0) return { ...owner, claims: rest };
+    return owner.moving ? { host: owner.moving.host, claims: owner.moving.claims } : null;
+  }
+  if (owner.moving?.host === host) {
+    const rest = owner.moving.claims.filter((x) => x !== claim);
+    const { moving: _m, ...base } = owner;
+    return rest.length > 0 ? { ...base, moving: { host, claims: rest } } : base;
+  }
+  return undefined;
 }
 
 export class EtcdFleet implements FleetBackend {
@@ -331,7 +358,12 @@ export class EtcdFleet implements FleetBackend {
     throw new Error(`recording claim ${claim.claim} in the fleet store: its keys keep changing`);
   }
 
-  async releaseVf(c: FleetClaimT): Promise<void> {
+  async releaseVf(c: FleetClaimT, handOverToken?: string): Promise<void> {
+    if (handOverToken) {
+      const r = await handOver(this.ns, c.owner, c.claim, handOverToken, { sourceGone: false });
+      if (r.ok) return;
+      if (!('none' in r)) throw new Error(r.why);
+    }
     const ownerKey = `owners/${c.owner}`;
     const macKey = `macs/${c.network}/${c.mac.toLowerCase()}`;
     for (let attempt = 0; attempt < 8; attempt++) {
@@ -349,22 +381,48 @@ export class EtcdFleet implements FleetBackend {
       txn = txn.and(macKey, mkv ? 'Mod' : 'Create', '==', mkv ? Number(mkv.mod_revision) : 0);
       const ops: Parameters<typeof txn.then> = [
         this.ns.delete().key(`claims/${c.host}/${c.claim}`),
+        // A migration of this claim still pending has nothing left to move.
+        this.ns.delete().key(moveKey(c.owner, c.claim)),
       ];
       // Only what this claim holds: the owner may have moved on to another host since.
-      if (owner && owner.host === c.host) {
-        const rest = owner.claims.filter((x) => x !== c.claim);
+      const next = owner ? ownerWithout(owner, c.host, c.claim) : undefined;
+      if (next !== undefined)
         ops.push(
-          rest.length === 0
+          next === null
             ? this.ns.delete().key(ownerKey)
-            : this.ns.put(ownerKey).value(JSON.stringify({ host: c.host, claims: rest })),
+            : this.ns.put(ownerKey).value(JSON.stringify(next)),
         );
-      }
       if (held && held.host === c.host && held.vf === c.policy)
         ops.push(this.ns.delete().key(macKey));
       const res = await txn.then(...ops).commit();
       if (res.succeeded) return;
     }
     throw new Error(`releasing claim ${c.claim} in the fleet store: its keys keep changing`);
+  }
+
+  reserveMove(move: Omit<FleetMoveT, 'from'>, network: string): Promise<MoveOutcome> {
+    return reserveMove(this.ns, move, network);
+  }
+
+  async commitMove(m: MoveCommit): Promise<MoveOutcome> {
+    const r = await handOver(this.ns, m.owner, m.sourceClaim, m.token, {
+      sourceGone: true,
+      to: m.to,
+      claim: m.claim,
+    });
+    if (r.ok || !('none' in r)) return r;
+    return {
+      ok: false,
+      why: `no migration with token ${m.token} of claim ${m.sourceClaim} (${m.owner}) is recorded in the fleet store: aborted, expired, or the source released its claim without handing it over`,
+    };
+  }
+
+  dropMove(owner: string, sourceClaim: string, token: string): Promise<void> {
+    return dropMove(this.ns, owner, sourceClaim, token);
+  }
+
+  moves(host?: string): Promise<FleetMoveT[]> {
+    return listMoves(this.ns, host);
   }
 
   async macsOn(network: string): Promise<Map<string, MacClaimT>> {

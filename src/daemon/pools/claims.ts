@@ -65,8 +65,20 @@ export interface ClaimGuard {
     c: Claim,
     network: string,
   ): Promise<{ ok: true } | { ok: false; mac: boolean; why: string }>;
-  /** Remove the claim's fleet-wide record (its owner entry and its MAC). */
+  /**
+   * Remove the claim's fleet-wide record (its owner entry and its MAC). A migration's source
+   * claim hands both to the target instead; a target's reservation drops its move.
+   */
   forget(c: Claim): Promise<void>;
+  /**
+   * A migration's target reservation (`reserved`, role target) recorded fleet-wide as the
+   * same owner moving: refused when the owner or the MAC is not the source's to give.
+   */
+  reserveMove(c: Claim, network: string): Promise<{ ok: true } | { ok: false; why: string }>;
+  /** Before a reservation turns active: the owner and its MAC were handed to this host. */
+  commitMove(c: Claim): Promise<{ ok: true } | { ok: false; why: string }>;
+  /** The source's mark went back to active (abort, expiry): the pending move is dropped. */
+  dropMove(c: Claim, token: string): Promise<void>;
 }
 
 /**

@@ -177,6 +177,7 @@ export class Migrations {
       const n: Claim = { ...rest, state: 'active' };
       return { claim: n, value: { claim: n, changed: true } };
     });
+    if (changed) await this.dropMove(claim, token);
     if (changed)
       this.audit(who, claim, `migration of claim ${id} aborted; active here again`, {
         claim: id,
@@ -208,8 +209,11 @@ export class Migrations {
   async reserve(body: MigrationReserve, who: string): Promise<MigrationReserveResult> {
     const t = body.ticket;
     const had = this.byToken(t.token);
-    if (had)
+    if (had) {
+      // A retry records the move too: a crash may have come between the ledger and the fleet.
+      if (had.state === 'reserved') await this.recordMove(had);
       return { claim: had, existing: true, why: ['this token has reserved already (retry)'] };
+    }
     const pool = this.d.claims.pool(body.pool ?? t.pool);
     const mismatch = targetMismatch(pool, t);
     if (mismatch.length > 0)
@@ -243,6 +247,13 @@ export class Migrations {
         throw new DaemonError(err.kind, `migration of claim ${t.claim}: ${err.message}`);
       throw err;
     }
+    try {
+      const fleet = await this.recordMove(r.claim);
+      if (fleet) r.why.push(fleet);
+    } catch (err) {
+      await this.d.claims.drop(r.claim.id);
+      throw err;
+    }
     if (!r.existing)
       this.audit(
         who,
@@ -253,9 +264,59 @@ export class Migrations {
     return { claim: r.claim, existing: r.existing, why: r.why };
   }
 
+  /**
+   * Fleet mode: the reservation is recorded as the owner moving here (the owner and the MAC
+   * stay the source's until its release hands them over), so no third host takes either
+   * meanwhile. Answers what was recorded (null: files mode); throws when the fleet refuses.
+   */
+  private async recordMove(c: Claim): Promise<string | null> {
+    const guard = this.d.claims.fleetGuard;
+    if (!guard) return null;
+    const net = this.d.claims.pool(c.pool).physicalNetwork;
+    const out = await guard.reserveMove(c, net).catch((err: Error) => {
+      throw new DaemonError(
+        'unavailable',
+        `migration of claim ${c.migration?.sourceClaim}: the fleet store is unreachable (${err.message}); in fleet mode the reservation is recorded there first: reserve again when it answers`,
+      );
+    });
+    if (!out.ok)
+      throw refused(
+        `migration of claim ${c.migration?.sourceClaim}: the fleet refuses: ${out.why}`,
+      );
+    return `recorded fleet-wide as ${c.owner.kind}:${c.owner.id} moving here with MAC ${c.mac} on ${net}`;
+  }
+
+  /** Fleet mode: the owner and its MAC are this host's before the reservation turns active. */
+  private async checkHandOver(c: Claim, token: string): Promise<void> {
+    const guard = this.d.claims.fleetGuard;
+    if (!guard) return;
+    const out = await guard.commitMove(c).catch((err: Error) => {
+      throw new DaemonError(
+        'unavailable',
+        `migration ${token}: the fleet store is unreachable (${err.message}); nothing committed: commit again when it answers`,
+      );
+    });
+    if (!out.ok) throw refused(`migration ${token}: nothing committed: ${out.why}`);
+  }
+
+  /** Fleet mode, best effort: a source back to active has no move left (the sync drops it). */
+  private dropMove(c: Claim, token: string): Promise<void> {
+    const guard = this.d.claims.fleetGuard;
+    if (!guard) return Promise.resolve();
+    return guard
+      .dropMove(c, token)
+      .catch((err: Error) =>
+        this.d.log.warn(
+          { claim: c.id, err: err.message },
+          'fleet move of an aborted migration kept',
+        ),
+      );
+  }
+
   /** The reservation becomes an active claim; its profile is applied with the MAC. */
   async commitTarget(token: string, who: string): Promise<MigrationTargetCommitResult> {
     const c0 = this.get(token);
+    if (c0.state === 'reserved') await this.checkHandOver(c0, token);
     const { claim, existing } = await this.change(c0.id, (c) => {
       if (!c || c.migration?.token !== token) throw this.d.claims.notFoundClaim(c0.id);
       if (c.state === 'active') return { claim: null, value: { claim: c, existing: true } };
@@ -336,6 +397,7 @@ export class Migrations {
           return { claim: b, value: b };
         });
         if (!back) continue;
+        if (c.migration) await this.dropMove(back, c.migration.token);
         this.audit(
           'sweeper',
           back,

@@ -6,7 +6,25 @@ import {
   RTNLGRP_TC,
   TCMSG_IFINDEX_OFFSET,
 } from './netlink/constants.js';
+import type { NlMsg } from './netlink/message.js';
 import { NetlinkListener } from './netlink/transport.js';
+
+/** ifi_index in `struct ifinfomsg`, tcm_ifindex in `struct tcmsg`: the same offset. */
+const IFINDEX_OFFSET = TCMSG_IFINDEX_OFFSET;
+
+/**
+ * What a notification of RTNLGRP_LINK or RTNLGRP_TC is about: the reason of the check it
+ * asks for and the ifindex of the netdev it names (`struct ifinfomsg` and `struct tcmsg`
+ * both carry it at byte 4), or null for anything else.
+ */
+export function notification(msg: NlMsg): { reason: string; ifindex?: number } | null {
+  const link = msg.type === RTM_NEWLINK || msg.type === RTM_DELLINK;
+  const ifindex =
+    msg.payload.length >= IFINDEX_OFFSET + 4 ? msg.payload.readInt32LE(IFINDEX_OFFSET) : undefined;
+  const reason = link ? 'link notification' : 'tc notification';
+  if (ifindex === undefined) return link ? { reason } : null;
+  return { reason, ifindex };
+}
 
 /** The reason of the fast poll of guarded VFs (a full check covers it, never the reverse). */
 export const GUARD_POLL = 'guard poll';
@@ -20,8 +38,11 @@ export const GUARD_POLL = 'guard poll';
  * no notification either. Checks never overlap.
  *
  * TC notifications (RTNLGRP_TC: a filter, chain or qdisc added, changed or deleted) name
- * the netdev they are about: `onTc` hears its ifindex first (null: notifications were
- * lost, anything may have changed), so a check reads only the netdevs that changed.
+ * the netdev they are about: `onNetdev` hears its ifindex first (null: notifications were
+ * lost, anything may have changed), so a check reads only the netdevs that changed. Link
+ * notifications name theirs too: a netdev moved to another netns and back (or unregistered)
+ * loses its clsact and every filter without one TC notification, keeping its ifindex and
+ * name, so its filters as last read are no longer to be trusted either.
  */
 export class DriftWatcher {
   private listener: NetlinkListener | null = null;
@@ -35,7 +56,7 @@ export class DriftWatcher {
     private readonly intervalMs: number,
     private readonly check: (reason: string) => Promise<void>,
     private readonly onError: (e: Error) => void,
-    private readonly onTc: (ifindex: number | null) => void = () => {},
+    private readonly onNetdev: (ifindex: number | null) => void = () => {},
     private readonly guardIntervalMs = 0,
   ) {}
 
@@ -44,14 +65,13 @@ export class DriftWatcher {
     this.listener = new NetlinkListener(NETLINK_ROUTE, [RTNLGRP_LINK, RTNLGRP_TC]);
     await this.listener.start(
       (msg) => {
-        if (msg.type === RTM_NEWLINK || msg.type === RTM_DELLINK) this.soon('link notification');
-        else if (msg.payload.length >= TCMSG_IFINDEX_OFFSET + 4) {
-          this.onTc(msg.payload.readInt32LE(TCMSG_IFINDEX_OFFSET));
-          this.soon('tc notification');
-        }
+        const n = notification(msg);
+        if (!n) return;
+        if (n.ifindex !== undefined) this.onNetdev(n.ifindex);
+        this.soon(n.reason);
       },
       (why) => {
-        this.onTc(null);
+        this.onNetdev(null);
         this.soon(`notifications lost (${why})`);
       },
     );

@@ -144,13 +144,7 @@ describe('hardware VF-LAG on the software eswitch test bed: the uplink is a bond
     sh('ip -n tbsw1 link set sw up');
   });
 
-  // Skipped, known failure: after the bond is rebuilt for the new mode, the second member's
-  // ledger still reports its uplink rules gone from the bond once they are reinstalled
-  // ("every rule of uplink is gone from tbbond"), so the converge step fails. Not a frame
-  // problem (not reached); to fix in TcEswitch's port-returned check for shared bonds.
-  it('balance-xor: flows on both members; one member down moves them all to the other', {
-    skip: 'known failure after a bond rebuild: the second member ledger sees its rules gone (issue 18 note)',
-  }, async () => {
+  it('balance-xor: flows on both members; one member down moves them all to the other', async () => {
     // A new mode rebuilds the bond (the kernel refuses a mode change with members): its
     // filters go with it, the ledgers see that, and the rules are installed again.
     buildBond('balance-xor', MIIMON);

@@ -6,7 +6,7 @@
 // port with the hook's reason when the claims ledger does not agree; `net-port-delete` gives
 // the claim back.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { ApiServer } from '../../../src/api/server.js';
 import { silentLogger } from '../../../src/daemon/logger.js';
 import { Daemon } from '../../../src/daemon/service.js';
-import { IGB_NETDEV, sh, skipUnless, waitFor } from './env.js';
+import { IGB_NETDEV, sh, skipUnless } from './env.js';
 import { installLean } from './lean-install.js';
 
 const LIBVIRTD = '/usr/sbin/libvirtd';
@@ -27,13 +27,32 @@ const skip =
     ? false
     : 'libvirtd missing (apt-get install --no-install-recommends libvirt-daemon)');
 
-/** virsh against the libvirtd this test started; answers exit status and both outputs. */
-function virsh(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync('virsh', ['-c', 'qemu:///system', ...args], {
-    encoding: 'utf8',
-    timeout: 60000,
+interface Virsh {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/**
+ * virsh against the libvirtd this test started; answers exit status and both outputs.
+ * Asynchronous on purpose: the daemon and its API run in this process, and a port's hook asks
+ * that API while virsh waits for the port. A spawnSync here blocked the event loop that had to
+ * answer the hook: virsh hung until its timeout (60 s, then "exit 1, no message"), which was
+ * the port step's whole failure in the VM.
+ */
+function virsh(...args: string[]): Promise<Virsh> {
+  return new Promise((resolve) => {
+    execFile(
+      'virsh',
+      ['-c', 'qemu:///system', ...args],
+      { encoding: 'utf8', timeout: 120000 },
+      (err, out, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        const why = err && typeof err.code !== 'number' ? ` (${err.message})` : '';
+        resolve({ code, out, err: `${stderr}${why}` });
+      },
+    );
   });
-  return { code: r.status ?? 1, out: r.stdout, err: r.stderr };
 }
 
 /**
@@ -49,9 +68,9 @@ function portXml(dir: string, owner: string, uuidTail: string, mac: string): str
   return file;
 }
 
-const ports = () =>
-  virsh('net-port-list', NET, '--uuid')
-    .out.split('\n')
+const ports = async () =>
+  (await virsh('net-port-list', NET, '--uuid')).out
+    .split('\n')
     .map((s) => s.trim())
     .filter((s) => /^[0-9a-f-]{36}$/.test(s));
 
@@ -60,6 +79,7 @@ describe('libvirt hostdev network with nicvisor’s hook on igb', { skip }, () =
   let daemon: Daemon;
   let api: ApiServer;
   let libvirtd: ChildProcess | undefined;
+  let libvirtdErr = '';
   const pf = skip ? '' : basename(readlinkSync(`/sys/class/net/${IGB_NETDEV}/device`));
   const pciOfVf = (vf: number) =>
     basename(readlinkSync(`/sys/class/net/${IGB_NETDEV}/device/virtfn${vf}`));
@@ -111,24 +131,26 @@ describe('libvirt hostdev network with nicvisor’s hook on igb', { skip }, () =
     if (spawnSync('getent', ['passwd', 'libvirt-qemu']).status !== 0)
       sh('useradd --system --no-create-home --shell /usr/sbin/nologin libvirt-qemu');
     // libvirtd looks for its hooks when it starts: the hook goes in first.
+    // LIBVIRT_LOG_OUTPUTS / LIBVIRT_LOG_FILTERS from the caller win (an ad-hoc boot can send
+    // libvirtd's debug log to a file on the share); by default its warnings and errors go into
+    // the failure message.
     libvirtd = spawn(LIBVIRTD, [], {
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LIBVIRT_LOG_OUTPUTS: '3:stderr' },
+      env: { LIBVIRT_LOG_OUTPUTS: '3:stderr', ...process.env },
     });
-    let err = '';
     libvirtd.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
+      libvirtdErr += d.toString();
     });
-    await waitFor(
-      () => virsh('net-list', '--all').code === 0 || libvirtd?.exitCode !== null,
-      30000,
-      'libvirtd to answer',
-    );
-    assert.equal(libvirtd.exitCode, null, `libvirtd exited ${libvirtd.exitCode}: ${err}`);
+    const until = Date.now() + 30000;
+    while (libvirtd.exitCode === null && (await virsh('net-list', '--all')).code !== 0) {
+      assert.ok(Date.now() < until, `libvirtd did not answer within 30 s: ${libvirtdErr}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(libvirtd.exitCode, null, `libvirtd exited ${libvirtd.exitCode}: ${libvirtdErr}`);
   });
   after(async () => {
-    virsh('net-destroy', NET);
-    virsh('net-undefine', NET);
+    await virsh('net-destroy', NET);
+    await virsh('net-undefine', NET);
     libvirtd?.kill();
     rmSync(HOOK, { force: true });
     await api?.stop();
@@ -140,11 +162,11 @@ describe('libvirt hostdev network with nicvisor’s hook on igb', { skip }, () =
   it("defines and starts the pool's <network>, its forward list the pool's VFs", async () => {
     const file = join(dir, 'net.xml');
     writeFileSync(file, await daemon.pools.networkXml('vms'));
-    const def = virsh('net-define', file);
+    const def = await virsh('net-define', file);
     assert.equal(def.code, 0, def.err);
-    const start = virsh('net-start', NET);
+    const start = await virsh('net-start', NET);
     assert.equal(start.code, 0, start.err);
-    const live = virsh('net-dumpxml', NET).out;
+    const live = (await virsh('net-dumpxml', NET)).out;
     assert.match(live, /<forward mode=['"]hostdev['"]/);
     for (const vf of [0, 1]) {
       const [d, b, rest] = pciOfVf(vf).split(':');
@@ -167,24 +189,28 @@ describe('libvirt hostdev network with nicvisor’s hook on igb', { skip }, () =
     assert.equal(claim.pciAddr, pciOfVf(0));
     assert.equal(driverOf(claim.pciAddr!), 'vfio-pci');
     // libvirt hands out the first free VF of the forward list: VF 0, g1's claim.
-    const ok = virsh('net-port-create', NET, portXml(dir, 'g1', '0001', claim.mac));
-    assert.equal(ok.code, 0, ok.err);
-    assert.equal(ports().length, 1);
+    const ok = await virsh('net-port-create', NET, portXml(dir, 'g1', '0001', claim.mac));
+    assert.equal(ok.code, 0, `${ok.err}\nlibvirtd: ${libvirtdErr}`);
+    assert.equal((await ports()).length, 1);
     // The next port gets VF 1, which nobody claimed: a domain without a claim is refused,
     // and so is g1 asking for a VF other than its claim's. libvirt fails the port with the
     // hook's words and gives the VF back to the network.
-    const stranger = virsh('net-port-create', NET, portXml(dir, 'g2', '0002', '52:54:00:0a:0b:0c'));
+    const stranger = await virsh(
+      'net-port-create',
+      NET,
+      portXml(dir, 'g2', '0002', '52:54:00:0a:0b:0c'),
+    );
     assert.notEqual(stranger.code, 0);
     assert.match(stranger.err, /nicvisor: domain g2 may not use VF .* it has no claim in pool vms/);
-    const other = virsh('net-port-create', NET, portXml(dir, 'g1', '0003', claim.mac));
+    const other = await virsh('net-port-create', NET, portXml(dir, 'g1', '0003', claim.mac));
     assert.notEqual(other.code, 0);
     assert.match(
       other.err,
       new RegExp(`its claim ${claim.id} \\(${claim.pciAddr}\\) names another VF`),
     );
-    assert.equal(ports().length, 1, 'the vetoed ports are gone');
+    assert.equal((await ports()).length, 1, 'the vetoed ports are gone');
     // port-deleted releases g1's claim: the VF goes back to igbvf.
-    const del = virsh('net-port-delete', NET, ports()[0]!);
+    const del = await virsh('net-port-delete', NET, (await ports())[0]!);
     assert.equal(del.code, 0, del.err);
     assert.deepEqual(daemon.pools.view('vms').claims, []);
     assert.equal(driverOf(claim.pciAddr!), 'igbvf');

@@ -159,11 +159,7 @@ describe('linux driver: netdevsim in switchdev mode', { skip }, () => {
     assert.ok(after.eswitch?.rules.every((r) => !r.id.includes('/foreign/')));
   });
 
-  it('a representor that vanishes and comes back (netns move) gets its rules back, mirrors too', {
-    // Lab boot of 2 Dec: no drift event came within 5 s of the netns move and back; cause not
-    // found yet (the host unit tests of the same path pass). Left out of CI until it is.
-    skip: 'not yet passing in the lab VM (see the sw report)',
-  }, async () => {
+  it('a representor that vanishes and comes back (netns move) gets its rules back, mirrors too', async () => {
     await reconcile(driver, cfg, policies(POLICIES));
     const [o] = await driver.observe({ pf: PF });
     const rep = o.vfs[0].switchPort?.representor ?? '';

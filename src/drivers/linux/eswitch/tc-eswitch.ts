@@ -131,8 +131,12 @@ export class TcEswitch {
   private fullAt = 0;
   /** observe, drifted, heal and apply run one at a time (the drift poll runs beside applies). */
   private queue: Promise<unknown> = Promise.resolve();
-  /** What changed in the ports since the last drift check (its answer). */
-  private news: string[] = [];
+  /**
+   * What changed in the ports since the last drift check (its answer). A port found renewed
+   * (`port` set) is news until its rules are back: an apply or heal that reinstalls every
+   * rule depending on it answers it, so a drift check after a re-plan does not report it.
+   */
+  private news: News[] = [];
   /** The VF-LAG chain base the uplink had at the last look (undefined: no LAG). */
   private lagBase: number | undefined = undefined;
 
@@ -205,9 +209,10 @@ export class TcEswitch {
         this.cache.delete(h.dev);
         this.cache.delete(dev);
         const was = h.ifindex !== undefined ? `, was ${h.ifindex}` : '';
-        this.news.push(
-          `the netdev of ${port} is new (${dev}${ifindex !== undefined ? `, ifindex ${ifindex}` : ''}${was}): its rules and those that mirror to it are reinstalled`,
-        );
+        this.news.push({
+          port,
+          text: `the netdev of ${port} is new (${dev}${ifindex !== undefined ? `, ifindex ${ifindex}` : ''}${was}): its rules and those that mirror to it are reinstalled`,
+        });
         this.homes.set(port, { dev, ifindex, gone: false, renewed: this.renewals });
         continue;
       }
@@ -227,7 +232,7 @@ export class TcEswitch {
       if (ports.has(port) || h.gone) continue;
       h.gone = true;
       this.clsact.delete(h.dev);
-      this.news.push(`the netdev of ${port} (${h.dev}) is gone, and its rules with it`);
+      this.news.push({ text: `the netdev of ${port} (${h.dev}) is gone, and its rules with it` });
     }
   }
 
@@ -250,10 +255,27 @@ export class TcEswitch {
       this.renewals++;
       h.renewed = this.renewals;
       this.clsact.delete(h.dev);
-      this.news.push(
-        `every rule of ${port} is gone from ${h.dev} (its netdev was recreated or moved): its rules and those that mirror to it are reinstalled`,
-      );
+      this.news.push({
+        port,
+        text: `every rule of ${port} is gone from ${h.dev} (its netdev was recreated or moved): its rules and those that mirror to it are reinstalled`,
+      });
     }
+  }
+
+  /**
+   * Drops the news of renewed ports whose rules an install just put back (none depending on
+   * them is stale any more): the renewal was answered, and is no drift to report later. Two
+   * VF-LAG members sharing a rebuilt bond hit this: the member only re-planned found its
+   * chains emptied in observe, reinstalled them, and its next drift check still said so.
+   */
+  private answered(): void {
+    this.news = this.news.filter(
+      (n) =>
+        n.port === undefined ||
+        [...this.ledger.values()].some(
+          (e) => this.stale(e) && portsOf(e.rule).includes(n.port as EswitchPort),
+        ),
+    );
   }
 
   /** Installed before a port it depends on was renewed: its filter is gone or points at nothing. */
@@ -398,7 +420,7 @@ export class TcEswitch {
     this.rehome(ports, ids);
     const news = this.news;
     this.news = [];
-    if (news.length > 0) return news.join('; ');
+    if (news.length > 0) return news.map((n) => n.text).join('; ');
     const w = whereOf(ports, lag);
     for (const e of this.ledger.values()) {
       const why = this.misplaced(e, w);
@@ -408,7 +430,7 @@ export class TcEswitch {
     this.renewEmptied(filters, ports);
     const later = this.news;
     this.news = [];
-    if (later.length > 0) return later.join('; ');
+    if (later.length > 0) return later.map((n) => n.text).join('; ');
     const byPlace = new Map(filters.map((f) => [key(f), f]));
     for (const e of this.ledger.values()) {
       // A rule on a port that is gone went with it; reported once, when it went.
@@ -457,7 +479,7 @@ export class TcEswitch {
     }
     const filters = await this.readSome(ports, true, lag);
     this.renewEmptied(filters, ports);
-    const why = this.news;
+    const why = this.news.map((n) => n.text);
     this.news = [];
     const byPlace = new Map(filters.map((f) => [key(f), f]));
     const lost: Entry[] = [];
@@ -550,6 +572,7 @@ export class TcEswitch {
       if (before && !n.old) moved.push(before);
       this.ledger.set(n.entry.rule.id, n.entry);
     }
+    this.answered();
     return this.remove(diff, moved);
   }
 
@@ -719,6 +742,12 @@ export interface Healed {
   repaired: number;
   /** Rules it could not put back (a missing representor, a kernel refusal). */
   failed: string[];
+}
+
+interface News {
+  text: string;
+  /** The port found renewed (its rules to reinstall); none: reported whatever follows. */
+  port?: EswitchPort;
 }
 
 interface Installing {

@@ -351,4 +351,24 @@ describe('TcEswitch: the ledger of one PF’s filters', () => {
     await sw.observe(PORTS);
     assert.equal(reads().length, 3);
   });
+  it('watching: a netdev moved to a netns and back lost its filters unannounced by TC; its link notification makes the check read it', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    sw.watch(true);
+    await converge(sw, [10]);
+    assert.equal(await sw.heal(PORTS), null);
+    const onRep0 = [...tc.filters.values()].filter((f) => f.dev === 'rep0').length;
+    assert.ok(onRep0 > 0);
+    // Same name, same ifindex, no clsact, no filters, and not one TC notification.
+    tc.unregister('rep0');
+    tc.devs.add('rep0');
+    assert.equal(await sw.heal(PORTS), null, 'unnamed: its filters as last read');
+    sw.touched('rep0'); // the driver does this on the link notification of rep0's ifindex
+    const healed = await sw.heal(PORTS);
+    assert.match(healed?.why ?? '', /every rule of vf0 is gone from rep0/);
+    assert.ok(healed && healed.repaired >= onRep0 && healed.failed.length === 0);
+    assert.ok(tc.clsact.has('rep0'), 'its clsact is back');
+    assert.equal([...tc.filters.values()].filter((f) => f.dev === 'rep0').length, onRep0);
+    assert.equal(await sw.drifted(PORTS), null);
+  });
 });

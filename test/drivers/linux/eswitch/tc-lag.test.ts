@@ -119,6 +119,41 @@ describe('TcEswitch: the uplink of a hardware VF-LAG is the bond', () => {
     assert.equal(await sw.drifted(A_LAG, undefined, FIRST), null);
   });
 
+  it('a bond two members share, rebuilt: each ledger sees its rules gone once, and none once they are back', async () => {
+    // The lab's balance-xor step (issue 18): the bond is re-created for a new mode, both
+    // members' filters go with it. Member 0 is drift-checked first, member 1 is only
+    // re-planned (observe, apply): the renewal its observe found is answered by the apply,
+    // not reported again by the next drift check.
+    const tc = new FakeTc(['bond0', 'rep0', 'rep1', 'rep10']);
+    const swA = new TcEswitch('A', tc.run, 'skip_hw');
+    const swB = new TcEswitch('B', tc.run, 'skip_hw');
+    await converge(swA, A_LAG, a, FIRST);
+    await converge(swB, B_LAG, b, SECOND);
+    tc.unregister('bond0');
+    tc.devs.add('bond0');
+    swA.forgetDev('bond0');
+    swB.forgetDev('bond0');
+    assert.match((await swA.drifted(A_LAG, undefined, FIRST)) ?? '', /is gone from bond0/);
+    await converge(swA, A_LAG, a, FIRST);
+    await converge(swB, B_LAG, b, SECOND);
+    assert.equal(
+      on(tc, 'bond0').length,
+      [...a.rules, ...b.rules].filter((r) => r.port === 'uplink').length,
+    );
+    assert.equal(await swA.drifted(A_LAG, undefined, FIRST), null);
+    assert.equal(await swB.drifted(B_LAG, undefined, SECOND), null);
+    // The other order: member 1 drift-checked, member 0 only re-planned.
+    tc.unregister('bond0');
+    tc.devs.add('bond0');
+    swA.forgetDev('bond0');
+    swB.forgetDev('bond0');
+    assert.match((await swB.drifted(B_LAG, undefined, SECOND)) ?? '', /is gone from bond0/);
+    await converge(swB, B_LAG, b, SECOND);
+    await converge(swA, A_LAG, a, FIRST);
+    assert.equal(await swA.drifted(A_LAG, undefined, FIRST), null);
+    assert.equal(await swB.drifted(B_LAG, undefined, SECOND), null);
+  });
+
   it('the LAG removed: the rules go back to the PF netdev, the bond’s are gone with it', async () => {
     const tc = new FakeTc(['up0', 'bond0', 'rep0', 'rep1']);
     const sw = new TcEswitch('A', tc.run, 'skip_hw');
