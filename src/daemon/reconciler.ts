@@ -74,6 +74,17 @@ export class Reconciler {
     return d;
   }
 
+  /**
+   * Read one VF of a PF (the PF's own fields and that VF; a driver may add the others): what
+   * is read updates the daemon's last observation of the PF in place.
+   */
+  async observeVf(pf: string, vf: number): Promise<ObservedPf | undefined> {
+    const ticket = this.d.observed.begin();
+    const got = await this.d.driver.observe({ pf, vf });
+    this.d.observed.recordVfs(got, ticket);
+    return got[0];
+  }
+
   /** Read these PFs from the driver; what is read becomes the daemon's last observation. */
   async observe(pfs: ReadonlySet<string>): Promise<ObservedPf[]> {
     const ticket = this.d.observed.begin();
