@@ -85,6 +85,18 @@ export class Reconciler {
     return got[0];
   }
 
+  /**
+   * The desired state of these VFs (and of their PFs' eswitch), from the current store state:
+   * the whole one when it is computed already, else only what a reconcile of them needs.
+   */
+  private desiredOf(names: readonly string[]): DesiredState {
+    const state = this.d.store.state();
+    const whole = this.desiredMemo.get(state);
+    if (whole) return whole;
+    const { main, policies, guests, revisions } = state;
+    return desiredState(main, [...policies.values()], guests, revisions, new Set(names));
+  }
+
   /** Read these PFs from the driver; what is read becomes the daemon's last observation. */
   async observe(pfs: ReadonlySet<string>): Promise<ObservedPf[]> {
     const ticket = this.d.observed.begin();
@@ -156,7 +168,7 @@ export class Reconciler {
     if (names.length === 0) return [];
     this.reconciles += 1;
     // Rules of a switchdev PF are shared by its VFs: one reconcile per PF at a time.
-    const d = this.desired();
+    const d = this.desiredOf(names);
     const shared = new Set(d.vfs.filter((v) => names.includes(v.name)).map((v) => v.pf));
     const pfKeys = (d.eswitch ?? [])
       .filter((s) => shared.has(s.pf.id))
@@ -182,7 +194,7 @@ export class Reconciler {
   ): Promise<{ ok: DesiredVf[]; failed: Map<string, string> }> {
     // Read (and so stamp) the desired state once, before applying anything.
     const wanted = new Set(names);
-    const desired = this.desired();
+    const desired = this.desiredOf(names);
     let targets = desired.vfs.filter((v) => wanted.has(v.name));
     const rulesOf = (ts: readonly DesiredVf[]) => {
       const pfs = new Set(ts.map((t) => t.pf));
