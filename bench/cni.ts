@@ -59,14 +59,15 @@ function runTraced(
   argv: string[],
   env: NodeJS.ProcessEnv,
   stdin: string,
-): Promise<{ ms: number; stderr: string }> {
+): Promise<{ ms: number; stderr: string; spawnedAt: number }> {
   const t0 = performance.now();
+  const spawnedAt = performance.timeOrigin + t0;
   const [bin, ...args] = argv as [string, ...string[]];
   return new Promise((resolve, reject) => {
     const child = execFile(bin, args, { env, encoding: 'utf8' }, (err, stdout, stderr) =>
       err
         ? reject(new Error(`${bin} ${env.CNI_COMMAND}: ${stdout.trim() || err.message}`))
-        : resolve({ ms: performance.now() - t0, stderr }),
+        : resolve({ ms: performance.now() - t0, stderr, spawnedAt }),
     );
     child.stdin?.end(stdin);
   });
@@ -75,17 +76,32 @@ function runTraced(
 /**
  * Where one traced run's time went: `nicvisor-cni: STEP at N ms` lines (N since the plugin's
  * process started) cut the run at each of `steps` (prefixes, in order); the last phase runs
- * to the exit the bench saw. Answers ms per phase, named `previous → step`.
+ * to the exit the bench saw. Answers ms per phase, named `previous → step`. Given the Unix ms
+ * of the spawn (`spawnedAt`) and the trace's `time origin` line (node's clock start, Unix ms),
+ * the time before node's clock began (fork, exec, loading node) is a phase of its own, not
+ * part of the last one.
  */
-export function phases(stderr: string, totalMs: number, steps: string[]): Map<string, number> {
+export function phases(
+  stderr: string,
+  totalMs: number,
+  steps: string[],
+  spawnedAt?: number,
+): Map<string, number> {
   const at = new Map<string, number>();
   for (const m of stderr.matchAll(/^nicvisor-cni: (.+) at (\d+) ms$/gm)) {
     const step = steps.find((s) => m[1]!.startsWith(s));
     if (step && !at.has(step)) at.set(step, Number(m[2]));
   }
   const out = new Map<string, number>();
+  const origin = /^nicvisor-cni: time origin ([\d.]+)$/m.exec(stderr);
+  const before =
+    origin && spawnedAt !== undefined ? Math.max(0, Number(origin[1]) - spawnedAt) : null;
   let prev = 'spawn';
   let t = 0;
+  if (before !== null) {
+    out.set('spawn → process began', before);
+    prev = 'process began';
+  }
   for (const s of steps) {
     const v = at.get(s);
     if (v === undefined) continue;
@@ -93,7 +109,7 @@ export function phases(stderr: string, totalMs: number, steps: string[]): Map<st
     prev = s;
     t = v;
   }
-  out.set(`${prev} → exit`, totalMs - t);
+  out.set(`${prev} → exit`, totalMs - (before ?? 0) - t);
   return out;
 }
 
@@ -270,10 +286,24 @@ async function inVm(b: Bench): Promise<void> {
       try {
         const a = await runTraced(plugin, traced('ADD', id), JSON.stringify(conf));
         add.push(a.ms);
-        addPhases.push(phases(a.stderr, a.ms, ['started', 'claimed', 'moved']));
+        addPhases.push(
+          phases(
+            a.stderr,
+            a.ms,
+            ['node bootstrapped', 'started', 'claimed', 'moved', 'exiting'],
+            a.spawnedAt,
+          ),
+        );
         const d = await runTraced(plugin, traced('DEL', id), JSON.stringify(conf));
         del.push(d.ms);
-        delPhases.push(phases(d.stderr, d.ms, ['started', 'found', 'moved out', 'released']));
+        delPhases.push(
+          phases(
+            d.stderr,
+            d.ms,
+            ['node bootstrapped', 'started', 'found', 'moved out', 'released', 'exiting'],
+            d.spawnedAt,
+          ),
+        );
       } finally {
         sh(`ip netns del ${id}`);
       }

@@ -34,3 +34,22 @@ test('phases: a step missing from the trace is skipped, its time goes to the nex
     ],
   );
 });
+
+test('phases: with the spawn time and the time origin line, the exec before node is its own phase', () => {
+  const stderr = [
+    'nicvisor-cni: time origin 1000250.5',
+    'nicvisor-cni: node bootstrapped at 150 ms',
+    'nicvisor-cni: started at 400 ms',
+    'nicvisor-cni: exiting at 900 ms',
+  ].join('\n');
+  assert.deepEqual(
+    [...phases(stderr, 1300, ['node bootstrapped', 'started', 'exiting'], 1000000)],
+    [
+      ['spawn → process began', 250.5],
+      ['process began → node bootstrapped', 150],
+      ['node bootstrapped → started', 250],
+      ['started → exiting', 500],
+      ['exiting → exit', 149.5],
+    ],
+  );
+});
