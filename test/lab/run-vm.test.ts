@@ -127,7 +127,9 @@ describe('run-vm.sh --cached (the guest command script, stand-in mount)', () => 
     join(stubs, 'mount'),
     `#!/bin/bash\necho "$*" >> "${calls}"\n[ -n "\${FAIL_ON:-}" ] && [[ "$*" == *"$FAIL_ON"* ]] && exit 32\nexit 0\n`,
   );
+  writeFileSync(join(stubs, 'umount'), `#!/bin/bash\necho "umount $*" >> "${calls}"\n`);
   writeFileSync(join(stubs, 'mkdir'), '#!/bin/bash\nexit 0\n');
+  chmodSync(join(stubs, 'umount'), 0o755);
   chmodSync(join(stubs, 'mount'), 0o755);
   chmodSync(join(stubs, 'mkdir'), 0o755);
 
@@ -161,14 +163,28 @@ describe('run-vm.sh --cached (the guest command script, stand-in mount)', () => 
       '--bind / /run/labvm-root',
       `--bind /run/labvm-root${share}/dist ${share}/dist`,
       `-o remount,bind,ro ${share}/dist`,
+      // after SCRIPT, so that init can unmount the share
+      `umount -l ${share}/dist`,
+      'umount -l /run/labvm-root',
     ]);
+  });
+
+  it("exits with SCRIPT's status after unmounting", () => {
+    writeFileSync(join(dir, 'guest.sh'), 'exit 5\n');
+    try {
+      const g = guest([]);
+      assert.equal(g.status, 5, g.stderr);
+      assert.equal(g.calls.at(-1), 'umount -l /run/labvm-root');
+    } finally {
+      writeFileSync(join(dir, 'guest.sh'), 'exit 0\n');
+    }
   });
 
   it('--cached DIR replaces the default list; a missing DIR is skipped', () => {
     mkdirSync(join(share, 'fixtures'), { recursive: true });
     const g = guest(['--cached', 'fixtures', '--cached', 'absent']);
     assert.equal(g.status, 0, g.stderr);
-    assert.deepEqual(g.calls.slice(1), [
+    assert.deepEqual(g.calls.slice(1, -2), [
       `--bind /run/labvm-root${share}/fixtures ${share}/fixtures`,
       `-o remount,bind,ro ${share}/fixtures`,
     ]);

@@ -100,15 +100,23 @@ trap 'exit 130' INT TERM
     # '/' bound without its submounts is the root overlay, whose lower layer is the host's
     # root over 9p with cache=loose: SHARE's files as they were at boot, through the page cache.
     echo 'cached() { echo "run-vm.sh (guest): cannot serve $1 from the cached root" >&2; exit 253; }'
-    echo 'mkdir -p /run/labvm-root && mount --bind / /run/labvm-root || cached /'
+    echo 'mkdir -p /run/labvm-root && mount --bind / /run/labvm-root || cached /; BOUND=()'
     for d in "${CACHED[@]}"; do
       p=$SHARE/$d
       [ -d "$p" ] && [ ! -L "$p" ] || continue
       printf 'mount --bind %q %q && mount -o remount,bind,ro %q || cached %q\n' "/run/labvm-root$p" "$p" "$p" "$p"
+      printf 'BOUND+=(%q)\n' "$p"
     done
   fi
   printf 'cd %q || exit 253\n' "$PWD"
-  printf 'exec /bin/bash %q' "$SCRIPT"; printf ' %q' "$@"; echo
+  if [ ${#CACHED[@]} -eq 0 ]; then
+    printf 'exec /bin/bash %q' "$SCRIPT"; printf ' %q' "$@"; echo
+  else
+    printf '/bin/bash %q' "$SCRIPT"; printf ' %q' "$@"; echo '; rc=$?'
+    # init unmounts the share before powering off: the binds on it go first (lazily, as a
+    # process SCRIPT left behind may still hold a file there).
+    echo 'for p in "${BOUND[@]}"; do umount -l "$p"; done; umount -l /run/labvm-root; exit $rc'
+  fi
 } > "$CTL/cmd.sh"
 printf '%s' "$SHARE" > "$CTL/share"
 
