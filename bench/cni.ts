@@ -11,7 +11,8 @@
  *  2. CNI ADD (claim + netns move + rename + MAC + host-local + addresses) and DEL (move
  *     back + host-local DEL + release): p50/p99, against host-local alone in the same run.
  *  3. where a CNI call's time goes: the plugin's own step trace (NICVISOR_CNI_TRACE=1) cuts
- *     each run into phases (process start → started → claimed → moved → exit for ADD).
+ *     each run into phases (for ADD: spawn → node's clock began → node bootstrapped → our
+ *     modules loaded, stdin read: started → claimed → moved → exiting → exit).
  * Goals are the issue's anchors: containerd's whole default CNI setup takes ~1.5 s, and
  * sriov-cni resets a VF in 1-2 s after a pod delete. The VM runs under TCG emulation on a
  * shared 2-core machine: every process start and every JS step is many times slower than on
