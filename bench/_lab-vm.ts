@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Bench, Figure } from './_report.js';
+import { atMost, type Bench, type Figure } from './_report.js';
 
 export interface LabVmBench {
   /** Human name in the skip and failure lines ("switchdev bench"). */
@@ -45,7 +45,17 @@ export function benchInLabVm(b: Bench, o: LabVmBench): void {
         encoding: 'utf8',
       },
     );
-    if (r.status !== 0) console.log(`  ${o.name}: lab VM exited ${r.status}\n${r.stdout}`);
+    // A boot that did not finish is a missed figure, not a quiet "0 figures".
+    if (r.status !== 0) {
+      console.log(`  ${o.name}: lab VM exited ${r.status}\n${r.stdout}`);
+      b.figure(
+        `${o.name}: lab VM exit status`,
+        r.status ?? Number.NaN,
+        '',
+        atMost(0),
+        r.signal ? `killed by ${r.signal}` : 'see the VM output above',
+      );
+    }
     if (!existsSync(json)) return;
     for (const f of JSON.parse(readFileSync(json, 'utf8')) as Figure[])
       b.adopt(f, 'lab VM (TCG): ');

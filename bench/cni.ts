@@ -10,6 +10,8 @@
  *     p50/p99, against a bare `ip link set PF vf N mac … vlan …` in the same run;
  *  2. CNI ADD (claim + netns move + rename + MAC + host-local + addresses) and DEL (move
  *     back + host-local DEL + release): p50/p99, against host-local alone in the same run.
+ *  3. where a CNI call's time goes: the plugin's own step trace (NICVISOR_CNI_TRACE=1) cuts
+ *     each run into phases (process start → started → claimed → moved → exit for ADD).
  * Goals are the issue's anchors: containerd's whole default CNI setup takes ~1.5 s, and
  * sriov-cni resets a VF in 1-2 s after a pod delete. The VM runs under TCG emulation on a
  * shared 2-core machine: every process start and every JS step is many times slower than on
@@ -49,19 +51,80 @@ function timed(fn: () => void): number {
 
 /** Runs `argv` with `env` and `stdin` as a runtime runs a CNI plugin; answers its ms. */
 function runProgram(argv: string[], env: NodeJS.ProcessEnv, stdin: string): Promise<number> {
+  return runTraced(argv, env, stdin).then((r) => r.ms);
+}
+
+/** The same, with the plugin's stderr (its NICVISOR_CNI_TRACE steps). */
+function runTraced(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  stdin: string,
+): Promise<{ ms: number; stderr: string; spawnedAt: number }> {
   const t0 = performance.now();
+  const spawnedAt = performance.timeOrigin + t0;
   const [bin, ...args] = argv as [string, ...string[]];
   return new Promise((resolve, reject) => {
-    const child = execFile(bin, args, { env, encoding: 'utf8' }, (err, stdout) =>
+    const child = execFile(bin, args, { env, encoding: 'utf8' }, (err, stdout, stderr) =>
       err
         ? reject(new Error(`${bin} ${env.CNI_COMMAND}: ${stdout.trim() || err.message}`))
-        : resolve(performance.now() - t0),
+        : resolve({ ms: performance.now() - t0, stderr, spawnedAt }),
     );
     child.stdin?.end(stdin);
   });
 }
 
+/**
+ * Where one traced run's time went: `nicvisor-cni: STEP at N ms` lines (N since the plugin's
+ * process started) cut the run at each of `steps` (prefixes, in order); the last phase runs
+ * to the exit the bench saw. Answers ms per phase, named `previous → step`. Given the Unix ms
+ * of the spawn (`spawnedAt`) and the trace's `time origin` line (node's clock start, Unix ms),
+ * the time before node's clock began (fork, exec, loading node) is a phase of its own, not
+ * part of the last one.
+ */
+export function phases(
+  stderr: string,
+  totalMs: number,
+  steps: string[],
+  spawnedAt?: number,
+): Map<string, number> {
+  const at = new Map<string, number>();
+  for (const m of stderr.matchAll(/^nicvisor-cni: (.+) at (\d+) ms$/gm)) {
+    const step = steps.find((s) => m[1]!.startsWith(s));
+    if (step && !at.has(step)) at.set(step, Number(m[2]));
+  }
+  const out = new Map<string, number>();
+  const origin = /^nicvisor-cni: time origin ([\d.]+)$/m.exec(stderr);
+  const before =
+    origin && spawnedAt !== undefined ? Math.max(0, Number(origin[1]) - spawnedAt) : null;
+  let prev = 'spawn';
+  let t = 0;
+  if (before !== null) {
+    out.set('spawn → process began', before);
+    prev = 'process began';
+  }
+  for (const s of steps) {
+    const v = at.get(s);
+    if (v === undefined) continue;
+    out.set(`${prev} → ${s}`, v - t);
+    prev = s;
+    t = v;
+  }
+  out.set(`${prev} → exit`, totalMs - (before ?? 0) - t);
+  return out;
+}
+
+/** p50 per phase over traced runs, as context figures (no goal: they add up to the total). */
+function phaseFigures(b: Bench, what: string, runs: Map<string, number>[]): void {
+  const names = [...new Set(runs.flatMap((r) => [...r.keys()]))];
+  for (const n of names) {
+    const xs = sorted(runs.flatMap((r) => (r.has(n) ? [r.get(n)!] : [])));
+    b.figure(`${what} phase ${n} p50`, percentile(xs, 50), 'ms');
+  }
+}
+
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+/** Every run in order, so an outlier shows where it fell. */
+const runsNote = (xs: number[]) => `runs in order: ${xs.map((x) => Math.round(x)).join(', ')} ms`;
 
 /** p50 and p99 of `xs` as two figures, the p99 held to `goal`; answers the p50 figure. */
 function spread(b: Bench, name: string, xs: number[], goal: number | null, note?: string): Figure {
@@ -209,13 +272,38 @@ async function inVm(b: Bench): Promise<void> {
     }
     const add: number[] = [];
     const del: number[] = [];
+    const addPhases: Map<string, number>[] = [];
+    const delPhases: Map<string, number>[] = [];
     const plugin = [process.execPath, bin.cni];
+    // The plugin's own step trace (a few stderr lines) says where each run's time went.
+    const traced = (command: string, id: string) => ({
+      ...env(command, id),
+      NICVISOR_CNI_TRACE: '1',
+    });
     for (let i = 0; i < ROUNDS; i++) {
       const id = `bc${i}`;
       sh(`ip netns add ${id}`);
       try {
-        add.push(await runProgram(plugin, env('ADD', id), JSON.stringify(conf)));
-        del.push(await runProgram(plugin, env('DEL', id), JSON.stringify(conf)));
+        const a = await runTraced(plugin, traced('ADD', id), JSON.stringify(conf));
+        add.push(a.ms);
+        addPhases.push(
+          phases(
+            a.stderr,
+            a.ms,
+            ['node bootstrapped', 'started', 'claimed', 'moved', 'exiting'],
+            a.spawnedAt,
+          ),
+        );
+        const d = await runTraced(plugin, traced('DEL', id), JSON.stringify(conf));
+        del.push(d.ms);
+        delPhases.push(
+          phases(
+            d.stderr,
+            d.ms,
+            ['node bootstrapped', 'started', 'found', 'moved out', 'released', 'exiting'],
+            d.spawnedAt,
+          ),
+        );
       } finally {
         sh(`ip netns del ${id}`);
       }
@@ -234,6 +322,10 @@ async function inVm(b: Bench): Promise<void> {
       2000,
       'goal: sriov-cni’s VF reset',
     );
+    b.figure('CNI ADD slowest run', Math.max(...add), 'ms', null, runsNote(add));
+    b.figure('CNI DEL slowest run', Math.max(...del), 'ms', null, runsNote(del));
+    phaseFigures(b, 'CNI ADD', addPhases);
+    phaseFigures(b, 'CNI DEL', delPhases);
     const hlAddP50 = b.figure('host-local ADD alone p50', percentile(sorted(hlAdd), 50), 'ms');
     const hlDelP50 = b.figure('host-local DEL alone p50', percentile(sorted(hlDel), 50), 'ms');
     b.ratio('CNI ADD p50 / host-local ADD alone p50', addP50, hlAddP50);

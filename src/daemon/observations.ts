@@ -86,6 +86,31 @@ export class Observations {
     this.countersAt = new Date(now).toISOString();
   }
 
+  /**
+   * A read of some VFs of each PF (ObserveOptions.vf): the PF's own fields and the VFs read
+   * replace what was kept, the PF's other VFs stay as last read. A PF never read whole yet is
+   * not kept from a partial read (views would show it with VFs missing).
+   */
+  recordVfs(observed: readonly ObservedPf[], ticket = this.begin()): void {
+    for (const p of observed) {
+      const kept = this.pfs.get(p.id);
+      if (!kept || (this.keptRead.get(p.id) ?? 0) > ticket) continue;
+      const read = new Map(p.vfs.map((v) => [v.vf, v]));
+      const vfs = kept.vfs.map((v) => {
+        const r = read.get(v.vf);
+        if (!r) return v;
+        read.delete(v.vf);
+        return r;
+      });
+      if (read.size > 0) {
+        vfs.push(...read.values());
+        vfs.sort((a, b) => a.vf - b.vf);
+      }
+      this.pfs.set(p.id, { ...p, vfs });
+      this.keptRead.set(p.id, ticket);
+    }
+  }
+
   private recordCounters(p: ObservedPf, now: number): void {
     let c = this.counters.get(p.id);
     if (!c) {

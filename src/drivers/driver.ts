@@ -66,6 +66,12 @@ export interface ObserveOptions {
   stats?: boolean;
   /** Only this PF. */
   pf?: string;
+  /**
+   * With `pf`: only this VF of it is needed. A driver may then leave the PF's other VFs out of
+   * the answer (the sim does: a guest decision on a PF of 64 VFs read all 64); one whose read
+   * has them all anyway (a netlink dump of the PF) may answer with every VF.
+   */
+  vf?: number;
 }
 
 /**

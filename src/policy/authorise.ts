@@ -117,6 +117,14 @@ function mode(
  * Improvements on VFd: a guest's "clear my MACs" never removes the MACs its policy lists,
  * and a trusted VF still never gets a MAC another VF holds.
  */
+/**
+ * Whether authorise() looks at the PF's other VFs for this request (a MAC another VF holds
+ * is never granted): only then does a decision need every VF of the PF read fresh.
+ */
+export function readsPeers(request: GuestRequest): boolean {
+  return request.type === 'setMac' || request.type === 'addMac';
+}
+
 export function authorise(
   request: GuestRequest,
   policy: VfPolicy,

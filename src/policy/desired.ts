@@ -95,16 +95,26 @@ export function desiredPf(pf: PfPolicy): DesiredPf {
 /**
  * Compute the desired state of every PF and VF from a validated configuration.
  * Traffic shares are normalised per PF and class over the active VFs (link not disabled).
+ * With `only`, `vfs` has just those VFs, and every VF of a PF in switchdev mode (its eswitch
+ * is compiled from them all): what a reconcile of a few VFs needs. A guest's ack on a host of
+ * 512 VFs computed all 512 settings, and the garbage of them, for the one it changed.
  */
 export function desiredState(
   config: MainConfig,
   policies: readonly VfPolicy[],
   guests: ReadonlyMap<string, GuestState>,
   revisions: ReadonlyMap<string, number>,
+  only?: ReadonlySet<string>,
 ): DesiredState {
   const pfById = new Map(config.pfs.map((p) => [p.pf, p]));
+  const switchdev = new Set(
+    config.pfs.filter((p) => p.eswitchMode === 'switchdev').map((p) => p.pf),
+  );
+  const wanted = only ? policies.filter((p) => only.has(p.name) || switchdev.has(p.pf)) : policies;
+  const wantedPfs = new Set(wanted.map((p) => p.pf));
   const shares = new Map<string, number[]>();
   for (const pf of config.pfs) {
+    if (!wantedPfs.has(pf.pf)) continue;
     const classes = pf.qos?.trafficClasses.length ?? 0;
     const active = policies.filter((p) => p.pf === pf.pf && p.linkState !== 'disable');
     const rows = normaliseClassShares(
@@ -115,10 +125,15 @@ export function desiredState(
       shares.set(p.name, rows[i]);
     });
   }
-  const byName = new Map(policies.map((p) => [p.name, p]));
-  const vfs = policies.map((policy): DesiredVf => {
+  let byName: Map<string, VfPolicy> | undefined;
+  // Built only when a wanted VF mirrors (a guest's ack needs no index of every policy).
+  const policyNamed = (name: string) => {
+    byName ??= new Map(policies.map((p) => [p.name, p]));
+    return byName.get(name);
+  };
+  const vfs = wanted.map((policy): DesiredVf => {
     const guest = guests.get(policy.name) ?? emptyGuestState();
-    const target = policy.mirror ? byName.get(policy.mirror.target) : undefined;
+    const target = policy.mirror ? policyNamed(policy.mirror.target) : undefined;
     return {
       kind: 'desired',
       name: policy.name,

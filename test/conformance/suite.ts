@@ -152,6 +152,18 @@ const CASES: Record<string, Case> = {
     }
   },
 
+  'observe: the vf filter answers that VF as a read of the whole PF does': async (env) => {
+    await setNumVfs(env, Math.min(3, env.caps.totalVfs));
+    const [whole] = await env.driver.observe({ pf: env.pf });
+    const last = whole.numVfs - 1;
+    const [one] = await env.driver.observe({ pf: env.pf, vf: last });
+    assert.equal(one.id, env.pf);
+    assert.equal(one.mtu, whole.mtu);
+    const v = one.vfs.find((x) => x.vf === last);
+    assert.ok(v, `VF ${last} is in the answer`);
+    assert.deepEqual(v.settings, whole.vfs[last].settings);
+  },
+
   'apply: plan(desiredState) converges and reads back equal settings': async (env) => {
     const n = Math.min(4, env.caps.totalVfs);
     const desired = desiredFor(env, n, Math.min(2, n));

@@ -21,13 +21,14 @@ test('settleMemory collects what nothing holds, and leaves no gc() in the global
   assert.equal((globalThis as { gc?: unknown }).gc, undefined);
 });
 
-test("the launcher's first line starts node with a capped young generation", async () => {
+test("the launcher's first line starts node with a capped young generation, sized for memory", async () => {
   const first = (await readFile(MAIN, 'utf8')).split('\n')[0];
   const m = /^#!(\/usr\/bin\/env) -S (.*)$/.exec(first);
   assert.ok(m, `first line of ${MAIN}: ${first}`);
   const words = m[2].split(' ');
   assert.equal(words[0], 'node');
   assert.ok(words.includes('--max-semi-space-size=1'), first);
+  assert.ok(words.includes('--optimize-for-size'), first);
   // What the kernel runs for /usr/bin/nicvisor: env splits the line; node accepts the flag.
   const { stdout } = await promisify(execFile)(m[1], ['-S', m[2], MAIN, '--version']);
   assert.match(stdout, /^\d+\.\d+\.\d+/);

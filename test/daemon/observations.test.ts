@@ -71,3 +71,25 @@ test('a read that began before the kept one keeps its counters, not its settings
     'a read begun later replaces it',
   );
 });
+
+test('a read of one VF updates that VF and the PF in place; the other VFs stay as last read', () => {
+  const o = new Observations(1000);
+  const whole = { ...pf([0, 1, 2], 1), mtu: 1500 } as ObservedPf;
+  o.record([whole]);
+  const before = o.begin(); // a read that began before the partial one, landing after it
+  o.recordVfs([{ ...pf([1], 9), mtu: 9000 } as ObservedPf]);
+  assert.equal(o.pf('p0')?.mtu, 9000);
+  assert.deepEqual(
+    o.pf('p0')?.vfs.map((v) => [v.vf, v.counters.rxPackets]),
+    [
+      [0, 1],
+      [1, 9],
+      [2, 1],
+    ],
+  );
+  o.record([{ ...pf([0, 1, 2], 4), mtu: 1500 } as ObservedPf], false, before);
+  assert.equal(o.pf('p0')?.mtu, 9000, 'the older whole read is not kept over the newer one');
+  const fresh = new Observations(1000);
+  fresh.recordVfs([pf([1], 9)]);
+  assert.equal(fresh.pf('p0'), undefined, 'a PF never read whole is not shown with VFs missing');
+});

@@ -9,6 +9,7 @@ import {
   VLAN_MAX,
   VLAN_MIN,
 } from '../../src/model/index.js';
+import { authorise, readsPeers } from '../../src/policy/authorise.js';
 import { heldMacs } from '../../src/policy/authorise-mac.js';
 import { validate } from '../../src/policy/validate.js';
 import { capsFor, MAIN_FILE, mainInput, PF0, sourced } from './fixtures.js';
@@ -120,6 +121,27 @@ describe('authorise: properties over random policies and request sequences', () 
           for (const [k, req] of steps) {
             w.ask(`vf${k % policies.length}`, req);
             checkInvariants(w);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it("a request readsPeers() says false for is decided the same without the PF's other VFs", () => {
+    fc.assert(
+      fc.property(
+        policiesArb,
+        fc.array(fc.tuple(fc.nat(), requestArb), { maxLength: 40 }),
+        (policies, steps) => {
+          const w = new World(mainInput(), policies);
+          for (const [k, req] of steps) {
+            const name = `vf${k % policies.length}`;
+            const policy = w.policy(name);
+            const { vf, pf } = w.vfOf(name);
+            const alone = authorise(req, policy, vf, { ...pf, vfs: [vf] }, w.peers.get(pf.id));
+            const answer = w.ask(name, req);
+            if (!readsPeers(req)) assert.deepEqual(alone, answer, JSON.stringify(req));
           }
         },
       ),

@@ -23,6 +23,30 @@ function clone(o: ObservedPf[]): ObservedPf[] {
   return structuredClone(o);
 }
 
+describe('desiredState of some VFs', () => {
+  it('has those VFs as the whole computation has them, and every VF of a switchdev PF', () => {
+    for (const eswitchMode of ['legacy', 'switchdev'] as const) {
+      const main = mainInput({
+        pfs: [
+          { pf: PF0, numVfs: 8, eswitchMode },
+          { pf: PF1, numVfs: 8 },
+        ],
+      });
+      const w = new World(main, policies);
+      const revs = new Map([['web', 7]]);
+      const whole = desiredState(w.config, w.policies, w.guests, revs);
+      const some = desiredState(w.config, w.policies, w.guests, revs, new Set(['mon', 'db']));
+      const names = eswitchMode === 'switchdev' ? ['web', 'tap', 'mon', 'db'] : ['mon', 'db'];
+      assert.deepEqual(
+        some.vfs,
+        whole.vfs.filter((v) => names.includes(v.name)),
+      );
+      assert.deepEqual(some.eswitch, whole.eswitch);
+      assert.deepEqual(some.pfs, whole.pfs);
+    }
+  });
+});
+
 describe('plan', () => {
   it('is empty when nothing differs', () => {
     const { desired, observed } = setup();

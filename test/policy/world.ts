@@ -22,7 +22,7 @@ export class World {
   readonly config: MainConfig;
   readonly policies: VfPolicy[];
   readonly guests = new Map<string, GuestState>();
-  private peers = new Map<string, PfPeers>();
+  readonly peers = new Map<string, PfPeers>();
 
   constructor(main: MainConfigInput, policies: VfPolicyInput[]) {
     this.config = MainConfig.parse(main);

@@ -97,10 +97,12 @@ function addressLines(
 
 /**
  * Give the netdev back to the host under its old name. Equivalent to:
- * `nsenter --net=NETNS ip link set IFNAME down; … ip link set IFNAME netns 1` (PID 1's
- * namespace: the host's), then `ip link set IFNAME name HOSTNAME`. When the namespace is
- * already gone the kernel has moved the VF back itself (physical netdevs return to the
- * initial namespace, renamed `devN` on a clash): only the rename is left.
+ * `nsenter --net=NETNS ip link set IFNAME down; … ip link set IFNAME netns 1 name HOSTNAME`
+ * (PID 1's namespace: the host's; the kernel moves and renames in one RTM_SETLINK, so one
+ * program does it all). When the host has taken HOSTNAME meanwhile the kernel refuses the
+ * rename, so the move alone is tried, and the rename after it answers the clash. When the
+ * namespace is already gone the kernel has moved the VF back itself (physical netdevs return
+ * to the initial namespace, renamed `devN` on a clash): only the rename is left.
  */
 export async function moveOut(
   ops: LinkOps,
@@ -110,10 +112,16 @@ export async function moveOut(
   hostName: string | undefined,
 ): Promise<void> {
   if (netns && (await exists(netns))) {
+    const move = `link set dev ${ifname} netns 1`;
     try {
-      await ipBatch(ops, netns, [`link set dev ${ifname} down`, `link set dev ${ifname} netns 1`]);
+      await ipBatch(ops, netns, [
+        `link set dev ${ifname} down`,
+        hostName && hostName !== ifname ? `${move} name ${hostName}` : move,
+      ]);
     } catch {
-      // Not there (an earlier DEL moved it, or ADD failed before the move): nothing to move.
+      // The rename refused (HOSTNAME taken in the host: the kernel may have moved it
+      // already), or not there (an earlier DEL moved it, or ADD failed before the move).
+      await ipBatch(ops, netns, [`link set dev ${ifname} down`, move]).catch(() => {});
     }
   }
   const now = await netdevOf(ops, pciAddr);

@@ -6,7 +6,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runCni } from './plugin.js';
+import { runCni, trace } from './plugin.js';
 
 export async function cniMain(): Promise<never> {
   const chunks: Buffer[] = [];
@@ -14,6 +14,7 @@ export async function cniMain(): Promise<never> {
     for await (const c of process.stdin) chunks.push(c as Buffer);
   const r = await runCni({ env: process.env, stdin: Buffer.concat(chunks).toString('utf8') });
   if (r.stdout) process.stdout.write(`${r.stdout}\n`);
+  trace('exiting');
   process.exit(r.code);
 }
 

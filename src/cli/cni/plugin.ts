@@ -31,9 +31,25 @@ export interface CniIo {
  * the process started (performance.now()), so node's own start and module loading show as
  * the time of the first step.
  */
-function trace(step: string): void {
+export function trace(step: string): void {
   if (process.env.NICVISOR_CNI_TRACE === '1')
     process.stderr.write(`nicvisor-cni: ${step} at ${Math.round(performance.now())} ms\n`);
+}
+
+/**
+ * The trace's first lines: when node's clock began (Unix ms, so the caller can tell how long
+ * the exec took before it) and when node's own bootstrap was done, before any module of ours
+ * loaded: what comes before `started` beyond that is module loading and stdin.
+ */
+function traceStart(): void {
+  if (process.env.NICVISOR_CNI_TRACE !== '1') return;
+  process.stderr.write(`nicvisor-cni: time origin ${performance.timeOrigin.toFixed(1)}\n`);
+  // node's global `performance` is perf_hooks' (typed as the DOM's here); importing
+  // node:perf_hooks for the type would load one more module at every start.
+  const { nodeTiming } = performance as unknown as { nodeTiming: { bootstrapComplete: number } };
+  process.stderr.write(
+    `nicvisor-cni: node bootstrapped at ${Math.round(nodeTiming.bootstrapComplete)} ms\n`,
+  );
 }
 
 function socketOf(conf: NetConf): string {
@@ -135,20 +151,24 @@ async function add(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Pro
 
 async function del(conf: NetConf, env: CniEnv, stdin: string, ops: LinkOps): Promise<void> {
   const api = leanApi(socketOf(conf));
+  // The address is freed while the claim is looked up and the VF moves back: IPAM DEL needs
+  // neither (host-local frees by container id and ifname, and succeeds when nothing is held).
+  const ipam = delegate('DEL', conf, stdin, env);
+  ipam.catch(() => {}); // awaited below: no unhandled rejection while the claim is looked up
   try {
     const claim = await ourClaim(api, conf, env);
     trace(`found ${claim?.id ?? 'no claim'}`);
-    // The address is freed while the VF moves back: neither needs the other.
     await Promise.all([
       claim?.pciAddr
         ? moveOut(ops, env.netns || null, env.ifname, claim.pciAddr, claim.netdev)
         : null,
-      delegate('DEL', conf, stdin, env),
+      ipam,
     ]);
     trace('moved out of the namespace, IPAM');
     await api.releaseOwner(conf.pool, `pod:${env.containerId}`, env.ifname);
     trace('released');
   } catch (err) {
+    await ipam.catch(() => {}); // settled before the error answer: no IPAM left running
     throw apiError(err);
   }
 }
@@ -180,6 +200,7 @@ export async function runCni(io: CniIo): Promise<{ stdout: string; code: number 
   const ops = io.ops ?? DEFAULT_OPS;
   let version = '1.0.0';
   try {
+    traceStart();
     trace('started');
     const env = parseEnv(io.env);
     if (env.command === 'VERSION')

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
-import { cniMain } from '../cni/main.js';
 
 export function register(program: Command): void {
   program
     .command('cni')
     .description('CNI 1.0 plugin (ADD/DEL/CHECK/VERSION from CNI_* and the netconf on stdin)')
     .action(async () => {
+      // Loaded here, as every command's heavy part is: `serve` carries all the commands'
+      // definitions, not their code (bench/daemon.ts: the daemon's RSS).
+      const { cniMain } = await import('../cni/main.js');
       await cniMain();
     });
 }

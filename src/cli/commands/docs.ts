@@ -4,10 +4,6 @@
  */
 import { Argument, type Command } from 'commander';
 import { type ConnectOptions, withClient } from '../connect.js';
-import { bashCompletion } from '../docs/bash.js';
-import { manPage } from '../docs/man.js';
-import { programSpec } from '../docs/spec.js';
-import { zshCompletion } from '../docs/zsh.js';
 import { ENVIRONMENT, EXAMPLES } from '../help.js';
 import { EXIT_CODES_HELP } from '../output.js';
 
@@ -35,7 +31,10 @@ export function register(program: Command): void {
       '\nExamples:\n  $ source <(nicvisor completion bash)\n  $ nicvisor completion zsh > ~/.zfunc/_nicvisor',
     )
     .action(async (shell: 'bash' | 'zsh') => {
+      const { programSpec } = await import('../docs/spec.js');
       const spec = programSpec(program);
+      const { bashCompletion } = await import('../docs/bash.js');
+      const { zshCompletion } = await import('../docs/zsh.js');
       process.stdout.write(shell === 'bash' ? bashCompletion(spec) : zshCompletion(spec));
     });
 
@@ -44,15 +43,16 @@ export function register(program: Command): void {
     .description('print the nicvisor(1) man page (roff)')
     .addHelpText('after', '\nExample:\n  $ nicvisor man | man -l -')
     .action(async () => {
-      process.stdout.write(
-        manPage(programSpec(program), {
-          examples: EXAMPLES,
-          exitCodes: EXIT_CODES_HELP,
-          environment: ENVIRONMENT,
-          files: FILES,
-          date: manDate(),
-        }),
-      );
+      const { programSpec } = await import('../docs/spec.js');
+      const { manPage } = await import('../docs/man.js');
+      const page = manPage(programSpec(program), {
+        examples: EXAMPLES,
+        exitCodes: EXIT_CODES_HELP,
+        environment: ENVIRONMENT,
+        files: FILES,
+        date: manDate(),
+      });
+      process.stdout.write(page);
     });
 
   program

@@ -10,7 +10,7 @@ import {
 } from '../../model/index.js';
 import { validate } from '../../policy/validate.js';
 import { CliError, EXIT } from '../output.js';
-import { type ImportResult, type ImportTarget, importVfd, type VfdInput } from '../vfd/import.js';
+import type { ImportResult, ImportTarget, VfdInput } from '../vfd/import.js';
 import type { ImportNote } from '../vfd/notes.js';
 
 /** VFd read its files with a lenient parser; JSON5 accepts the comments and trailing commas. */
@@ -153,6 +153,7 @@ export function register(program: Command): void {
         const cfg = await readVfd(vfdCfg);
         const names = (await readdir(vfdDir)).filter((n) => n.endsWith('.json')).sort();
         const files = await Promise.all(names.map((n) => readVfd(join(vfdDir, n))));
+        const { importVfd } = await import('../vfd/import.js');
         const result = importVfd(cfg, files, target);
         const problems = check(result, vfdCfg);
 

@@ -135,7 +135,12 @@ export class SimDriver implements NicDriver {
       trafficClasses: [...pf.trafficClasses],
       trafficClassModes: pf.trafficClassModes.map((m) => ({ ...m })),
       counters: toVfCounters(pf.counters),
-      vfs: pf.vfs.map((_, i) => this.observeVf(pf, i)),
+      vfs:
+        options.vf === undefined
+          ? pf.vfs.map((_, i) => this.observeVf(pf, i))
+          : pf.vfs[options.vf]
+            ? [this.observeVf(pf, options.vf)]
+            : [],
       ...observeEswitch(pf),
       ...lagOf(this.nic, pf),
     }));

@@ -112,7 +112,34 @@ describe('CNI plugin: the programs ADD and DEL start', () => {
     writeFileSync(log, '');
     const d = await runCni({ env: env('DEL', 'c1'), stdin: JSON.stringify(conf()), ops: ops() });
     assert.equal(d.code, 0, d.stdout);
+    // One program moves the VF back and renames it (one RTM_SETLINK); IPAM DEL beside it.
     assert.deepEqual(started().sort(), ['ipam ', `nsenter --net=${netns} ${ops().ip} -batch -`]);
+    assert.match(
+      readFileSync(log, 'utf8'),
+      new RegExp(`link set dev net1 down\\nlink set dev net1 netns 1 name ${dev}\\n`),
+    );
+    assert.deepEqual(k.daemon.pools.view('net1').claims, []);
+  });
+
+  it('DEL: a rename the host refuses (its old name taken) falls back to the move alone', async () => {
+    writeFileSync(log, '');
+    const r = await runCni({ env: env('ADD', 'c3'), stdin: JSON.stringify(conf()), ops: ops() });
+    assert.equal(r.code, 0, r.stdout);
+    const clash = join(dir, 'bin', 'nsenter-clash');
+    writeFileSync(
+      clash,
+      `#!/bin/sh\nin=$(cat)\n{ echo "nsenter $*"; echo "$in"; echo; } >> ${log}\ncase "$in" in *"netns 1 name"*) echo "RTNETLINK answers: File exists" >&2; exit 1;; esac\nexit 0\n`,
+    );
+    chmodSync(clash, 0o755);
+    writeFileSync(log, '');
+    const d = await runCni({
+      env: env('DEL', 'c3'),
+      stdin: JSON.stringify(conf()),
+      ops: { ...ops(), nsenter: clash },
+    });
+    assert.equal(d.code, 0, d.stdout);
+    const text = readFileSync(log, 'utf8');
+    assert.match(text, /link set dev net1 netns 1 name \S+\n[\s\S]*link set dev net1 netns 1\n/);
     assert.deepEqual(k.daemon.pools.view('net1').claims, []);
   });
 

@@ -35,7 +35,8 @@ export interface HostSpec {
   url: string;
 }
 
-function mainConfig(stateDir: string, ports: number): MainConfigInput {
+/** A host's main config: the sim NIC with `ports` ports of 8 VFs. */
+export function mainConfig(stateDir: string, ports: number): MainConfigInput {
   return {
     driver: 'sim',
     sim: { nics: [{ name: 'nic0', ports, totalVfs: 16, linkSpeedMbps: 25000 }] },

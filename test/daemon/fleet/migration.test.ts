@@ -195,6 +195,46 @@ describe('migration hand-off through the fleet store (3-member etcd)', {
     await a().daemon.pools.claims.release(src.claim.id, { who: 'test' });
   });
 
+  test('an owner with two claims moves one at a time: the owner record names the source until its last claim leaves', async () => {
+    const owner = { kind: 'vm' as const, id: 'g5' };
+    const s1 = await claim(a(), { owner, ifname: 'eth0' });
+    const s2 = await claim(a(), { owner, ifname: 'eth1' });
+    const first = await handOff(a(), b(), s1.claim.id, 'token-fleet-0011');
+    await mig(a()).commitSource(s1.claim.id, 'token-fleet-0011', 'test');
+    await mig(b()).commitTarget('token-fleet-0011', 'test');
+    assert.deepEqual((await recorded('vm:g5')).sort(), [
+      `m0 ${s2.claim.id}`,
+      `m1 ${first.r.claim.id}`,
+    ]);
+    // Half moved: the owner is still the source's for every other host, and for the target's
+    // own new claims (its VM is not all there yet).
+    await assert.rejects(
+      claim(c(), { owner, ifname: 'eth2' }),
+      new RegExp(`owner vm:g5 holds claim ${s2.claim.id} on host m0`),
+    );
+    await assert.rejects(claim(b(), { owner, ifname: 'eth2' }), /on host m0/);
+    const second = await handOff(a(), b(), s2.claim.id, 'token-fleet-0012');
+    await mig(a()).commitSource(s2.claim.id, 'token-fleet-0012', 'test');
+    await mig(b()).commitTarget('token-fleet-0012', 'test');
+    assert.deepEqual((await recorded('vm:g5')).sort(), [
+      `m1 ${first.r.claim.id}`,
+      `m1 ${second.r.claim.id}`,
+    ]);
+    // All moved: the owner is the target's, with both claims.
+    await assert.rejects(
+      claim(c(), { owner, ifname: 'eth2' }),
+      new RegExp(
+        `owner vm:g5 holds claim ${first.r.claim.id}, ${second.r.claim.id} on host m1|owner vm:g5 holds claim ${second.r.claim.id}, ${first.r.claim.id} on host m1`,
+      ),
+    );
+    for (const x of [first.r.claim, second.r.claim])
+      await b().daemon.pools.claims.release(x.id, { who: 'test' });
+    assert.deepEqual(await recorded('vm:g5'), []);
+    // Nothing of g5 is left: any host may claim for it now.
+    const again = await claim(c(), { owner, ifname: 'eth0' });
+    await c().daemon.pools.claims.release(again.claim.id, { who: 'test' });
+  });
+
   test('the source released while etcd was down: the target waits, the source’s agent hands over when back', async () => {
     const src = await claim(a(), { owner: { kind: 'vm', id: 'g4' } });
     const { r } = await handOff(a(), b(), src.claim.id, 'token-fleet-0007');

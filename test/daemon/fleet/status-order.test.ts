@@ -17,7 +17,7 @@ import { silentLogger } from '../../../src/daemon/logger.js';
 import { Daemon } from '../../../src/daemon/service.js';
 import type { FleetDoc, HostStatus } from '../../../src/model/fleet.js';
 import { EtcdCluster, etcdMissing } from './etcd-cluster.js';
-import { PF, tempRoot, until } from './fleet-harness.js';
+import { mainConfig, PF, tempRoot, until } from './fleet-harness.js';
 
 const skip = etcdMissing();
 
@@ -47,15 +47,7 @@ describe('fleet agent status writes', { skip: skip ?? false, timeout: 60_000 }, 
     const dir = join(tmp.root, 'h0');
     await mkdir(dir);
     const configFile = join(dir, 'nicvisor.json');
-    await writeFile(
-      configFile,
-      JSON.stringify({
-        driver: 'sim',
-        sim: { nics: [{ name: 'nic0', ports: 1, totalVfs: 8, linkSpeedMbps: 25000 }] },
-        daemon: { stateDir: join(dir, 'state'), driftIntervalMs: 500, statsIntervalMs: 600_000 },
-        pfs: [{ pf: PF, numVfs: 4 }],
-      }),
-    );
+    await writeFile(configFile, JSON.stringify(mainConfig(join(dir, 'state'), 1)));
     daemon = new Daemon({ configFile, log: silentLogger() });
     await daemon.start();
     const real = new EtcdFleet(parseFleetUrl(cluster.url()), silentLogger());

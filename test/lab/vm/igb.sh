@@ -29,7 +29,23 @@ node --test --test-reporter=spec dist/test/lab/vm/ha-pair.test.js || rc=1
 # The same raw frames through igb and through the sim: where they arrive (needs VF netdevs).
 node --test --test-reporter=spec dist/test/lab/vm/veb.test.js || rc=1
 # The CNI plugin over the daemon (pools, issue 12): real igbvf netdevs into namespaces.
-node --test --test-reporter=spec dist/test/lab/vm/cni.test.js || rc=1
+# libvirt (issue 12): Debian's libvirtd with the pool's <forward mode='hostdev'> network and
+# nicvisor's network hook; ports created and deleted through virsh, the hook asking the
+# daemon (needs igbvf bound: the release gives the VF back to it). With two NICs it runs on
+# the second beside the CNI test on the first (they share no device, namespace or socket),
+# its output printed after. Measured: one after the other 76 s + 86 s; side by side 72 s and
+# 64 s, the pair done when the CNI test is (whole boot 468 s then, 313 s now, on a host
+# whose load also moved the other tests by up to 40 s).
+if [ -n "${PFS[1]:-}" ]; then
+  NICVISOR_IGB_PF=${PFS[1]} node --test --test-reporter=spec dist/test/lab/vm/libvirt.test.js > /tmp/libvirt-test.out 2>&1 &
+  LIBVIRT_PID=$!
+  node --test --test-reporter=spec dist/test/lab/vm/cni.test.js || rc=1
+  wait $LIBVIRT_PID || rc=1
+  cat /tmp/libvirt-test.out
+else
+  node --test --test-reporter=spec dist/test/lab/vm/cni.test.js || rc=1
+  node --test --test-reporter=spec dist/test/lab/vm/libvirt.test.js || rc=1
+fi
 # The conformance suite needs no VF netdevs: VFs left unbound (as for VFs passed to VMs
 # through vfio) are created in a fraction of the time igbvf's probe takes under emulation.
 echo 0 > "/sys/class/net/$PF/device/sriov_drivers_autoprobe"
@@ -37,7 +53,4 @@ node --test --test-reporter=spec dist/test/lab/vm/conformance.test.js || rc=1
 node --test --test-reporter=spec dist/test/lab/vm/vfio.test.js || rc=1
 # The vfio-pci crash window: the states a kill leaves between unbind and bind, repaired.
 node --test --test-reporter=spec dist/test/lab/vm/vfio-window.test.js || rc=1
-# libvirt.test.js (libvirtd + hostdev network + nicvisor's hook) is not run here yet: the
-# network starts, but `virsh net-port-create` of the claimed VF's port fails after 60 s with
-# no message under TCG (cause not found; docs/pools.md).
 exit $rc
