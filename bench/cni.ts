@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiServer } from '../src/api/server.js';
-import { leanApi } from '../src/cli/lean-api.js';
+import { leanApi } from '../src/cli/lean-api.cjs';
 import { silentLogger } from '../src/daemon/logger.js';
 import { Daemon } from '../src/daemon/service.js';
 import { installLean } from '../test/lab/vm/lean-install.js';

@@ -17,7 +17,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { judgePort, parsePort, poolOfNetwork } from '../policy/pools/libvirt-hook.js';
-import { leanApi, SYSTEM_SOCKET } from './lean-api.js';
+import { leanApi, SYSTEM_SOCKET } from './lean-api.cjs';
 
 /** Long enough for a claim lookup on a loaded host; short of a stuck domain start. */
 const DEFAULT_TIMEOUT_S = 30;

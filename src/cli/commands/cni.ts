@@ -7,7 +7,7 @@ export function register(program: Command): void {
     .action(async () => {
       // Loaded here, as every command's heavy part is: `serve` carries all the commands'
       // definitions, not their code (bench/daemon.ts: the daemon's RSS).
-      const { cniMain } = await import('../cni/main.js');
+      const { cniMain } = await import('../cni/main.cjs');
       await cniMain();
     });
 }

@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from '
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApiServer } from '../../../src/api/server.js';
-import { runCni } from '../../../src/cli/cni/plugin.js';
+import { runCni } from '../../../src/cli/cni/plugin.cjs';
 import { type PoolKit, startPoolKit } from '../../daemon/pools/kit.js';
 
 /** Each started program appends `NAME ARGS` and its stdin lines to the log. */

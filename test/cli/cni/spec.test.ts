@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runCni } from '../../../src/cli/cni/plugin.js';
-import { addResult, parseEnv, parseNetConf } from '../../../src/cli/cni/spec.js';
+import { runCni } from '../../../src/cli/cni/plugin.cjs';
+import { addResult, parseEnv, parseNetConf } from '../../../src/cli/cni/spec.cjs';
 
 const env = (e: Record<string, string>) => ({
   CNI_CONTAINERID: 'abc123',

@@ -20,7 +20,7 @@ const skip = skipUnless('igb');
 const NETDEV = IGB_NETDEV;
 // The plugin runs from a copy on the VM's local disk, as installed (before()): from the
 // repository's uncached 9p share each start took 2.5-12 s more.
-let PLUGIN = join(process.cwd(), 'dist', 'src', 'cli', 'cni', 'main.js');
+let PLUGIN = join(process.cwd(), 'dist', 'src', 'cli', 'cni', 'main.cjs');
 const HOST_LOCAL = '/usr/lib/cni/host-local';
 const skipIpam = existsSync(HOST_LOCAL)
   ? skip

@@ -10,7 +10,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 export const LEAN_ENTRIES = {
-  cni: 'src/cli/cni/main.js',
+  cni: 'src/cli/cni/main.cjs',
   hook: 'src/cli/libvirt-hook.js',
 } as const;
 
@@ -34,6 +34,8 @@ export function closureOf(dist: string, entry: string): Closure {
       ...text.matchAll(/^\s*(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'/gms),
       ...text.matchAll(/^\s*import\s+'([^']+)'/gm),
       ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
+      // tsc's CommonJS output (the .cts entries): require("./x.cjs")
+      ...text.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g),
     ].map((m) => m[1]!);
     for (const s of specs)
       if (s.startsWith('.')) walk(resolve(dirname(abs), s));

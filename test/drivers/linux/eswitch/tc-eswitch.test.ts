@@ -371,4 +371,21 @@ describe('TcEswitch: the ledger of one PF’s filters', () => {
     assert.equal([...tc.filters.values()].filter((f) => f.dev === 'rep0').length, onRep0);
     assert.equal(await sw.drifted(PORTS), null);
   });
+  it('a port found emptied by observe stays news until an apply puts its rules back', async () => {
+    const tc = new FakeTc(['up0', 'rep0', 'rep1']);
+    const sw = new TcEswitch('pf', tc.run, 'skip_hw');
+    await converge(sw, [10]);
+    tc.unregister('rep0');
+    tc.devs.add('rep0');
+    const seen = await sw.observe(PORTS);
+    const want = policies([10]).rules;
+    const d = diffRules(seen, want);
+    assert.ok(d.add.some((r) => r.port === 'vf0'));
+    // An apply of something else (vf1 only) does not answer it.
+    const other = { ...d, add: d.add.filter((r) => r.port !== 'vf0'), change: [], remove: [] };
+    assert.equal((await sw.apply(other, PORTS)).status, 'done');
+    assert.match((await sw.drifted(PORTS)) ?? '', /every rule of vf0 is gone from rep0/);
+    assert.equal((await sw.apply(diffRules(await sw.observe(PORTS), want), PORTS)).status, 'done');
+    assert.equal(await sw.drifted(PORTS), null);
+  });
 });

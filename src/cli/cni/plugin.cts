@@ -6,9 +6,9 @@
  * claim or the namespace is already gone (the kernel moved the VF back). CHECK reports an
  * attachment that drifted from what ADD left.
  */
-import { type Claim, type LeanApi, LeanApiError, leanApi, SYSTEM_SOCKET } from '../lean-api.js';
-import { delegate } from './ipam.js';
-import { addressIn, DEFAULT_OPS, type LinkOps, macIn, moveIn, moveOut, netdevOf } from './link.js';
+import { type Claim, type LeanApi, LeanApiError, leanApi, SYSTEM_SOCKET } from '../lean-api.cjs';
+import { delegate } from './ipam.cjs';
+import { addressIn, DEFAULT_OPS, type LinkOps, macIn, moveIn, moveOut, netdevOf } from './link.cjs';
 import {
   addResult,
   type CniEnv,
@@ -18,7 +18,7 @@ import {
   parseEnv,
   parseNetConf,
   SUPPORTED_VERSIONS,
-} from './spec.js';
+} from './spec.cjs';
 
 export interface CniIo {
   env: NodeJS.ProcessEnv;

@@ -32,7 +32,7 @@ export class CniError extends Error {
 
 /**
  * The network configuration on stdin. Checked by hand, not with zod: the plugin is started
- * per container and must load little (api.ts says why).
+ * per container and must load little (lean-api.cts says why).
  */
 export interface NetConf {
   cniVersion: string;

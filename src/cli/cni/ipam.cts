@@ -5,8 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { exists } from './link.js';
-import { type CniEnv, CniError, type CniResult, type NetConf } from './spec.js';
+import { exists } from './link.cjs';
+import { type CniEnv, CniError, type CniResult, type NetConf } from './spec.cjs';
 
 async function find(type: string, path: string[]): Promise<string> {
   if (!/^[A-Za-z0-9._-]+$/.test(type))
