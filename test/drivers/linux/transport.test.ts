@@ -49,6 +49,47 @@ describe('NetlinkSocket on the host kernel', () => {
     }
   });
 
+  it('brings an answer too big for the shared buffer by message, whole', async () => {
+    const small = new NetlinkSocket(NETLINK_ROUTE, 5000, { request: 1024, answer: 256 });
+    const big = new NetlinkSocket(NETLINK_ROUTE);
+    await small.open();
+    await big.open();
+    try {
+      const [a] = await small.request([dumpLinksRequest(true)]);
+      const [b] = await big.request([dumpLinksRequest(true)]);
+      assert.equal(a.ack.errno, 0);
+      assert.ok(a.messages.length > 0);
+      assert.deepEqual(
+        a.messages.map((m) => decodeLink(m.payload).name),
+        b.messages.map((m) => decodeLink(m.payload).name),
+      );
+      // The channel still works after the fallback.
+      const [lo] = await small.request([getLinkRequest({ index: 1, stats: false })]);
+      assert.equal(decodeLink(lo.messages[0].payload).name, 'lo');
+    } finally {
+      await small.close();
+      await big.close();
+    }
+  });
+
+  it('refuses a request larger than its buffer, naming the size and the fix', async () => {
+    const s = new NetlinkSocket(NETLINK_ROUTE, 5000, { request: 64, answer: 4096 });
+    await s.open();
+    try {
+      await assert.rejects(
+        s.request([
+          getLinkRequest({ index: 1, stats: false }),
+          getLinkRequest({ name: 'lo', stats: false }),
+        ]),
+        /request of \d+ bytes does not fit the worker's 64-byte request buffer; fix: send it in smaller parts/,
+      );
+      const [lo] = await s.request([getLinkRequest({ index: 1, stats: false })]);
+      assert.equal(lo.ack.errno, 0);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('refuses requests before open()', async () => {
     const s = new NetlinkSocket(NETLINK_ROUTE);
     await assert.rejects(s.request([getLinkRequest({ index: 1, stats: false })]), /not open/);
