@@ -10,9 +10,16 @@ import { ApiServer } from '../../../src/api/server.js';
 import { runCni } from '../../../src/cli/cni/plugin.cjs';
 import { type PoolKit, startPoolKit } from '../../daemon/pools/kit.js';
 
-/** Each started program appends `NAME ARGS` and its stdin lines to the log. */
+/**
+ * Each started program appends `NAME ARGS` and its stdin lines to the log, in one write:
+ * programs run side by side (IPAM beside `nsenter ip`), and records written piecemeal could
+ * interleave (a netconf without a final newline would swallow the next record's first line).
+ */
 function recorder(file: string, name: string, log: string, extra = ''): void {
-  writeFileSync(file, `#!/bin/sh\n{ echo "${name} $*"; cat; echo; } >> ${log}\n${extra}exit 0\n`);
+  writeFileSync(
+    file,
+    `#!/bin/sh\nin=$(cat)\nprintf '%s\\n%s\\n\\n' "${name} $*" "$in" >> ${log}\n${extra}exit 0\n`,
+  );
   chmodSync(file, 0o755);
 }
 
@@ -128,7 +135,7 @@ describe('CNI plugin: the programs ADD and DEL start', () => {
     const clash = join(dir, 'bin', 'nsenter-clash');
     writeFileSync(
       clash,
-      `#!/bin/sh\nin=$(cat)\n{ echo "nsenter $*"; echo "$in"; echo; } >> ${log}\ncase "$in" in *"netns 1 name"*) echo "RTNETLINK answers: File exists" >&2; exit 1;; esac\nexit 0\n`,
+      `#!/bin/sh\nin=$(cat)\nprintf '%s\\n%s\\n\\n' "nsenter $*" "$in" >> ${log}\ncase "$in" in *"netns 1 name"*) echo "RTNETLINK answers: File exists" >&2; exit 1;; esac\nexit 0\n`,
     );
     chmodSync(clash, 0o755);
     writeFileSync(log, '');
