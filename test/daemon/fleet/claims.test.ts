@@ -14,7 +14,7 @@ import { silentLogger } from '../../../src/daemon/logger.js';
 import type { FleetDoc } from '../../../src/model/fleet.js';
 import { ClaimBody, type ClaimBodyInput, type ClaimResult } from '../../../src/model/index.js';
 import { EtcdCluster, etcdMissing } from './etcd-cluster.js';
-import { type Host, PF, startHost, stopHost, tempRoot, until } from './fleet-harness.js';
+import { type Host, PF, startHost, stopFleet, tempRoot, until } from './fleet-harness.js';
 
 const skip = etcdMissing();
 
@@ -55,13 +55,7 @@ describe('pools and claims across the fleet (3-member etcd)', {
     await until(async () => (await fleet.hosts()).length === 3, 30_000, 'registrations');
   });
 
-  after(async () => {
-    for (const h of hosts) await stopHost(h).catch(() => undefined);
-    await fleet?.close();
-    await cluster.stop();
-    await tmp?.cleanup();
-    setTimeout(() => process.exit(), 10_000).unref();
-  });
+  after(() => stopFleet({ hosts, fleet, cluster, tmp }));
 
   test('a pool document reaches exactly the hosts its labels select', async () => {
     await fleet.writeDocs({

@@ -38,6 +38,9 @@ interface Member {
   peer: number;
   dir: string;
   proc: ChildProcess | null;
+  /** The end of what the member wrote to stderr (errors only), and how it exited. */
+  log: string;
+  exited: string | null;
 }
 
 /** Client TLS for the members (peers stay plain): files in PEM. */
@@ -88,18 +91,41 @@ export class EtcdCluster {
     return `${this.tls ? 'etcds' : 'etcd'}://${this.endpoints.join(',')}${prefix}`;
   }
 
+  /**
+   * Start `size` members and wait for a leader. Free ports are picked before etcd binds
+   * them, so another process may take one in between: a cluster that does not come up is
+   * started once more on new ports, and the error names what each member said.
+   */
   async start(size = 3): Promise<void> {
-    this.root = await mkdtemp(join(tmpdir(), 'nicvisor-etcd-'));
-    for (let i = 0; i < size; i++)
-      this.members.push({
-        name: `m${i}`,
-        client: await freePort(),
-        peer: await freePort(),
-        dir: join(this.root, `m${i}`),
-        proc: null,
-      });
-    for (const m of this.members) this.spawn(m);
-    await this.healthy();
+    let why = '';
+    for (let attempt = 0; attempt < 2; attempt++) {
+      this.root = await mkdtemp(join(tmpdir(), 'nicvisor-etcd-'));
+      this.members.length = 0;
+      for (let i = 0; i < size; i++)
+        this.members.push({
+          name: `m${i}`,
+          client: await freePort(),
+          peer: await freePort(),
+          dir: join(this.root, `m${i}`),
+          proc: null,
+          log: '',
+          exited: null,
+        });
+      for (const m of this.members) this.spawn(m);
+      try {
+        await this.healthy();
+        return;
+      } catch (err) {
+        why = `${(err as Error).message} (attempt ${attempt + 1}): ${this.members
+          .map(
+            (m) =>
+              `${m.name} on :${m.client}/:${m.peer} ${m.proc ? 'running' : `exited ${m.exited}`}${m.log ? `, stderr: ${m.log.trim().slice(-600)}` : ''}`,
+          )
+          .join('; ')}`;
+        await this.stop();
+      }
+    }
+    throw new Error(why);
   }
 
   private spawn(m: Member): void {
@@ -127,13 +153,18 @@ export class EtcdCluster {
           ]
         : []),
     ];
-    const proc = spawn(ETCD_BIN, args, { stdio: 'ignore' });
+    const proc = spawn(ETCD_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     m.proc = proc;
+    m.exited = null;
+    proc.stderr?.on('data', (b: Buffer) => {
+      m.log = (m.log + b.toString()).slice(-4096);
+    });
     // A test process that dies (timeout, ^C) takes its members along.
     const reap = () => proc.kill('SIGKILL');
     process.once('exit', reap);
-    proc.on('exit', () => {
+    proc.on('exit', (code, signal) => {
       process.off('exit', reap);
+      m.exited = signal ?? String(code);
       if (m.proc === proc) m.proc = null;
     });
   }
@@ -143,6 +174,8 @@ export class EtcdCluster {
     const end = Date.now() + ms;
     while (Date.now() < end) {
       if ((await this.leader().catch(() => null)) !== null) return;
+      // More than half have exited: no leader can come.
+      if (this.members.filter((m) => m.proc).length * 2 <= this.members.length) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('etcd cluster did not become healthy');

@@ -14,7 +14,16 @@ import { silentLogger } from '../../../src/daemon/logger.js';
 import type { FleetDoc } from '../../../src/model/fleet.js';
 import { ClaimBody, type ClaimBodyInput, type ClaimResult } from '../../../src/model/index.js';
 import { EtcdCluster, etcdMissing } from './etcd-cluster.js';
-import { bootHost, type Host, PF, startHost, stopHost, tempRoot, until } from './fleet-harness.js';
+import {
+  bootHost,
+  type Host,
+  PF,
+  startHost,
+  stopFleet,
+  stopHost,
+  tempRoot,
+  until,
+} from './fleet-harness.js';
 
 const skip = etcdMissing();
 
@@ -73,13 +82,7 @@ describe('migration hand-off through the fleet store (3-member etcd)', {
     );
   });
 
-  after(async () => {
-    for (const h of hosts) await stopHost(h).catch(() => undefined);
-    await fleet?.close();
-    await cluster.stop();
-    await tmp?.cleanup();
-    setTimeout(() => process.exit(), 10_000).unref();
-  });
+  after(() => stopFleet({ hosts, fleet, cluster, tmp }));
 
   test('the reservation holds the owner and the MAC for the move; the source commit hands both over', async () => {
     const src = await claim(a(), { owner: { kind: 'vm', id: 'g1' } });

@@ -15,7 +15,7 @@ import { parseFleetUrl } from '../../../src/daemon/fleet/url.js';
 import { silentLogger } from '../../../src/daemon/logger.js';
 import { nicvisor } from '../../cli/run.js';
 import { EtcdCluster, etcdMissing } from './etcd-cluster.js';
-import { type Host, PF, startHost, stopHost, tempRoot, until } from './fleet-harness.js';
+import { type Host, PF, startHost, stopFleet, tempRoot, until } from './fleet-harness.js';
 
 const OPENSSL = '/usr/bin/openssl';
 
@@ -112,12 +112,7 @@ describe('fleet agents on a TLS etcd with client certificates', {
     await cluster.start(1);
   });
 
-  after(async () => {
-    for (const h of hosts) await stopHost(h).catch(() => undefined);
-    await cluster?.stop();
-    await tmp?.cleanup();
-    setTimeout(() => process.exit(), 10_000).unref();
-  });
+  after(() => stopFleet({ hosts, cluster, tmp }));
 
   test('with a certificate of the trusted CA the agent registers and syncs', async () => {
     const good = { ca: f('ca.crt'), cert: f('client.crt'), key: f('client.key') };
