@@ -252,8 +252,7 @@ export class Reconciler {
       const rules = rulesOf(targets);
       const fromHint = round === 0 && hint !== undefined && usable(hint, targets, rules.length > 0);
       try {
-        observed =
-          fromHint && hint ? [hint] : await this.observeTargets(targets, rules.length > 0);
+        observed = fromHint && hint ? [hint] : await this.observeTargets(targets, rules.length > 0);
       } catch (err) {
         for (const t of targets) fail(t.name, `reading the NIC failed: ${(err as Error).message}`);
         break;
