@@ -48,7 +48,8 @@ export class GuestRequests {
   };
   private readonly limited = new Map<string, { count: number; at: number }>();
   readonly counts = { ack: 0, nack: 0, limited: 0 };
-  private readonly peersMemo = new WeakMap<StoreState, Map<string, PfPeers>>();
+  /** By policy map: a guest grant makes a new state with the same policies (peers unchanged). */
+  private readonly peersMemo = new WeakMap<StoreState['policies'], Map<string, PfPeers>>();
 
   constructor(deps: GuestRequests['deps']) {
     this.deps = deps;
@@ -101,7 +102,12 @@ export class GuestRequests {
     );
     if (decided.result === 'ack' && decided.changed) {
       if (origin.via === 'api')
-        await this.deps.reconciler.reconcileVfs([name], `guest ${request.type}`);
+        await this.deps.reconciler.reconcileVfs(
+          [name],
+          `guest ${request.type}`,
+          false,
+          decided.seen,
+        );
       // The NIC applies a mailbox ack itself once we answer (a watched change is in place
       // already); confirm it afterwards.
       else
@@ -126,12 +132,12 @@ export class GuestRequests {
     };
   }
 
-  /** Names and default MACs of the PF's other VFs, computed once per store state. */
+  /** Names and default MACs of the PF's other VFs, computed once per set of policies. */
   private peers(state: StoreState, pf: string): PfPeers {
-    let byPf = this.peersMemo.get(state);
+    let byPf = this.peersMemo.get(state.policies);
     if (!byPf) {
       byPf = new Map();
-      this.peersMemo.set(state, byPf);
+      this.peersMemo.set(state.policies, byPf);
     }
     let p = byPf.get(pf);
     if (!p) {
@@ -185,7 +191,7 @@ export class GuestRequests {
       result: decision.result,
       reason: decision.reason,
     });
-    return { ...decision, revision, changed };
+    return { ...decision, revision, changed, seen: pf };
   }
 
   private rateLimited(name: string, request: GuestRequest, origin: Origin): GuestAnswer {

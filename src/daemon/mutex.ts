@@ -57,17 +57,21 @@ export class KeyedLock {
   }
 
   private async acquireOne(key: string): Promise<() => void> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
+    const prev = this.tails.get(key);
+    let resolve!: () => void;
     const mine = new Promise<void>((r) => {
-      release = r;
+      resolve = r;
     });
-    const tail = prev.then(() => mine);
+    const tail = prev ? prev.then(() => mine) : mine;
     this.tails.set(key, tail);
-    // Clean the map entry once nobody queues behind us.
-    void tail.then(() => {
+    // Called by the holder: the entry goes with it unless somebody queued behind.
+    const release = () => {
+      resolve();
       if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
+    };
+    // A free key is taken at once, with no timer: the common case (a guest's ack takes two
+    // VF locks) made a timer and a race of promises for every one.
+    if (!prev) return release;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((r) => {
       timer = setTimeout(() => r('timeout'), this.timeoutMs);
@@ -75,8 +79,13 @@ export class KeyedLock {
     const won = await Promise.race([prev.then(() => 'ok' as const), timedOut]);
     clearTimeout(timer);
     if (won === 'timeout') {
-      // Give our place in the queue up as soon as it comes, so later owners are not stuck.
-      release();
+      // Give our place in the queue up as soon as it comes, so later owners are not stuck;
+      // the entry stays until the holder before us is done (deleting it now would let the
+      // next caller in beside that holder).
+      resolve();
+      void tail.then(() => {
+        if (this.tails.get(key) === tail) this.tails.delete(key);
+      });
       throw new LockTimeoutError(key, this.timeoutMs);
     }
     return release;
@@ -86,7 +95,8 @@ export class KeyedLock {
   async run<T>(keys: readonly string[], fn: () => Promise<T>): Promise<T> {
     const releases: (() => void)[] = [];
     try {
-      for (const key of [...new Set(keys)].sort()) releases.push(await this.acquireOne(key));
+      const sorted = keys.length === 1 ? keys : [...new Set(keys)].sort();
+      for (const key of sorted) releases.push(await this.acquireOne(key));
       return await fn();
     } finally {
       for (const r of releases.reverse()) r();

@@ -7,7 +7,12 @@
  * with backoff while other VFs are left alone; drift.ts notices VFs that no longer match.
  */
 import { type DesiredVf, formatStep, type ObservedPf, type Plan } from '../model/index.js';
-import { type DesiredState, desiredState } from '../policy/desired.js';
+import {
+  type DesiredState,
+  desiredState,
+  type PolicyIndex,
+  policyIndex,
+} from '../policy/desired.js';
 import { plan } from '../policy/plan.js';
 import type { CountingDriver } from './counting-driver.js';
 import { eswitchFailures, eswitchOwners, planSummary } from './eswitch-outcomes.js';
@@ -38,6 +43,13 @@ export interface ReconcilerOptions {
 export const vfLockKey = (name: string) => `vf:${name}`;
 const pfLockKey = (pf: string) => `pf:${pf}`;
 
+/** Whether a caller's read of one VF can stand for observeTargets() of these targets. */
+function usable(seen: ObservedPf, targets: readonly DesiredVf[], rules: boolean): boolean {
+  if (rules || targets.length !== 1) return false;
+  const t = targets[0];
+  return seen.id === t.pf && seen.vfs.some((v) => v.vf === t.vf);
+}
+
 /** Whether a plan changes anything at all (steps or eswitch rules). */
 function isEmpty(p: Plan): boolean {
   return p.steps.length === 0 && (p.eswitch ?? []).length === 0;
@@ -48,6 +60,8 @@ export class Reconciler {
   private readonly opts: Required<ReconcilerOptions>;
   private readonly retries: Retries;
   private readonly desiredMemo = new WeakMap<StoreState, DesiredState>();
+  /** By policy map (a guest change keeps it): see indexOf. */
+  private readonly indexMemo = new WeakMap<StoreState['policies'], PolicyIndex>();
   reconciles = 0;
 
   constructor(deps: ReconcilerDeps, opts: ReconcilerOptions = {}) {
@@ -68,7 +82,8 @@ export class Reconciler {
   desired(state = this.d.store.state()): DesiredState {
     let d = this.desiredMemo.get(state);
     if (!d) {
-      d = desiredState(state.main, [...state.policies.values()], state.guests, state.revisions);
+      const index = this.indexOf(state);
+      d = desiredState(state.main, index.policies, state.guests, state.revisions, undefined, index);
       this.desiredMemo.set(state, d);
     }
     return d;
@@ -93,8 +108,22 @@ export class Reconciler {
     const state = this.d.store.state();
     const whole = this.desiredMemo.get(state);
     if (whole) return whole;
-    const { main, policies, guests, revisions } = state;
-    return desiredState(main, [...policies.values()], guests, revisions, new Set(names));
+    const { main, guests, revisions } = state;
+    const index = this.indexOf(state);
+    return desiredState(main, index.policies, guests, revisions, new Set(names), index);
+  }
+
+  /**
+   * The policies' index (traffic shares, names): built once per set of policies, so a guest's
+   * ack, which leaves the policies as they are, costs O(1) in the host's VFs, not O(VFs).
+   */
+  private indexOf(state: StoreState): PolicyIndex {
+    let index = this.indexMemo.get(state.policies);
+    if (!index || index.config !== state.main) {
+      index = policyIndex(state.main, [...state.policies.values()]);
+      this.indexMemo.set(state.policies, index);
+    }
+    return index;
   }
 
   /** Read these PFs from the driver; what is read becomes the daemon's last observation. */
@@ -163,8 +192,20 @@ export class Reconciler {
     return [...new Set(changed)];
   }
 
-  /** Bring the named VFs to their policy; returns the names that ended in sync. */
-  async reconcileVfs(names: readonly string[], reason: string, repair = false): Promise<string[]> {
+  /**
+   * Bring the named VFs to their policy; returns the names that ended in sync. `seen` is a
+   * read the caller made of its one VF just before (a guest decision): the first plan is made
+   * from it instead of another read. That read may be stale by then (the VF lock was let go
+   * between), which costs nothing but a step or a round: a step planned from it sets what the
+   * policy wants anyway, and every round after an apply plans from a fresh read, so the VF is
+   * only reported in sync once the NIC is read to match.
+   */
+  async reconcileVfs(
+    names: readonly string[],
+    reason: string,
+    repair = false,
+    seen?: ObservedPf,
+  ): Promise<string[]> {
     if (names.length === 0) return [];
     this.reconciles += 1;
     // Rules of a switchdev PF are shared by its VFs: one reconcile per PF at a time.
@@ -176,7 +217,7 @@ export class Reconciler {
     return this.d.locks.run([...names.map(vfLockKey), ...pfKeys], async () => {
       const t0 = performance.now();
       try {
-        const { ok, failed } = await this.converge(names, reason);
+        const { ok, failed } = await this.converge(names, reason, seen);
         return this.report(ok, failed, reason, repair);
       } finally {
         this.opts.onReconciled((performance.now() - t0) / 1000);
@@ -191,6 +232,7 @@ export class Reconciler {
   private async converge(
     names: readonly string[],
     reason: string,
+    seen?: ObservedPf,
   ): Promise<{ ok: DesiredVf[]; failed: Map<string, string> }> {
     // Read (and so stamp) the desired state once, before applying anything.
     const wanted = new Set(names);
@@ -200,19 +242,28 @@ export class Reconciler {
       const pfs = new Set(ts.map((t) => t.pf));
       return (desired.eswitch ?? []).filter((s) => pfs.has(s.pf.id));
     };
+    let hint = seen;
     const failed = new Map<string, string>();
     const fail = (name: string, error: string) => {
       if (!failed.has(name)) failed.set(name, error);
     };
     for (let round = 0; round < this.opts.maxRounds && targets.length > 0; round++) {
       let observed: ObservedPf[];
+      const rules = rulesOf(targets);
+      const fromHint = round === 0 && hint !== undefined && usable(hint, targets, rules.length > 0);
       try {
-        observed = await this.observeTargets(targets, rulesOf(targets).length > 0);
+        observed = fromHint && hint ? [hint] : await this.observeTargets(targets, rules.length > 0);
       } catch (err) {
         for (const t of targets) fail(t.name, `reading the NIC failed: ${(err as Error).message}`);
         break;
       }
-      const p = plan({ pfs: [], vfs: targets, eswitch: rulesOf(targets) }, observed);
+      const p = plan({ pfs: [], vfs: targets, eswitch: rules }, observed);
+      if (isEmpty(p) && fromHint) {
+        // Nothing to do by the caller's read: only a fresh read may say the VF is in sync.
+        hint = undefined;
+        round -= 1;
+        continue;
+      }
       if (isEmpty(p)) break;
       const busy = new Set([...p.steps.map(stepVf), ...eswitchOwners(p, targets)]);
       for (const t of targets) if (busy.has(t.name)) this.d.status.set(t.name, 'applying');

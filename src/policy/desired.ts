@@ -93,28 +93,22 @@ export function desiredPf(pf: PfPolicy): DesiredPf {
 }
 
 /**
- * Compute the desired state of every PF and VF from a validated configuration.
- * Traffic shares are normalised per PF and class over the active VFs (link not disabled).
- * With `only`, `vfs` has just those VFs, and every VF of a PF in switchdev mode (its eswitch
- * is compiled from them all): what a reconcile of a few VFs needs. A guest's ack on a host of
- * 512 VFs computed all 512 settings, and the garbage of them, for the one it changed.
+ * What the desired state derives from the configuration and policies alone: the traffic
+ * shares (normalised per PF and class over the active VFs, link not disabled), the policies
+ * by name and their order. A caller that computes the desired state of a few VFs many times
+ * over one set of policies (a guest's acks) builds it once; a guest change leaves it valid.
  */
-export function desiredState(
-  config: MainConfig,
-  policies: readonly VfPolicy[],
-  guests: ReadonlyMap<string, GuestState>,
-  revisions: ReadonlyMap<string, number>,
-  only?: ReadonlySet<string>,
-): DesiredState {
-  const pfById = new Map(config.pfs.map((p) => [p.pf, p]));
-  const switchdev = new Set(
-    config.pfs.filter((p) => p.eswitchMode === 'switchdev').map((p) => p.pf),
-  );
-  const wanted = only ? policies.filter((p) => only.has(p.name) || switchdev.has(p.pf)) : policies;
-  const wantedPfs = new Set(wanted.map((p) => p.pf));
+export interface PolicyIndex {
+  config: MainConfig;
+  policies: readonly VfPolicy[];
+  shares: ReadonlyMap<string, number[]>;
+  byName: ReadonlyMap<string, VfPolicy>;
+  position: ReadonlyMap<string, number>;
+}
+
+export function policyIndex(config: MainConfig, policies: readonly VfPolicy[]): PolicyIndex {
   const shares = new Map<string, number[]>();
   for (const pf of config.pfs) {
-    if (!wantedPfs.has(pf.pf)) continue;
     const classes = pf.qos?.trafficClasses.length ?? 0;
     const active = policies.filter((p) => p.pf === pf.pf && p.linkState !== 'disable');
     const rows = normaliseClassShares(
@@ -125,7 +119,44 @@ export function desiredState(
       shares.set(p.name, rows[i]);
     });
   }
-  let byName: Map<string, VfPolicy> | undefined;
+  return {
+    config,
+    policies,
+    shares,
+    byName: new Map(policies.map((p) => [p.name, p])),
+    position: new Map(policies.map((p, i) => [p.name, i])),
+  };
+}
+
+/**
+ * Compute the desired state of every PF and VF from a validated configuration.
+ * Traffic shares are normalised per PF and class over the active VFs (link not disabled).
+ * With `only`, `vfs` has just those VFs, and every VF of a PF in switchdev mode (its eswitch
+ * is compiled from them all): what a reconcile of a few VFs needs. A guest's ack on a host of
+ * 512 VFs computed all 512 settings, and the garbage of them, for the one it changed; with
+ * `index` (built by policyIndex from the same config and policies) it reads only those VFs.
+ */
+export function desiredState(
+  config: MainConfig,
+  policies: readonly VfPolicy[],
+  guests: ReadonlyMap<string, GuestState>,
+  revisions: ReadonlyMap<string, number>,
+  only?: ReadonlySet<string>,
+  index?: PolicyIndex,
+): DesiredState {
+  const pfById = new Map(config.pfs.map((p) => [p.pf, p]));
+  const switchdev = new Set(
+    config.pfs.filter((p) => p.eswitchMode === 'switchdev').map((p) => p.pf),
+  );
+  const idx = index && index.config === config && index.policies === policies ? index : undefined;
+  let wanted: readonly VfPolicy[];
+  if (!only) wanted = policies;
+  else if (idx && switchdev.size === 0) {
+    const named = [...only].flatMap((n) => idx.byName.get(n) ?? []);
+    wanted = named.sort((a, b) => idx.position.get(a.name)! - idx.position.get(b.name)!);
+  } else wanted = policies.filter((p) => only.has(p.name) || switchdev.has(p.pf));
+  const shares = idx?.shares ?? policyIndex(config, policies).shares;
+  let byName = idx?.byName;
   // Built only when a wanted VF mirrors (a guest's ack needs no index of every policy).
   const policyNamed = (name: string) => {
     byName ??= new Map(policies.map((p) => [p.name, p]));

@@ -31,3 +31,35 @@ test('KeyedLock: one owner per key, other keys proceed, a waiter times out', asy
   assert.deepEqual(order, ['a1 start', 'b', 'a2']);
   assert.equal(lock.size, 0, 'no entries left behind');
 });
+
+test('KeyedLock: after a waiter timed out, the next caller still waits for the holder', async () => {
+  const lock = new KeyedLock(30);
+  let release!: () => void;
+  let holding = true;
+  const held = lock.run(
+    ['vf:a'],
+    () =>
+      new Promise<void>((r) => {
+        release = () => {
+          holding = false;
+          r();
+        };
+      }),
+  );
+  await assert.rejects(
+    lock.run(['vf:a'], async () => {}),
+    LockTimeoutError,
+  );
+  let sawHolder: boolean | null = null;
+  const next = lock.run(['vf:a'], async () => {
+    sawHolder = holding;
+  });
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(sawHolder, null, 'the next caller waits while the first still holds the key');
+  release();
+  await held;
+  await next;
+  assert.equal(sawHolder, false);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(lock.size, 0, 'no entries left behind');
+});

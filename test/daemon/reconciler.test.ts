@@ -80,3 +80,43 @@ test('a failing VF is reported failed with the driver error, retried with backof
     await h.cleanup();
   }
 });
+
+test("a guest ack's reconcile starts from the decision's read, and a stale one is caught by a fresh read", async () => {
+  const h = await startHarness();
+  try {
+    const nic = h.fake.pfs.get(PF0)!.vfs[0];
+    // The decision reads the VF, then the NIC changes before the reconcile (the VF lock is
+    // let go between): the read the reconcile starts from is stale.
+    const drift = () => {
+      h.fake.afterObserve = null;
+      nic.settings = { ...nic.settings, vlans: [999] };
+    };
+    h.fake.afterObserve = drift;
+    let calls = h.fake.observeCalls;
+    const a = await h.daemon.guestRequest('web-1', { type: 'setAllmulti', enable: true }, 'g');
+    assert.equal(a.result, 'ack');
+    assert.deepEqual(nic.settings.vlans, [100], 'the drift behind the stale read is repaired');
+    assert.equal(nic.settings.allmulti, true);
+    assert.equal(h.daemon.getVf('web-1').status.syncState, 'in-sync');
+    // decision read, then apply from it, a fresh read (drift found), apply, a fresh read
+    assert.equal(h.fake.observeCalls - calls, 3);
+
+    // The NIC has what the guest asks already (by its read the plan is empty): the VF is only
+    // called in sync after a fresh read, which finds the drift that came after the decision.
+    nic.settings = { ...nic.settings, allmulti: false };
+    h.fake.afterObserve = drift;
+    const b = await h.daemon.guestRequest('web-1', { type: 'setAllmulti', enable: false }, 'g');
+    assert.equal(b.result, 'ack');
+    assert.deepEqual(nic.settings.vlans, [100]);
+    assert.equal(h.daemon.getVf('web-1').status.syncState, 'in-sync');
+    assert.equal(h.daemon.getVf('web-1').status.appliedRevision, b.revision);
+
+    // Nothing changes behind it: one read for the decision, one to verify the apply.
+    calls = h.fake.observeCalls;
+    await h.daemon.guestRequest('web-1', { type: 'setAllmulti', enable: true }, 'g');
+    assert.equal(h.fake.observeCalls - calls, 2);
+    assert.equal(nic.settings.allmulti, true);
+  } finally {
+    await h.cleanup();
+  }
+});

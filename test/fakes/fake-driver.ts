@@ -91,6 +91,8 @@ export class FakeDriver implements NicDriver {
   failWhen: ((step: PlanStep, index: number) => string | null) | null = null;
   /** Throw from observe() (fault injection). */
   failObserve: string | null = null;
+  /** Called after observe() took its read (to change the NIC behind a reader's back). */
+  afterObserve: (() => void) | null = null;
 
   constructor(pfIds: string[], totalVfs = 64) {
     for (const id of pfIds) {
@@ -127,6 +129,12 @@ export class FakeDriver implements NicDriver {
   async observe(options: ObserveOptions = {}): Promise<ObservedPf[]> {
     this.observeCalls += 1;
     if (this.failObserve) throw new Error(this.failObserve);
+    const read = this.read(options);
+    this.afterObserve?.();
+    return read;
+  }
+
+  private read(options: ObserveOptions): ObservedPf[] {
     return [...this.pfs.values()]
       .filter((p) => !options.pf || p.id === options.pf)
       .map((p) => ({

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { formatStep, type ObservedPf } from '../../src/model/index.js';
-import { desiredState } from '../../src/policy/desired.js';
+import { desiredState, policyIndex } from '../../src/policy/desired.js';
 import { plan } from '../../src/policy/plan.js';
 import { mainInput, PF0, PF1, vf } from './fixtures.js';
 import { World } from './world.js';
@@ -36,6 +37,13 @@ describe('desiredState of some VFs', () => {
       const revs = new Map([['web', 7]]);
       const whole = desiredState(w.config, w.policies, w.guests, revs);
       const some = desiredState(w.config, w.policies, w.guests, revs, new Set(['mon', 'db']));
+      const index = policyIndex(w.config, w.policies);
+      assert.deepEqual(
+        desiredState(w.config, w.policies, w.guests, revs, new Set(['db', 'mon']), index),
+        some,
+        'the same through the policy index (names in any order)',
+      );
+      assert.deepEqual(desiredState(w.config, w.policies, w.guests, revs, undefined, index), whole);
       const names = eswitchMode === 'switchdev' ? ['web', 'tap', 'mon', 'db'] : ['mon', 'db'];
       assert.deepEqual(
         some.vfs,
@@ -191,5 +199,55 @@ describe('plan: LAGs', () => {
     );
     // A VF-only plan (no lags in the desired state) leaves LAGs alone.
     assert.deepEqual(plan({ pfs: [], vfs: [] }, o).steps, []);
+  });
+});
+
+describe('desiredState through the policy index', () => {
+  it('gives any subset of VFs exactly as the whole computation has them (traffic shares too)', () => {
+    const vfArb = fc.record({
+      pf: fc.constantFrom(PF0, PF1),
+      shares: fc.array(fc.integer({ min: 0, max: 100 }), { maxLength: 3 }),
+      down: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(vfArb, { minLength: 1, maxLength: 12 }),
+        fc.array(fc.nat(11), { maxLength: 4 }),
+        fc.constantFrom('legacy', 'switchdev'),
+        (specs, picks, eswitchMode) => {
+          const qos = { trafficClasses: [{ bandwidth: 60 }, { bandwidth: 30 }, { bandwidth: 10 }] };
+          const main = mainInput({
+            pfs: [
+              { pf: PF0, numVfs: 8, qos, oversubscribe: true, eswitchMode },
+              { pf: PF1, numVfs: 8, qos, oversubscribe: true },
+            ],
+          });
+          const used = { [PF0]: 0, [PF1]: 0 };
+          const pols = specs.map((s, i) =>
+            vf(`vf${String(i).padStart(2, '0')}`, s.pf, used[s.pf]++ % 8, {
+              trafficShares: s.shares,
+              linkState: s.down ? 'disable' : 'auto',
+            }),
+          );
+          const w = new World(main, pols);
+          const revs = new Map(w.policies.map((p, i) => [p.name, i + 1]));
+          const whole = desiredState(w.config, w.policies, w.guests, revs);
+          const index = policyIndex(w.config, w.policies);
+          const names = new Set(picks.map((k) => `vf${String(k).padStart(2, '0')}`));
+          const some = desiredState(w.config, w.policies, w.guests, revs, names, index);
+          const switchdevPf = eswitchMode === 'switchdev' ? PF0 : null;
+          assert.deepEqual(
+            some.vfs,
+            whole.vfs.filter((v) => names.has(v.name) || v.pf === switchdevPf),
+          );
+          assert.deepEqual(some.eswitch, whole.eswitch);
+          assert.deepEqual(
+            desiredState(w.config, w.policies, w.guests, revs, names),
+            some,
+            'the same without the index',
+          );
+        },
+      ),
+    );
   });
 });

@@ -25,6 +25,8 @@ export function contentHash(policy: VfPolicy, guest: GuestState): string {
 export class Revisions {
   private readonly file: string;
   private entries = new Map<string, Entry>();
+  /** Hashes not computed yet (bump): an entry's hash is only read by track() and flush(). */
+  private readonly lazy = new Map<string, () => string>();
   /** Highest revision ever handed out, so a deleted-and-recreated VF never reuses one. */
   private high = 0;
   private dirty = false;
@@ -53,6 +55,7 @@ export class Revisions {
 
   /** Record the content of a VF; bumps its revision when the content changed. */
   track(name: string, hash: string): number {
+    this.settle(name);
     const e = this.entries.get(name);
     if (e && e.hash === hash) return e.revision;
     this.high += 1;
@@ -61,7 +64,30 @@ export class Revisions {
     return this.high;
   }
 
+  /**
+   * A new revision for content the caller knows has changed (a guest grant that differs from
+   * the VF's last state), its hash computed only when it is needed: a SHA-256 of the policy
+   * and guest state was a few µs of every durable ack, and the file is written once per
+   * REVISIONS_FLUSH_MS however many acks came meanwhile.
+   */
+  bump(name: string, hash: () => string): number {
+    this.high += 1;
+    this.entries.set(name, { revision: this.high, hash: '' });
+    this.lazy.set(name, hash);
+    this.dirty = true;
+    return this.high;
+  }
+
+  private settle(name: string): void {
+    const hash = this.lazy.get(name);
+    if (!hash) return;
+    this.lazy.delete(name);
+    const e = this.entries.get(name);
+    if (e) e.hash = hash();
+  }
+
   forget(name: string): void {
+    this.lazy.delete(name);
     if (this.entries.delete(name)) this.dirty = true;
   }
 
@@ -72,6 +98,7 @@ export class Revisions {
   async flush(): Promise<void> {
     if (!this.dirty) return;
     this.dirty = false;
+    for (const name of [...this.lazy.keys()]) this.settle(name);
     const vfs = Object.fromEntries([...this.entries].sort(([a], [b]) => (a < b ? -1 : 1)));
     await writeFileDurable(this.file, `${JSON.stringify({ high: this.high, vfs }, null, 2)}\n`);
   }

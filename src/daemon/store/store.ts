@@ -449,25 +449,37 @@ export class Store {
     for (const name of batch.dropped) await this.credentials.revoke(name);
   }
 
+  /**
+   * The state after one guest change: the same policies, and one copy each of the guest and
+   * revision maps (adopt() sorts and rebuilds every map, O(VFs) several times over, which on
+   * a host of 512 VFs was most of an ack's garbage).
+   */
+  private withGuest(
+    state: StoreState,
+    name: string,
+    policy: VfPolicy,
+    guest: GuestState,
+  ): StoreState {
+    // Not the same as the VF's last state (setGuest checked), so its content hash differs.
+    const revision = this.revs.bump(name, () => contentHash(policy, guest));
+    return {
+      ...state,
+      guests: new Map(state.guests).set(name, guest),
+      revisions: new Map(state.revisions).set(name, revision),
+    };
+  }
+
   /** Build the next state and track revisions (bumped where content changed). */
   private adopt(
     main: MainConfig,
     mainDoc: Sourced,
     policies: ReadonlyMap<string, VfPolicy>,
     guests: ReadonlyMap<string, GuestState>,
-    touched: Iterable<string> | 'all' = 'all',
   ): StoreState {
-    const sorted =
-      touched === 'all' || !this.current || this.current.policies !== policies
-        ? new Map([...policies].sort(([a], [b]) => (a < b ? -1 : 1)))
-        : policies;
+    const sorted = new Map([...policies].sort(([a], [b]) => (a < b ? -1 : 1)));
     const g = new Map<string, GuestState>();
     for (const name of sorted.keys()) g.set(name, guests.get(name) ?? emptyGuestState());
-    // Hashing every VF per guest request would cost O(VFs); only touched ones can change.
-    for (const name of touched === 'all' ? sorted.keys() : touched) {
-      const policy = sorted.get(name);
-      if (policy) this.revs.track(name, contentHash(policy, g.get(name)!));
-    }
+    for (const [name, policy] of sorted) this.revs.track(name, contentHash(policy, g.get(name)!));
     const revisions = new Map([...sorted.keys()].map((n) => [n, this.revs.get(n)]));
     return { main, mainDoc, policies: sorted, guests: g, revisions };
   }
@@ -488,8 +500,7 @@ export class Store {
         const batch = new Batch();
         batch.guests.set(name, guest);
         const durable = this.stage(batch);
-        const guests = new Map(state.guests).set(name, guest);
-        this.current = this.adopt(state.main, state.mainDoc, state.policies, guests, [name]);
+        this.current = this.withGuest(state, name, policy, guest);
         return { revision: this.revs.get(name), staged: { durable, batch, snap: this.snapshot() } };
         // Urgent: the caller holds the VF's lock (see Mutex).
       },
