@@ -10,7 +10,8 @@
  * as a multiple of a same-process baseline, a bare word copy of the frame with its tag and
  * four counter increments (the least any VF → wire path must do). The datapath's entry
  * points are called directly (SimNic's wrappers add a PF lookup by id). Garbage collections during
- * the runs are counted: with no allocation per frame there are none.
+ * the runs are counted: with no allocation per frame there are none. Last, what a guest's
+ * acknowledged change costs on a PF of 8 and of 64 VFs (_sim-change.ts).
  */
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { buildFrame } from '../src/drivers/sim/build.js';
@@ -19,6 +20,7 @@ import { receiveFromWire, transmit, transmitFromHost } from '../src/drivers/sim/
 import { createNic, type SimNic } from '../src/drivers/sim/nic.js';
 import type { SimPf } from '../src/drivers/sim/pf.js';
 import { atLeast, atMost, type Bench } from './_report.js';
+import { changeCost } from './_sim-change.js';
 
 const FRAMES = 1_000_000;
 const RUNS = 5;
@@ -192,4 +194,8 @@ export async function run(b: Bench): Promise<void> {
   print('VF → wire again, after all the paths above', txLast, LINE_RATE_MPPS);
   const base = await measure(FRAMES, baseFn);
   b.figure(`baseline (word copy + counters), best of ${RUNS}`, base.mpps, 'Mpps');
+  const change = await changeCost();
+  const small = b.figure('sim, one VF change + one-VF observe, PF of 8 VFs', change.small, 'µs');
+  const large = b.figure('sim, one VF change + one-VF observe, PF of 64 VFs', change.large, 'µs');
+  b.ratio('sim, one VF change + one-VF observe: PF of 64 VFs / of 8', large, small, atMost(1.5));
 }

@@ -24,6 +24,12 @@ export class MacTable<T> {
   clear(capacity = 8): void {
     let size = 16;
     while (size < capacity * 2) size *= 2;
+    // Refilled after a port's MACs change: reuse the arrays when the size stays.
+    if (size === this.mask + 1) {
+      this.slots.fill(EMPTY);
+      this.owners.length = 0;
+      return;
+    }
     this.mask = size - 1;
     this.his = new Int32Array(size);
     this.los = new Int32Array(size);

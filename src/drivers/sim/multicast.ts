@@ -19,20 +19,32 @@ export function mtaHash(lo: number): number {
  * function of the PF joined (its VFs through the mailbox, the host interface). As on
  * Intel's VMDq NICs the table is shared by all pools, so a VF that accepts multicast also
  * receives groups only another function joined, and any group that hashes to a set bit
- * (the imperfect filtering the hash gives).
+ * (the imperfect filtering the hash gives). Each bit keeps a count of the joined groups
+ * that hash to it, so one function's new list updates the table without reading the
+ * others' (the bit is set while the count is not 0).
  */
 export class MulticastTable {
-  private readonly bits = new Uint8Array(MTA_BITS);
+  private readonly counts = new Uint32Array(MTA_BITS);
 
   /** Refill from every joined group (48-bit numbers), as the PF driver rewrites the MTA. */
   rebuild(groups: Iterable<readonly number[]>): void {
-    this.bits.fill(0);
-    for (const list of groups) for (const g of list) this.bits[mtaHash(loOf(g))] = 1;
+    this.counts.fill(0);
+    for (const list of groups) this.add(list, 1);
+  }
+
+  /** One function's groups changed from `old` to `next`. */
+  replace(old: readonly number[], next: readonly number[]): void {
+    this.add(old, -1);
+    this.add(next, 1);
+  }
+
+  private add(list: readonly number[], by: number): void {
+    for (const g of list) this.counts[mtaHash(loOf(g))] += by;
   }
 
   /** Whether a frame to this multicast destination passes the filter. */
   has(lo: number): boolean {
-    return this.bits[mtaHash(lo)] === 1;
+    return this.counts[mtaHash(lo)] !== 0;
   }
 
   /** Same, for a 48-bit number (tests). */

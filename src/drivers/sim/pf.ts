@@ -164,20 +164,51 @@ export class SimPf {
     return { wireUp: this.wireUp, nowNs: this.clock.nowNs() };
   }
 
-  /** Recompile one port (or all) and the MAC and multicast tables after a change. */
+  /**
+   * Recompile one port after a change of its settings, groups or mirror; without `only`,
+   * every port and every table (VFs recreated, the link, the traffic classes). The PF-wide
+   * tables are rebuilt only when the port's part of them changed, so that a guest's allmulti
+   * or MTU change costs the same on a PF of 8 VFs and of 64 (issue 16). setGroups keeps the
+   * multicast table itself.
+   */
   refresh(only?: SimVf): void {
+    if (only === undefined) {
+      this.refreshAll();
+      return;
+    }
+    const { macs, acceptUnknown } = only;
+    only.compile(this.context());
+    // Other VFs' mirrors point at VF objects, which live until the next resize.
+    if (!only.isHost) only.linkMirror(this.vfs);
+    if (only.acceptUnknown !== acceptUnknown) this.findUnknownPorts();
+    if (!sameMacs(macs, only.macs)) this.fillMacTable();
+    this.schedStale = true;
+  }
+
+  private refreshAll(): void {
     const ctx = this.context();
     this.ports = [...this.vfs, this.host];
-    for (const p of only ? [only] : this.ports) p.compile(ctx);
+    for (const p of this.ports) p.compile(ctx);
     for (const vf of this.vfs) vf.linkMirror(this.vfs);
-    this.unknownPorts = this.ports.filter((v) => v.acceptUnknown);
-    this.macTable.clear(this.ports.reduce((n, p) => n + p.macs.length, 0));
-    // The PF's own address comes first (igb keeps it in RAR[0]); then a lower VF index wins
-    // a MAC two VFs claim (validation refuses that configuration).
-    for (const p of [this.host, ...this.vfs]) for (const m of p.macs) this.macTable.add(m, p);
+    this.findUnknownPorts();
+    this.fillMacTable();
     this.multicast.rebuild(this.ports.map((p) => p.groups));
     this.host.slot = this.vfs.length;
     this.schedStale = true;
+  }
+
+  private findUnknownPorts(): void {
+    this.unknownPorts = this.ports.filter((v) => v.acceptUnknown);
+  }
+
+  private fillMacTable(): void {
+    let n = this.host.macs.length;
+    for (const vf of this.vfs) n += vf.macs.length;
+    this.macTable.clear(n);
+    // The PF's own address comes first (igb keeps it in RAR[0]); then a lower VF index wins
+    // a MAC two VFs claim (validation refuses that configuration).
+    for (const m of this.host.macs) this.macTable.add(m, this.host);
+    for (const vf of this.vfs) for (const m of vf.macs) this.macTable.add(m, vf);
   }
 
   /**
@@ -246,7 +277,9 @@ export class SimPf {
     const port = index === HOST_INDEX ? this.host : this.vf(index);
     const problem = checkGroups(groups);
     if (problem) throw new Error(`${this.where(index)}: multicast groups: ${problem}`);
+    const old = port.groups;
     port.groups = [...new Set((groups as string[]).map(macToNum))];
+    this.multicast.replace(old, port.groups);
     this.refresh(port);
   }
 
@@ -306,4 +339,11 @@ export class SimPf {
     this.host.counters.fill(0);
     this.resize(this.numVfs);
   }
+}
+
+/** Whether a port's compiled MAC list is unchanged (a reordered list counts as changed). */
+function sameMacs(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
