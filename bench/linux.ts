@@ -25,7 +25,7 @@ import { Rtnl } from '../src/drivers/linux/rtnl.js';
 import { MainConfig, type PlanStep, VfPolicy, type VfPolicyInput } from '../src/model/index.js';
 import { desiredState } from '../src/policy/desired.js';
 import { plan } from '../src/policy/plan.js';
-import { atLeast, type Bench, type Figure, parseBenchArgs, runBenches } from './_report.js';
+import { atLeast, atMost, type Bench, type Figure, parseBenchArgs, runBenches } from './_report.js';
 import { percentile } from './_stats.js';
 
 const run$ = promisify(execFile);
@@ -191,8 +191,89 @@ async function readAll(b: Bench, driver: LinuxDriver, n: number): Promise<void> 
   b.figure(`read config + stats of ${n} VFs of one PF (observe), p50`, percentile(times, 50), 'ms');
 }
 
+/**
+ * 8 PFs × 256 VFs on the lab kernel (eight netdevsim devices): the mechanism time of a whole
+ * host's reconcile, from one plan of every VF to every step acknowledged by the kernel, and
+ * the in-sync check after it (observe of the 8 PFs + plan, no steps).
+ */
+const EIGHT = Array.from({ length: 8 }, (_, k) => 21 + k);
+
+/** The eight netdevsim devices of eightBy256, made before the driver starts (it finds PFs then). */
+function makeEight(): void {
+  for (const id of EIGHT) {
+    const dev = `/sys/bus/netdevsim/devices/netdevsim${id}`;
+    if (!existsSync(dev)) sh(`echo "${id} 1" > /sys/bus/netdevsim/new_device`);
+    for (let i = 0; i < 50 && !existsSync(`${dev}/net`); i++) sh('sleep 0.1');
+    sh(`echo 256 > /sys/kernel/debug/netdevsim/netdevsim${id}/max_vfs`);
+    sh(`ip link set $(ls ${dev}/net | head -1) up`);
+  }
+}
+
+async function eightBy256(b: Bench, driver: LinuxDriver): Promise<void> {
+  const ids = EIGHT;
+  const pfs = ids.map((id) => `netdevsim${id}`);
+  const cfg = MainConfig.parse({
+    driver: 'linux',
+    pfs: pfs.map((pf) => ({ pf, numVfs: 256 })),
+  });
+  const pols = pfs.flatMap((pf, k) =>
+    Array.from({ length: 256 }, (_, vf) =>
+      VfPolicy.parse({
+        name: `h-${k}-${vf}`,
+        pf,
+        vf,
+        macs: [
+          `02:00:00:${k.toString(16).padStart(2, '0')}:${(vf >> 8).toString(16).padStart(2, '0')}:${(vf & 255).toString(16).padStart(2, '0')}`,
+        ],
+        vlans: [100 + (vf % 3000)],
+        vlanQoS: 2,
+        trust: vf % 2 === 0,
+        macAntiSpoof: true,
+        linkState: 'enable',
+        maxTxRate: 100,
+      }),
+    ),
+  );
+  const observeAll = async () => (await driver.observe()).filter((p) => pfs.includes(p.id));
+  // numVfs first (VFs made by the kernel), then every VF's fields in one plan.
+  const made = await driver.apply(
+    plan(desiredState(cfg, [], new Map(), new Map()), await observeAll()),
+  );
+  if (made.outcomes.some((o) => o.status !== 'done')) throw new Error('bench: numVfs failed');
+  const p = plan(desiredState(cfg, pols, new Map(), new Map()), await observeAll());
+  const t0 = performance.now();
+  const r = await driver.apply(p);
+  const applyMs = performance.now() - t0;
+  const failed = r.outcomes.filter((o) => o.status !== 'done').length;
+  const what = 'reconcile 8 PFs × 256 VFs (netdevsim), plan → all steps acknowledged';
+  b.figure(what, applyMs, 'ms', null, `${p.steps.length} steps, ${failed} failed`);
+  b.figure(
+    'reconcile 8 PFs × 256 VFs (netdevsim), steps not acknowledged',
+    failed,
+    'steps',
+    atMost(0),
+  );
+  const t1 = performance.now();
+  const left = plan(desiredState(cfg, pols, new Map(), new Map()), await observeAll());
+  b.figure(
+    'reconcile 8 PFs × 256 VFs (netdevsim), in sync: observe + plan',
+    performance.now() - t1,
+    'ms',
+    null,
+    `${left.steps.length} steps left`,
+  );
+  b.figure(
+    'reconcile 8 PFs × 256 VFs (netdevsim), steps left after one apply',
+    left.steps.length,
+    'steps',
+    atMost(0),
+  );
+  for (const id of ids) sh(`echo ${id} > /sys/bus/netdevsim/del_device`);
+}
+
 async function inVm(b: Bench): Promise<void> {
   const netdev = setup(256);
+  if (!process.env.NICVISOR_BENCH_QUICK) makeEight();
   const driver = new LinuxDriver({
     sysfsRoot: '/sys',
     stateDir: mkdtempSync(join(tmpdir(), 'nicvisor-bench-')),
@@ -207,6 +288,7 @@ async function inVm(b: Bench): Promise<void> {
     await readAll(b, driver, 64);
     await converge(driver, 256, []);
     await readAll(b, driver, 256);
+    await eightBy256(b, driver);
   } finally {
     await driver.stop();
   }

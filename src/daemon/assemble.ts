@@ -108,7 +108,15 @@ export async function assemble(p: Parts): Promise<Running> {
   );
   const drift = new DriftLoop({ driver, reconciler, status, audit, log }, d.driftIntervalMs);
   const limiter = new RateLimiter(d.guestRequestsPerSecond, d.guestRequestBurst);
-  const guests = new GuestRequests({ store, reconciler, locks, limiter, audit, log });
+  const guests = new GuestRequests({
+    store,
+    reconciler,
+    locks,
+    limiter,
+    audit,
+    log,
+    onAnswered: (s, outcome) => metrics.observeGuestAnswer(s, outcome),
+  });
   const stats = new StatsRefresh(driver, observed, d.statsIntervalMs, bus, log);
   const lagEvents = new LagEvents(driver, audit, bus, () => stats.refresh());
   const macGuard = new MacGuardEvents(driver, store, audit, log, (name) =>

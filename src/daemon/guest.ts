@@ -34,6 +34,13 @@ export type Origin = Pick<RequestOrigin, 'via' | 'who'>;
 /** A decision as the API shows it, and whether the rate limit made it. */
 export type GuestAnswer = GuestDecisionView & { limited?: true };
 
+/**
+ * What an answer cost, for the duration histogram: `change` an ack that changed the guest's
+ * state (durable write and, for the API, the reconcile before the answer), `decision` any
+ * other ack or nack, `limited` a request refused by the rate limit.
+ */
+export type AnswerOutcome = 'change' | 'decision' | 'limited';
+
 /** Rate-limited requests are audited at most once a second per VF, with a count. */
 const LIMIT_AUDIT_MS = 1000;
 
@@ -45,6 +52,8 @@ export class GuestRequests {
     limiter: RateLimiter;
     audit: AuditLog;
     log: Logger;
+    /** Told how long each answer took inside the daemon, and whether it changed state. */
+    onAnswered?: (seconds: number, outcome: AnswerOutcome) => void;
   };
   private readonly limited = new Map<string, { count: number; at: number }>();
   readonly counts = { ack: 0, nack: 0, limited: 0 };
@@ -94,9 +103,13 @@ export class GuestRequests {
    * the nack, an API caller a `limited` error (Daemon.guestRequest), so it knows to back off.
    */
   async handle(name: string, request: GuestRequest, origin: Origin): Promise<GuestAnswer> {
-    const { store, limiter } = this.deps;
+    const { store, limiter, onAnswered } = this.deps;
+    const t0 = performance.now();
     if (!store.state().policies.has(name)) throw notFound(name);
-    if (!limiter.take(name)) return this.rateLimited(name, request, origin);
+    if (!limiter.take(name)) {
+      onAnswered?.((performance.now() - t0) / 1000, 'limited');
+      return this.rateLimited(name, request, origin);
+    }
     const decided = await this.deps.locks.run([vfLockKey(name)], () =>
       this.decide(name, request, origin),
     );
@@ -123,6 +136,7 @@ export class GuestRequests {
               ),
         );
     }
+    onAnswered?.((performance.now() - t0) / 1000, decided.changed ? 'change' : 'decision');
     return {
       name,
       request,

@@ -101,6 +101,7 @@ export class DaemonMetrics {
   private readonly decisions: Counter<'type' | 'result'>;
   private readonly repaired: Counter;
   private readonly reconcile: Histogram;
+  private readonly answers: Histogram<'outcome'>;
 
   constructor() {
     const registers = [this.registry];
@@ -119,6 +120,13 @@ export class DaemonMetrics {
       name: 'nicvisor_reconcile_duration_seconds',
       help: 'Time to bring a batch of VFs to their policy (plan, apply, observe rounds).',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.answers = new Histogram({
+      name: 'nicvisor_guest_request_duration_seconds',
+      help: 'Time inside the daemon from a guest request to its answer, by outcome: change (an ack that changed state: durable write, and for API requests the reconcile), decision (any other ack or nack), limited (refused by the rate limit).',
+      labelNames: ['outcome'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5],
       registers,
     });
     this.infoGauge();
@@ -149,6 +157,10 @@ export class DaemonMetrics {
 
   observeReconcile(seconds: number): void {
     this.reconcile.observe(seconds);
+  }
+
+  observeGuestAnswer(seconds: number, outcome: 'change' | 'decision' | 'limited'): void {
+    this.answers.observe({ outcome }, seconds);
   }
 
   /** The exposition text: the Registry's metrics, then the per-VF families from the caches. */

@@ -170,6 +170,30 @@ test('guest decisions are counted by type and result', async () => {
     fam.metrics.map((m) => [`${m.labels?.type}/${m.labels?.result}`, Number(m.value)]),
   );
   assert.deepEqual(got, want);
+  // Each answer's time inside the daemon, by outcome: the two nacks are decisions. Read from
+  // the text: the parser drops the labels and counts of a labelled histogram.
+  const text = await d.api<string>('GET', '/metrics');
+  assert.match(text, /# TYPE nicvisor_guest_request_duration_seconds histogram/);
+  const counts = new Map(
+    [
+      ...text.matchAll(
+        /^nicvisor_guest_request_duration_seconds_count\{outcome="(\w+)"\} (\d+)$/gm,
+      ),
+    ].map((m) => [m[1], Number(m[2])]),
+  );
+  assert.equal(
+    [...counts.values()].reduce((a, b) => a + b, 0),
+    asks.length,
+    `every answer is timed once: ${[...counts]}`,
+  );
+  assert.ok((counts.get('decision') ?? 0) >= 2, `decisions timed: ${[...counts]}`);
+  for (const [outcome, n] of counts) {
+    const inf = new RegExp(
+      `^nicvisor_guest_request_duration_seconds_bucket\\{le="\\+Inf",outcome="${outcome}"\\} (\\d+)$`,
+      'm',
+    ).exec(text);
+    assert.equal(Number(inf?.[1]), n, `+Inf bucket of ${outcome}`);
+  }
 });
 
 test('sync state, reconcile durations, drift repairs and info', async () => {
