@@ -10,9 +10,12 @@ import { ApiServer, type ListenOptions } from '../api/server.js';
 import type { FleetAgent } from '../daemon/fleet/index.js';
 import { installProcessGuard } from '../daemon/guard.js';
 import { createLogger, defaultLogFormat, type LogFormat } from '../daemon/logger.js';
-import { settleMemory } from '../daemon/memory.js';
+import { settleMemory, settleWhenIdle } from '../daemon/memory.js';
 import { Daemon } from '../daemon/service.js';
 import { demoHome } from './connect.js';
+
+/** How often the daemon checks whether a busy stretch has ended (memory.ts, IdleSettle). */
+const IDLE_CHECK_MS = 2000;
 
 export interface ServeOptions {
   config?: string;
@@ -194,6 +197,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
   // The start's garbage goes before the banner, so whoever waits for it sees the steady RSS.
   const mem = settleMemory();
   log.debug({ rssBefore: mem.rssBefore, rssAfter: mem.rssAfter }, 'start garbage collected');
+  // And again whenever a busy stretch has ended (the interval is unref'd: it keeps no one up).
+  settleWhenIdle(IDLE_CHECK_MS, (r) =>
+    log.debug({ rssBefore: r.rssBefore, rssAfter: r.rssAfter }, 'idle: garbage collected'),
+  );
   // Last: whoever waits for the banner may signal us at once (the handlers are in place).
   process.stdout.write(banner(server, socket, tcp, demo));
 }

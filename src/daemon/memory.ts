@@ -21,6 +21,7 @@
  * caps them (v8.setFlagsFromString is too late for the heap's layout), so the launcher
  * passes it: see the first line of src/cli/main.ts (and bench/daemon.ts for its effect).
  */
+import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import koffi from 'koffi';
@@ -65,4 +66,54 @@ export function settleMemory(): { rssBefore: number; rssAfter: number } {
   }
   mallocTrim()?.(0);
   return { rssBefore, rssAfter: process.memoryUsage.rss() };
+}
+
+/**
+ * When to settle again after the start: a burst of work (guest requests, a large apply)
+ * leaves old-generation garbage and malloc'd buffers that V8 and glibc keep until memory is
+ * short, so a daemon that answered 50,000 requests sat ~5 MiB above its idle RSS for good
+ * (bench/daemon.ts). Given the event loop's utilisation of each interval, this says when a
+ * busy stretch has ended: the first quiet interval after at least one busy one. Pure.
+ */
+export class IdleSettle {
+  private busySince = false;
+  constructor(
+    private readonly busyAbove = 0.15,
+    private readonly quietBelow = 0.05,
+  ) {}
+
+  /** Feed one interval's utilisation (0..1); true: settle now. */
+  interval(utilisation: number): boolean {
+    if (utilisation >= this.busyAbove) {
+      this.busySince = true;
+      return false;
+    }
+    if (utilisation < this.quietBelow && this.busySince) {
+      this.busySince = false;
+      return true;
+    }
+    return false;
+  }
+}
+
+/**
+ * Every `everyMs`, read the event loop's utilisation over the interval and settle memory
+ * once a busy stretch has ended (IdleSettle): the full collection (tens of ms) then runs
+ * when nothing is waiting for the daemon. `onSettled` is told what it gave back. Returns the
+ * stop function.
+ */
+export function settleWhenIdle(
+  everyMs: number,
+  onSettled: (r: { rssBefore: number; rssAfter: number }) => void,
+): () => void {
+  const idle = new IdleSettle();
+  let last = performance.eventLoopUtilization();
+  const timer = setInterval(() => {
+    const now = performance.eventLoopUtilization();
+    const u = performance.eventLoopUtilization(now, last).utilization;
+    last = now;
+    if (idle.interval(u)) onSettled(settleMemory());
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

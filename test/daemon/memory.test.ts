@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { settleMemory } from '../../src/daemon/memory.js';
+import { IdleSettle, settleMemory } from '../../src/daemon/memory.js';
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 
@@ -32,4 +32,17 @@ test("the launcher's first line starts node with a capped young generation, size
   // What the kernel runs for /usr/bin/nicvisor: env splits the line; node accepts the flag.
   const { stdout } = await promisify(execFile)(m[1], ['-S', m[2], MAIN, '--version']);
   assert.match(stdout, /^\d+\.\d+\.\d+/);
+});
+
+test('IdleSettle: settles once on the first quiet interval after a busy one', () => {
+  const idle = new IdleSettle(0.15, 0.05);
+  const feed = (us: number[]) => us.map((u) => idle.interval(u));
+  assert.deepEqual(
+    feed([0.01, 0.02, 0.01]),
+    [false, false, false],
+    'never busy: nothing to give back',
+  );
+  assert.deepEqual(feed([0.5, 0.9, 0.1, 0.01, 0.01]), [false, false, false, true, false]);
+  assert.deepEqual(feed([0.2, 0.03]), [false, true], 'each busy stretch once');
+  assert.deepEqual(feed([0.1, 0.04]), [false, false], 'moderate work is not a stretch');
 });
