@@ -29,6 +29,7 @@ test("the launcher's first line starts node with a capped young generation, size
   assert.equal(words[0], 'node');
   assert.ok(words.includes('--max-semi-space-size=1'), first);
   assert.ok(words.includes('--optimize-for-size'), first);
+  assert.ok(words.includes('--single-threaded-gc'), first);
   // What the kernel runs for /usr/bin/nicvisor: env splits the line; node accepts the flag.
   const { stdout } = await promisify(execFile)(m[1], ['-S', m[2], MAIN, '--version']);
   assert.match(stdout, /^\d+\.\d+\.\d+/);
