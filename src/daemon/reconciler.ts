@@ -209,6 +209,7 @@ export class Reconciler {
     if (names.length === 0) return [];
     this.reconciles += 1;
     // Rules of a switchdev PF are shared by its VFs: one reconcile per PF at a time.
+    const state = this.d.store.state();
     const d = this.desiredOf(names);
     const shared = new Set(d.vfs.filter((v) => names.includes(v.name)).map((v) => v.pf));
     const pfKeys = (d.eswitch ?? [])
@@ -217,7 +218,10 @@ export class Reconciler {
     return this.d.locks.run([...names.map(vfLockKey), ...pfKeys], async () => {
       const t0 = performance.now();
       try {
-        const { ok, failed } = await this.converge(names, reason, seen);
+        // The desired state read for the lock keys serves, unless the store moved on while
+        // this waited for its locks (a guest's ack computed it twice otherwise).
+        const desired = this.d.store.state() === state ? d : this.desiredOf(names);
+        const { ok, failed } = await this.converge(names, reason, desired, seen);
         return this.report(ok, failed, reason, repair);
       } finally {
         this.opts.onReconciled((performance.now() - t0) / 1000);
@@ -232,11 +236,12 @@ export class Reconciler {
   private async converge(
     names: readonly string[],
     reason: string,
+    desired: DesiredState,
     seen?: ObservedPf,
   ): Promise<{ ok: DesiredVf[]; failed: Map<string, string> }> {
-    // Read (and so stamp) the desired state once, before applying anything.
+    // `desired` was read (and so stamped) once, before anything is applied, from the store
+    // state in force once the locks were held.
     const wanted = new Set(names);
-    const desired = this.desiredOf(names);
     let targets = desired.vfs.filter((v) => wanted.has(v.name));
     const rulesOf = (ts: readonly DesiredVf[]) => {
       const pfs = new Set(ts.map((t) => t.pf));
