@@ -76,7 +76,7 @@ export function settleMemory(): { rssBefore: number; rssAfter: number } {
  * busy stretch has ended: the first quiet interval after at least one busy one. Pure.
  */
 export class IdleSettle {
-  private busySince = false;
+  private busySeen = false;
   constructor(
     private readonly busyAbove = 0.15,
     private readonly quietBelow = 0.05,
@@ -85,11 +85,11 @@ export class IdleSettle {
   /** Feed one interval's utilisation (0..1); true: settle now. */
   interval(utilisation: number): boolean {
     if (utilisation >= this.busyAbove) {
-      this.busySince = true;
+      this.busySeen = true;
       return false;
     }
-    if (utilisation < this.quietBelow && this.busySince) {
-      this.busySince = false;
+    if (utilisation < this.quietBelow && this.busySeen) {
+      this.busySeen = false;
       return true;
     }
     return false;

@@ -22,6 +22,7 @@ import {
   type VfCounters,
 } from '../model/index.js';
 import type { EventBus } from './events.js';
+import type { AnswerOutcome } from './guest.js';
 import {
   type CounterFamily,
   counterFamilies,
@@ -159,7 +160,7 @@ export class DaemonMetrics {
     this.reconcile.observe(seconds);
   }
 
-  observeGuestAnswer(seconds: number, outcome: 'change' | 'decision' | 'limited'): void {
+  observeGuestAnswer(seconds: number, outcome: AnswerOutcome): void {
     this.answers.observe({ outcome }, seconds);
   }
 

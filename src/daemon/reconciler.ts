@@ -255,9 +255,9 @@ export class Reconciler {
     for (let round = 0; round < this.opts.maxRounds && targets.length > 0; round++) {
       let observed: ObservedPf[];
       const rules = rulesOf(targets);
-      const fromHint = round === 0 && hint !== undefined && usable(hint, targets, rules.length > 0);
+      const fromHint = round === 0 && hint && usable(hint, targets, rules.length > 0) ? hint : null;
       try {
-        observed = fromHint && hint ? [hint] : await this.observeTargets(targets, rules.length > 0);
+        observed = fromHint ? [fromHint] : await this.observeTargets(targets, rules.length > 0);
       } catch (err) {
         for (const t of targets) fail(t.name, `reading the NIC failed: ${(err as Error).message}`);
         break;

@@ -106,9 +106,15 @@ export interface PolicyIndex {
   position: ReadonlyMap<string, number>;
 }
 
-export function policyIndex(config: MainConfig, policies: readonly VfPolicy[]): PolicyIndex {
+/** Each active VF's normalised traffic shares, for every PF (or those in `pfs`). */
+function trafficShares(
+  config: MainConfig,
+  policies: readonly VfPolicy[],
+  pfs?: ReadonlySet<string>,
+): Map<string, number[]> {
   const shares = new Map<string, number[]>();
   for (const pf of config.pfs) {
+    if (pfs && !pfs.has(pf.pf)) continue;
     const classes = pf.qos?.trafficClasses.length ?? 0;
     const active = policies.filter((p) => p.pf === pf.pf && p.linkState !== 'disable');
     const rows = normaliseClassShares(
@@ -119,10 +125,14 @@ export function policyIndex(config: MainConfig, policies: readonly VfPolicy[]): 
       shares.set(p.name, rows[i]);
     });
   }
+  return shares;
+}
+
+export function policyIndex(config: MainConfig, policies: readonly VfPolicy[]): PolicyIndex {
   return {
     config,
     policies,
-    shares,
+    shares: trafficShares(config, policies),
     byName: new Map(policies.map((p) => [p.name, p])),
     position: new Map(policies.map((p, i) => [p.name, i])),
   };
@@ -155,7 +165,7 @@ export function desiredState(
     const named = [...only].flatMap((n) => idx.byName.get(n) ?? []);
     wanted = named.sort((a, b) => idx.position.get(a.name)! - idx.position.get(b.name)!);
   } else wanted = policies.filter((p) => only.has(p.name) || switchdev.has(p.pf));
-  const shares = idx?.shares ?? policyIndex(config, policies).shares;
+  const shares = idx?.shares ?? trafficShares(config, policies, new Set(wanted.map((p) => p.pf)));
   let byName = idx?.byName;
   // Built only when a wanted VF mirrors (a guest's ack needs no index of every policy).
   const policyNamed = (name: string) => {
