@@ -41,8 +41,11 @@ export interface VfApplyContext {
   remember(pf: string, vf: number, s: KernelState): void;
   /** A field the kernel does not hold was applied: report it back from now on. */
   record(pf: string, vf: number, field: SetVf['field'], value: unknown): void;
-  /** Called once per VF before its first change, with the state it had. */
-  takeOver(pf: string, vf: number, before: KernelState): Promise<void>;
+  /**
+   * Called before any of these VFs is changed, with the state each had: saves it for the VFs
+   * changed for the first time (in one batch, so a first apply of 2048 VFs waits once).
+   */
+  takeOver(vfs: Array<{ pf: string; vf: number; before: KernelState }>): Promise<void>;
   /** The PF's link as sysfs shows it now, e.g. `link down` or `link up at 1000 Mbps`. */
   linkNow(pf: string): Promise<string>;
   /**
@@ -228,17 +231,22 @@ export async function applyVfSteps(ctx: VfApplyContext, steps: SetVf[]): Promise
     after: KernelState;
     sent: SetVf[];
   }> = [];
+  type Pf = NonNullable<ReturnType<VfApplyContext['pf']>>;
+  const present: Array<{ w: VfWork; pf: Pf; before: KernelState }> = [];
   for (const w of work) {
     const pf = ctx.pf(w.pf);
     const before = known.get(key(w.pf, w.vf));
-    if (!pf || !before) {
-      const why = pf
-        ? `PF ${w.pf} (${pf.netdev}) has no vf ${w.vf}; allowed 0-${(pf.caps.totalVfs || 1) - 1} below the PF's numVfs; fix: raise numVfs in the PF policy`
-        : `PF ${w.pf} not found; fix: check the PCI address in the policy against \`nicvisor show pfs\``;
-      for (const step of w.steps) out.set(step, { step, status: 'failed', error: why });
+    if (pf && before) {
+      present.push({ w, pf, before });
       continue;
     }
-    await ctx.takeOver(w.pf, w.vf, before);
+    const why = pf
+      ? `PF ${w.pf} (${pf.netdev}) has no vf ${w.vf}; allowed 0-${(pf.caps.totalVfs || 1) - 1} below the PF's numVfs; fix: raise numVfs in the PF policy`
+      : `PF ${w.pf} not found; fix: check the PCI address in the policy against \`nicvisor show pfs\``;
+    for (const step of w.steps) out.set(step, { step, status: 'failed', error: why });
+  }
+  await ctx.takeOver(present.map(({ w, before }) => ({ pf: w.pf, vf: w.vf, before })));
+  for (const { w, pf, before } of present) {
     const p = prepare(ctx, w, pf.caps, before, out, pf.switchdev);
     if (p.change) batch.push({ w, change: p.change, before, after: p.after, sent: p.sent });
     else for (const s of p.sent) if (!out.has(s)) out.set(s, { step: s, status: 'done' });

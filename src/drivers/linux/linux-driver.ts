@@ -295,9 +295,13 @@ export class LinuxDriver implements NicDriver {
         await new Promise((r) => setTimeout(r, 250));
         return Date.now() < deadline;
       },
-      takeOver: async (pf, vf, before) => {
-        if (this.snapshots.get(pf, vf)) return;
-        await this.snapshots.save({ pf, vf, takenAt: new Date().toISOString(), settings: before });
+      takeOver: async (vfs) => {
+        const takenAt = new Date().toISOString();
+        await this.snapshots.saveAll(
+          vfs
+            .filter((v) => !this.snapshots.get(v.pf, v.vf))
+            .map((v) => ({ pf: v.pf, vf: v.vf, takenAt, settings: v.before })),
+        );
       },
     };
   }

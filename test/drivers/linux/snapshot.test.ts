@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -41,6 +41,36 @@ describe('SnapshotStore', () => {
       await b.remove('0000:01:00.0', 3);
       assert.deepEqual(readdirSync(join(dir, 'linux-snapshots')), []);
       assert.equal(b.get('0000:01:00.0', 3), undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('saves many snapshots in one batch, and on a failed write keeps none of them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nicvisor-snap-'));
+    try {
+      const a = new SnapshotStore(dir);
+      await a.load();
+      const many = Array.from({ length: 20 }, (_, vf) => ({ ...snap, vf }));
+      await a.saveAll([...many, { ...many[4], takenAt: 'later' }]);
+      const files = readdirSync(join(dir, 'linux-snapshots')).sort();
+      assert.equal(files.length, 20, 'one file per VF, no temp file left');
+      assert.ok(files.every((f) => /^0000_01_00\.0-vf\d+\.json$/.test(f)));
+      const b = new SnapshotStore(dir);
+      await b.load();
+      assert.deepEqual(b.get('0000:01:00.0', 7), many[7]);
+      assert.equal(b.get('0000:01:00.0', 4)?.takenAt, 'later', 'the last of one VF wins');
+
+      // vf 31's temp file cannot be created (a directory is in its way): the batch fails,
+      // no other temp file stays behind, and no VF of the batch counts as taken over.
+      mkdirSync(join(dir, 'linux-snapshots', '.0000_01_00.0-vf31.json.tmp'));
+      const batch = [30, 31, 32].map((vf) => ({ ...snap, vf }));
+      await assert.rejects(b.saveAll(batch), /EISDIR/);
+      assert.deepEqual(
+        readdirSync(join(dir, 'linux-snapshots')).filter((f) => /vf3[02]/.test(f)),
+        [],
+      );
+      for (const vf of [30, 31, 32]) assert.equal(b.get('0000:01:00.0', vf), undefined);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
