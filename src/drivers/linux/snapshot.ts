@@ -10,6 +10,19 @@ export interface VfSnapshot {
   settings: KernelState;
 }
 
+function isSnapshot(s: unknown): s is VfSnapshot {
+  const o = s as Partial<VfSnapshot> | null;
+  return (
+    typeof o === 'object' &&
+    o !== null &&
+    typeof o.pf === 'string' &&
+    Number.isInteger(o.vf) &&
+    typeof o.takenAt === 'string' &&
+    typeof o.settings === 'object' &&
+    o.settings !== null
+  );
+}
+
 function fileName(pf: string, vf: number): string {
   return `${pf.replace(/[^A-Za-z0-9._-]/g, '_')}-vf${vf}.json`;
 }
@@ -67,14 +80,40 @@ export class SnapshotStore {
     this.dir = join(stateDir, 'linux-snapshots');
   }
 
+  /**
+   * Reads every snapshot. A temp file left by a crash mid-save is removed (its VF was not
+   * changed yet: the change waits for the save). A snapshot that is not one refuses the
+   * start, naming the file, rather than be dropped: it is the only record of what the VF held
+   * before nicvisor.
+   */
   async load(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     this.byKey.clear();
+    const bad: string[] = [];
     for (const f of await readdir(this.dir)) {
+      const path = join(this.dir, f);
+      if (f.startsWith('.') && f.endsWith('.json.tmp')) {
+        await rm(path, { force: true });
+        continue;
+      }
       if (!f.endsWith('.json')) continue;
-      const s = JSON.parse(await readFile(join(this.dir, f), 'utf8')) as VfSnapshot;
+      let s: VfSnapshot;
+      try {
+        s = JSON.parse(await readFile(path, 'utf8')) as VfSnapshot;
+      } catch (err) {
+        bad.push(`${path}: ${(err as Error).message}`);
+        continue;
+      }
+      if (!isSnapshot(s)) {
+        bad.push(`${path}: not a VF snapshot (needs pf, vf, takenAt and settings)`);
+        continue;
+      }
       this.byKey.set(fileName(s.pf, s.vf), s);
     }
+    if (bad.length > 0)
+      throw new Error(
+        `unreadable VF snapshots (what each VF held before nicvisor, restored on release): ${bad.join('; ')}; fix: repair the file, or remove it to give up restoring that VF`,
+      );
   }
 
   get(pf: string, vf: number): VfSnapshot | undefined {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -71,6 +71,33 @@ describe('SnapshotStore', () => {
         [],
       );
       for (const vf of [30, 31, 32]) assert.equal(b.get('0000:01:00.0', vf), undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to load unreadable snapshots, naming each file, and sweeps temp files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nicvisor-snap-'));
+    try {
+      const a = new SnapshotStore(dir);
+      await a.load();
+      await a.save(snap);
+      const sub = join(dir, 'linux-snapshots');
+      writeFileSync(join(sub, '.0000_01_00.0-vf5.json.tmp'), '{"pf":');
+      writeFileSync(join(sub, 'torn-vf1.json'), '{"pf": "0000:01');
+      writeFileSync(join(sub, 'odd-vf2.json'), '{"pf": "0000:01:00.0"}');
+      const b = new SnapshotStore(dir);
+      await assert.rejects(b.load(), (err: Error) => {
+        assert.match(err.message, /torn-vf1\.json: /);
+        assert.match(err.message, /odd-vf2\.json: not a VF snapshot/);
+        assert.match(err.message, /fix: repair the file, or remove it/);
+        return true;
+      });
+      assert.ok(!readdirSync(sub).some((f) => f.endsWith('.tmp')), 'the temp file is swept');
+      rmSync(join(sub, 'torn-vf1.json'));
+      rmSync(join(sub, 'odd-vf2.json'));
+      await b.load();
+      assert.deepEqual(b.get('0000:01:00.0', 3), snap);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
