@@ -52,6 +52,6 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
   const fe = err as FastifyError;
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
     return fastifyRefusal(fe, req, reply);
-  req.log.error({ err }, 'request failed');
+  req.log.error({ err, reqId: req.id }, 'request failed');
   return reply.code(500).send({ error: `internal error: ${err.message}` });
 }

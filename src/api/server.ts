@@ -90,6 +90,10 @@ export function buildApp(
     }) as FastifyBaseLogger,
     // One log line per request would cost more than a guest decision; errors still log.
     logController: new LogController({ disableRequestLogging: true }),
+    // req.log is the listener's logger itself: a pino child per request (for its reqId
+    // binding) was ~1.7 % of a guest request's CPU (bench/daemon.ts, CPU profile). The lines
+    // logged per request (errors.ts, routes/events.ts) name their reqId themselves.
+    childLoggerFactory: (logger) => logger,
     bodyLimit,
     // Longer than any legal VF name (64), so an over-long name reaches vfName() and gets a
     // message naming the field instead of fastify's bare 400.

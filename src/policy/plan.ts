@@ -53,7 +53,10 @@ const SET_FIELDS = new Set<VfSettingKey>(['macFilters', 'vlans', 'vlanFilters'])
 function sameValue(field: VfSettingKey, a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) {
     if (a.length !== b.length) return false;
-    const [x, y] = SET_FIELDS.has(field) ? [[...a].sort(), [...b].sort()] : [a, b];
+    // In the same order is the common case (a VF in sync): no sorted copies for it.
+    if (a.every((v, i) => v === b[i])) return true;
+    if (!SET_FIELDS.has(field)) return false;
+    const [x, y] = [[...a].sort(), [...b].sort()];
     return x.every((v, i) => v === y[i]);
   }
   return a === b;

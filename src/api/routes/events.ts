@@ -88,7 +88,10 @@ export function eventRoutes(app: FastifyInstance, daemon: Daemon): void {
         for (const entry of await daemon.auditSince(sent, REPLAY_MAX))
           if (!res.destroyed) send({ type: 'audit', entry });
       } catch (err) {
-        req.log.error({ err }, 'reading the audit log to resume an event stream failed');
+        req.log.error(
+          { err, reqId: req.id },
+          'reading the audit log to resume an event stream failed',
+        );
       }
     }
     const rest = held ?? [];
