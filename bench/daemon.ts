@@ -148,6 +148,15 @@ class GuestLoad {
   }
 }
 
+/**
+ * The machine's CPU ticks from /proc/stat, all and stolen: on a shared VM the hypervisor
+ * giving the cores to another guest shows as steal, which slows every figure here.
+ */
+function cpuTicks(): { all: number; steal: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
+  return { all: f.slice(0, 8).reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
+}
+
 /** n requests, `concurrency` in flight, round-robin over VFs; latencies in µs, sorted. */
 async function load(
   pid: number,
@@ -161,6 +170,7 @@ async function load(
   let next = 0;
   const cpu0 = cpuMicros(pid);
   const own0 = process.cpuUsage();
+  const ticks0 = cpuTicks();
   const t0 = performance.now();
   const worker = async () => {
     for (;;) {
@@ -176,7 +186,15 @@ async function load(
   const cpuPerReq = (cpuMicros(pid) - cpu0) / n;
   const own = process.cpuUsage(own0);
   const clientCpuPerReq = (own.user + own.system) / n;
-  return { sorted: lat.sort((a, b) => a - b), perSec: n / secs, cpuPerReq, clientCpuPerReq };
+  const ticks = cpuTicks();
+  const stealPct = (100 * (ticks.steal - ticks0.steal)) / Math.max(1, ticks.all - ticks0.all);
+  return {
+    sorted: lat.sort((a, b) => a - b),
+    perSec: n / secs,
+    cpuPerReq,
+    clientCpuPerReq,
+    stealPct,
+  };
 }
 
 const RSS_MIB = atMost(80);
@@ -255,7 +273,13 @@ function toggleOver(names: readonly string[]) {
 function report(
   b: Bench,
   label: string,
-  r: { sorted: number[]; perSec: number; cpuPerReq: number; clientCpuPerReq: number },
+  r: {
+    sorted: number[];
+    perSec: number;
+    cpuPerReq: number;
+    clientCpuPerReq: number;
+    stealPct: number;
+  },
   goal: { p99Ms: number; perSec: number },
 ): void {
   b.figure(`${label}, p50`, percentile(r.sorted, 50) / 1000, 'ms');
@@ -265,7 +289,7 @@ function report(
     r.perSec,
     'req/s',
     atLeast(goal.perSec),
-    `the load generator on the same cores: ${r.clientCpuPerReq.toFixed(0)} µs CPU per request`,
+    `the load generator on the same cores: ${r.clientCpuPerReq.toFixed(0)} µs CPU per request; CPU stolen by the hypervisor: ${r.stealPct.toFixed(1)} %`,
   );
   // The rate goal on one core leaves this much daemon CPU per request.
   b.figure(`${label}, daemon CPU per request`, r.cpuPerReq, 'µs', atMost(1e6 / goal.perSec));
