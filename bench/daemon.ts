@@ -12,7 +12,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,6 +142,14 @@ class GuestLoad {
       throw new Error(`guest request to ${name}: HTTP ${r.statusCode}: ${JSON.stringify(answer)}`);
   }
 
+  /** The daemon's /metrics text (the Unix socket needs no token). */
+  async metrics(): Promise<string> {
+    const r = await this.pool.request({ path: '/metrics', method: 'GET' });
+    const text = await r.body.text();
+    if (r.statusCode !== 200) throw new Error(`GET /metrics: HTTP ${r.statusCode}: ${text}`);
+    return text;
+  }
+
   close(): Promise<void> {
     return this.pool.close();
   }
@@ -198,21 +205,6 @@ async function load(
 }
 
 const RSS_MIB = atMost(80);
-
-/** The daemon's /metrics text over its Unix socket (no token needed there). */
-function metricsText(socket: string): Promise<string> {
-  return new Promise((ok, fail) => {
-    get({ socketPath: socket, path: '/metrics' }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        text += c;
-      });
-      res.on('end', () => ok(text));
-      res.on('error', fail);
-    }).on('error', fail);
-  });
-}
 
 /** Cumulative bucket counts of nicvisor_guest_request_duration_seconds for one outcome. */
 function answerBuckets(text: string, outcome: string): Map<number, number> {
@@ -309,11 +301,10 @@ async function guestRequests(b: Bench): Promise<void> {
     await load(child.pid!, g, names, WARM_UP, 8, noop);
     const decision = { p99Ms: 1, perSec: 10_000 };
     for (const conc of [1, 2, 4, 8]) {
-      const before = conc === 8 ? await metricsText(s.socket) : '';
+      const before = conc === 8 ? await g.metrics() : '';
       const r = await load(child.pid!, g, names, 10_000, conc, noop);
       report(b, `decision, no state change (ack), c=${conc}`, r, decision);
-      if (conc === 8)
-        daemonSide(b, 'decision, c=8', before, await metricsText(s.socket), 'decision', 1);
+      if (conc === 8) daemonSide(b, 'decision, c=8', before, await g.metrics(), 'decision', 1);
     }
     const nack = await load(child.pid!, g, names, 10_000, 4, () => ({
       type: 'addVlan',
@@ -321,13 +312,13 @@ async function guestRequests(b: Bench): Promise<void> {
     }));
     report(b, 'decision, refused (nack), c=4', nack, decision);
     await load(child.pid!, g, names, WARM_UP, 8, toggle);
-    const before = await metricsText(s.socket);
+    const before = await g.metrics();
     const acks = await load(child.pid!, g, names, 4000, 8, toggle);
     report(b, 'ack that changes state (fsync + reconcile), c=8', acks, {
       p99Ms: 5,
       perSec: 10_000,
     });
-    daemonSide(b, 'ack that changes state, c=8', before, await metricsText(s.socket), 'change', 5);
+    daemonSide(b, 'ack that changes state, c=8', before, await g.metrics(), 'change', 5);
     const stats = await c.stats();
     b.figure('daemon RSS right after the load (16 VFs)', mib(stats.daemon.rssBytes), 'MiB');
     // Once the loop is quiet again the daemon gives the load's garbage back (memory.ts,
