@@ -196,10 +196,17 @@ export async function serve(opts: ServeOptions): Promise<void> {
   });
   // The start's garbage goes before the banner, so whoever waits for it sees the steady RSS.
   const mem = settleMemory();
-  log.debug({ rssBefore: mem.rssBefore, rssAfter: mem.rssAfter }, 'start garbage collected');
-  // And again whenever a busy stretch has ended (the interval is unref'd: it keeps no one up).
-  settleWhenIdle(IDLE_CHECK_MS, (r) =>
-    log.debug({ rssBefore: r.rssBefore, rssAfter: r.rssAfter }, 'idle: garbage collected'),
+  log.debug(
+    { rssBefore: mem.rssBefore, rssAfter: mem.rssAfter, ms: mem.ms },
+    'start garbage collected',
+  );
+  // And again whenever a busy stretch has ended, or the heap has grown while quiet (the
+  // interval is unref'd: it keeps no one up).
+  settleWhenIdle(IDLE_CHECK_MS, mem.heapUsedAfter, (r) =>
+    log.debug(
+      { trigger: r.trigger, rssBefore: r.rssBefore, rssAfter: r.rssAfter, ms: r.ms },
+      'idle: garbage collected',
+    ),
   );
   // Last: whoever waits for the banner may signal us at once (the handlers are in place).
   process.stdout.write(banner(server, socket, tcp, demo));

@@ -22,7 +22,7 @@
  * passes it: see the first line of src/cli/main.ts (and bench/daemon.ts for its effect).
  */
 import { performance } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import koffi from 'koffi';
 
@@ -55,8 +55,18 @@ function mallocTrim(): ((pad: number) => number) | null {
   return trimFn;
 }
 
+export interface SettleResult {
+  rssBefore: number;
+  rssAfter: number;
+  /** V8's heap in use right after the collection (the live heap). */
+  heapUsedAfter: number;
+  /** How long the collection and the trim took. */
+  ms: number;
+}
+
 /** One full collection, then return the free malloc heap to the system (best effort). */
-export function settleMemory(): { rssBefore: number; rssAfter: number } {
+export function settleMemory(): SettleResult {
+  const t0 = performance.now();
   const rssBefore = process.memoryUsage.rss();
   const collect = gc();
   if (collect) {
@@ -65,54 +75,87 @@ export function settleMemory(): { rssBefore: number; rssAfter: number } {
     setFlagsFromString('--no-compact-on-every-full-gc');
   }
   mallocTrim()?.(0);
-  return { rssBefore, rssAfter: process.memoryUsage.rss() };
+  return {
+    rssBefore,
+    rssAfter: process.memoryUsage.rss(),
+    heapUsedAfter: getHeapStatistics().used_heap_size,
+    ms: performance.now() - t0,
+  };
 }
 
 /**
- * When to settle again after the start: a burst of work (guest requests, a large apply)
- * leaves old-generation garbage and malloc'd buffers that V8 and glibc keep until memory is
- * short, so a daemon that answered 50,000 requests sat ~5 MiB above its idle RSS for good
- * (bench/daemon.ts). Given the event loop's utilisation of each interval, this says when a
- * busy stretch has ended: the first quiet interval after at least one busy one. Pure.
+ * When to settle again after the start. Two things leave memory behind that V8 and glibc keep
+ * until memory is short:
+ * - a burst of work (guest requests, a large apply): a daemon that answered 50,000 requests
+ *   sat ~5 MiB above its idle RSS for good (bench/daemon.ts);
+ * - steady light work: with the sim's demo traffic on 512 VFs (and the counter read of
+ *   each once a second) the old generation grew by ~0.2 MiB/s of objects that outlived the
+ *   1 MiB young generation, and V8 only collected it at ~26-29 MiB used, so RSS went from
+ *   83 to 89-93 MiB within a minute (measured: v8.getHeapStatistics, smaps_rollup). With
+ *   the growth trigger it stays at 84-86 MiB; each settle took 60-100 ms, one every ~10 s.
+ * Given the event loop's utilisation of each interval and the heap used, this says when to
+ * settle: on a quiet interval, after a busy one or once the heap has grown `growthBytes`
+ * since the last settle. Pure.
  */
+/** Why a settle ran: a busy stretch ended, or the heap grew while the daemon was quiet. */
+export type SettleTrigger = 'busy' | 'growth';
+
 export class IdleSettle {
   private busySeen = false;
+  private baseline = Number.POSITIVE_INFINITY;
   constructor(
     private readonly busyAbove = 0.15,
     private readonly quietBelow = 0.05,
+    private readonly growthBytes = 4 * 2 ** 20,
   ) {}
 
-  /** Feed one interval's utilisation (0..1); true: settle now. */
-  interval(utilisation: number): boolean {
+  /** Feed one interval's utilisation (0..1) and the heap used now; non-null: settle now. */
+  interval(utilisation: number, heapUsed = 0): SettleTrigger | null {
     if (utilisation >= this.busyAbove) {
       this.busySeen = true;
-      return false;
+      return null;
     }
-    if (utilisation < this.quietBelow && this.busySeen) {
-      this.busySeen = false;
-      return true;
-    }
-    return false;
+    if (utilisation >= this.quietBelow) return null;
+    const trigger = this.busySeen
+      ? 'busy'
+      : heapUsed - this.baseline >= this.growthBytes
+        ? 'growth'
+        : null;
+    if (trigger) this.busySeen = false;
+    return trigger;
+  }
+
+  /** What a settle left (the heap used right after it): growth is counted from here. */
+  settled(heapUsed: number): void {
+    this.baseline = heapUsed;
   }
 }
 
 /**
- * Every `everyMs`, read the event loop's utilisation over the interval and settle memory
- * once a busy stretch has ended (IdleSettle): the full collection (tens of ms) then runs
- * when nothing is waiting for the daemon. `onSettled` is told what it gave back. Returns the
- * stop function.
+ * Every `everyMs`, read the event loop's utilisation over the interval and the heap used,
+ * and settle memory when IdleSettle says so: the full collection (~20-40 ms for the heap of
+ * 512 VFs) then runs when nothing is waiting for the daemon. `startHeapUsed` is what the
+ * start's own settle left. `onSettled` is told what it gave back. Returns the stop function.
  */
 export function settleWhenIdle(
   everyMs: number,
-  onSettled: (r: { rssBefore: number; rssAfter: number }) => void,
+  startHeapUsed: number,
+  onSettled: (r: SettleResult & { trigger: SettleTrigger }) => void,
 ): () => void {
   const idle = new IdleSettle();
+  idle.settled(startHeapUsed);
   let last = performance.eventLoopUtilization();
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
     const u = performance.eventLoopUtilization(now, last).utilization;
     last = now;
-    if (idle.interval(u)) onSettled(settleMemory());
+    const trigger = idle.interval(u, getHeapStatistics().used_heap_size);
+    if (!trigger) return;
+    const r = settleMemory();
+    idle.settled(r.heapUsedAfter);
+    onSettled({ ...r, trigger });
+    // The settle's own time is not the next interval's work.
+    last = performance.eventLoopUtilization();
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);

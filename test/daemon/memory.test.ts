@@ -37,7 +37,7 @@ test("the launcher's first line starts node with a capped young generation, size
 
 test('IdleSettle: settles once on the first quiet interval after a busy one', () => {
   const idle = new IdleSettle(0.15, 0.05);
-  const feed = (us: number[]) => us.map((u) => idle.interval(u));
+  const feed = (us: number[]) => us.map((u) => idle.interval(u) !== null);
   assert.deepEqual(
     feed([0.01, 0.02, 0.01]),
     [false, false, false],
@@ -46,4 +46,18 @@ test('IdleSettle: settles once on the first quiet interval after a busy one', ()
   assert.deepEqual(feed([0.5, 0.9, 0.1, 0.01, 0.01]), [false, false, false, true, false]);
   assert.deepEqual(feed([0.2, 0.03]), [false, true], 'each busy stretch once');
   assert.deepEqual(feed([0.1, 0.04]), [false, false], 'moderate work is not a stretch');
+});
+
+test('IdleSettle: settles a quiet daemon whose heap has grown since the last settle', () => {
+  const MiB = 2 ** 20;
+  const idle = new IdleSettle(0.15, 0.05, 3 * MiB);
+  assert.equal(idle.interval(0.01, 50 * MiB), null, 'no settle yet: no baseline to grow from');
+  idle.settled(20 * MiB);
+  assert.equal(idle.interval(0.01, 22 * MiB), null, 'grown less than 3 MiB');
+  assert.equal(idle.interval(0.1, 24 * MiB), null, 'grown, but not quiet');
+  assert.equal(idle.interval(0.01, 23 * MiB), 'growth');
+  idle.settled(21 * MiB);
+  assert.equal(idle.interval(0.01, 23 * MiB), null, 'counted from what the settle left');
+  assert.equal(idle.interval(0.5, 23 * MiB), null);
+  assert.equal(idle.interval(0.01, 23 * MiB), 'busy', 'a busy stretch ended: settles either way');
 });
