@@ -83,6 +83,9 @@ export function settleMemory(): SettleResult {
   };
 }
 
+/** Why a settle ran: a busy stretch ended, or the heap grew while the daemon was quiet. */
+export type SettleTrigger = 'busy' | 'growth';
+
 /**
  * When to settle again after the start. Two things leave memory behind that V8 and glibc keep
  * until memory is short:
@@ -97,9 +100,6 @@ export function settleMemory(): SettleResult {
  * settle: on a quiet interval, after a busy one or once the heap has grown `growthBytes`
  * since the last settle. Pure.
  */
-/** Why a settle ran: a busy stretch ended, or the heap grew while the daemon was quiet. */
-export type SettleTrigger = 'busy' | 'growth';
-
 export class IdleSettle {
   private busySeen = false;
   private baseline = Number.POSITIVE_INFINITY;
@@ -133,8 +133,8 @@ export class IdleSettle {
 
 /**
  * Every `everyMs`, read the event loop's utilisation over the interval and the heap used,
- * and settle memory when IdleSettle says so: the full collection (~20-40 ms for the heap of
- * 512 VFs) then runs when nothing is waiting for the daemon. `startHeapUsed` is what the
+ * and settle memory when IdleSettle says so: the full collection (60-100 ms for the heap of
+ * 512 sim VFs) then runs when nothing is waiting for the daemon. `startHeapUsed` is what the
  * start's own settle left. `onSettled` is told what it gave back. Returns the stop function.
  */
 export function settleWhenIdle(
