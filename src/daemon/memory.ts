@@ -95,7 +95,8 @@ export type SettleTrigger = 'busy' | 'growth';
  *   each once a second) the old generation grew by ~0.2 MiB/s of objects that outlived the
  *   1 MiB young generation, and V8 only collected it at ~26-29 MiB used, so RSS went from
  *   83 to 89-93 MiB within a minute (measured: v8.getHeapStatistics, smaps_rollup). With
- *   the growth trigger it stays at 84-86 MiB; each settle took 60-100 ms, one every ~10 s.
+ *   the growth trigger (measured at 3 MiB) it stayed at 84-86 MiB; each settle took 60-100 ms,
+ *   one every ~10 s.
  * Given the event loop's utilisation of each interval and the heap used, this says when to
  * settle: on a quiet interval, after a busy one or once the heap has grown `growthBytes`
  * since the last settle. Pure.
