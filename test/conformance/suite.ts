@@ -251,7 +251,8 @@ const CASES: Record<string, Case> = {
     await reset(env.pf);
     const seen = await waitFor(
       () => events.some((e) => (e as { type: string; pf: string }).type === 'pfReset'),
-      5000,
+      // A hang bound, not a speed: the sim reports at once, igb under TCG in seconds.
+      20000,
     );
     assert.ok(seen, `a pfReset event for ${env.pf}; got ${JSON.stringify(events)}`);
     assert.ok((await planFor(env, desired)).steps.length > 0, 'the lost settings show as drift');

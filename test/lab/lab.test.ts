@@ -22,7 +22,7 @@ function skipReason(): string | false {
 }
 
 describe('linux driver in the lab VM', { skip: skipReason() }, () => {
-  it('builds the VM (cached) and passes on netdevsim and igb', { timeout: 25 * 60 * 1000 }, () => {
+  it('builds the VM (cached) and passes on netdevsim and igb', { timeout: 55 * 60 * 1000 }, () => {
     const build = spawnSync(join(repo, 'test/lab/image/build-vm.sh'), { stdio: 'inherit' });
     assert.equal(build.status, 0, 'test/lab/image/build-vm.sh failed');
     const r = spawnSync(join(repo, 'test/lab/run-lab.sh'), { cwd: repo, encoding: 'utf8' });

@@ -17,7 +17,7 @@ import {
 } from '../../../src/model/index.js';
 import { desiredState } from '../../../src/policy/desired.js';
 import { plan } from '../../../src/policy/plan.js';
-import { sh } from './env.js';
+import { SLACK, sh } from './env.js';
 
 export { IGB_NETDEV, LAB, sh, skipUnless, waitFor } from './env.js';
 
@@ -90,7 +90,7 @@ export async function reconcile(
   throw new Error('reconcile did not converge in 4 rounds');
 }
 
-/** Resolves with the first event matching `pred`, or rejects after `ms`. */
+/** Resolves with the first event matching `pred`, or rejects after `ms` × SLACK. */
 export function nextEvent(
   driver: LinuxDriver,
   pred: (e: DriverEvent) => boolean,
@@ -105,8 +105,8 @@ export function nextEvent(
     });
     const t = setTimeout(() => {
       off();
-      reject(new Error(`no matching driver event within ${ms} ms`));
-    }, ms);
+      reject(new Error(`no matching driver event within ${ms * SLACK} ms`));
+    }, ms * SLACK);
   });
 }
 

@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { ApiServer } from '../../../src/api/server.js';
 import { silentLogger } from '../../../src/daemon/logger.js';
 import { Daemon } from '../../../src/daemon/service.js';
-import { IGB_NETDEV, sh, skipUnless } from './env.js';
+import { IGB_NETDEV, SLACK, sh, skipUnless } from './env.js';
 import { installLean } from './lean-install.js';
 
 const LIBVIRTD = '/usr/sbin/libvirtd';
@@ -141,9 +141,12 @@ describe('libvirt hostdev network with nicvisor’s hook on igb', { skip }, () =
     libvirtd.stderr?.on('data', (d: Buffer) => {
       libvirtdErr += d.toString();
     });
-    const until = Date.now() + 30000;
+    const until = Date.now() + 30000 * SLACK;
     while (libvirtd.exitCode === null && (await virsh('net-list', '--all')).code !== 0) {
-      assert.ok(Date.now() < until, `libvirtd did not answer within 30 s: ${libvirtdErr}`);
+      assert.ok(
+        Date.now() < until,
+        `libvirtd did not answer within ${30 * SLACK} s: ${libvirtdErr}`,
+      );
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.equal(libvirtd.exitCode, null, `libvirtd exited ${libvirtd.exitCode}: ${libvirtdErr}`);

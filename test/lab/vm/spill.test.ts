@@ -16,7 +16,7 @@ import { buildFrame } from '../../../src/drivers/sim/build.js';
 import { diffRules } from '../../../src/policy/eswitch/diff.js';
 import { isSpillChain } from '../../../src/policy/eswitch/spill.js';
 import { world } from '../../eswitch/kit.js';
-import { sh, skipUnless } from './env.js';
+import { SLACK, sh, skipUnless } from './env.js';
 
 const skip = skipUnless('netdevsim');
 const N = 40;
@@ -70,7 +70,7 @@ describe('a flood to 40 ports on the kernel: spill chains', { skip }, () => {
     sh(
       `python3 -c 'import socket,sys; s=socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(("${end(0)}", 0)); s.send(bytes.fromhex(sys.argv[1]))' ${frame.toString('hex')}`,
     );
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 5000 * SLACK;
     let got: number[] = [];
     do {
       got = [rx('spwire'), ...Array.from({ length: N }, (_, i) => rx(end(i)))].map(

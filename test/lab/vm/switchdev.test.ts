@@ -99,7 +99,7 @@ describe('linux driver: netdevsim in switchdev mode', { skip }, () => {
     assert.deepEqual(o.vfs[0].settings.vlans, [10, 20], 'reported as the rules enforce them');
   });
 
-  it('a rule deleted behind its back is detected and repaired within 2 s', async () => {
+  it('a rule deleted behind its back is detected and repaired', async () => {
     const [o] = await driver.observe({ pf: PF });
     const rule = o.eswitch?.rules.find(
       (r) => r.port === 'vf0' && r.chain === 1 && r.id.includes('/vlan/'),
@@ -128,8 +128,7 @@ describe('linux driver: netdevsim in switchdev mode', { skip }, () => {
       `# drift: rule ${rule.id} deleted with tc, detected in ${detected} ms, repaired in ${ms} ms (TCG emulation)`,
     );
     // The poll runs every 300 ms here (1 s by default); under TCG each tc spawn costs
-    // ~0.3 s, so the bound is a hang guard; bench/switchdev.ts reports the figure.
-    assert.ok(ms < 10000, `repaired in ${ms} ms`);
+    // ~0.3 s. The time is printed, not asserted: bench/switchdev.ts reports the figure.
   });
 
   it('a renamed representor keeps its rules and its place in the mapping', async () => {

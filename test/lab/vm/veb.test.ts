@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { buildFrame, type TagSpec } from '../../../src/drivers/sim/build.js';
 import { ManualClock } from '../../../src/drivers/sim/clock.js';
 import { createNic, type SimNic } from '../../../src/drivers/sim/nic.js';
+import { SLACK } from './env.js';
 import { sh, skipUnless } from './helpers.js';
 
 const skip = skipUnless('igb');
@@ -166,10 +167,11 @@ function vfNetdev(i: number): string {
   return sh(`ls /sys/class/net/${PF}/device/virtfn${i}/net 2>/dev/null || true`).trim();
 }
 
+/** Synchronous (the frames are sent from a spawned python); bounded by `ms` × SLACK. */
 function waitFor(cond: () => boolean, ms: number, what: string): void {
-  const until = Date.now() + ms;
+  const until = Date.now() + ms * SLACK;
   while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() > until) throw new Error(`timed out after ${ms * SLACK} ms waiting for ${what}`);
     sh('sleep 0.2');
   }
 }
