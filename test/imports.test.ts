@@ -92,3 +92,31 @@ test('the compiled modules have no import circle', () => {
   assert.ok(graph.size > 50, `read the compiled modules (${graph.size})`);
   assert.deepEqual(circles, []);
 });
+
+test('`nicvisor` starts without the schemas: its static imports reach neither zod nor the model barrel', () => {
+  // What a command needs beyond its definition it imports when it runs (commands/validate.ts):
+  // zod/v4 alone is 94 modules, and `--version` and shell completion loaded 204 (bench/cli.ts).
+  const base = join(ROOT, 'dist', 'src');
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const walk = (rel: string) => {
+    if (seen.has(rel)) return;
+    seen.add(rel);
+    const text = readFileSync(join(base, rel), 'utf8');
+    for (const m of text.matchAll(
+      /^\s*(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'|^\s*import\s+'([^']+)'/gms,
+    )) {
+      const spec = m[1] ?? m[2];
+      if (spec.startsWith('.')) walk(relative(base, resolve(dirname(join(base, rel)), spec)));
+      else if (!spec.startsWith('node:')) packages.add(spec.split('/')[0]);
+    }
+  };
+  walk('cli/main.js');
+  assert.ok(seen.has('cli/commands/validate.js'), 'walked into the command modules');
+  assert.deepEqual([...packages].sort(), ['commander']);
+  assert.deepEqual(
+    [...seen].filter((m) => m.startsWith('model/') && m !== 'model/plain.js'),
+    [],
+    'the model modules build zod schemas when they load; the start path uses model/plain.js',
+  );
+});

@@ -24,9 +24,10 @@ import type {
   ValidateBody,
   ValidateResult,
   VfHistory,
+  VfRulesView,
   VfView,
 } from '../model/index.js';
-import { formatProblem, type VfRulesView } from '../model/index.js';
+import { formatProblem } from '../model/plain.js';
 
 export interface ClientOptions {
   socket?: string;

@@ -2,7 +2,8 @@
  * How every command answers: a human text or, with the global `--json`, the API's JSON
  * answer on stdout; and the exit codes the help page promises.
  */
-import { type ApiError, formatProblem, type Problem } from '../model/index.js';
+import type { ApiError, Problem } from '../model/index.js';
+import { formatProblem } from '../model/plain.js';
 
 /** Exit codes of `nicvisor` (listed in `nicvisor --help` and the man page). */
 export const EXIT = {

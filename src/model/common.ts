@@ -36,11 +36,6 @@ export function isUnicastMac(mac: string): boolean {
   return (Number.parseInt(mac.slice(0, 2), 16) & 1) === 0;
 }
 
-/** A JSON object (not an array, not null): what every nicvisor document and body is. */
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** True for a multicast group MAC a function may join: group bit set, not broadcast. */
 export function isGroupMac(mac: string): boolean {
   if (!MAC_RE.test(mac)) return false;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EswitchMode, MAX_VFS_PER_PF, MTU_MAX, MTU_MIN } from './common.js';
 import { Lag } from './lag.js';
+import { LOG_LEVELS } from './plain.js';
 import { Pool } from './pools.js';
 
 export const TrafficClass = z.strictObject({
@@ -93,7 +94,7 @@ export const PfPolicy = z
 export type PfPolicy = z.infer<typeof PfPolicy>;
 
 /** Levels of the daemon's log (pino's names). */
-export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
+export const LogLevel = z.enum(LOG_LEVELS);
 export type LogLevel = z.infer<typeof LogLevel>;
 
 export const SimNicSpec = z.strictObject({

@@ -10,6 +10,7 @@ export * from './guest.js';
 export * from './lag.js';
 export * from './linux-capabilities.js';
 export * from './names.js';
+export * from './plain.js';
 export * from './plan.js';
 export * from './pools.js';
 export * from './problem.js';

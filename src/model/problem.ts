@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatProblem } from './plain.js';
 
 /**
  * One thing wrong with a configuration or request. Every problem names the file (or API
@@ -18,11 +19,6 @@ export const Problem = z
   })
   .describe('One thing wrong with a configuration or request.');
 export type Problem = z.infer<typeof Problem>;
-
-/** Renders a problem the way the CLI and logs print it. */
-export function formatProblem(p: Problem): string {
-  return `${p.file}: ${p.field}: ${p.message} (allowed: ${p.allowed}; fix: ${p.fix})`;
-}
 
 /** An error that carries every problem found, for callers that must refuse a change as a whole. */
 export class ValidationError extends Error {

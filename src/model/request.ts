@@ -27,18 +27,6 @@ export const GuestRequest = z.discriminatedUnion('type', [
 ]);
 export type GuestRequest = z.infer<typeof GuestRequest>;
 export type GuestRequestType = GuestRequest['type'];
-export const GUEST_REQUEST_TYPES: GuestRequestType[] = [
-  'setMac',
-  'addMac',
-  'delMac',
-  'addVlan',
-  'delVlan',
-  'setMtu',
-  'setPromisc',
-  'setAllmulti',
-  'setMulticastList',
-  'reset',
-];
 
 export interface Decision {
   result: 'ack' | 'nack';

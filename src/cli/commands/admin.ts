@@ -1,6 +1,7 @@
 /** Small daemon commands: ping, reload, log-level, credential. */
 import { Argument, type Command } from 'commander';
-import { LogLevel } from '../../model/index.js';
+import type { LogLevel } from '../../model/index.js';
+import { LOG_LEVELS } from '../../model/plain.js';
 import { ApiRequestError } from '../client.js';
 import { type ConnectOptions, withClient } from '../connect.js';
 import { CliError, EXIT, emit, refusal } from '../output.js';
@@ -51,17 +52,16 @@ export function register(program: Command): void {
 
   program
     .command('log-level')
-    .addArgument(new Argument('<level>', 'the new level').choices(LogLevel.options))
+    .addArgument(new Argument('<level>', 'the new level').choices(LOG_LEVELS))
     .description('change the daemon log level (until it restarts)')
     .action(async (level: string, opts: ConnectOptions) => {
-      const parsed = LogLevel.safeParse(level);
-      if (!parsed.success)
+      if (!(LOG_LEVELS as readonly string[]).includes(level))
         throw new CliError(
-          `log level "${level}" is not one of ${LogLevel.options.join(', ')}`,
+          `log level "${level}" is not one of ${LOG_LEVELS.join(', ')}`,
           EXIT.usage,
         );
       await withClient(opts, async (c) => {
-        const r = await c.setLogLevel(parsed.data);
+        const r = await c.setLogLevel(level as LogLevel);
         emit(opts, r, () => `log level ${r.previous} -> ${r.level}`);
       });
     });

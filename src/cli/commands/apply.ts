@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { isRecord } from '../../model/index.js';
+import { isRecord } from '../../model/plain.js';
 import { ApiRequestError } from '../client.js';
-import { loadPolicies } from '../config-files.js';
 import { type ConnectOptions, withClient } from '../connect.js';
 import { CliError, emit, refusal } from '../output.js';
 
@@ -15,6 +14,9 @@ export function register(program: Command): void {
     )
     .requiredOption('-f, --file <path>', 'a policy file (object or array) or a directory of *.json')
     .action(async (opts: ConnectOptions & { file: string }) => {
+      // Loaded here, not at the start: the document parser and the model's schemas are
+      // most of what `nicvisor` loads, and every other command runs without them.
+      const { loadPolicies } = await import('../config-files.js');
       const { docs, problems } = await loadPolicies(opts.file);
       if (problems.length > 0) throw refusal(REFUSED, problems);
       if (docs.length === 0) throw new CliError(`${opts.file}: no VF policies found (*.json)`);

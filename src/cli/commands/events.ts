@@ -3,13 +3,14 @@
  * server-sent events) as one line per event, or one JSON line per event with --json.
  */
 import type { Command } from 'commander';
-import { type AuditEntry, DaemonEvent } from '../../model/index.js';
+import type { AuditEntry, DaemonEvent } from '../../model/index.js';
+import { DAEMON_EVENT_TYPES } from '../../model/plain.js';
 import type { ApiClient } from '../client.js';
 import { type ConnectOptions, withClient } from '../connect.js';
 import { CliError, EXIT } from '../output.js';
 import { SseParser } from '../sse.js';
 
-export const EVENT_TYPES: string[] = DaemonEvent.options.map((o) => o.shape.type.value);
+export const EVENT_TYPES: string[] = [...DAEMON_EVENT_TYPES];
 
 const RECONNECT_MS = 1000;
 

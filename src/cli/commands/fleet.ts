@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { FleetBackend } from '../../daemon/fleet/backend.js';
 import type { ApplyOptions } from '../../daemon/fleet/rollout.js';
 import type { FleetAgentView, FleetView, Rollout } from '../../model/fleet.js';
-import { type HostPlan, planFleet } from '../../policy/fleet-plan.js';
+import type { HostPlan } from '../../policy/fleet-plan.js';
 import { type ConnectOptions, withClient, withConnection } from '../connect.js';
 
 interface StoreOpts {
@@ -32,14 +32,15 @@ function withStore(c: Command): Command {
 
 /** The fleet modules, loaded when a fleet command runs (the etcd client is gRPC: heavy). */
 async function fleetModules() {
-  const [index, docs, rollout, view, logger] = await Promise.all([
+  const [index, docs, rollout, view, logger, plan] = await Promise.all([
     import('../../daemon/fleet/index.js'),
     import('../../daemon/fleet/docs.js'),
     import('../../daemon/fleet/rollout.js'),
     import('../../daemon/fleet/view.js'),
     import('../../daemon/logger.js'),
+    import('../../policy/fleet-plan.js'),
   ]);
-  return { ...index, ...docs, ...rollout, ...view, ...logger };
+  return { ...index, ...docs, ...rollout, ...view, ...logger, ...plan };
 }
 
 async function open<T>(o: StoreOpts, fn: (b: FleetBackend) => Promise<T>): Promise<T> {
@@ -117,7 +118,7 @@ export function register(program: Command): void {
     .requiredOption('-f, --file <dir>', 'directory of fleet documents (*.json)')
     .option('--prune', 'documents not in DIR are deleted')
     .action(async (o: StoreOpts & { file: string; prune?: boolean }) => {
-      const { readDocsDir, parseSnapshot } = await fleetModules();
+      const { readDocsDir, parseSnapshot, planFleet } = await fleetModules();
       const next = await readDocsDir(o.file);
       const plan = await open(o, async (b) => {
         const current = parseSnapshot(await b.snapshot()).docs;

@@ -1,20 +1,16 @@
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
-import JSON5 from 'json5';
-import {
-  defaultCapabilityMap,
-  formatProblem,
-  MainConfig,
-  type Problem,
-} from '../../model/index.js';
-import { validate } from '../../policy/validate.js';
+import type { Problem } from '../../model/index.js';
+import { formatProblem } from '../../model/plain.js';
 import { CliError, EXIT } from '../output.js';
 import type { ImportResult, ImportTarget, VfdInput } from '../vfd/import.js';
 import type { ImportNote } from '../vfd/notes.js';
 
 /** VFd read its files with a lenient parser; JSON5 accepts the comments and trailing commas. */
 async function readVfd(file: string): Promise<VfdInput> {
+  // Here and in check(): loaded when the command runs, not for every `nicvisor` start (bench/cli.ts).
+  const { default: JSON5 } = await import('json5');
   const text = await readFile(file, 'utf8');
   try {
     return { file, data: JSON5.parse(text) };
@@ -32,7 +28,9 @@ async function writeText(path: string, text: string): Promise<void> {
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
 /** Validate the converted files as `nicvisor validate` would; problems name the VFd file. */
-function check(result: ImportResult, vfdCfg: string): Problem[] {
+async function check(result: ImportResult, vfdCfg: string): Promise<Problem[]> {
+  const { defaultCapabilityMap, MainConfig } = await import('../../model/index.js');
+  const { validate } = await import('../../policy/validate.js');
   const config = MainConfig.safeParse(result.main);
   const caps = config.success ? defaultCapabilityMap(config.data) : new Map();
   return validate(
@@ -155,7 +153,7 @@ export function register(program: Command): void {
         const files = await Promise.all(names.map((n) => readVfd(join(vfdDir, n))));
         const { importVfd } = await import('../vfd/import.js');
         const result = importVfd(cfg, files, target);
-        const problems = check(result, vfdCfg);
+        const problems = await check(result, vfdCfg);
 
         if (opts.review) {
           const written = await writeConfig(opts.review, result);

@@ -1,5 +1,6 @@
 import { Argument, type Command } from 'commander';
-import { GUEST_REQUEST_TYPES, type GuestRequest } from '../../model/index.js';
+import type { GuestRequest } from '../../model/index.js';
+import { GUEST_REQUEST_TYPES } from '../../model/plain.js';
 import { type ConnectOptions, withClient } from '../connect.js';
 import { CliError, EXIT, emit } from '../output.js';
 

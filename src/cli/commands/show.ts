@@ -1,11 +1,6 @@
 import type { Command } from 'commander';
-import {
-  formatProblem,
-  type LagView,
-  type PfView,
-  type Refusal,
-  type VfView,
-} from '../../model/index.js';
+import type { LagView, PfView, Refusal, VfView } from '../../model/index.js';
+import { formatProblem } from '../../model/plain.js';
 import type { ApiClient } from '../client.js';
 import { type ConnectOptions, withClient } from '../connect.js';
 import { human, table } from '../format.js';

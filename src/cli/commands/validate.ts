@@ -1,14 +1,6 @@
 import type { Command } from 'commander';
-import {
-  defaultCapabilityMap,
-  formatProblem,
-  KNOWN_DRIVERS,
-  MainConfig,
-  type PfCapabilities,
-  type Problem,
-} from '../../model/index.js';
-import { validate } from '../../policy/validate.js';
-import { loadDocuments } from '../config-files.js';
+import type { PfCapabilities, Problem } from '../../model/index.js';
+import { formatProblem } from '../../model/plain.js';
 
 export const DEFAULT_MAIN_CONFIG = '/etc/nicvisor/nicvisor.json';
 
@@ -22,6 +14,13 @@ export function register(program: Command): void {
     .description('check a main config and VF policy files offline; every problem, then exit 1')
     .argument('<paths...>', `files or directories of *.json (one of them the main config)`)
     .action(async (paths: string[], opts: { json?: boolean }) => {
+      // Loaded when the command runs: the schemas and the document parser are most of what
+      // `nicvisor` would load at every start otherwise (bench/cli.ts).
+      const { defaultCapabilityMap, KNOWN_DRIVERS, MainConfig } = await import(
+        '../../model/index.js'
+      );
+      const { validate } = await import('../../policy/validate.js');
+      const { loadDocuments } = await import('../config-files.js');
       const docs = await loadDocuments(paths);
       const problems: Problem[] = [...docs.problems];
       let summary = '';

@@ -1,5 +1,6 @@
 /** The audit log's entries and the daemon's events, as the log file and GET /v1/events carry them. */
 import { z } from 'zod';
+import type { DAEMON_EVENT_TYPES } from '../plain.js';
 import { VfStatus } from '../status.js';
 
 export const AuditAction = z.enum([
@@ -113,3 +114,11 @@ export const DaemonEvent = z.discriminatedUnion('type', [
 /** One server-sent event of GET /v1/events; the SSE `event:` field carries `type`. */
 export type DaemonEvent = z.infer<typeof DaemonEvent>;
 export type DaemonEventType = DaemonEvent['type'];
+/**
+ * DAEMON_EVENT_TYPES (plain.ts, zod-free for the CLI) must name every type of the union
+ * above: an event added without it fails to compile here, naming the missing type.
+ */
+export type EveryEventTypeListed = Listed<
+  Exclude<DaemonEventType, (typeof DAEMON_EVENT_TYPES)[number]>
+>;
+type Listed<Missing extends never> = Missing;
