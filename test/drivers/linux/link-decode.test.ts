@@ -4,12 +4,22 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { attr } from '../../../src/drivers/linux/netlink/attr.js';
+import {
+  IFLA_VF_MAC,
+  IFLA_VF_STATS,
+  IFLA_VF_STATS_RX_BYTES,
+  IFLA_VF_STATS_TX_BYTES,
+  IFLA_VF_VLAN,
+} from '../../../src/drivers/linux/netlink/constants.js';
 import { decodeLink } from '../../../src/drivers/linux/netlink/link-decode.js';
 import {
   decodeAck,
   NetlinkError,
   splitMessages,
 } from '../../../src/drivers/linux/netlink/message.js';
+import { decodeVfInfo } from '../../../src/drivers/linux/netlink/vf-decode.js';
 import type { IpVf } from '../../lab/vm/helpers.js';
 import { hexFixture, repoRoot } from './fixtures.js';
 import { kernelPfMessage } from './synthetic.js';
@@ -127,5 +137,63 @@ describe('acks', () => {
 
   it('a plain ACK is errno 0', () => {
     assert.equal(decodeAck(onlyMessage('mac.answer')).errno, 0);
+  });
+});
+
+describe('decodeVfInfo on odd input', () => {
+  const vfMac = (vf: number, last: number) => {
+    const b = Buffer.alloc(36);
+    b.writeUInt32LE(vf, 0);
+    Buffer.from([2, 0, 0, 0, 0, last]).copy(b, 4);
+    return attr(IFLA_VF_MAC, b);
+  };
+  const vfVlan = (vf: number, vlan: number) => {
+    const b = Buffer.alloc(12);
+    b.writeUInt32LE(vf, 0);
+    b.writeUInt32LE(vlan, 4);
+    return attr(IFLA_VF_VLAN, b);
+  };
+  const u64 = (type: number, v: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(v);
+    return attr(type, b);
+  };
+
+  it('an attribute the previous VF had and this one lacks reads as absent, not as the last one', () => {
+    // The decoder keeps its slots between calls (no allocation per VF): they must not leak.
+    const stats = attr(IFLA_VF_STATS, u64(IFLA_VF_STATS_RX_BYTES, 5n));
+    const first = decodeVfInfo(Buffer.concat([vfMac(0, 1), vfVlan(0, 100), stats]));
+    assert.equal(first.vlan, 100);
+    assert.equal(first.stats?.rxBytes, 5);
+    const second = decodeVfInfo(vfMac(1, 2));
+    assert.deepEqual(
+      { vf: second.vf, mac: second.mac, vlan: second.vlan, qos: second.qos, stats: second.stats },
+      { vf: 1, mac: '02:00:00:00:00:02', vlan: 0, qos: 0, stats: undefined },
+    );
+  });
+
+  it('reads a u64 counter past 2^32 exactly', () => {
+    const big = 2n ** 40n + 12345n;
+    const v = decodeVfInfo(
+      Buffer.concat([vfMac(3, 3), attr(IFLA_VF_STATS, u64(IFLA_VF_STATS_TX_BYTES, big))]),
+    );
+    assert.equal(v.stats?.txBytes, Number(big));
+    assert.equal(v.stats?.rxBytes, 0);
+  });
+
+  it('never throws on a truncated or corrupted VF entry', () => {
+    const whole = Buffer.concat([vfMac(7, 7), vfVlan(7, 42)]);
+    fc.assert(
+      fc.property(
+        fc.nat(whole.length),
+        fc.array(fc.tuple(fc.nat(whole.length - 1), fc.integer({ min: 0, max: 255 }))),
+        (cut, flips) => {
+          const b = Buffer.from(whole.subarray(0, cut));
+          for (const [i, x] of flips) if (i < b.length) b[i] = x;
+          const v = decodeVfInfo(b);
+          assert.equal(typeof v.mac, 'string');
+        },
+      ),
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { attrs, attrTable, bytesToMac, readU32, readU64 } from './attr.js';
+import { attrs, bytesToMac, scanSlots } from './attr.js';
 import {
   ETH_P_8021AD,
   IFLA_VF_LINK_STATE,
@@ -53,17 +53,32 @@ export interface VfInfo {
   stats?: VfStats;
 }
 
-/** The kernel pre-fills spoofchk/trust/rss with -1 and a driver may leave them so. */
-function flag(b: Buffer | undefined): boolean | undefined {
-  if (!b || b.length < 8) return undefined;
-  const v = b.readUInt32LE(4);
-  return v === 0xffffffff ? undefined : v !== 0;
+// Scratch for scanSlots (decoding is synchronous; the stats nest has its own pair).
+const AT = new Int32Array(IFLA_VF_VLAN_LIST + 1);
+const LEN = new Int32Array(IFLA_VF_VLAN_LIST + 1);
+const STAT_AT = new Int32Array(IFLA_VF_STATS_TX_DROPPED + 1);
+const STAT_LEN = new Int32Array(IFLA_VF_STATS_TX_DROPPED + 1);
+
+/** The u32 at `field` (bytes) of attribute `type`, when its payload reaches that far. */
+function u32(b: Buffer, type: number, field: number): number | undefined {
+  return AT[type] >= 0 && LEN[type] >= field + 4 ? b.readUInt32LE(AT[type] + field) : undefined;
 }
 
-function decodeVfStats(b: Buffer | undefined): VfStats | undefined {
-  if (!b) return undefined;
-  const t = attrTable(b);
-  const n = (k: number) => readU64(t.get(k)) ?? 0;
+/** The kernel pre-fills spoofchk/trust/rss with -1 and a driver may leave them so. */
+function flag(b: Buffer, type: number): boolean | undefined {
+  if (LEN[type] < 8) return undefined;
+  const v = u32(b, type, 4);
+  return v === undefined || v === 0xffffffff ? undefined : v !== 0;
+}
+
+function decodeVfStats(b: Buffer, off: number, len: number): VfStats {
+  const nest = b.subarray(off, off + len);
+  scanSlots(nest, STAT_AT, STAT_LEN);
+  // A u64 as lo + hi·2³² (no BigInt): exact up to 2^53, beyond any VF's lifetime.
+  const n = (k: number) =>
+    STAT_AT[k] >= 0 && STAT_LEN[k] >= 8
+      ? nest.readUInt32LE(STAT_AT[k]) + nest.readUInt32LE(STAT_AT[k] + 4) * 0x1_0000_0000
+      : 0;
   return {
     rxPackets: n(IFLA_VF_STATS_RX_PACKETS),
     txPackets: n(IFLA_VF_STATS_TX_PACKETS),
@@ -76,8 +91,8 @@ function decodeVfStats(b: Buffer | undefined): VfStats | undefined {
   };
 }
 
-function linkState(b: Buffer | undefined): VfLinkState {
-  const v = b && b.length >= 8 ? b.readUInt32LE(4) : 0;
+function linkState(b: Buffer): VfLinkState {
+  const v = LEN[IFLA_VF_LINK_STATE] >= 8 ? u32(b, IFLA_VF_LINK_STATE, 4) : 0;
   if (v === IFLA_VF_LINK_STATE_ENABLE) return 'enable';
   if (v === IFLA_VF_LINK_STATE_DISABLE) return 'disable';
   return 'auto';
@@ -85,28 +100,32 @@ function linkState(b: Buffer | undefined): VfLinkState {
 
 /** Decodes the payload of one IFLA_VF_INFO. */
 export function decodeVfInfo(b: Buffer): VfInfo {
-  const t = attrTable(b);
-  const mac = t.get(IFLA_VF_MAC);
-  const vlan = t.get(IFLA_VF_VLAN);
-  const rate = t.get(IFLA_VF_RATE);
+  scanSlots(b, AT, LEN);
+  const vlanOk = LEN[IFLA_VF_VLAN] >= 12;
+  const rateOk = LEN[IFLA_VF_RATE] >= 12;
   const info: VfInfo = {
-    vf: readU32(mac) ?? readU32(vlan) ?? 0,
-    mac: mac && mac.length >= 10 ? bytesToMac(mac.subarray(4)) : '00:00:00:00:00:00',
-    vlan: vlan && vlan.length >= 12 ? vlan.readUInt32LE(4) : 0,
-    qos: vlan && vlan.length >= 12 ? vlan.readUInt32LE(8) : 0,
+    vf: u32(b, IFLA_VF_MAC, 0) ?? u32(b, IFLA_VF_VLAN, 0) ?? 0,
+    mac:
+      AT[IFLA_VF_MAC] >= 0 && LEN[IFLA_VF_MAC] >= 10
+        ? bytesToMac(b.subarray(AT[IFLA_VF_MAC] + 4, AT[IFLA_VF_MAC] + LEN[IFLA_VF_MAC]))
+        : '00:00:00:00:00:00',
+    vlan: vlanOk ? b.readUInt32LE(AT[IFLA_VF_VLAN] + 4) : 0,
+    qos: vlanOk ? b.readUInt32LE(AT[IFLA_VF_VLAN] + 8) : 0,
     vlanProto: '802.1Q',
-    spoofchk: flag(t.get(IFLA_VF_SPOOFCHK)),
-    trust: flag(t.get(IFLA_VF_TRUST)),
-    linkState: linkState(t.get(IFLA_VF_LINK_STATE)),
-    minTxRate: rate && rate.length >= 12 ? rate.readUInt32LE(4) : 0,
-    maxTxRate: rate && rate.length >= 12 ? rate.readUInt32LE(8) : 0,
-    rssQuery: flag(t.get(IFLA_VF_RSS_QUERY_EN)),
-    stats: decodeVfStats(t.get(IFLA_VF_STATS)),
+    spoofchk: flag(b, IFLA_VF_SPOOFCHK),
+    trust: flag(b, IFLA_VF_TRUST),
+    linkState: linkState(b),
+    minTxRate: rateOk ? b.readUInt32LE(AT[IFLA_VF_RATE] + 4) : 0,
+    maxTxRate: rateOk ? b.readUInt32LE(AT[IFLA_VF_RATE] + 8) : 0,
+    rssQuery: flag(b, IFLA_VF_RSS_QUERY_EN),
+    stats: undefined,
   };
+  const listAt = AT[IFLA_VF_VLAN_LIST];
+  const listLen = LEN[IFLA_VF_VLAN_LIST];
+  if (AT[IFLA_VF_STATS] >= 0) info.stats = decodeVfStats(b, AT[IFLA_VF_STATS], LEN[IFLA_VF_STATS]);
   // The list form carries the protocol; the kernel sends both forms.
-  const list = t.get(IFLA_VF_VLAN_LIST);
-  if (list) {
-    for (const a of attrs(list)) {
+  if (listAt >= 0) {
+    for (const a of attrs(b, listAt, listAt + listLen)) {
       if (a.type === IFLA_VF_VLAN_INFO && a.data.length >= 14) {
         info.vlan = a.data.readUInt32LE(4);
         info.qos = a.data.readUInt32LE(8);
