@@ -9,7 +9,8 @@ import type { ImportNote } from '../vfd/notes.js';
 
 /** VFd read its files with a lenient parser; JSON5 accepts the comments and trailing commas. */
 async function readVfd(file: string): Promise<VfdInput> {
-  // Here and in check(): loaded when the command runs, not for every `nicvisor` start (bench/cli.ts).
+  // Here and in check(): loaded when the command runs, not at every `nicvisor` start
+  // (bench/cli.ts).
   const { default: JSON5 } = await import('json5');
   const text = await readFile(file, 'utf8');
   try {

@@ -78,10 +78,9 @@ export function attrTable(buf: Buffer, start = 0, end = buf.length): Map<number,
 /**
  * Where the attributes of a nest of small types are: `at[type]` the offset of its payload
  * in `buf` (-1: absent; a repeated type keeps the last one), `len[type]` its length (0 when
- * absent); types
- * from `at.length` on are skipped. attrs() written out for the hot path: no generator, no
- * Map and no Buffer per attribute. It decodes every VF of every read, and the MAC guard
- * reads 256 VFs ten times a second (bench/guard.ts).
+ * absent); types from `at.length` on are skipped. attrs() written out for the hot path: no
+ * generator, no Map and no Buffer per attribute. It decodes every VF of every read, and the
+ * MAC guard reads 256 VFs ten times a second (bench/guard.ts).
  */
 export function scanSlots(buf: Buffer, at: Int32Array, len: Int32Array): void {
   at.fill(-1);
@@ -109,11 +108,6 @@ export function readU16(b: Buffer | undefined): number | undefined {
 
 export function readU8(b: Buffer | undefined): number | undefined {
   return b && b.length >= 1 ? b.readUInt8(0) : undefined;
-}
-
-/** u64 counters as numbers: exact up to 2^53 bytes (8 PiB), beyond any VF's lifetime. */
-export function readU64(b: Buffer | undefined): number | undefined {
-  return b && b.length >= 8 ? Number(b.readBigUInt64LE(0)) : undefined;
 }
 
 export function readStr(b: Buffer | undefined): string | undefined {
