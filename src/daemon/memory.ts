@@ -99,7 +99,11 @@ export type SettleTrigger = 'busy' | 'growth';
  *   one every ~10 s.
  * Given the event loop's utilisation of each interval and the heap used, this says when to
  * settle: on a quiet interval, after a busy one or once the heap has grown `growthBytes`
- * since the last settle. Pure.
+ * since the last settle, at most once every `growthGap` intervals. Pure. The gap: the used
+ * heap holds the young generation's garbage too, which under plain `node` (16 MiB
+ * semi-spaces: `npm start`, no launcher flags) passed 4 MiB every 2-4 s, so the demo ran a
+ * full collection that often (60-90 ms each) for nothing. With the launcher's 1 MiB young
+ * generation the growth settles came every ~10 s anyway, which the gap (5 × 2 s) keeps.
  */
 export class IdleSettle {
   private busySeen = false;
@@ -108,10 +112,14 @@ export class IdleSettle {
     private readonly busyAbove = 0.15,
     private readonly quietBelow = 0.05,
     private readonly growthBytes = 4 * 2 ** 20,
+    private readonly growthGap = 5,
   ) {}
+  /** Intervals fed since the last settle. */
+  private since = 0;
 
   /** Feed one interval's utilisation (0..1) and the heap used now; non-null: settle now. */
   interval(utilisation: number, heapUsed = 0): SettleTrigger | null {
+    this.since += 1;
     if (utilisation >= this.busyAbove) {
       this.busySeen = true;
       return null;
@@ -119,7 +127,7 @@ export class IdleSettle {
     if (utilisation >= this.quietBelow) return null;
     const trigger = this.busySeen
       ? 'busy'
-      : heapUsed - this.baseline >= this.growthBytes
+      : heapUsed - this.baseline >= this.growthBytes && this.since >= this.growthGap
         ? 'growth'
         : null;
     if (trigger) this.busySeen = false;
@@ -129,6 +137,7 @@ export class IdleSettle {
   /** What a settle left (the heap used right after it): growth is counted from here. */
   settled(heapUsed: number): void {
     this.baseline = heapUsed;
+    this.since = 0;
   }
 }
 

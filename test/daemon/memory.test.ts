@@ -50,7 +50,7 @@ test('IdleSettle: settles once on the first quiet interval after a busy one', ()
 
 test('IdleSettle: settles a quiet daemon whose heap has grown since the last settle', () => {
   const MiB = 2 ** 20;
-  const idle = new IdleSettle(0.15, 0.05, 3 * MiB);
+  const idle = new IdleSettle(0.15, 0.05, 3 * MiB, 1);
   assert.equal(idle.interval(0.01, 50 * MiB), null, 'no settle yet: no baseline to grow from');
   idle.settled(20 * MiB);
   assert.equal(idle.interval(0.01, 22 * MiB), null, 'grown less than 3 MiB');
@@ -60,4 +60,17 @@ test('IdleSettle: settles a quiet daemon whose heap has grown since the last set
   assert.equal(idle.interval(0.01, 23 * MiB), null, 'counted from what the settle left');
   assert.equal(idle.interval(0.5, 23 * MiB), null);
   assert.equal(idle.interval(0.01, 23 * MiB), 'busy', 'a busy stretch ended: settles either way');
+});
+
+test('IdleSettle: growth settles come at most once every growthGap intervals; busy ones at once', () => {
+  const MiB = 2 ** 20;
+  const idle = new IdleSettle(0.15, 0.05, 4 * MiB, 5);
+  idle.settled(20 * MiB);
+  // Plain node: the young generation's garbage alone passes 4 MiB between two intervals.
+  const grown = [1, 2, 3, 4].map(() => idle.interval(0.01, 30 * MiB));
+  assert.deepEqual(grown, [null, null, null, null], 'within the gap');
+  assert.equal(idle.interval(0.01, 30 * MiB), 'growth', 'the fifth interval');
+  idle.settled(20 * MiB);
+  assert.equal(idle.interval(0.5, 30 * MiB), null);
+  assert.equal(idle.interval(0.01, 30 * MiB), 'busy', 'a busy stretch is not held by the gap');
 });
