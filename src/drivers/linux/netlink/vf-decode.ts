@@ -66,7 +66,6 @@ function u32(b: Buffer, type: number, field: number): number | undefined {
 
 /** The kernel pre-fills spoofchk/trust/rss with -1 and a driver may leave them so. */
 function flag(b: Buffer, type: number): boolean | undefined {
-  if (LEN[type] < 8) return undefined;
   const v = u32(b, type, 4);
   return v === undefined || v === 0xffffffff ? undefined : v !== 0;
 }
@@ -92,7 +91,7 @@ function decodeVfStats(b: Buffer, off: number, len: number): VfStats {
 }
 
 function linkState(b: Buffer): VfLinkState {
-  const v = LEN[IFLA_VF_LINK_STATE] >= 8 ? u32(b, IFLA_VF_LINK_STATE, 4) : 0;
+  const v = u32(b, IFLA_VF_LINK_STATE, 4);
   if (v === IFLA_VF_LINK_STATE_ENABLE) return 'enable';
   if (v === IFLA_VF_LINK_STATE_DISABLE) return 'disable';
   return 'auto';
@@ -120,12 +119,11 @@ export function decodeVfInfo(b: Buffer): VfInfo {
     rssQuery: flag(b, IFLA_VF_RSS_QUERY_EN),
     stats: undefined,
   };
-  const listAt = AT[IFLA_VF_VLAN_LIST];
-  const listLen = LEN[IFLA_VF_VLAN_LIST];
   if (AT[IFLA_VF_STATS] >= 0) info.stats = decodeVfStats(b, AT[IFLA_VF_STATS], LEN[IFLA_VF_STATS]);
   // The list form carries the protocol; the kernel sends both forms.
+  const listAt = AT[IFLA_VF_VLAN_LIST];
   if (listAt >= 0) {
-    for (const a of attrs(b, listAt, listAt + listLen)) {
+    for (const a of attrs(b, listAt, listAt + LEN[IFLA_VF_VLAN_LIST])) {
       if (a.type === IFLA_VF_VLAN_INFO && a.data.length >= 14) {
         info.vlan = a.data.readUInt32LE(4);
         info.qos = a.data.readUInt32LE(8);
