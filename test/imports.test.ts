@@ -30,7 +30,16 @@ function files(dir: string, ext: string): string[] {
   });
 }
 
-/** Relative imports of one file: static (import/export … from) and dynamic (import('…')). */
+/** The specifiers of a module's static imports: `import/export … from '…'` and `import '…'`. */
+function staticImports(text: string): { spec: string; typeOnly: boolean }[] {
+  return [
+    ...text.matchAll(
+      /^\s*(?:import|export)\s+(type\s+)?[^;]*?\sfrom\s+'([^']+)'|^\s*import\s+'([^']+)'/gms,
+    ),
+  ].map((m) => ({ spec: m[2] ?? m[3], typeOnly: m[1] !== undefined }));
+}
+
+/** Relative imports of one file: static (staticImports) and dynamic (import('…')). */
 function edges(file: string, base: string): Edge[] {
   const text = readFileSync(file, 'utf8');
   const out: Edge[] = [];
@@ -39,8 +48,7 @@ function edges(file: string, base: string): Edge[] {
     const to = resolve(dirname(file), spec).replace(/\.js$/, base.endsWith('src') ? '.ts' : '.js');
     out.push({ from: relative(base, file), to: relative(base, to), typeOnly });
   };
-  for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^;]*?\sfrom\s+'([^']+)'/gms))
-    add(m[3], m[2] !== undefined);
+  for (const { spec, typeOnly } of staticImports(text)) add(spec, typeOnly);
   for (const m of text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)) add(m[1], false);
   return out;
 }
@@ -102,11 +110,7 @@ test('`nicvisor` starts without the schemas: its static imports reach neither zo
   const walk = (rel: string) => {
     if (seen.has(rel)) return;
     seen.add(rel);
-    const text = readFileSync(join(base, rel), 'utf8');
-    for (const m of text.matchAll(
-      /^\s*(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'|^\s*import\s+'([^']+)'/gms,
-    )) {
-      const spec = m[1] ?? m[2];
+    for (const { spec } of staticImports(readFileSync(join(base, rel), 'utf8'))) {
       if (spec.startsWith('.')) walk(relative(base, resolve(dirname(join(base, rel)), spec)));
       else if (!spec.startsWith('node:')) packages.add(spec.split('/')[0]);
     }
