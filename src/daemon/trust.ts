@@ -6,8 +6,8 @@
  * and have the daemon load or run what they wrote. Each refusal names the path and the
  * command that fixes it.
  */
-import { constants, type Stats } from 'node:fs';
-import { lstat, realpath, stat } from 'node:fs/promises';
+import { constants, lstatSync, realpathSync, type Stats, statSync } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
 
 /** Directories anyone can write to; nothing root runs may live below them. */
@@ -113,15 +113,19 @@ export interface FileCheck {
  * Why a configuration file must not be loaded, or null when it may: a symlink that leads
  * out of `within`, a file that is not regular, a foreign owner, writable by other users.
  * The file's directory chain is not judged here (the caller checks its directories once).
+ * Synchronous, like safe-read.ts and for its reason: it runs once per policy file.
  */
-export async function distrustFile(
+export function distrustFile(
   path: string,
   check: FileCheck,
   uid = process.getuid?.() ?? 0,
-): Promise<Distrust | null> {
-  const l = await lstat(path);
+): Distrust | null {
+  const l = lstatSync(path);
   if (l.isSymbolicLink()) {
-    const real = await realpath(path).catch(() => null);
+    let real: string | null = null;
+    try {
+      real = realpathSync(path);
+    } catch {}
     const within = check.within ? resolve(check.within) : null;
     if (!real || !within || !(real === within || real.startsWith(`${within}${sep}`)))
       return {
@@ -130,19 +134,19 @@ export async function distrustFile(
         fix: `replace the symlink with a copy of the file: cp --remove-destination "$(readlink -f ${path})" ${path}`,
       };
   }
-  const st = l.isSymbolicLink() ? await stat(path) : l;
+  const st = l.isSymbolicLink() ? statSync(path) : l;
   if (!st.isFile())
     return { path, what: `${check.kind} ${path} is ${kindOf(st)}`, fix: fixOf(st, path) };
   return modeProblem(path, st, uid, check.kind);
 }
 
 /** Why a directory the daemon reads configuration from must not be trusted, or null. */
-export async function distrustDir(
+export function distrustDir(
   path: string,
   kind: string,
   uid = process.getuid?.() ?? 0,
-): Promise<Distrust | null> {
-  const st = await stat(path);
+): Distrust | null {
+  const st = statSync(path);
   if (!st.isDirectory())
     return { path, what: `${kind} ${path} is ${kindOf(st)}`, fix: fixOf(st, path) };
   return modeProblem(path, st, uid, kind);

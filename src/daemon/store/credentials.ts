@@ -32,7 +32,7 @@ export class Credentials {
     this.hashes = new Map();
     let text: string;
     try {
-      text = (await readRegularFile(this.file)).toString('utf8');
+      text = readRegularFile(this.file).toString('utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       return (err as Error).message;

@@ -44,15 +44,11 @@ function fileProblem(file: string, message: string, fix: string): Problem {
 }
 
 /** The bytes of a file the daemon may trust, or the Problem that refuses it. */
-async function trustedBytes(
-  file: string,
-  kind: string,
-  within: string | undefined,
-): Promise<Buffer | Problem> {
+function trustedBytes(file: string, kind: string, within: string | undefined): Buffer | Problem {
   try {
-    const d = await distrustFile(file, { kind, within });
+    const d = distrustFile(file, { kind, within });
     if (d) return fileProblem(file, d.what, d.fix);
-    return await readRegularFile(file);
+    return readRegularFile(file);
   } catch (err) {
     if (err instanceof UnreadableFileError) return fileProblem(file, err.message, err.fix);
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
@@ -76,7 +72,7 @@ export async function readVfDir(dir: string, stateDir = dir): Promise<ReadResult
     throw err;
   }
   for (const d of new Set([stateDir, dir])) {
-    const bad = await distrustDir(d, 'directory');
+    const bad = distrustDir(d, 'directory');
     if (bad) out.problems.push(fileProblem(d, bad.what, bad.fix));
   }
   for (const entry of names) {
@@ -87,7 +83,7 @@ export async function readVfDir(dir: string, stateDir = dir): Promise<ReadResult
       continue;
     }
     const file = vfFile(dir, name);
-    const bytes = await trustedBytes(file, 'VF policy file', stateDir);
+    const bytes = trustedBytes(file, 'VF policy file', stateDir);
     if (!Buffer.isBuffer(bytes)) {
       out.problems.push(bytes);
       continue;
@@ -117,7 +113,7 @@ export async function readMainFile(file: string): Promise<Parsed> {
       ),
     };
   }
-  const bytes = await trustedBytes(file, 'main config', undefined);
+  const bytes = trustedBytes(file, 'main config', undefined);
   if (!Buffer.isBuffer(bytes)) return { problem: bytes };
   return parseDocument(file, bytes, 'json5');
 }
@@ -165,7 +161,10 @@ export async function loadGuests(layout: Layout, log: Logger): Promise<Map<strin
     .filter(isVfName);
   for (const name of names) {
     const file = vfFile(layout.guestDir, name);
-    const bytes = await readRegularFile(file).catch(() => null);
+    let bytes: Buffer | null = null;
+    try {
+      bytes = readRegularFile(file);
+    } catch {}
     const parsed = bytes ? parseDocument(file, bytes, 'json') : null;
     const data = parsed && 'data' in parsed && isRecord(parsed.data) ? parsed.data : null;
     const g = data ? GuestState.safeParse({ ...emptyGuestState(), ...data }) : null;
