@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { atMost, type Bench } from './_report.js';
 
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 const RUNS = 9;
 
 function p50Ms(args: string[]): number {

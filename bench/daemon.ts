@@ -23,7 +23,7 @@ import type { GuestRequestBody } from '../src/model/index.js';
 import { atLeast, atMost, type Bench } from './_report.js';
 import { percentile } from './_stats.js';
 
-const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
+const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../cli/main.js');
 /** The node flags of the launcher's first line (`#!/usr/bin/env -S node FLAGS`): a daemon
  * spawned here starts as /usr/bin/nicvisor (and the systemd unit) starts it. */
 const LAUNCHER_FLAGS = readFileSync(MAIN, 'utf8').split('\n')[0].split(' ').slice(3);

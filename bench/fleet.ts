@@ -41,7 +41,7 @@ import { percentile } from './_stats.js';
 
 const AGENTS = 50;
 const ROUNDS = 5;
-const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
+const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../cli/main.js');
 const MiB = 1024 * 1024;
 
 interface Round {

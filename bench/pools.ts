@@ -28,7 +28,7 @@ import { poolApi } from '../src/cli/pool-client.js';
 import { atLeast, atMost, type Bench } from './_report.js';
 import { percentile } from './_stats.js';
 
-const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
+const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../cli/main.js');
 const ROUNDS = 300;
 const OWNERS = 16;
 

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-artifacts}")
-[ -f dist/src/cli/main.js ] || { echo "build-deb: run \`npm run build\` first" >&2; exit 1; }
+[ -f dist/cli/main.js ] || { echo "build-deb: run \`npm run build\` first" >&2; exit 1; }
 command -v dpkg-deb >/dev/null || { echo "build-deb: dpkg-deb is missing (apt-get install dpkg)" >&2; exit 1; }
 
 version=$(node -p 'require("./package.json").version')
@@ -26,9 +26,9 @@ tar -xzf "$work/nicvisor-$version.tgz" -C "$app" --strip-components=1
 cp package-lock.json "$app/"
 (cd "$app" && npm ci --omit=dev --prefer-offline --no-audit --no-fund --engine-strict --loglevel=error)
 rm "$app/package-lock.json"
-ln -s ../lib/nicvisor/dist/src/cli/main.js "$stage/usr/bin/nicvisor"
+ln -s ../lib/nicvisor/dist/cli/main.js "$stage/usr/bin/nicvisor"
 
-nv() { node "$app/dist/src/cli/main.js" "$@"; }
+nv() { node "$app/dist/cli/main.js" "$@"; }
 install -D -m 0644 packaging/systemd/nicvisor.service "$stage/lib/systemd/system/nicvisor.service"
 install -D -m 0644 packaging/tmpfiles.d/nicvisor.conf "$stage/usr/lib/tmpfiles.d/nicvisor.conf"
 install -D -m 0644 packaging/sysusers.d/nicvisor.conf "$stage/usr/lib/sysusers.d/nicvisor.conf"
@@ -44,7 +44,7 @@ install -m 0644 packaging/nicvisor.json "$stage/usr/share/doc/nicvisor/examples/
 install -m 0644 packaging/vfs/*.json "$stage/usr/share/doc/nicvisor/examples/vfs/"
 chmod -R u=rwX,go=rX "$stage/usr"
 # npm makes a bin executable when it installs a package; this tree was unpacked by hand.
-chmod 0755 "$app/dist/src/cli/main.js"
+chmod 0755 "$app/dist/cli/main.js"
 
 size=$(du -sk "$stage" | cut -f1)
 cat >"$stage/DEBIAN/control" <<CONTROL

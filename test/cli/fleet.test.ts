@@ -12,7 +12,7 @@ import { tempRoot, until } from '../daemon/fleet/fleet-harness.js';
 import { nicvisor, ROOT } from './run.js';
 
 const skip = etcdMissing();
-const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
 
 describe('nicvisor fleet on a real etcd cluster', { skip: skip ?? false, timeout: 120_000 }, () => {
   const cluster = new EtcdCluster();

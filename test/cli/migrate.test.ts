@@ -8,7 +8,7 @@ import type { PoolInput } from '../../src/model/index.js';
 import { PF0, PF1, type PoolKit, startPoolKit } from '../daemon/pools/kit.js';
 import { ROOT } from './run.js';
 
-const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
 
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

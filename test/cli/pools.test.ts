@@ -6,7 +6,7 @@ import { ApiServer } from '../../src/api/server.js';
 import { type PoolKit, startPoolKit } from '../daemon/pools/kit.js';
 import { ROOT } from './run.js';
 
-const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
 
 function cli(
   socket: string,

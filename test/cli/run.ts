@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 /** The repository root, from dist/test/cli/. */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const CORPUS = join(ROOT, 'test', 'corpus');
-const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
 
 export interface CliResult {
   code: number | null;

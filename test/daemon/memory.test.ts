@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { IdleSettle, settleMemory } from '../../src/daemon/memory.js';
 
-const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../cli/main.js');
 
 test('settleMemory collects what nothing holds, and leaves no gc() in the global scope', async () => {
   let garbage: object | null = { big: new Array(10_000).fill('x') };

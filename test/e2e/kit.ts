@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** dist/src/cli/main.js, from dist/test/e2e/. */
-export const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+/** dist/cli/main.js (the bundle), from dist/test/e2e/. */
+export const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../cli/main.js');
 
 export interface Env {
   dir: string;

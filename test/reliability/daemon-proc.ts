@@ -1,12 +1,12 @@
-/** The real daemon as a child process (`dist/src/cli/main.js serve`) on a temp directory. */
+/** The real daemon as a child process (`dist/cli/main.js serve`, the bundle users run) on a temp directory. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** dist/src/cli/main.js, from dist/test/reliability/. */
-export const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+/** dist/cli/main.js (the bundle), from dist/test/reliability/. */
+export const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../cli/main.js');
 
 export const PFS = ['sim:nic0/0', 'sim:nic0/1'];
 

@@ -9,9 +9,10 @@
  * carries the bearer token. A strict Content-Security-Policy keeps the token safe from
  * injected script: only same-origin scripts, no inline code.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
@@ -33,11 +34,22 @@ export const DASHBOARD_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/**
+ * The package's root: the first directory above this module holding a package.json. This
+ * module runs from dist/src/api/routes/ (as tsc wrote it) and from dist/cli/ (the bundle,
+ * scripts/bundle.ts), so the files are found from the root, not from the module's place.
+ */
+function packageRoot(): string | null {
+  for (let d = dirname(fileURLToPath(import.meta.url)); d !== dirname(d); d = dirname(d))
+    if (existsSync(join(d, 'package.json'))) return d;
+  return null;
+}
+
 /** URL name → file path, for everything the dashboard may load. */
 export function dashboardFiles(): Map<string, string> {
   const files = new Map<string, string>();
-  const add = (dirUrl: URL, ext: string[]) => {
-    const dir = fileURLToPath(dirUrl);
+  const root = packageRoot();
+  const add = (dir: string, ext: string[]) => {
     let names: string[];
     try {
       names = readdirSync(dir);
@@ -46,9 +58,10 @@ export function dashboardFiles(): Map<string, string> {
     }
     for (const n of names) if (ext.some((e) => n.endsWith(e))) files.set(n, dir + n);
   };
-  // dist/src/api/routes/ → dist/src/web/ (compiled modules) and <root>/src/web/ (HTML, CSS).
-  add(new URL('../../web/', import.meta.url), ['.js']);
-  add(new URL('../../../../src/web/', import.meta.url), ['.html', '.css', '.svg']);
+  if (root) {
+    add(join(root, 'dist/src/web/'), ['.js']);
+    add(join(root, 'src/web/'), ['.html', '.css', '.svg']);
+  }
   const require = createRequire(import.meta.url);
   files.set('vendor/uPlot.esm.js', require.resolve('uplot/dist/uPlot.esm.js'));
   files.set('vendor/uPlot.min.css', require.resolve('uplot/dist/uPlot.min.css'));
