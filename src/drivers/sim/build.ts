@@ -12,10 +12,11 @@ export interface TagSpec {
 }
 
 export interface FrameSpec {
-  dst: string;
-  src: string;
+  /** A MAC string, or the 48-bit number macToNum() gives for it. */
+  dst: string | number;
+  src: string | number;
   /** Outer tag first. */
-  tags?: TagSpec[];
+  tags?: readonly TagSpec[];
   /** Default 0x0800 (IPv4). */
   etherType?: number;
   /** Payload bytes; default: a counting pattern of `size` bytes in total. */
@@ -24,9 +25,16 @@ export interface FrameSpec {
   size?: number;
 }
 
-function writeMac(buf: Buffer, at: number, mac: string): void {
-  const n = macToNum(mac);
-  buf.writeUIntBE(n, at, 6);
+function writeMac(buf: Buffer, at: number, mac: string | number): void {
+  buf.writeUIntBE(typeof mac === 'number' ? mac : macToNum(mac), at, 6);
+}
+
+const NO_TAGS: readonly TagSpec[] = [];
+
+/** The frame's length: whole bytes, as Buffer.allocUnsafe() rounds a fractional size down. */
+function frameLength(spec: FrameSpec): number {
+  const header = ETH_HEADER_LEN + TAG_LEN * (spec.tags?.length ?? 0);
+  return header + (spec.payload?.length ?? Math.max(0, Math.floor((spec.size ?? 64) - header)));
 }
 
 /**
@@ -34,11 +42,20 @@ function writeMac(buf: Buffer, at: number, mac: string): void {
  * payload is padded so the frame is exactly that long (at least its header).
  */
 export function buildFrame(spec: FrameSpec): Buffer {
-  const tags = spec.tags ?? [];
+  // allocUnsafe: every byte is written by writeFrame (header fields, then the payload).
+  const buf = Buffer.allocUnsafe(frameLength(spec));
+  writeFrame(buf, spec);
+  return buf;
+}
+
+/**
+ * Write the frame buildFrame() would make into the start of `buf` (which must be long
+ * enough) and return its length: the demo traffic sends every frame from one buffer.
+ */
+export function writeFrame(buf: Buffer, spec: FrameSpec): number {
+  const tags = spec.tags ?? NO_TAGS;
   const header = ETH_HEADER_LEN + TAG_LEN * tags.length;
-  const length = spec.payload?.length ?? Math.max(0, (spec.size ?? 64) - header);
-  // allocUnsafe: every byte is written below (header fields, then the payload).
-  const buf = Buffer.allocUnsafe(header + length);
+  const length = spec.payload?.length ?? Math.max(0, Math.floor((spec.size ?? 64) - header));
   writeMac(buf, 0, spec.dst);
   writeMac(buf, 6, spec.src);
   let off = 12;
@@ -53,5 +70,5 @@ export function buildFrame(spec: FrameSpec): Buffer {
   // The counting pattern written in place: building it as a JS array first made buildFrame
   // 12 % of the demo daemon's CPU (512 VFs, two frames each every 250 ms) and its garbage.
   else for (let i = 0; i < length; i++) buf[header + i] = i & 0xff;
-  return buf;
+  return header + length;
 }

@@ -32,6 +32,31 @@ export function cloneSettings(s: VfSettings): VfSettings {
   };
 }
 
+/** Whether two settings hold the same values (every field is a scalar or a list of them). */
+export function sameSettings(a: VfSettings, b: VfSettings): boolean {
+  let n = 0;
+  for (const k in b) {
+    n += 1;
+    const x: unknown = a[k as VfSettingKey];
+    const y: unknown = b[k as VfSettingKey];
+    if (x === y) continue;
+    if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  }
+  for (const _ in a) n -= 1;
+  return n === 0;
+}
+
+/** A copy that cannot be changed, lists included: it is handed out more than once. */
+export function frozenSettings(s: VfSettings): Readonly<VfSettings> {
+  const c = cloneSettings(s);
+  Object.freeze(c.macFilters);
+  Object.freeze(c.vlans);
+  Object.freeze(c.vlanFilters);
+  Object.freeze(c.trafficShares);
+  return Object.freeze(c);
+}
+
 /** What a VF value is checked against. */
 export interface SettingLimits {
   pfMtu: number;
