@@ -24,7 +24,9 @@ class Monotonic {
   value = zeroCounters();
 
   update(raw: VfCounters): void {
-    for (const k of Object.keys(raw) as (keyof VfCounters)[]) {
+    // for-in, not Object.keys(): no array per VF on every stats read.
+    for (const key in raw) {
+      const k = key as keyof VfCounters;
       if (raw[k] < this.last[k]) this.offset[k] += this.last[k];
       this.last[k] = raw[k];
       this.value[k] = raw[k] + this.offset[k];
