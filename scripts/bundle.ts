@@ -6,10 +6,13 @@
  * Why: node resolves, reads and compiles every module file on its own; the daemon loads
  * about 300 of them (180 of ours, 90 of zod), and under the launcher's small young
  * generation that was more than half of a spawned daemon's start. Measured on this
- * project's 2-core machine (8 PFs × 64 sim VFs): exec → API ready p50 2.3 s → 1.4 s, and
- * 5-6 MiB less RSS (the bundle drops zod's unused locales; minified source is smaller in
- * V8's heap). `dist/src/` stays as tsc wrote it: the tests and the lean CNI plugin and
+ * project's 2-core machine (8 PFs × 64 sim VFs, 10 runs of each, interleaved): exec → API
+ * ready p50 1.63 s → 1.26 s, and 4-6 MiB less RSS (the bundle drops zod's unused locales;
+ * minified source is smaller in V8's heap). `dist/src/` stays as tsc wrote it: the tests and the lean CNI plugin and
  * libvirt hook use it.
+ *
+ * A CommonJS module imported with import() is given only its `default` (module.exports) in
+ * the bundle, no named exports: cli/commands/cni.ts reads it so.
  *
  * Left out of the bundle, loaded from node_modules at run time: koffi (a native addon),
  * etcd3 (gRPC reads its .proto files from its own directory) and prom-client (required

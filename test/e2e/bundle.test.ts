@@ -5,6 +5,7 @@
  * end-to-end and CLI tests spawn the bundle too.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { resolve } from 'node:path';
@@ -34,6 +35,15 @@ describe('the bundled command (dist/cli/main.js)', () => {
     const line = await first(MAIN);
     assert.match(line, /^#!\/usr\/bin\/env -S node .*--max-semi-space-size=1/);
     assert.equal(line, await first(TSC_MAIN));
+  });
+
+  it('runs `nicvisor cni`, a CommonJS module the bundle imports', () => {
+    const r = spawnSync(process.execPath, [MAIN, 'cni'], {
+      env: { ...process.env, CNI_COMMAND: 'VERSION' },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(JSON.parse(r.stdout).supportedVersions.includes('1.0.0'), r.stdout);
   });
 
   it('serves the dashboard files, found from the package root', async (t) => {

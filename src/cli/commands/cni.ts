@@ -7,7 +7,9 @@ export function register(program: Command): void {
     .action(async () => {
       // Loaded here, as every command's heavy part is: `serve` carries all the commands'
       // definitions, not their code (bench/daemon.ts: the daemon's RSS).
-      const { cniMain } = await import('../cni/main.cjs');
-      await cniMain();
+      // Through `default` (module.exports): the bundle (scripts/bundle.ts) gives an imported
+      // CommonJS module only that, where node's own loader also guesses named exports.
+      const { default: cni } = await import('../cni/main.cjs');
+      await cni.cniMain();
     });
 }
