@@ -29,12 +29,16 @@ function writeMac(buf: Buffer, at: number, mac: string | number): void {
   buf.writeUIntBE(typeof mac === 'number' ? mac : macToNum(mac), at, 6);
 }
 
-const NO_TAGS: readonly TagSpec[] = [];
+/** No tags: shared, so a spec without VLANs allocates no array. */
+export const NO_TAGS: readonly TagSpec[] = [];
 
-/** The frame's length: whole bytes, as Buffer.allocUnsafe() rounds a fractional size down. */
-function frameLength(spec: FrameSpec): number {
-  const header = ETH_HEADER_LEN + TAG_LEN * (spec.tags?.length ?? 0);
-  return header + (spec.payload?.length ?? Math.max(0, Math.floor((spec.size ?? 64) - header)));
+function headerLength(spec: FrameSpec): number {
+  return ETH_HEADER_LEN + TAG_LEN * (spec.tags?.length ?? 0);
+}
+
+/** Payload bytes after a header of `header` bytes: whole bytes, as allocUnsafe rounds down. */
+function payloadLength(spec: FrameSpec, header: number): number {
+  return spec.payload?.length ?? Math.max(0, Math.floor((spec.size ?? 64) - header));
 }
 
 /**
@@ -43,7 +47,8 @@ function frameLength(spec: FrameSpec): number {
  */
 export function buildFrame(spec: FrameSpec): Buffer {
   // allocUnsafe: every byte is written by writeFrame (header fields, then the payload).
-  const buf = Buffer.allocUnsafe(frameLength(spec));
+  const header = headerLength(spec);
+  const buf = Buffer.allocUnsafe(header + payloadLength(spec, header));
   writeFrame(buf, spec);
   return buf;
 }
@@ -54,8 +59,8 @@ export function buildFrame(spec: FrameSpec): Buffer {
  */
 export function writeFrame(buf: Buffer, spec: FrameSpec): number {
   const tags = spec.tags ?? NO_TAGS;
-  const header = ETH_HEADER_LEN + TAG_LEN * tags.length;
-  const length = spec.payload?.length ?? Math.max(0, Math.floor((spec.size ?? 64) - header));
+  const header = headerLength(spec);
+  const length = payloadLength(spec, header);
   writeMac(buf, 0, spec.dst);
   writeMac(buf, 6, spec.src);
   let off = 12;

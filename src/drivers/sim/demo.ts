@@ -1,5 +1,5 @@
 import { type VlanProto, ZERO_MAC } from '../../model/index.js';
-import { type FrameSpec, macToNum, type TagSpec, writeFrame } from './build.js';
+import { type FrameSpec, macToNum, NO_TAGS, type TagSpec, writeFrame } from './build.js';
 import type { SimNic } from './nic.js';
 import type { SimPf } from './pf.js';
 import { type SimVf, VLAN_PORT } from './vf.js';
@@ -9,7 +9,6 @@ export const DEMO_GATEWAY_MAC = '02:de:00:00:00:01';
 
 const GATEWAY = macToNum(DEMO_GATEWAY_MAC);
 const BROADCAST = macToNum('ff:ff:ff:ff:ff:ff');
-const NO_TAGS: readonly TagSpec[] = [];
 
 /** What the demo sends one VF, made again only when the VF's MAC or VLANs change. */
 interface DemoVf {
