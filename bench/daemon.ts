@@ -10,7 +10,7 @@
  *   (idle VFs, and again with traffic on every VF).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -20,7 +20,7 @@ import { ApiClient } from '../src/cli/client.js';
 import { silentLogger } from '../src/daemon/logger.js';
 import { Daemon } from '../src/daemon/service.js';
 import type { GuestRequestBody } from '../src/model/index.js';
-import { atLeast, atMost, type Bench } from './_report.js';
+import { atLeast, atMost, type Bench, type Figure } from './_report.js';
 import { percentile } from './_stats.js';
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../cli/main.js');
@@ -262,35 +262,115 @@ function toggleOver(names: readonly string[]) {
   });
 }
 
+interface LoadResult {
+  sorted: number[];
+  perSec: number;
+  cpuPerReq: number;
+  clientCpuPerReq: number;
+  stealPct: number;
+}
+
 function report(
   b: Bench,
   label: string,
-  r: {
-    sorted: number[];
-    perSec: number;
-    cpuPerReq: number;
-    clientCpuPerReq: number;
-    stealPct: number;
-  },
-  goal: { p99Ms: number; perSec: number },
-): void {
+  r: LoadResult,
+  goal: { p99Ms: number; perSec: number } | null,
+): { p99: Figure; rate: Figure; cpu: Figure } {
   b.figure(`${label}, p50`, percentile(r.sorted, 50) / 1000, 'ms');
-  b.figure(`${label}, p99`, percentile(r.sorted, 99) / 1000, 'ms', atMost(goal.p99Ms));
-  b.figure(
+  const p99 = b.figure(
+    `${label}, p99`,
+    percentile(r.sorted, 99) / 1000,
+    'ms',
+    goal && atMost(goal.p99Ms),
+  );
+  const rate = b.figure(
     `${label}, rate`,
     r.perSec,
     'req/s',
-    atLeast(goal.perSec),
+    goal && atLeast(goal.perSec),
     `the load generator on the same cores: ${r.clientCpuPerReq.toFixed(0)} µs CPU per request; CPU stolen by the hypervisor: ${r.stealPct.toFixed(1)} %`,
   );
   // The rate goal on one core leaves this much daemon CPU per request.
-  b.figure(`${label}, daemon CPU per request`, r.cpuPerReq, 'µs', atMost(1e6 / goal.perSec));
+  const cpu = b.figure(
+    `${label}, ${goal ? 'daemon ' : ''}CPU per request`,
+    r.cpuPerReq,
+    'µs',
+    goal && atMost(1e6 / goal.perSec),
+  );
+  return { p99, rate, cpu };
+}
+
+/**
+ * The floor under every guest-request figure, measured in this run: the same generator at
+ * 8 in flight against bench/_http-floor.ts (fastify, the daemon's body parser, a fixed answer,
+ * nothing else). A daemon figure over it is what the guest logic adds to HTTP; a goal below
+ * the floor cannot be met by any daemon answering over HTTP on this machine.
+ */
+async function httpFloor(b: Bench, dir: string): Promise<ReturnType<typeof report>> {
+  const socket = join(dir, 'floor.sock');
+  const child = spawn(
+    process.execPath,
+    [...LAUNCHER_FLAGS, join(dirname(fileURLToPath(import.meta.url)), '_http-floor.js'), socket],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const g = new GuestLoad(socket, 8);
+  try {
+    await new Promise<void>((ok, fail) => {
+      child.stdout!.on('data', (c) => String(c).includes('listening') && ok());
+      child.on('exit', (code) => fail(new Error(`the HTTP floor server exited ${code}`)));
+    });
+    const names = ['vf-0-0'];
+    const noop = (): GuestRequestBody => ({ type: 'setPromisc', enable: false });
+    await load(child.pid!, g, names, WARM_UP, 8, noop);
+    const r = await load(child.pid!, g, names, 10_000, 8, noop);
+    return report(b, 'HTTP floor: fastify answering a fixed decision, c=8 (baseline)', r, null);
+  } finally {
+    await g.close();
+    await stopDaemon(child);
+  }
+}
+
+/**
+ * One fdatasync of a small appended record on the state directory's file system (p50 of
+ * 500): a durable ack waits for at least one, so at c in flight no store can ack faster than
+ * c / fsync (Little's law), whatever its batching.
+ */
+async function fsyncFloor(b: Bench, dir: string): Promise<Figure> {
+  const file = join(dir, 'fsync-probe');
+  const fd = openSync(file, 'w');
+  const lat: number[] = [];
+  const rec = Buffer.alloc(256, 0x61);
+  try {
+    for (let i = 0; i < 500; i++) {
+      writeSync(fd, rec);
+      const t = performance.now();
+      fdatasyncSync(fd);
+      lat.push(performance.now() - t);
+    }
+  } finally {
+    closeSync(fd);
+    await rm(file, { force: true });
+  }
+  const ms = percentile(
+    lat.sort((x, y) => x - y),
+    50,
+  );
+  b.figure(
+    'fdatasync of a 256-byte append on the state dir (baseline), p50',
+    ms,
+    'ms',
+    null,
+    `at 8 in flight no durable store acks faster than ${Math.round(8000 / ms)}/s here`,
+  );
+  return b.figure('durable-ack ceiling at c=8, 8 / fdatasync (baseline)', 8000 / ms, 'req/s');
 }
 
 const mib = (bytes: number) => bytes / 2 ** 20;
 
 async function guestRequests(b: Bench): Promise<void> {
   const s = await setup(2, 8, { guestRequestsPerSecond: 1_000_000, guestRequestBurst: 1_000_000 });
+  const floor = await httpFloor(b, s.dir);
+  const ceiling = await fsyncFloor(b, join(s.dir, 'state'));
   const { child } = await spawnDaemon(s);
   const c = new ApiClient({ socket: s.socket });
   const g = new GuestLoad(s.socket, 8);
@@ -303,8 +383,12 @@ async function guestRequests(b: Bench): Promise<void> {
     for (const conc of [1, 2, 4, 8]) {
       const before = conc === 8 ? await g.metrics() : '';
       const r = await load(child.pid!, g, names, 10_000, conc, noop);
-      report(b, `decision, no state change (ack), c=${conc}`, r, decision);
-      if (conc === 8) daemonSide(b, 'decision, c=8', before, await g.metrics(), 'decision', 1);
+      const f = report(b, `decision, no state change (ack), c=${conc}`, r, decision);
+      if (conc === 8) {
+        daemonSide(b, 'decision, c=8', before, await g.metrics(), 'decision', 1);
+        b.ratio('decision c=8, p99 over the HTTP floor', f.p99, floor.p99);
+        b.ratio('decision c=8, daemon CPU per request over the HTTP floor', f.cpu, floor.cpu);
+      }
     }
     const nack = await load(child.pid!, g, names, 10_000, 4, () => ({
       type: 'addVlan',
@@ -314,10 +398,12 @@ async function guestRequests(b: Bench): Promise<void> {
     await load(child.pid!, g, names, WARM_UP, 8, toggle);
     const before = await g.metrics();
     const acks = await load(child.pid!, g, names, 4000, 8, toggle);
-    report(b, 'ack that changes state (fsync + reconcile), c=8', acks, {
+    const a = report(b, 'ack that changes state (fsync + reconcile), c=8', acks, {
       p99Ms: 5,
       perSec: 10_000,
     });
+    b.ratio('ack c=8, daemon CPU per request over the HTTP floor', a.cpu, floor.cpu);
+    b.ratio('ack c=8, rate over the durable-ack ceiling', a.rate, ceiling);
     daemonSide(b, 'ack that changes state, c=8', before, await g.metrics(), 'change', 5);
     const stats = await c.stats();
     b.figure('daemon RSS right after the load (16 VFs)', mib(stats.daemon.rssBytes), 'MiB');
