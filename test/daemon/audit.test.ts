@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { appendFile, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,6 +146,7 @@ test('AuditLog: history pages newest first through rotated files; since() replay
     const audit = new AuditLog({ path, maxBytes: 4096, keep: 5 }, new EventBus(() => {}));
     audit.start();
     for (let i = 0; i < 100; i++) audit.record(entry(i));
+    audit.flush();
     assert.ok((await readdir(dir)).length >= 3, 'the history spans rotated files');
     const seqs: number[] = [];
     let before: number | null = null;
@@ -176,6 +178,35 @@ test('AuditLog: history pages newest first through rotated files; since() replay
       'a capped replay keeps the newest',
     );
     audit.stop();
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
+test('AuditLog: the lines of one turn are written together when it ends, in order; reads and stop see them first', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'nv-audit-'));
+  try {
+    const path = join(dir, 'audit.log');
+    const audit = new AuditLog({ path, maxBytes: 1 << 20, keep: 2 }, new EventBus(() => {}));
+    audit.start();
+    for (let i = 0; i < 5; i++) audit.record(entry(i));
+    assert.equal(readFileSync(path, 'utf8'), '', 'nothing written during the turn');
+    await new Promise((r) => setImmediate(r));
+    const seqs = (text: string) =>
+      text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).seq as number);
+    assert.deepEqual(seqs(await readFile(path, 'utf8')), [1, 2, 3, 4, 5]);
+    audit.record(entry(5));
+    assert.deepEqual(
+      (await audit.page(null, 1)).entries.map((e) => e.seq),
+      [6],
+      'a read of the history writes the pending lines first',
+    );
+    audit.record(entry(6));
+    audit.stop();
+    assert.deepEqual(seqs(await readFile(path, 'utf8')), [1, 2, 3, 4, 5, 6, 7], 'stop writes them');
   } finally {
     await rm(dir, { recursive: true });
   }
