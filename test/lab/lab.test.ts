@@ -25,11 +25,34 @@ describe('linux driver in the lab VM', { skip: skipReason() }, () => {
   it('builds the VM (cached) and passes on netdevsim and igb', { timeout: 55 * 60 * 1000 }, () => {
     const build = spawnSync(join(repo, 'test/lab/image/build-vm.sh'), { stdio: 'inherit' });
     assert.equal(build.status, 0, 'test/lab/image/build-vm.sh failed');
-    const r = spawnSync(join(repo, 'test/lab/run-lab.sh'), { cwd: repo, encoding: 'utf8' });
-    const out = `${r.stdout}${r.stderr}`;
+    // One stream (stderr into stdout) so each boot's "run-vm.sh: …, exit N" stays in its section.
+    const r = spawnSync('bash', ['-c', 'exec "$0" 2>&1', join(repo, 'test/lab/run-lab.sh')], {
+      cwd: repo,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const out = r.stdout ?? '';
     for (const line of out.split('\n'))
       if (/^(== lab|\s*[✔✖]|# |run-vm\.sh:)/.test(line))
         console.log(`lab: ${line.replace(/^# /, '')}`);
-    assert.equal(r.status, 0, `lab run failed:\n${out.slice(-4000)}`);
+    assert.equal(r.status, 0, `lab run failed:\n${failedBoots(out)}`);
   });
 });
+
+/** What each failed boot printed from node's "failing tests" summary on (its last 6000
+ * characters when it has none: a boot that hung or broke before its tests ended), so the
+ * failure reads in the assertion whichever boot it was in. */
+function failedBoots(out: string): string {
+  const parts: string[] = [];
+  for (const section of out.split(/^(?=== lab VM: )/m)) {
+    const exit = /^run-vm\.sh: .*, exit (\S+)$/m.exec(section)?.[1];
+    if (exit === '0' || !section.startsWith('== lab VM: ')) continue;
+    const head = section.slice(0, section.indexOf('\n'));
+    const at = section.lastIndexOf('✖ failing tests:');
+    const body = at >= 0 ? section.slice(at) : section.slice(-6000);
+    parts.push(
+      `${head} (exit ${exit ?? 'unknown'})\n${body.length > 12000 ? `${body.slice(0, 12000)}\n[…]` : body}`,
+    );
+  }
+  return parts.length > 0 ? parts.join('\n') : out.slice(-4000);
+}
