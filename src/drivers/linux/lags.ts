@@ -6,9 +6,9 @@
  * eswitch/linux-eswitch.ts).
  *
  * The kernel counts link failures per member but not failovers, and keeps no frame times:
- * failovers are counted here, from the active member changing away from a member whose link
- * is down between two reads (every read, and every link notification, is one); the failover
- * time and frames lost are not known (null).
+ * failovers are counted here (trackFailover), from the active member changing away from a
+ * member whose link went down (every read, and every link notification, is one); the
+ * failover time and frames lost are not known (null).
  */
 import type { LagConfig, LagStatus, ObservedLag } from '../../model/index.js';
 import type { DriverEvent } from '../driver.js';
@@ -17,10 +17,39 @@ import { NetlinkError, type NlAck } from './netlink/message.js';
 import type { PfEntry, PfRegistry } from './pf-registry.js';
 import type { Rtnl } from './rtnl.js';
 
-interface Tracked {
-  /** ifindex of the member active at the last read (0: none). */
+/** What a bond's failover count is made from, across reads. */
+export interface FailoverTrack {
+  /** ifindex of the last member seen active (0: none seen yet). */
   active: number;
+  /** That member was seen down (its link, or no active member shown) since it became active. */
+  wentDown: boolean;
   failovers: number;
+}
+
+/**
+ * One read of a bond into its failover count: a failover is the active member changing away
+ * from one that went down. The kernel shows no active member (IFLA_BOND_ACTIVE_SLAVE absent)
+ * while the active one is not up and miimon has not yet picked another (up to one miimon
+ * interval after `ip link set DEV down`; a link notification read falls right into it), so
+ * such a read keeps the member it had and marks it down rather than forgetting it: A → none
+ * → B is one failover.
+ */
+export function trackFailover(
+  t: FailoverTrack,
+  active: number,
+  linkUp: (ifindex: number) => boolean,
+): void {
+  if (active === 0) {
+    if (t.active !== 0) t.wentDown = true;
+    return;
+  }
+  if (active === t.active) {
+    if (!linkUp(active)) t.wentDown = true;
+    return;
+  }
+  if (t.active !== 0 && (t.wentDown || !linkUp(t.active))) t.failovers++;
+  t.active = active;
+  t.wentDown = !linkUp(active);
 }
 
 function check(ack: NlAck, what: string): void {
@@ -33,7 +62,7 @@ type Seen = Map<string, { linkUp: boolean; active: boolean }>;
 export class LinuxLags {
   /** The configuration last applied per bond: the kernel does not keep the member order. */
   private readonly applied = new Map<string, LagConfig>();
-  private readonly tracked = new Map<string, Tracked>();
+  private readonly tracked = new Map<string, FailoverTrack>();
   /** What each LAG's members looked like at the last read, to report changes once. */
   private readonly seen = new Map<string, Seen>();
   /**
@@ -235,20 +264,17 @@ export class LinuxLags {
     return { config, status };
   }
 
-  /** A failover: the active member changed while the one before it has its link down. */
   private countFailovers(
     bond: LinkInfo,
     members: PfEntry[],
     links: ReadonlyMap<string, LinkInfo>,
   ): number {
-    const active = bond.linkInfo?.bond?.activeSlave ?? 0;
-    const t = this.tracked.get(bond.name) ?? { active, failovers: 0 };
-    if (t.active !== 0 && active !== 0 && active !== t.active) {
-      const before = members.find((m) => m.sys.ifindex === t.active);
-      const down = before ? !links.get(before.sys.id)?.linkInfo?.bondSlave?.miiUp : true;
-      if (down) t.failovers++;
-    }
-    t.active = active;
+    const t = this.tracked.get(bond.name) ?? { active: 0, wentDown: false, failovers: 0 };
+    trackFailover(t, bond.linkInfo?.bond?.activeSlave ?? 0, (ifindex) => {
+      const m = members.find((e) => e.sys.ifindex === ifindex);
+      // A member no longer in the bond is taken for down.
+      return m ? links.get(m.sys.id)?.linkInfo?.bondSlave?.miiUp === true : false;
+    });
     this.tracked.set(bond.name, t);
     return t.failovers;
   }
