@@ -71,6 +71,8 @@ export class LinuxLags {
    * learnt from a read after a restart.
    */
   private readonly vfLags = new Map<string, { bond: string; member: number }>();
+  /** The read in progress (observe runs one at a time). */
+  private reading: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly rtnl: Rtnl,
@@ -198,6 +200,17 @@ export class LinuxLags {
     entries: PfEntry[],
     links: ReadonlyMap<string, LinkInfo>,
   ): Promise<Map<string, ObservedLag>> {
+    // One read at a time, in order: the failover count follows the active member from read to
+    // read, and a slower read finishing after a newer one would move it back.
+    const run = this.reading.then(() => this.observeNow(entries, links));
+    this.reading = run.catch(() => {});
+    return run;
+  }
+
+  private async observeNow(
+    entries: PfEntry[],
+    links: ReadonlyMap<string, LinkInfo>,
+  ): Promise<Map<string, ObservedLag>> {
     const masters = new Set<number>();
     for (const e of entries) {
       const l = links.get(e.sys.id);
@@ -208,11 +221,35 @@ export class LinuxLags {
     for (const bond of bonds) {
       if (bond instanceof NetlinkError || !bond.linkInfo?.bond) continue;
       const members = entries.filter((e) => links.get(e.sys.id)?.master === bond.index);
-      const lag = this.lagOf(bond, members, links);
+      const view = await this.freshAfterMove(bond, members, links);
+      const lag = this.lagOf(bond, members, view);
       if (lag) for (const m of members) out.set(m.sys.id, lag);
     }
     this.report(out, entries.length === this.pfs.all().length);
     return out;
+  }
+
+  /**
+   * The members' links were read before their bond: when the bond shows another active
+   * member than last time and the one before still looks up, that look may predate the
+   * miimon round that failed it over (the kernel marks it down and picks the next one in the
+   * same step). Read it again, after the bond, so a failover is not taken for a switch by
+   * hand; seen under load in the lab, where the two reads were far apart.
+   */
+  private async freshAfterMove(
+    bond: LinkInfo,
+    members: PfEntry[],
+    links: ReadonlyMap<string, LinkInfo>,
+  ): Promise<ReadonlyMap<string, LinkInfo>> {
+    const before = this.tracked.get(bond.name)?.active ?? 0;
+    const active = bond.linkInfo?.bond?.activeSlave ?? 0;
+    if (before === 0 || active === 0 || active === before) return links;
+    const m = members.find((e) => e.sys.ifindex === before);
+    const l = m && links.get(m.sys.id);
+    if (!m || !l?.linkInfo?.bondSlave?.miiUp) return links;
+    const [fresh] = await this.rtnl.getLinks([before], l.stats !== undefined);
+    if (!fresh || fresh instanceof NetlinkError) return links;
+    return new Map(links).set(m.sys.id, fresh);
   }
 
   private lagOf(
