@@ -39,19 +39,27 @@ describe('linux driver in the lab VM', { skip: skipReason() }, () => {
   });
 });
 
-/** What each failed boot printed from node's "failing tests" summary on (its last 6000
- * characters when it has none: a boot that hung or broke before its tests ended), so the
- * failure reads in the assertion whichever boot it was in. */
+/** What each failed boot printed in node's "failing tests" summaries (a boot runs several
+ * `node --test`, each with its own), or its last 6000 characters when it has none (a boot
+ * that hung or broke before its tests ended), so the failure reads in the assertion whichever
+ * boot it was in. */
 function failedBoots(out: string): string {
   const parts: string[] = [];
   for (const section of out.split(/^(?=== lab VM: )/m)) {
     const exit = /^run-vm\.sh: .*, exit (\S+)$/m.exec(section)?.[1];
     if (exit === '0' || !section.startsWith('== lab VM: ')) continue;
-    const head = section.slice(0, section.indexOf('\n'));
-    const at = section.lastIndexOf('✖ failing tests:');
-    const body = at >= 0 ? section.slice(at) : section.slice(-6000);
+    const lines = section.split('\n');
+    const summaries: string[] = [];
+    for (let at = lines.indexOf('✖ failing tests:'); at >= 0; ) {
+      // A summary runs until the next run's first top-level line, or the boot's own lines.
+      let end = at + 1;
+      while (end < lines.length && !/^(▶ |✔ |run-vm\.sh:|LABVM_EXIT=)/.test(lines[end])) end++;
+      summaries.push(lines.slice(at, end).join('\n'));
+      at = lines.indexOf('✖ failing tests:', end);
+    }
+    const body = summaries.length > 0 ? summaries.join('\n') : section.slice(-6000);
     parts.push(
-      `${head} (exit ${exit ?? 'unknown'})\n${body.length > 12000 ? `${body.slice(0, 12000)}\n[…]` : body}`,
+      `${lines[0]} (exit ${exit ?? 'unknown'})\n${body.length > 12000 ? `${body.slice(0, 12000)}\n[…]` : body}`,
     );
   }
   return parts.length > 0 ? parts.join('\n') : out.slice(-4000);
