@@ -206,6 +206,12 @@ async function load(
 
 const RSS_MIB = atMost(80);
 
+/** The value of an unlabelled sample in a /metrics text (0 when absent). */
+function sample(text: string, name: string): number {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
 /** Cumulative bucket counts of nicvisor_guest_request_duration_seconds for one outcome. */
 function answerBuckets(text: string, outcome: string): Map<number, number> {
   const re = new RegExp(
@@ -414,7 +420,17 @@ async function guestRequests(b: Bench): Promise<void> {
       null,
       `${cores} × 100 µs − the load generator's ${acks.clientCpuPerReq.toFixed(0)} µs − the HTTP floor's ${floor.cpu.value.toFixed(0)} µs`,
     );
-    daemonSide(b, 'ack that changes state, c=8', before, await g.metrics(), 'change', 5);
+    const after = await g.metrics();
+    daemonSide(b, 'ack that changes state, c=8', before, after, 'change', 5);
+    const grew = (name: string) => sample(after, name) - sample(before, name);
+    const fsyncs = grew('nicvisor_journal_fsync_duration_seconds_count');
+    b.figure(
+      'ack c=8, changes per journal fsync (group commit)',
+      grew('nicvisor_journal_records_total') / Math.max(1, fsyncs),
+      'changes',
+      null,
+      `${fsyncs} fsyncs, ${((1000 * grew('nicvisor_journal_fsync_duration_seconds_sum')) / Math.max(1, fsyncs)).toFixed(2)} ms each on average (the daemon's /metrics); 8 at most with 8 in flight`,
+    );
     const stats = await c.stats();
     b.figure('daemon RSS right after the load (16 VFs)', mib(stats.daemon.rssBytes), 'MiB');
     // Once the loop is quiet again the daemon gives the load's garbage back (memory.ts,

@@ -101,6 +101,7 @@ export async function assemble(p: Parts): Promise<Running> {
   const locks = new KeyedLock(p.lockTimeoutMs);
   const status = new StatusBoard(bus);
   const metrics = new DaemonMetrics();
+  store.journal.observer = metrics.journal;
   const observed = new Observations(d.statsIntervalMs);
   const reconciler = new Reconciler(
     { driver, store, locks, status, observed, log },

@@ -34,6 +34,7 @@ import {
 } from './metrics-text.js';
 import type { Observations } from './observations.js';
 import { Counter, Gauge, Histogram, Registry } from './prom.js';
+import type { JournalObserver } from './store/journal.js';
 import type { StoreState } from './store/store.js';
 import type { StatusBoard } from './vf-status.js';
 
@@ -103,6 +104,10 @@ export class DaemonMetrics {
   private readonly repaired: Counter;
   private readonly reconcile: Histogram;
   private readonly answers: Histogram<'outcome'>;
+  private readonly journalFsync: Histogram;
+  private readonly journalRecords: Counter;
+  private readonly journalRefused: Counter;
+  private readonly journalCompaction: Histogram;
 
   constructor() {
     const registers = [this.registry];
@@ -128,6 +133,28 @@ export class DaemonMetrics {
       help: 'Time inside the daemon from a guest request to its answer, by outcome: change (an ack that changed state: durable write, and for API requests the reconcile), decision (any other ack or nack), limited (refused by the rate limit).',
       labelNames: ['outcome'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5],
+      registers,
+    });
+    this.journalFsync = new Histogram({
+      name: 'nicvisor_journal_fsync_duration_seconds',
+      help: 'Time of each group-commit fsync of the state journal; an ack that changes state waits for one. Its count is the number of fsyncs.',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5],
+      registers,
+    });
+    this.journalRecords = new Counter({
+      name: 'nicvisor_journal_records_total',
+      help: 'Changes made durable by the journal; over nicvisor_journal_fsync_duration_seconds_count it is the group-commit factor (changes per fsync).',
+      registers,
+    });
+    this.journalRefused = new Counter({
+      name: 'nicvisor_journal_failed_records_total',
+      help: 'Changes refused because the journal fsync covering them failed (a disk error: the change was cut off again, nothing was acknowledged).',
+      registers,
+    });
+    this.journalCompaction = new Histogram({
+      name: 'nicvisor_journal_compaction_duration_seconds',
+      help: 'Time to write the journal into the per-VF policy files and drop the segments written.',
+      buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10],
       registers,
     });
     this.infoGauge();
@@ -163,6 +190,16 @@ export class DaemonMetrics {
   observeGuestAnswer(seconds: number, outcome: AnswerOutcome): void {
     this.answers.observe({ outcome }, seconds);
   }
+
+  /** What the state journal reports (store/journal.ts). */
+  readonly journal: JournalObserver = {
+    round: (seconds, records) => {
+      this.journalFsync.observe(seconds);
+      this.journalRecords.inc(records);
+    },
+    failed: (records) => this.journalRefused.inc(records),
+    compacted: (seconds) => this.journalCompaction.observe(seconds),
+  };
 
   /** The exposition text: the Registry's metrics, then the per-VF families from the caches. */
   async text(): Promise<string> {

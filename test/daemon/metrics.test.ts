@@ -247,3 +247,42 @@ test('/metrics needs the token on TCP, not on the Unix socket', async () => {
   const guest = await fetch(`${d.base}/metrics`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(guest.status, 403, 'a guest credential cannot read metrics');
 });
+
+test('the state journal: changes made durable, fsyncs (group commit), compactions', async () => {
+  const counts = async () => {
+    const fams = await scrape();
+    const hist = (name: string) => Number(fams.get(name)?.metrics[0]?.count ?? NaN);
+    return {
+      records: Number(fams.get('nicvisor_journal_records_total')?.metrics[0]?.value ?? NaN),
+      fsyncs: hist('nicvisor_journal_fsync_duration_seconds'),
+      compactions: hist('nicvisor_journal_compaction_duration_seconds'),
+      failed: Number(fams.get('nicvisor_journal_failed_records_total')?.metrics[0]?.value ?? NaN),
+    };
+  };
+  const before = await counts();
+  // router is trusted: each flip of allmulti is an ack that changes its guest state (the last
+  // one puts it back as it was).
+  let changes = 0;
+  let revision = (await d.api<VfView>('GET', '/v1/vfs/router')).revision;
+  for (const enable of [true, false, true, false]) {
+    const r = await d.api<GuestDecisionView>('POST', '/v1/vfs/router/requests', {
+      type: 'setAllmulti',
+      enable,
+    });
+    assert.equal(r.result, 'ack', r.reason);
+    if (r.revision !== revision) changes += 1;
+    revision = r.revision;
+  }
+  assert.ok(changes >= 3, `state changed by the flips: ${changes}`);
+  const after1 = await counts();
+  assert.equal(after1.records - before.records, changes, 'one journal record per change');
+  // One at a time, each change waits for its own fsync.
+  assert.equal(after1.fsyncs - before.fsyncs, changes, 'one fsync per change sent alone');
+  assert.equal(after1.failed, 0);
+  // Compaction follows about a second after the last durable change.
+  await until(
+    async () => (await counts()).compactions > after1.compactions,
+    5000,
+    'a compaction after the guest changes',
+  );
+});

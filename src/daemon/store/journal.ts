@@ -79,6 +79,19 @@ export interface ReplayReport {
   torn: { file: string; bytes: number }[];
 }
 
+/**
+ * Told of each fsync round and compaction, for the metrics (an operator's view of group
+ * commit: records per fsync, and how long the disk takes to make them durable).
+ */
+export interface JournalObserver {
+  /** An fsync round made `records` durable in `seconds` (fsync time only). */
+  round(seconds: number, records: number): void;
+  /** An fsync round failed: `records` were cut off and refused. */
+  failed(records: number): void;
+  /** A compaction wrote the journal into the files in `seconds`. */
+  compacted(seconds: number): void;
+}
+
 /** An fsync failed: the record and every later one were cut off (`generation` counts failures). */
 export class JournalFailure extends Error {
   readonly generation: number;
@@ -129,6 +142,8 @@ export class Journal {
   private failures = 0;
   /** Figures: records and fsyncs (records per fsync is the group-commit factor). */
   readonly counts = { records: 0, fsyncs: 0, compactions: 0 };
+  /** Set once by the daemon (metrics); null in tests that do not look. */
+  observer: JournalObserver | null = null;
 
   constructor(opts: JournalOptions) {
     this.opts = opts;
@@ -234,10 +249,13 @@ export class Journal {
       this.waiting = [];
       last = group.length;
       const segs = [...new Set(group.map((w) => w.seg))];
+      const t0 = performance.now();
       try {
         for (const s of segs) await this.io.fdatasync(s.fd);
         this.counts.fsyncs += 1;
+        this.observer?.round((performance.now() - t0) / 1000, group.length);
       } catch (err) {
+        this.observer?.failed(group.length + this.waiting.length);
         this.failAll(group, segs, err as Error);
         this.roundDone();
         continue;
@@ -337,6 +355,7 @@ export class Journal {
     while (this.sealed.some((s) => s.pending > 0))
       await new Promise<void>((r) => this.afterRound.push(r));
     if (this.sealed.length === 0) return;
+    const t0 = performance.now();
     const merged = new MergedBatch();
     for (const s of this.sealed) merged.add(s.merged);
     if (merged.count > 0) await this.opts.writer.write(merged);
@@ -346,6 +365,7 @@ export class Journal {
     }
     await fsyncDir(this.opts.dir);
     this.counts.compactions += 1;
+    this.observer?.compacted((performance.now() - t0) / 1000);
   }
 
   /** Let every waiting record settle, compact, and close (a clean stop leaves no journal). */

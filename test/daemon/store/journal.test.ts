@@ -50,6 +50,21 @@ async function vfsOnDisk(l: Layout): Promise<Record<string, number[]>> {
 const segments = async (l: Layout) =>
   (await readdir(l.journalDir)).filter((f) => f.endsWith('.log')).sort();
 
+/** What the journal tells its observer (the daemon's metrics). */
+function observe(j: Journal) {
+  const seen = { rounds: [] as { seconds: number; records: number }[], failed: 0, compactions: 0 };
+  j.observer = {
+    round: (seconds, records) => seen.rounds.push({ seconds, records }),
+    failed: (records) => {
+      seen.failed += records;
+    },
+    compacted: () => {
+      seen.compactions += 1;
+    },
+  };
+  return seen;
+}
+
 function journal(l: Layout, io?: JournalIo): Journal {
   return new Journal({
     dir: l.journalDir,
@@ -64,6 +79,7 @@ test('group commit: changes waiting together share one fsync, each settles once 
   const l = await tmpLayout();
   try {
     const j = journal(l);
+    const seen = observe(j);
     await j.open();
     const acks = Array.from({ length: 50 }, (_, i) =>
       j.append(batch([[`v${i}`, policy(`v${i}`, i, 10)]])),
@@ -74,6 +90,12 @@ test('group commit: changes waiting together share one fsync, each settles once 
     assert.equal(j.counts.fsyncs, 1);
     await Promise.all([1, 2, 3].map((i) => j.append(batch([[`w${i}`, policy(`w${i}`, i, 10)]]))));
     assert.equal(j.counts.fsyncs, 2);
+    assert.deepEqual(
+      seen.rounds.map((r) => r.records),
+      [50, 3],
+      'the observer is told of each fsync round and the records it made durable',
+    );
+    assert.ok(seen.rounds.every((r) => r.seconds >= 0 && r.seconds < 60));
     const [seg] = await segments(l);
     const d = decodeRecords(await readFile(join(l.journalDir, seg)));
     assert.equal(d.records.length, 53);
@@ -81,6 +103,7 @@ test('group commit: changes waiting together share one fsync, each settles once 
     assert.deepEqual(await vfsOnDisk(l), {}, 'nothing is in the files before compaction');
     await j.compact();
     assert.equal(Object.keys(await vfsOnDisk(l)).length, 53);
+    assert.equal(seen.compactions, 1);
     await j.close();
     assert.deepEqual(await segments(l), [], 'a clean stop leaves no journal behind');
   } finally {
@@ -193,6 +216,7 @@ test('a full disk refuses the append with nothing left in the journal; a failed 
   };
   try {
     const j = journal(l, io);
+    const seen = observe(j);
     await j.open();
     await j.append(batch([['a', policy('a', 0, 10)]]));
     const [seg] = await segments(l);
@@ -212,6 +236,12 @@ test('a full disk refuses the append with nothing left in the journal; a failed 
     assert.equal(r1.status, 'rejected');
     assert.equal(r2.status, 'rejected');
     assert.ok((r1 as PromiseRejectedResult).reason instanceof JournalFailure);
+    assert.equal(seen.failed, 2, 'both records the failed fsync covered are counted');
+    assert.deepEqual(
+      seen.rounds.map((r) => r.records),
+      [1, 1],
+      'a failed round is not a durable one',
+    );
     // Until the caller has undone what it adopted, nothing more is taken.
     fault.failSync = false;
     assert.throws(() => j.append(batch([['f', policy('f', 5, 60)]])), JournalFailure);
