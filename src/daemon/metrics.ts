@@ -137,13 +137,13 @@ export class DaemonMetrics {
     });
     this.journalFsync = new Histogram({
       name: 'nicvisor_journal_fsync_duration_seconds',
-      help: 'Time of each group-commit fsync of the state journal; an ack that changes state waits for one. Its count is the number of fsyncs.',
+      help: 'Time of each group-commit fsync round of the state journal; an ack that changes state waits for one. Its count is the number of rounds.',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5],
       registers,
     });
     this.journalRecords = new Counter({
       name: 'nicvisor_journal_records_total',
-      help: 'Changes made durable by the journal; over nicvisor_journal_fsync_duration_seconds_count it is the group-commit factor (changes per fsync).',
+      help: 'Changes made durable by the state journal; over nicvisor_journal_fsync_duration_seconds_count it is the group-commit factor (changes per fsync round).',
       registers,
     });
     this.journalRefused = new Counter({
@@ -153,7 +153,7 @@ export class DaemonMetrics {
     });
     this.journalCompaction = new Histogram({
       name: 'nicvisor_journal_compaction_duration_seconds',
-      help: 'Time to write the journal into the per-VF policy files and drop the segments written.',
+      help: 'Time to write the state journal into the state files (policies, guest states) and drop the segments written.',
       buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10],
       registers,
     });

@@ -84,7 +84,10 @@ export interface ReplayReport {
  * commit: records per fsync, and how long the disk takes to make them durable).
  */
 export interface JournalObserver {
-  /** An fsync round made `records` durable in `seconds` (fsync time only). */
+  /**
+   * An fsync round made `records` durable in `seconds` (the fsync alone; a round that spans a
+   * segment sealed meanwhile fsyncs both).
+   */
   round(seconds: number, records: number): void;
   /** An fsync round failed: `records` were cut off and refused. */
   failed(records: number): void;
@@ -253,13 +256,15 @@ export class Journal {
       try {
         for (const s of segs) await this.io.fdatasync(s.fd);
         this.counts.fsyncs += 1;
-        this.observer?.round((performance.now() - t0) / 1000, group.length);
       } catch (err) {
-        this.observer?.failed(group.length + this.waiting.length);
+        const refused = group.length + this.waiting.length;
         this.failAll(group, segs, err as Error);
         this.roundDone();
+        this.tell((o) => o.failed(refused));
         continue;
       }
+      // Outside the try: a fault of the observer is not a failed fsync.
+      this.tell((o) => o.round((performance.now() - t0) / 1000, group.length));
       for (const w of group) {
         w.seg.synced = Math.max(w.seg.synced, w.end);
         w.seg.merged.add(w.batch);
@@ -365,7 +370,17 @@ export class Journal {
     }
     await fsyncDir(this.opts.dir);
     this.counts.compactions += 1;
-    this.observer?.compacted((performance.now() - t0) / 1000);
+    this.tell((o) => o.compacted((performance.now() - t0) / 1000));
+  }
+
+  /** Tell the observer; a fault of its own is logged, never the journal's. */
+  private tell(what: (o: JournalObserver) => void): void {
+    if (!this.observer) return;
+    try {
+      what(this.observer);
+    } catch (err) {
+      this.opts.log.warn({ err }, 'the journal observer (metrics) failed');
+    }
   }
 
   /** Let every waiting record settle, compact, and close (a clean stop leaves no journal). */

@@ -300,3 +300,28 @@ test('compaction runs while changes keep arriving: nothing acknowledged is misse
     await rm(l.stateDir, { recursive: true, force: true });
   }
 });
+
+test('a fault of the observer (the metrics) is not a failed fsync: the change is still acknowledged', async () => {
+  const l = await tmpLayout();
+  try {
+    const j = journal(l);
+    j.observer = {
+      round: () => {
+        throw new Error('metrics broke');
+      },
+      failed: () => {},
+      compacted: () => {
+        throw new Error('metrics broke');
+      },
+    };
+    await j.open();
+    await j.append(batch([['a', policy('a', 0, 10)]]));
+    await j.append(batch([['b', policy('b', 1, 20)]]));
+    assert.equal(j.counts.fsyncs, 2);
+    await j.compact();
+    await j.close();
+    assert.deepEqual(await vfsOnDisk(l), { a: [10], b: [20] });
+  } finally {
+    await rm(l.stateDir, { recursive: true, force: true });
+  }
+});
